@@ -88,9 +88,9 @@ export interface DataConfig {
 function selection(key: string, raw: Record<string, unknown>, block: number): LaneSelection {
   return {
     enabled: raw.enabled === undefined ? true : expectBool(`${key}.enabled`, raw.enabled),
-    domains: raw.domains === undefined ? null : expectStringList(`${key}.domains`, raw.domains),
+    domains: raw.domains === undefined || raw.domains === null ? null : expectStringList(`${key}.domains`, raw.domains),
     exclude: raw.exclude === undefined ? [] : expectStringList(`${key}.exclude`, raw.exclude),
-    difficulties: raw.difficulties === undefined ? null : checkDifficulties(`${key}.difficulties`, raw.difficulties),
+    difficulties: raw.difficulties === undefined || raw.difficulties === null ? null : checkDifficulties(`${key}.difficulties`, raw.difficulties),
     maxTokens: raw.maxTokens === undefined ? block : expectInt(`${key}.maxTokens`, raw.maxTokens, 2, block),
     limit: raw.limit === undefined || raw.limit === null ? null : expectInt(`${key}.limit`, raw.limit, 0),
   };

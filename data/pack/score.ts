@@ -32,7 +32,7 @@ export interface ScoreSummary {
 
 export interface Scoreboard {
   /** Scores one answer, records it under its domain/difficulty, and returns the verdict. */
-  add(meta: { domain?: string; difficulty?: string }, generated: string, expected: string): boolean;
+  add(meta: { domain?: string; difficulty?: string | null }, generated: string, expected: string): boolean;
   summary(): ScoreSummary;
 }
 
@@ -59,10 +59,10 @@ class Board implements Scoreboard {
   private readonly difficulties: Counts = new Map();
   private readonly cells: Counts = new Map();
 
-  add(meta: { domain?: string; difficulty?: string }, generated: string, expected: string): boolean {
+  add(meta: { domain?: string; difficulty?: string | null }, generated: string, expected: string): boolean {
     const ok = score(generated, expected);
     const domain = meta.domain ?? DEFAULT_DOMAIN;
-    const difficulty = meta.difficulty ?? "unspecified";
+    const difficulty = meta.difficulty ?? "unspecified"; // null or absent
     this.all.n++;
     if (ok) this.all.correct++;
     bump(this.domains, domain, ok);
