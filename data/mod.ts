@@ -1,0 +1,119 @@
+// The public surface of the data layer. Other layers import only from here.
+
+// errors
+export {
+  CorpusError,
+  DataConfigError,
+  DataRecordError,
+  DataStateError,
+  isCorpusError,
+  isDataConfigError,
+  isDataError,
+  isDataRecordError,
+  isDataStateError,
+  type DataError,
+} from "./errors.js";
+
+// randomness
+export { createRng, deriveSeed, hashString, seedState, type Rng, type RngState } from "./rng.js";
+
+// tokens and the chat template
+export { byteTokenizer, END_BYTE, END_MARKER, type Tokenizer } from "./tokenizer.js";
+export {
+  chatTemplate,
+  DEFAULT_ASSISTANT_PREFIX,
+  DEFAULT_USER_PREFIX,
+  type ChatTemplate,
+  type ChatTemplateOptions,
+  type EncodedExample,
+} from "./template.js";
+
+// batches
+export { fingerprint, type ResumableBatcher, type TokenBatch } from "./batch.js";
+export {
+  corpusFromText,
+  corpusFromTokens,
+  DEFAULT_VAL_FRACTION,
+  loadTextCorpus,
+  splitIndex,
+  type CorpusOptions,
+  type TextCorpus,
+} from "./corpus.js";
+export { createWindowSampler, evalWindows, type WindowOptions, type WindowSampler, type WindowSamplerState } from "./windows.js";
+export {
+  createSftBatcher,
+  fitExample,
+  OVERFLOW_RULES,
+  packRows,
+  sftEvalBatches,
+  type FitResult,
+  type OverflowRule,
+  type SftBatcher,
+  type SftBatcherState,
+  type SftBatchOptions,
+  type SftItem,
+} from "./sft.js";
+
+// records
+export {
+  DEFAULT_DOMAIN,
+  DIFFICULTIES,
+  SPLITS,
+  toJsonRecord,
+  validateRecord,
+  type Difficulty,
+  type PromptRecord,
+  type RecordCheck,
+  type RecordMetadata,
+  type Split,
+} from "./records.js";
+export { loadJsonl, parseJsonl, toJsonl, writeJsonl, type JsonlOptions, type LoadedRecords } from "./jsonl.js";
+export { createSkipLog, formatSkips, mergeSkips, type SkipEntry, type SkipLog, type SkipSummary } from "./skips.js";
+export { recordStats, type RecordStats } from "./inspect.js";
+
+// the built-in prompt pack
+export { DOMAIN_NAMES, isBalanced } from "./pack/domains.js";
+export {
+  DEFAULT_HELD_OUT_PER_CELL,
+  DEFAULT_PACK_SEED,
+  DEFAULT_TRAIN_PER_CELL,
+  generatePack,
+  resolvePackOptions,
+  type PackCell,
+  type PackOptions,
+  type PromptPack,
+  type ResolvedPackOptions,
+} from "./pack/generate.js";
+export {
+  multiHot,
+  SEMANTIC_INVARIANTS,
+  SEMANTIC_LABELS,
+  SEMANTIC_PRIMITIVES,
+  type SemanticInvariant,
+  type SemanticLabel,
+  type SemanticPrimitive,
+} from "./pack/labels.js";
+export { createScoreboard, normalizeAnswer, score, type Scoreboard, type ScoreSummary, type Tally } from "./pack/score.js";
+
+// lanes
+export {
+  DEFAULT_BLOCK,
+  DEFAULT_DATA_SEED,
+  LANE_NAMES,
+  resolveDataConfig,
+  type CorpusConfig,
+  type DataConfig,
+  type JsonlSource,
+  type LaneName,
+  type LanesConfig,
+  type LaneSelection,
+  type PackSource,
+  type RoutingLaneConfig,
+  type SemanticLaneConfig,
+  type SftLaneConfig,
+  type SourceConfig,
+  type TransferLaneConfig,
+} from "./lanes/config.js";
+export type { LaneItem } from "./lanes/rules.js";
+export { loadSource, splitRecords, type SourceRecords, type SourceReport } from "./lanes/source.js";
+export { buildLane, buildLanes, loadData, type DataSet, type Lane, type LaneReport, type Lanes, type RecordSplits } from "./lanes/build.js";
