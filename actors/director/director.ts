@@ -10,10 +10,10 @@
 import { createActor, type Actor, type Snapshot } from "xstate";
 import type { DirectorClock } from "./clock.js";
 import { DIRECTOR_CHART_VERSION, type DirectorContext, type DirectorInput } from "./context.js";
-import { DirectorSnapshotError, SnapshotConflictError } from "./errors.js";
+import { DirectorSnapshotError, DirectorStoppedError, SnapshotConflictError } from "./errors.js";
 import { createPersister, type Persister } from "./persist.js";
 import { checkPlan } from "./plan.js";
-import { provideDirector, type ProvidedDirectorMachine } from "./provide.js";
+import { provideDirector, type DirectorDeps, type ProvidedDirectorMachine } from "./provide.js";
 import type { PersistedDirectorSnapshot, SnapshotStore } from "./store.js";
 import type { RunSummary } from "./summary.js";
 import type { StageWork } from "./work.js";
@@ -63,8 +63,7 @@ export async function startDirector(opts: StartOptions): Promise<DirectorHandle>
     unavailableReasons: opts.unavailableReasons ?? {},
     startedAt: opts.clock.now(),
   };
-  const actor = createActor(provideDirector(opts), { input, clock: opts.clock, id: `director:${opts.runId}` });
-  return run(actor, opts, 0, false);
+  return run(opts, 0, (deps) => createActor(provideDirector(deps), { input, clock: opts.clock, id: `director:${opts.runId}` }));
 }
 
 /** Resumes a run from its stored snapshot. Rejects with DirectorSnapshotError if it has none. */
@@ -73,14 +72,15 @@ export async function resumeDirector(opts: DirectorOptions): Promise<DirectorHan
   if (stored === null) throw new DirectorSnapshotError(`run ${opts.runId} has no stored snapshot to resume`);
   checkResumable(opts.runId, stored.snapshot);
   const ctx = stored.snapshot.context;
-  const actor = createActor(provideDirector(opts), {
-    snapshot: stored.snapshot as unknown as Snapshot<unknown>,
-    // Ignored when a snapshot is given; xstate's types want it.
-    input: { runId: ctx.runId, plan: ctx.plan, available: ctx.available, startedAt: ctx.startedAt },
-    clock: opts.clock,
-    id: `director:${opts.runId}`,
-  });
-  return run(actor, opts, stored.revision, true);
+  return run(opts, stored.revision, (deps) =>
+    createActor(provideDirector(deps), {
+      snapshot: stored.snapshot as unknown as Snapshot<unknown>,
+      // Ignored when a snapshot is given; xstate's types want it.
+      input: { runId: ctx.runId, plan: ctx.plan, available: ctx.available, startedAt: ctx.startedAt },
+      clock: opts.clock,
+      id: `director:${opts.runId}`,
+    }),
+  );
 }
 
 function checkResumable(runId: string, snap: PersistedDirectorSnapshot): void {
@@ -97,11 +97,11 @@ function checkResumable(runId: string, snap: PersistedDirectorSnapshot): void {
 }
 
 function run(
-  actor: Actor<ProvidedDirectorMachine>,
   opts: DirectorOptions,
   revision: number,
-  resumed: boolean,
+  create: (deps: DirectorDeps) => Actor<ProvidedDirectorMachine>,
 ): DirectorHandle {
+  const resumed = revision > 0;
   let finish!: (v: RunSummary | Error) => void;
   const done = new Promise<RunSummary | Error>((resolve) => (finish = resolve));
   let finished = false;
@@ -116,10 +116,19 @@ function run(
     runId: opts.runId,
     revision,
     onFailure: (err) => {
-      // A lost compare-and-set means another director owns the run: stop without a word more.
+      // A lost compare-and-set means another director owns the run; a store that is down means
+      // progress would be lost. Either way stop (aborting in-flight work) and let the owner
+      // restart us with resumeDirector from the last stored snapshot.
       actor.stop();
       end(err instanceof SnapshotConflictError ? err : new DirectorSnapshotError(`saving the snapshot failed: ${err.message}`, { cause: err }));
     },
+  });
+
+  // Work starts only once the state that asked for it is stored (see DirectorDeps.ready).
+  const actor = create({
+    work: opts.work,
+    clock: opts.clock,
+    ready: () => persister.settled(),
   });
 
   actor.subscribe({
@@ -150,7 +159,7 @@ function run(
       else await persister.settled();
       persister.halt();
       actor.stop();
-      end(new DirectorSnapshotError(`director of run ${opts.runId} was stopped before the run finished`));
+      end(new DirectorStoppedError(opts.runId));
     },
   };
 }

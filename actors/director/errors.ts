@@ -8,6 +8,7 @@ export const DirectorErrorCode = {
   work: "DIRECTOR_WORK",
   notProvided: "DIRECTOR_NOT_PROVIDED",
   chartFormat: "DIRECTOR_CHART_FORMAT",
+  stopped: "DIRECTOR_STOPPED",
 } as const;
 export type DirectorErrorCode = (typeof DirectorErrorCode)[keyof typeof DirectorErrorCode];
 
@@ -76,6 +77,15 @@ export class NotProvidedError extends Error {
   }
 }
 
+/** The director was stopped (by its owner) before the run reached a final state. */
+export class DirectorStoppedError extends Error {
+  readonly code = DirectorErrorCode.stopped;
+  constructor(readonly runId: string, options?: { cause?: unknown }) {
+    super(`the director of run ${runId} was stopped before the run finished; resume it to continue`, options);
+    this.name = "DirectorStoppedError";
+  }
+}
+
 export class ChartFormatError extends Error {
   readonly code = DirectorErrorCode.chartFormat;
   constructor(message: string, options?: { cause?: unknown }) {
@@ -98,6 +108,9 @@ export function isStageWorkError(err: unknown): err is StageWorkError {
 }
 export function isNotProvidedError(err: unknown): err is NotProvidedError {
   return err instanceof NotProvidedError;
+}
+export function isDirectorStoppedError(err: unknown): err is DirectorStoppedError {
+  return err instanceof DirectorStoppedError;
 }
 export function isChartFormatError(err: unknown): err is ChartFormatError {
   return err instanceof ChartFormatError;

@@ -89,6 +89,8 @@ export {
   StageWorkError,
   NotProvidedError,
   ChartFormatError,
+  DirectorStoppedError,
+  isDirectorStoppedError,
   isDirectorPlanError,
   isSnapshotConflictError,
   isDirectorSnapshotError,
@@ -98,3 +100,6 @@ export {
   toErrorRecord,
 } from "./errors.js";
 export type { ErrorRecord, WorkOp } from "./errors.js";
+
+export { statusOf, formatStatus, stateName } from "./status.js";
+export type { StatusView } from "./status.js";

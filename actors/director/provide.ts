@@ -26,10 +26,28 @@ import type {
 export interface DirectorDeps {
   readonly work: StageWork;
   readonly clock: DirectorClock;
+  /**
+   * Awaited before every StageWork call; the director runtime resolves it once the state that
+   * asked for the work is stored, so no work starts that the store does not know about (and a
+   * director that lost its compare-and-set never starts any). Optional for bare chart tests.
+   */
+  readonly ready?: () => Promise<void>;
 }
 
-async function call<T>(op: WorkOp, stage: number, attempt: number, fn: () => Promise<T>): Promise<T> {
+async function call<T>(
+  deps: DirectorDeps,
+  signal: AbortSignal,
+  where: { op: WorkOp; stage: number; attempt: number },
+  fn: () => Promise<T>,
+): Promise<T> {
+  const { op, stage, attempt } = where;
   try {
+    if (deps.ready) {
+      // The snapshot of the transition that started us is pushed after this tick.
+      await Promise.resolve();
+      await deps.ready();
+    }
+    if (signal.aborted) throw signal.reason;
     return await fn();
   } catch (err) {
     if (isStageWorkError(err)) throw err;
@@ -39,10 +57,13 @@ async function call<T>(op: WorkOp, stage: number, attempt: number, fn: () => Pro
 }
 
 /** The actor implementations the chart names, built from a StageWork and a clock. */
-export function directorActors({ work, clock }: DirectorDeps) {
+export function directorActors(deps: DirectorDeps) {
+  const { work, clock } = deps;
   return {
     prepareStage: fromPromise<PrepareOutput, PrepareInput>(({ input, signal }) =>
-      call("prepare", input.stage, input.attempt.attempt, () => work.prepare(input, signal)),
+      call(deps, signal, { op: "prepare", stage: input.stage, attempt: input.attempt.attempt }, () =>
+        work.prepare(input, signal),
+      ),
     ),
     trainStage: fromPromise<TrainOutput, TrainInput>(({ input, signal, self }) => {
       const report = (p: TrainProgress) => {
@@ -56,16 +77,22 @@ export function directorActors({ work, clock }: DirectorDeps) {
         };
         self._parent?.send(event);
       };
-      return call("train", input.stage, input.attempt.attempt, () => work.train(input, report, signal));
+      return call(deps, signal, { op: "train", stage: input.stage, attempt: input.attempt.attempt }, () =>
+        work.train(input, report, signal),
+      );
     }),
     evaluateStage: fromPromise<EvaluateOutput, EvaluateInput>(({ input, signal }) =>
-      call("evaluate", input.stage, input.attempt.attempt, () => work.evaluate(input, signal)),
+      call(deps, signal, { op: "evaluate", stage: input.stage, attempt: input.attempt.attempt }, () =>
+        work.evaluate(input, signal),
+      ),
     ),
     checkpoint: fromPromise<CheckpointOutput, CheckpointInput>(({ input, signal }) =>
-      call("checkpoint", input.stage, 0, () => work.checkpoint(input, signal)),
+      call(deps, signal, { op: "checkpoint", stage: input.stage, attempt: 0 }, () => work.checkpoint(input, signal)),
     ),
     rollback: fromPromise<void, RollbackInput>(({ input, signal }) =>
-      call("rollback", input.stage, input.attempt, () => work.rollback(input, signal)),
+      call(deps, signal, { op: "rollback", stage: input.stage, attempt: input.attempt }, () =>
+        work.rollback(input, signal),
+      ),
     ),
     wait: fromPromise<void, WaitInput>(({ input, signal }) => waitUntil(clock, input.until, signal)),
   };
