@@ -103,3 +103,6 @@ export type { ErrorRecord, WorkOp } from "./errors.js";
 
 export { statusOf, formatStatus, stateName } from "./status.js";
 export type { StatusView } from "./status.js";
+
+export { CHART_FORMATS, chartDocument, chartToMermaid, formatChart, chartFormatForPath } from "./chart.js";
+export type { ChartDocument, ChartFormat, ChartState, ChartTransition } from "./chart.js";

@@ -25,10 +25,15 @@ export interface Launched {
 
 export async function launch(
   plan: CurriculumPlan,
-  opts: { available?: StageId[]; unavailableReasons?: Partial<Record<StageId, string>>; work?: FakeWork } = {},
+  opts: {
+    available?: StageId[];
+    unavailableReasons?: Partial<Record<StageId, string>>;
+    work?: FakeWork;
+    clock?: SimulatedClock;
+  } = {},
 ): Promise<Launched> {
   const runId = `run-${process.pid}-${++runs}`;
-  const clock = new SimulatedClock();
+  const clock = opts.clock ?? new SimulatedClock();
   const work = opts.work ?? createFakeWork();
   const store = createMemorySnapshotStore();
   const h = await startDirector({
