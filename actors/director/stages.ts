@@ -76,7 +76,7 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
   },
   route_gain: {
     direction: "higher",
-    stages: [2, 4],
+    stages: [2],
     meaning: "route-head accuracy minus entropy-only routing accuracy on held-out prompts",
   },
   depth_kl: {
@@ -84,10 +84,12 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
     stages: [3],
     meaning: "mean KL(full-depth teacher || routed logits) on held-out prompts, nats/token",
   },
-  dead_state_gain: {
+  sem_gain: {
     direction: "higher",
     stages: [4],
-    meaning: "dead-state detection F1 with the semantic head minus without it (0 if unstable)",
+    meaning:
+      "the larger of the route-accuracy gain and the dead-state-detection F1 gain from the semantic head; " +
+      "0 if its training was unstable (loss diverged or the projection collapsed)",
   },
   transfer_kl: {
     direction: "lower",

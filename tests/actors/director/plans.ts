@@ -22,7 +22,7 @@ export function stage(id: StageId, over: Partial<StagePlan> = {}): StagePlan {
     1: { trains: ["lora"], gate: { metric: "heldout_gain", direction: "higher", threshold: 0.02 }, losses: { sft: { weight: 1, ramp: { kind: "none", steps: 0 } } } },
     2: { trains: ["route_head", "vitality_head"], gate: { metric: "route_gain", direction: "higher", threshold: 0 }, losses: { route: { weight: 1, ramp: { kind: "linear", steps: 50 } }, vit: { weight: 0.5, ramp: { kind: "cosine", steps: 50 } } } },
     3: { trains: ["depth_residual"], gate: { metric: "depth_kl", direction: "lower", threshold: 0.05 }, losses: { depth: { weight: 1, ramp: { kind: "linear", steps: 20 } } } },
-    4: { trains: ["semantic_head"], gate: { metric: "route_gain", direction: "higher", threshold: 0 }, losses: { sem: { weight: 0.3, ramp: { kind: "linear", steps: 20 } } } },
+    4: { trains: ["semantic_head"], gate: { metric: "sem_gain", direction: "higher", threshold: 0 }, losses: { sem: { weight: 0.3, ramp: { kind: "linear", steps: 20 } } } },
     5: { trains: ["transfer_encoder", "transfer_decoder"], gate: { metric: "transfer_kl", direction: "lower", threshold: 0.05 }, losses: { transfer: { weight: 1, ramp: { kind: "linear", steps: 20 } } } },
     6: { trains: ["all"], gate: { metric: "quality_per_compute_gain", direction: "higher", threshold: 0 }, losses: { sft: { weight: 1, ramp: { kind: "none", steps: 0 } }, route: { weight: 1, ramp: { kind: "none", steps: 0 } } } },
   };
