@@ -36,10 +36,19 @@ export class Ctx {
     return INVALID;
   }
 
-  /** An issue at a path that parsed earlier (falls back to its nearest parsed ancestor). */
+  /**
+   * An issue at a path that parsed earlier: at its value if the path exists, else at the key
+   * (or node) of its nearest parsed ancestor — "model.lora: missing" points at `model:`.
+   */
   issueAt(path: Path, message: string): void {
-    for (let n = path.length; n >= 0; n--) {
-      const node = this.nodes.get(path.slice(0, n).join("."));
+    const exact = this.nodes.get(path.join("."));
+    if (exact) {
+      this.issue(exact, path, message);
+      return;
+    }
+    for (let n = path.length - 1; n >= 0; n--) {
+      const prefix = path.slice(0, n).join(".");
+      const node = this.keys.get(prefix) ?? this.nodes.get(prefix);
       if (node || n === 0) {
         this.issue(node, path, message);
         return;

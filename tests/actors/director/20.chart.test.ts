@@ -69,7 +69,7 @@ test("chart - a failed gate retries with the retry's changes and then passes", a
   const { h } = await launch(p, { work });
   const s = summary(await h.done);
   assert.equal(s.outcome, "done");
-  const trains = work.calls.flatMap((c) => (c.op === "train" && c.stage === 1 ? [c] : []));
+  const trains = work.trains(1);
   assert.equal(trains.length, 2);
   const second = trains[1]!.input.attempt;
   assert.deepEqual([second.attempt, second.lr, second.steps, second.seed], [2, 5e-4, 200, 8]);

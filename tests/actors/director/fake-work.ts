@@ -32,6 +32,8 @@ export interface FakeWork extends StageWork {
   checkpointImpl: (input: CheckpointInput) => Promise<string>;
   rollbackImpl: (input: RollbackInput) => Promise<void>;
   count(op: Call["op"], stage?: number): number;
+  /** The train calls (of one stage), in order. */
+  trains(stage?: number): Extract<Call, { op: "train" }>[];
 }
 
 /** Resolves never; rejects when the signal aborts. */
@@ -73,6 +75,9 @@ export function createFakeWork(): FakeWork {
     evaluateImpl: null,
     checkpointImpl: async (input) => `ckpt-${input.runId}-stage${input.stage}`,
     rollbackImpl: async () => {},
+    trains(stage) {
+      return fake.calls.flatMap((c) => (c.op === "train" && (stage === undefined || c.stage === stage) ? [c] : []));
+    },
     count(op, stage) {
       return fake.calls.filter((c) => c.op === op && (stage === undefined || c.stage === stage)).length;
     },
