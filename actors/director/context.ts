@@ -45,6 +45,11 @@ export interface AttemptRecord {
   readonly threshold: number | null;
   readonly verdict: string | null;
   readonly error: ErrorRecord | null;
+  /** What prepare reported (e.g. placement). */
+  readonly prepared: JsonObject | null;
+  /** The trainer's checkpoint at the end of training, if it named one. */
+  readonly checkpoint: string | null;
+  /** What the evaluator reported besides the metric (stage 0: split-layer map, baselines). */
   readonly details: JsonObject | null;
   /** Clock time by which prepare + train + evaluate must finish; null = no limit. */
   readonly deadline: number | null;
@@ -205,6 +210,8 @@ export function startAttempt(ctx: DirectorContext): DirectorContext {
     threshold: null,
     verdict: null,
     error: null,
+    prepared: null,
+    checkpoint: null,
     details: null,
     deadline: timeoutMs === null ? null : ctx.clockAt + timeoutMs,
     restarts: 0,
@@ -237,10 +244,20 @@ export function recordProgress(ctx: DirectorContext, p: TrainProgress): Director
   return withAttempt({ ...ctx, progress }, (a) => ({ ...a, step: p.step, losses: summarizeLosses(a.losses, p.losses) }));
 }
 
-export function recordTrained(ctx: DirectorContext, steps: number, losses: LossValues | undefined): DirectorContext {
+export function recordPrepared(ctx: DirectorContext, details: JsonObject | null): DirectorContext {
+  return withAttempt(ctx, (a) => ({ ...a, prepared: details }));
+}
+
+export function recordTrained(
+  ctx: DirectorContext,
+  steps: number,
+  losses: LossValues | undefined,
+  checkpoint: string | null,
+): DirectorContext {
   return withAttempt(ctx, (a) => ({
     ...a,
     step: steps,
+    checkpoint,
     losses: losses && Object.keys(losses).length > 0 ? summarizeLosses(a.losses, losses) : a.losses,
   }));
 }

@@ -22,6 +22,7 @@ import {
   initialContext,
   recordCheckpoint,
   recordFailure,
+  recordPrepared,
   recordProgress,
   recordResume,
   recordTrained,
@@ -130,7 +131,11 @@ export const directorSetup = setup({
     ),
     recordTrained: assign(({ context, event }) => {
       const out = (event as unknown as { output?: TrainOutput }).output;
-      return recordTrained(context, out?.steps ?? currentSettings(context).steps, out?.losses);
+      return recordTrained(context, out?.steps ?? currentSettings(context).steps, out?.losses, out?.checkpoint ?? null);
+    }),
+    recordPrepared: assign(({ context, event }) => {
+      const out = (event as unknown as { output?: PrepareOutput }).output;
+      return recordPrepared(context, out?.details ?? null);
     }),
     recordEvaluation: assign(({ context, event }) => {
       const out = (event as unknown as { output?: EvaluateOutput }).output;
@@ -219,7 +224,7 @@ function stageNode(stage: StageId) {
             id: "prepare",
             src: "prepareStage",
             input: ({ context }) => workInput(context),
-            onDone: { target: "training", actions: "stamp" },
+            onDone: { target: "training", actions: ["stamp", "recordPrepared"] },
             onError: { target: "failed", actions: ["stamp", "recordError"] },
           },
           timer,

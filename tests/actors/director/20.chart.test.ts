@@ -29,6 +29,10 @@ test("chart - a passing curriculum runs stages 0 → 6 → done, prepare/train/e
   expected.push("checkpoint:6", "prepare:6", "train:6", "evaluate:6");
   assert.deepEqual(ops, expected);
   assert.equal(state(h), "done");
+  const a = h.context().records[1]!.attempts[0]!;
+  assert.deepEqual(a.prepared, { hosts: ["local"] }, "prepare's details are kept");
+  assert.equal(a.checkpoint, "ckpt-train-1-1", "the trainer's checkpoint is kept");
+  assert.deepEqual(a.details, { stage: 1 }, "the evaluator's details are kept");
 });
 
 test("chart - a stage the scenario leaves out is skipped and recorded as skipped", async () => {

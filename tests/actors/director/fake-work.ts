@@ -70,7 +70,7 @@ export function createFakeWork(): FakeWork {
       for (const step of [Math.ceil(steps / 2), steps]) {
         onProgress({ step, losses: { total: 2 / (1 + step), sft: 1 / (1 + step) } });
       }
-      return { steps, losses: { total: 2 / (1 + steps) } };
+      return { steps, losses: { total: 2 / (1 + steps) }, checkpoint: `ckpt-train-${input.stage}-${input.attempt.attempt}` };
     },
     evaluateImpl: null,
     checkpointImpl: async (input) => `ckpt-${input.runId}-stage${input.stage}`,
