@@ -7,7 +7,7 @@
 // with its input). xstate restarts it on resume, so StageWork.train is called again with the
 // same stage and attempt — the trainer resumes from its own last checkpoint. The attempt is
 // not counted again; its record's `restarts` goes up by one and the context notes the resume.
-import { createActor, type Actor, type Snapshot } from "xstate";
+import { createActor, type Actor, type InspectionEvent, type Snapshot } from "xstate";
 import type { DirectorClock } from "./clock.js";
 import { DIRECTOR_CHART_VERSION, type DirectorContext, type DirectorInput } from "./context.js";
 import { DirectorSnapshotError, DirectorStoppedError, SnapshotConflictError } from "./errors.js";
@@ -23,6 +23,8 @@ export interface DirectorOptions {
   readonly store: SnapshotStore;
   readonly work: StageWork;
   readonly clock: DirectorClock;
+  /** xstate inspection events (transitions, microsteps), e.g. for a logger or tests. */
+  readonly inspect?: (event: InspectionEvent) => void;
 }
 
 export interface StartOptions extends DirectorOptions {
@@ -63,7 +65,14 @@ export async function startDirector(opts: StartOptions): Promise<DirectorHandle>
     unavailableReasons: opts.unavailableReasons ?? {},
     startedAt: opts.clock.now(),
   };
-  return run(opts, 0, (deps) => createActor(provideDirector(deps), { input, clock: opts.clock, id: `director:${opts.runId}` }));
+  return run(opts, 0, (deps) =>
+    createActor(provideDirector(deps), {
+      input,
+      clock: opts.clock,
+      id: `director:${opts.runId}`,
+      ...(opts.inspect ? { inspect: opts.inspect } : {}),
+    }),
+  );
 }
 
 /** Resumes a run from its stored snapshot. Rejects with DirectorSnapshotError if it has none. */
@@ -79,6 +88,7 @@ export async function resumeDirector(opts: DirectorOptions): Promise<DirectorHan
       input: { runId: ctx.runId, plan: ctx.plan, available: ctx.available, startedAt: ctx.startedAt },
       clock: opts.clock,
       id: `director:${opts.runId}`,
+      ...(opts.inspect ? { inspect: opts.inspect } : {}),
     }),
   );
 }

@@ -2,10 +2,18 @@
 // StageWork (provided to the chart through machine.provide by provideDirector).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createActor, SimulatedClock } from "xstate";
-import { directorMachine, isNotProvidedError, isStageWorkError, type RunSummary } from "../../../actors/director/mod.js";
+import { createActor, SimulatedClock, waitFor } from "xstate";
+import {
+  chartDocument,
+  directorMachine,
+  isNotProvidedError,
+  isStageWorkError,
+  stateName,
+  type ChartState,
+  type RunSummary,
+} from "../../../actors/director/mod.js";
 import { createFakeWork, deferred, hang } from "./fake-work.js";
-import { flush, launch, reach, state } from "./harness.js";
+import { flush, launch, reach, state, taken } from "./harness.js";
 import { fullPlan, plan, stage } from "./plans.js";
 
 function summary(v: RunSummary | Error): RunSummary {
@@ -301,4 +309,78 @@ test("chart - StageWork errors are typed with op, stage and attempt", async () =
   seen = h.context().records[0]!.attempts[0]!.error;
   assert.deepEqual(seen, { name: "StageWorkError", code: "DIRECTOR_WORK", message: "evaluate failed in stage 0 attempt 1: bad metric" });
   assert.equal(isStageWorkError(new Error("x")), false);
+});
+
+test("chart - the attempt deadline also covers preparing and evaluating", async () => {
+  const p = plan([stage(0), stage(1, { timeoutMs: 1000, retry: retry(2) })]);
+  const work = createFakeWork();
+  work.prepareImpl = (input, signal) => (input.stage === 1 && input.attempt.attempt === 1 ? hang(signal) : Promise.resolve());
+  work.evaluateImpl = (input, signal) =>
+    input.stage === 1 && input.attempt.attempt === 2 ? hang(signal) : Promise.resolve({ metric: input.gate.threshold! });
+  const { h, clock } = await launch(p, { work });
+  await reach(h, "stage1.preparing");
+  clock.increment(1000);
+  await reach(h, "stage1.evaluating");
+  clock.increment(1000);
+  const s = summary(await h.done);
+  assert.equal(s.outcome, "done");
+  assert.deepEqual(h.context().records[1]!.attempts.map((a) => a.outcome), ["timeout", "timeout", "passed"]);
+  assert.ok(work.aborted.includes("prepare:1:1") && work.aborted.includes("evaluate:1:2"));
+});
+
+test("chart - in stage 6 every kind of failed attempt is rolled back before the next", async () => {
+  const p = fullPlan();
+  const s6 = { ...p.stages[6]!, timeoutMs: 1000, retry: retry(5) };
+  const work = createFakeWork();
+  const base = work.trainImpl;
+  const n = (input: { stage: number; attempt: { attempt: number } }) => (input.stage === 6 ? input.attempt.attempt : 0);
+  work.prepareImpl = async (input, signal) => {
+    if (n(input) === 1) throw new Error("prepare broke");
+    if (n(input) === 4) await hang(signal);
+  };
+  work.trainImpl = async (input, onProgress, signal) => {
+    if (n(input) === 2) throw new Error("train broke");
+    if (n(input) === 5) await hang(signal);
+    return base(input, onProgress, signal);
+  };
+  work.evaluateImpl = async (input, signal) => {
+    if (n(input) === 3) throw new Error("evaluate broke");
+    if (n(input) === 6) await hang(signal);
+    return { metric: input.gate.threshold! };
+  };
+  const { h, clock } = await launch({ ...p, stages: [...p.stages.slice(0, 6), s6] }, { work });
+  for (const [attempt, where] of [[4, "preparing"], [5, "training"], [6, "evaluating"]] as const) {
+    await waitFor(h.actor, (x) => x.context.attempt === attempt && stateName(x.value) === `stage6.${where}`, { timeout: 2000 });
+    clock.increment(1000);
+  }
+  const s = summary(await h.done);
+  assert.equal(s.outcome, "rolled_back");
+  assert.deepEqual(h.context().records[6]!.attempts.map((a) => a.outcome), ["error", "error", "error", "timeout", "timeout", "timeout"]);
+  assert.deepEqual(work.calls.filter((c) => c.op === "rollback").map((c) => c.attempt), [1, 2, 3, 4, 5, 6]);
+});
+
+test("chart - stage 6 not available stops the run after stage 5", async () => {
+  const { h, work } = await launch(fullPlan(), { available: [0, 1, 2, 3, 4, 5] });
+  const s = summary(await h.done);
+  assert.equal(s.stopped?.kind, "not_available");
+  assert.equal(s.stopped?.stage, 6);
+  assert.equal(work.count("checkpoint"), 0, "no checkpoint for a stage that cannot run");
+});
+
+test("chart - the tests above take every transition of the chart", () => {
+  // Stages 0-5 share one shape, so their transitions are compared with the stage number
+  // blanked; stage 6 and the root are compared as they are. Transitions without a target
+  // (progress, resume) are not edges.
+  const norm = (s: string) => s.replace(/stage[0-5]/g, "stageN");
+  const doc = chartDocument();
+  const all = new Set<string>();
+  const visit = (st: ChartState) => {
+    for (const t of st.transitions) if (t.targets.length > 0) all.add(norm(`${st.path} -${t.event}-> ${t.targets.join(",")}`));
+    st.states.forEach(visit);
+  };
+  visit(doc.root);
+  const seen = new Set([...taken].map(norm));
+  const missing = [...all].filter((t) => !seen.has(t)).sort();
+  assert.deepEqual(missing, [], `transitions no test took:\n${missing.join("\n")}`);
+  assert.ok(all.size > 40, `only ${all.size} transitions found`);
 });

@@ -1,6 +1,6 @@
 // Starts a director on a SimulatedClock, an in-memory store and a FakeWork, and waits for
 // states by subscription (xstate waitFor), never by sleeping.
-import { SimulatedClock, waitFor } from "xstate";
+import { SimulatedClock, waitFor, type InspectionEvent } from "xstate";
 import {
   createMemorySnapshotStore,
   resumeDirector,
@@ -14,6 +14,19 @@ import {
 import { createFakeWork, type FakeWork } from "./fake-work.js";
 
 let runs = 0;
+
+/** Every transition any director in this process took: "source -event-> target,…". */
+export const taken = new Set<string>();
+
+const pathOf = (id: string) => id.split(".").slice(1).join(".");
+
+function inspect(ev: InspectionEvent): void {
+  if (ev.type !== "@xstate.microstep") return;
+  for (const t of ev._transitions) {
+    const targets = (t.target ?? []).map((n) => pathOf(n.id)).join(",");
+    if (targets) taken.add(`${pathOf(t.source.id)} -${t.eventType}-> ${targets}`);
+  }
+}
 
 export interface Launched {
   runId: string;
@@ -44,12 +57,13 @@ export async function launch(
     plan,
     available: opts.available ?? [0, 1, 2, 3, 4, 5, 6],
     unavailableReasons: opts.unavailableReasons ?? {},
+    inspect,
   });
   return { runId, clock, work, store, h };
 }
 
 export async function relaunch(l: Launched, work: FakeWork = l.work): Promise<DirectorHandle> {
-  return resumeDirector({ runId: l.runId, store: l.store, work, clock: l.clock });
+  return resumeDirector({ runId: l.runId, store: l.store, work, clock: l.clock, inspect });
 }
 
 export function state(h: DirectorHandle): string {
