@@ -68,15 +68,18 @@ const loraSection = obj({
   blocks: opt(list(int({ min: 0 }), { min: 1, unique: true })),
 });
 
-export const modelSection = obj({
-  vocab: int({ min: 2 }),
-  block: int({ min: 1 }),
-  n_embd: int({ min: 1 }),
-  n_head: int({ min: 1 }),
-  n_layer: int({ min: 1 }),
-  dropout: opt(num({ min: 0, lt: 1 }), 0),
-  lora: opt(loraSection),
-}, { what: "a model mapping (vocab, block, n_embd, n_head, n_layer, lora)" });
+export const modelSection = obj(
+  {
+    vocab: int({ min: 2 }),
+    block: int({ min: 1 }),
+    n_embd: int({ min: 1 }),
+    n_head: int({ min: 1 }),
+    n_layer: int({ min: 1 }),
+    dropout: opt(num({ min: 0, lt: 1 }), 0),
+    lora: opt(loraSection),
+  },
+  { what: "a model mapping (vocab, block, n_embd, n_head, n_layer, lora)" },
+);
 export type ModelSection = Infer<typeof modelSection>;
 
 const laneSection = tagged("kind", {
@@ -108,15 +111,18 @@ export type RampSection = Infer<typeof rampSection>;
 const lossSection = obj({ weight: opt(num({ min: 0 }), 1), ramp: opt(rampSection) });
 const lossesSection = obj(Object.fromEntries(LOSS_TERMS.map((t) => [t, opt(lossSection)])) as Record<(typeof LOSS_TERMS)[number], ReturnType<typeof opt<Infer<typeof lossSection>>>>);
 
-const gateSection = obj({
-  metric: oneOf(Object.keys(METRICS)),
-  /** Pass when the metric is at least this (higher-is-better metrics). */
-  min: opt(num()),
-  /** Pass when the metric is at most this (lower-is-better metrics). */
-  max: opt(num()),
-  /** Only needed when neither min nor max is set (the evaluator measures the threshold). */
-  better: opt(oneOf(DIRECTIONS)),
-}, { what: "a gate mapping (metric, and min or max)" });
+const gateSection = obj(
+  {
+    metric: oneOf(Object.keys(METRICS)),
+    /** Pass when the metric is at least this (higher-is-better metrics). */
+    min: opt(num()),
+    /** Pass when the metric is at most this (lower-is-better metrics). */
+    max: opt(num()),
+    /** Restates the direction when neither min nor max is set (the evaluator measures the threshold). */
+    better: opt(oneOf(DIRECTIONS)),
+  },
+  { what: "a gate mapping (metric, and min or max)" },
+);
 export type GateSection = Infer<typeof gateSection>;
 
 const changeSection = obj({
@@ -150,16 +156,19 @@ export const stageSection = obj({
 });
 export type StageSection = Infer<typeof stageSection>;
 
-export const curriculumSection = obj({
-  defaults: opt(
-    obj({
-      retry: opt(retrySection),
-      ramp: opt(rampSection),
-      batch: opt(int({ min: 1 })),
-    }),
-  ),
-  stages: list(stageSection, { min: 1 }),
-}, { what: "a curriculum mapping (defaults, stages)" });
+export const curriculumSection = obj(
+  {
+    defaults: opt(
+      obj({
+        retry: opt(retrySection),
+        ramp: opt(rampSection),
+        batch: opt(int({ min: 1 })),
+      }),
+    ),
+    stages: list(stageSection, { min: 1 }),
+  },
+  { what: "a curriculum mapping (defaults, stages)" },
+);
 export type CurriculumSection = Infer<typeof curriculumSection>;
 
 export const limitsSection = obj({

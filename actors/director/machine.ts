@@ -129,27 +129,19 @@ export const directorSetup = setup({
     recordProgress: assign(({ context, event }) =>
       event.type === "train.progress" ? recordProgress(context, event) : context,
     ),
-    recordTrained: assign(({ context, event }) => {
-      const out = (event as unknown as { output?: TrainOutput }).output;
-      return recordTrained(context, out?.steps ?? currentSettings(context).steps, out?.losses, out?.checkpoint ?? null);
-    }),
-    recordPrepared: assign(({ context, event }) => {
-      const out = (event as unknown as { output?: PrepareOutput }).output;
-      return recordPrepared(context, out?.details ?? null);
-    }),
-    recordEvaluation: assign(({ context, event }) => {
-      const out = (event as unknown as { output?: EvaluateOutput }).output;
+    recordTrained: assign(({ context }, out: TrainOutput | undefined) =>
+      recordTrained(context, out?.steps ?? currentSettings(context).steps, out?.losses, out?.checkpoint ?? null),
+    ),
+    recordPrepared: assign(({ context }, out: PrepareOutput | undefined) => recordPrepared(context, out?.details ?? null)),
+    recordEvaluation: assign(({ context }, out: EvaluateOutput | undefined) => {
       const verdict = judgeGate(currentPlan(context).gate, out?.metric ?? Number.NaN, out?.threshold);
       return recordVerdict(context, verdict, out?.details ?? null);
     }),
-    recordError: assign(({ context, event }) =>
-      recordFailure(context, "error", (event as unknown as { error?: unknown }).error),
-    ),
+    recordError: assign(({ context }, params: { error: unknown }) => recordFailure(context, "error", params.error)),
     recordTimeout: assign(({ context }) => recordFailure(context, "timeout", timeoutError(context))),
-    recordCheckpoint: assign(({ context, event }) => {
-      const out = (event as unknown as { output?: CheckpointOutput }).output;
-      return recordCheckpoint(context, String(out?.checkpointId ?? ""));
-    }),
+    recordCheckpoint: assign(({ context }, out: CheckpointOutput | undefined) =>
+      recordCheckpoint(context, String(out?.checkpointId ?? "")),
+    ),
     recordResume: assign(({ context, event }) =>
       event.type === "director.resumed" ? recordResume(context, event.at) : context,
     ),
@@ -164,12 +156,12 @@ export const directorSetup = setup({
       const stop = runTimeoutStop(context);
       return stopRun(closeStage(failed, "failed", stop.reason), stop);
     }),
-    stopCheckpointFailed: assign(({ context, event }) => {
-      const stop = checkpointFailedStop(context, toErrorRecord((event as unknown as { error?: unknown }).error));
+    stopCheckpointFailed: assign(({ context }, params: { error: unknown }) => {
+      const stop = checkpointFailedStop(context, toErrorRecord(params.error));
       return stopRun(closeStage(context, "failed", stop.reason), stop);
     }),
-    stopRollbackFailed: assign(({ context, event }) => {
-      const stop = rollbackFailedStop(context, toErrorRecord((event as unknown as { error?: unknown }).error));
+    stopRollbackFailed: assign(({ context }, params: { error: unknown }) => {
+      const stop = rollbackFailedStop(context, toErrorRecord(params.error));
       return stopRun(closeStage(context, "failed", stop.reason), stop);
     }),
     finishRolledBack: assign(({ context }) => finishRun(closeStage(context, "rolled_back", rolledBackNote(context)), "rolled_back")),
@@ -186,6 +178,7 @@ function stageNode(stage: StageId) {
     input: ({ context }: { context: DirectorContext }) => deadline(context),
     onDone: { target: "failed", actions: ["stamp", "recordTimeout"] },
   } as const;
+  const recordError = { type: "recordError", params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }) } as const;
   return directorSetup.createStateConfig({
     entry: ["stamp", { type: "enterStage", params: { stage } }],
     initial: "entering",
@@ -211,8 +204,14 @@ function stageNode(stage: StageId) {
                 id: "checkpoint",
                 src: "checkpoint",
                 input: ({ context }) => ({ runId: context.runId, stage: context.stage, purpose: "rollback" as const }),
-                onDone: { target: "preparing", actions: ["stamp", "recordCheckpoint"] },
-                onError: { target: "#director.stopped", actions: ["stamp", "stopCheckpointFailed"] },
+                onDone: {
+                  target: "preparing",
+                  actions: ["stamp", { type: "recordCheckpoint", params: ({ event }) => event.output }],
+                },
+                onError: {
+                  target: "#director.stopped",
+                  actions: ["stamp", { type: "stopCheckpointFailed", params: ({ event }) => ({ error: event.error }) }],
+                },
               },
             },
           }
@@ -224,8 +223,8 @@ function stageNode(stage: StageId) {
             id: "prepare",
             src: "prepareStage",
             input: ({ context }) => workInput(context),
-            onDone: { target: "training", actions: ["stamp", "recordPrepared"] },
-            onError: { target: "failed", actions: ["stamp", "recordError"] },
+            onDone: { target: "training", actions: ["stamp", { type: "recordPrepared", params: ({ event }) => event.output }] },
+            onError: { target: "failed", actions: ["stamp", recordError] },
           },
           timer,
         ],
@@ -236,8 +235,8 @@ function stageNode(stage: StageId) {
             id: "train",
             src: "trainStage",
             input: ({ context }) => ({ ...workInput(context), schedule: currentPlan(context).losses }),
-            onDone: { target: "evaluating", actions: ["stamp", "recordTrained"] },
-            onError: { target: "failed", actions: ["stamp", "recordError"] },
+            onDone: { target: "evaluating", actions: ["stamp", { type: "recordTrained", params: ({ event }) => event.output }] },
+            onError: { target: "failed", actions: ["stamp", recordError] },
           },
           timer,
         ],
@@ -251,8 +250,8 @@ function stageNode(stage: StageId) {
             id: "evaluate",
             src: "evaluateStage",
             input: ({ context }) => ({ ...workInput(context), gate: currentPlan(context).gate }),
-            onDone: { target: "gate", actions: ["stamp", "recordEvaluation"] },
-            onError: { target: "failed", actions: ["stamp", "recordError"] },
+            onDone: { target: "gate", actions: ["stamp", { type: "recordEvaluation", params: ({ event }) => event.output }] },
+            onError: { target: "failed", actions: ["stamp", recordError] },
           },
           timer,
         ],
@@ -284,7 +283,10 @@ function stageNode(stage: StageId) {
                   { guard: "retriesLeft", target: "backoff", actions: "stamp" },
                   { target: "#director.rolledBack", actions: ["stamp", "finishRolledBack"] },
                 ],
-                onError: { target: "#director.stopped", actions: ["stamp", "stopRollbackFailed"] },
+                onError: {
+                  target: "#director.stopped",
+                  actions: ["stamp", { type: "stopRollbackFailed", params: ({ event }) => ({ error: event.error }) }],
+                },
               },
             },
           }
