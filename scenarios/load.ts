@@ -10,7 +10,7 @@ import { ScenarioError, ScenarioReadError } from "./errors.js";
 import type { RunPlan } from "./plan.js";
 import { Ctx, INVALID } from "./schema.js";
 import { scenarioSchema } from "./sections.js";
-import { castPlan, dataPlan, hostsPlan, limitsPlan, modelPlan, runInfo } from "./setup.js";
+import { castPlan, dataPlan, hostsPlan, limitsPlan, modelPlan, runInfo } from "./resources.js";
 
 export interface LoadOptions {
   /** Check that data files named by the scenario exist (default true). */

@@ -145,7 +145,10 @@ export const directorSetup = setup({
     recordResume: assign(({ context, event }) =>
       event.type === "director.resumed" ? recordResume(context, event.at) : context,
     ),
-    stopExhausted: assign(({ context }) => stopRun(closeStage(context, "failed", null), exhaustedStop(context))),
+    stopExhausted: assign(({ context }) => {
+      const stop = exhaustedStop(context);
+      return stopRun(closeStage(context, "failed", stop.reason), stop);
+    }),
     stopNotAvailable: assign(({ context }) => {
       const stop = notAvailableStop(context, context.stage);
       return stopRun(closeStage(context, "not_available", stop.reason), stop);

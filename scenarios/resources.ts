@@ -1,4 +1,4 @@
-// run:, hosts:, cast:, model:, data:, limits: → their RunPlan parts, with the checks that
+// The run and its resources — run:, hosts:, cast:, model:, data:, limits: — → their RunPlan
 // span keys (unique host names, placement on declared hosts, n_embd divisible by n_head,
 // data files that exist).
 import { existsSync } from "node:fs";
