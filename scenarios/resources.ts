@@ -1,6 +1,6 @@
-// The run and its resources — run:, hosts:, cast:, model:, data:, limits: — → their RunPlan
-// span keys (unique host names, placement on declared hosts, n_embd divisible by n_head,
-// data files that exist).
+// The run and its resources (run:, hosts:, cast:, model:, data:, limits:) → their RunPlan
+// parts, with the checks that span keys (unique host names, placement on declared hosts,
+// n_embd divisible by n_head, data files that exist).
 import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import {
