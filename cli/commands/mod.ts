@@ -1,11 +1,14 @@
 // Every subcommand lives in its own file and exports `register(program)`. A command's action
 // imports the layer it needs lazily, so `troupe --help` stays fast.
 import type { Command } from "commander";
-import { register as data } from "./data.js";
+import { register as registerData } from "./data.js";
+import { register as registerRun } from "./run.js";
+import { register as registerScenario } from "./scenario.js";
+import { register as registerStatus } from "./status.js";
 
 type Register = (program: Command) => void;
 
-const commands: Register[] = [data];
+const commands: Register[] = [registerRun, registerStatus, registerScenario, registerData];
 
 export function registerAll(program: Command): void {
   for (const register of commands) register(program);

@@ -1,0 +1,136 @@
+// The curriculum's fixed vocabulary (DESIGN.md, "The curriculum"): the seven stages, the
+// modules each may train, the loss terms each switches on, and the gate metrics the evaluator
+// reports. Scenario files and the director both validate against these tables, so a typo in
+// a scenario is caught before a run starts.
+
+export const STAGE_IDS = [0, 1, 2, 3, 4, 5, 6] as const;
+export type StageId = (typeof STAGE_IDS)[number];
+
+export function isStageId(n: unknown): n is StageId {
+  return typeof n === "number" && (STAGE_IDS as readonly number[]).includes(n);
+}
+
+/** The loss terms of `L = L_sft + λ_route L_route + λ_vit L_vit + λ_depth L_depth + λ_sem L_sem + λ_transfer L_transfer`. */
+export const LOSS_TERMS = ["sft", "route", "vit", "depth", "sem", "transfer"] as const;
+export type LossTerm = (typeof LOSS_TERMS)[number];
+
+/** The stage that switches each loss term on; a term may be on in that stage or a later one. */
+export const LOSS_HOME_STAGE: Readonly<Record<LossTerm, StageId>> = {
+  sft: 1,
+  route: 2,
+  vit: 2,
+  depth: 3,
+  sem: 4,
+  transfer: 5,
+};
+
+/** Trainable modules. `all` (stage 6) means every adapter and head trained so far. */
+export const MODULES = [
+  "lora",
+  "route_head",
+  "vitality_head",
+  "depth_residual",
+  "semantic_head",
+  "transfer_encoder",
+  "transfer_decoder",
+  "all",
+] as const;
+export type ModuleName = (typeof MODULES)[number];
+
+/** The stage in which each module is first trained. */
+export const MODULE_HOME_STAGE: Readonly<Record<ModuleName, StageId>> = {
+  lora: 1,
+  route_head: 2,
+  vitality_head: 2,
+  depth_residual: 3,
+  semantic_head: 4,
+  transfer_encoder: 5,
+  transfer_decoder: 5,
+  all: 6,
+};
+
+export const DIRECTIONS = ["higher", "lower"] as const;
+/** Whether a larger metric value is better (`higher`) or a smaller one (`lower`). */
+export type Direction = (typeof DIRECTIONS)[number];
+
+export interface MetricInfo {
+  readonly direction: Direction;
+  readonly stages: readonly StageId[];
+  readonly meaning: string;
+}
+
+/**
+ * Gate metrics the evaluator reports, by name. The evaluator engineer owns their computation;
+ * this table is the contract (name, direction, meaning). Add a metric here before using it.
+ */
+export const METRICS: Readonly<Record<string, MetricInfo>> = {
+  baseline_recorded: {
+    direction: "higher",
+    stages: [0],
+    meaning: "fraction of the baseline record present: split-layer map and baseline metrics (1 = all recorded)",
+  },
+  heldout_gain: {
+    direction: "higher",
+    stages: [1, 6],
+    meaning: "relative drop of held-out NLL, adapted vs base: (nll_base - nll_adapted) / nll_base",
+  },
+  route_gain: {
+    direction: "higher",
+    stages: [2],
+    meaning: "route-head accuracy minus entropy-only routing accuracy on held-out prompts",
+  },
+  depth_kl: {
+    direction: "lower",
+    stages: [3],
+    meaning: "mean KL(full-depth teacher || routed logits) on held-out prompts, nats/token",
+  },
+  sem_gain: {
+    direction: "higher",
+    stages: [4],
+    meaning:
+      "the larger of the route-accuracy gain and the dead-state-detection F1 gain from the semantic head; " +
+      "0 if its training was unstable (loss diverged or the projection collapsed)",
+  },
+  transfer_kl: {
+    direction: "lower",
+    stages: [5],
+    meaning: "max over same-host and cross-host runs of KL(no-transfer || resumed logits), nats/token",
+  },
+  quality_per_compute_gain: {
+    direction: "higher",
+    stages: [6],
+    meaning: "relative gain in held-out quality per unit of compute vs before the joint finetune",
+  },
+  easy_latency_gain: {
+    direction: "higher",
+    stages: [6],
+    meaning: "relative drop in easy-prompt latency vs before the joint finetune",
+  },
+};
+
+export interface StageInfo {
+  readonly id: StageId;
+  readonly name: string;
+  readonly trains: readonly ModuleName[];
+  readonly passesWhen: string;
+}
+
+/** The DESIGN.md table, one row per stage. `trains` is the default when a scenario omits it. */
+export const STAGES: readonly StageInfo[] = [
+  { id: 0, name: "baseline", trains: [], passesWhen: "split-layer map and baseline metrics are recorded" },
+  { id: 1, name: "domain adapter", trains: ["lora"], passesWhen: "adapted model beats the base on the held-out prompt pack" },
+  { id: 2, name: "route + vitality heads", trains: ["route_head", "vitality_head"], passesWhen: "route head beats entropy-only routing on held-out prompts" },
+  { id: 3, name: "depth-routing residual", trains: ["depth_residual"], passesWhen: "routed logits are within a KL bound of full depth" },
+  { id: 4, name: "semantic projection", trains: ["semantic_head"], passesWhen: "stable, and improves route quality or dead-state detection" },
+  { id: 5, name: "transfer adapter", trains: ["transfer_encoder", "transfer_decoder"], passesWhen: "resumed continuation stays within a KL bound of no-transfer, same host then across hosts" },
+  { id: 6, name: "joint finetune", trains: ["all"], passesWhen: "improves quality per compute or easy-prompt latency; otherwise roll back" },
+];
+
+export function stageInfo(id: StageId): StageInfo {
+  return STAGES[id]!;
+}
+
+/** "stage 1 (domain adapter)" — how messages name a stage. */
+export function stageLabel(id: StageId): string {
+  return `stage ${id} (${stageInfo(id).name})`;
+}

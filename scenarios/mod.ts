@@ -1,0 +1,32 @@
+// Public surface of the scenarios layer: load a scenario file into a RunPlan.
+export { loadScenario, parseScenario } from "./load.js";
+export type { LoadOptions } from "./load.js";
+export { LOCAL_HOST } from "./plan.js";
+export type {
+  RunPlan,
+  RunInfo,
+  HostPlan,
+  CastPlan,
+  RolePlan,
+  ModelPlan,
+  LoraPlan,
+  DataPlan,
+  LanePlan,
+  LimitsPlan,
+  Backend,
+  LoraTarget,
+  Difficulty,
+  Split,
+} from "./plan.js";
+export { ROLES, BACKENDS, LORA_TARGETS, DIFFICULTIES, SPLITS } from "./sections.js";
+export type { Role } from "./sections.js";
+export {
+  ScenarioError,
+  ScenarioReadError,
+  ScenarioErrorCode,
+  formatIssue,
+  isScenarioError,
+  isScenarioReadError,
+} from "./errors.js";
+export type { ScenarioIssue } from "./errors.js";
+export { closest, didYouMean, editDistance } from "./suggest.js";

@@ -1,0 +1,102 @@
+// What a validated scenario becomes: a RunPlan. Plain JSON, camelCase, every default
+// filled in and every path resolved, so the runtime never looks at YAML again. The
+// curriculum part is the director's own CurriculumPlan type.
+import type { CurriculumPlan } from "../actors/director/mod.js";
+import type { BACKENDS, DIFFICULTIES, LORA_TARGETS, Role, SPLITS } from "./sections.js";
+
+export type Backend = (typeof BACKENDS)[number];
+export type LoraTarget = (typeof LORA_TARGETS)[number];
+export type Difficulty = (typeof DIFFICULTIES)[number];
+export type Split = (typeof SPLITS)[number];
+
+export interface RunInfo {
+  readonly name: string;
+  readonly seed: number;
+  /** Absolute directory for run outputs (reports, checkpoints). */
+  readonly outDir: string;
+  readonly description: string | null;
+}
+
+export interface HostPlan {
+  readonly name: string;
+  readonly address: string | null;
+  readonly backends: readonly Backend[];
+  readonly cores: number | null;
+  readonly memoryGb: number | null;
+}
+
+/** Where and how many of one role; `on` empty = any host. */
+export interface RolePlan {
+  readonly count: number;
+  readonly on: readonly string[];
+  readonly backend: Backend | null;
+}
+export type CastPlan = Readonly<Record<Role, RolePlan>>;
+
+export interface LoraPlan {
+  readonly r: number;
+  readonly alpha: number;
+  readonly dropout: number;
+  readonly targets: readonly LoraTarget[];
+  readonly dora: boolean;
+  /** Blocks with adapters; null = all. */
+  readonly blocks: readonly number[] | null;
+}
+
+export interface ModelPlan {
+  readonly vocab: number;
+  /** Context length in tokens. */
+  readonly block: number;
+  readonly nEmbd: number;
+  readonly nHead: number;
+  readonly nLayer: number;
+  readonly dropout: number;
+  readonly lora: LoraPlan | null;
+}
+
+/**
+ * A data lane. Loosely typed on purpose: the data layer owns what a prompt pack's domains
+ * are; the scenario only checks the shape. `options` is passed through untouched.
+ */
+export type LanePlan =
+  | {
+      readonly kind: "prompt_pack";
+      readonly seed: number;
+      readonly domains: readonly string[] | null;
+      readonly difficulty: readonly Difficulty[] | null;
+      readonly count: number | null;
+      readonly split: Split;
+      readonly options: unknown;
+    }
+  | { readonly kind: "jsonl"; readonly path: string; readonly split: Split; readonly options: unknown }
+  | { readonly kind: "text"; readonly path: string; readonly options: unknown };
+
+export interface DataPlan {
+  readonly lanes: Readonly<Record<string, LanePlan>>;
+  readonly options: unknown;
+}
+
+export interface LimitsPlan {
+  readonly runTimeoutMs: number | null;
+  readonly attemptTimeoutMs: number | null;
+  /** Per-actor memory hint. */
+  readonly memoryMb: number | null;
+  /** Trainer checkpoint interval in steps. */
+  readonly checkpointEvery: number | null;
+}
+
+export interface RunPlan {
+  /** The scenario file it came from (absolute). */
+  readonly source: string;
+  readonly run: RunInfo;
+  /** Declared hosts; a scenario without `hosts:` gets one host named "local" (this machine). */
+  readonly hosts: readonly HostPlan[];
+  readonly hostsDeclared: boolean;
+  readonly cast: CastPlan;
+  readonly model: ModelPlan;
+  readonly data: DataPlan;
+  readonly curriculum: CurriculumPlan;
+  readonly limits: LimitsPlan;
+}
+
+export const LOCAL_HOST = "local";

@@ -1,0 +1,128 @@
+// The run and its resources (run:, hosts:, cast:, model:, data:, limits:) → their RunPlan
+// parts, with the checks that span keys (unique host names, placement on declared hosts,
+// n_embd divisible by n_head, data files that exist).
+import { existsSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import {
+  LOCAL_HOST,
+  type CastPlan,
+  type DataPlan,
+  type HostPlan,
+  type LanePlan,
+  type LimitsPlan,
+  type ModelPlan,
+  type RolePlan,
+  type RunInfo,
+} from "./plan.js";
+import type { Ctx } from "./schema.js";
+import { ROLES, type LaneSection, type ScenarioFile } from "./sections.js";
+import { didYouMean } from "./suggest.js";
+
+export function runInfo(file: ScenarioFile, baseDir: string): RunInfo {
+  return {
+    name: file.run.name,
+    seed: file.run.seed,
+    outDir: resolve(baseDir, file.run.out_dir),
+    description: file.run.description ?? null,
+  };
+}
+
+export function hostsPlan(file: ScenarioFile, ctx: Ctx): HostPlan[] {
+  if (!file.hosts) return [{ name: LOCAL_HOST, address: null, backends: ["cpu"], cores: null, memoryGb: null }];
+  file.hosts.forEach((h, i) => {
+    if (file.hosts!.slice(0, i).some((o) => o.name === h.name)) ctx.issueAt(["hosts", i, "name"], `host "${h.name}" is listed twice`);
+  });
+  return file.hosts.map((h) => ({
+    name: h.name,
+    address: h.address ?? null,
+    backends: h.backends,
+    cores: h.cores ?? null,
+    memoryGb: h.memory_gb ?? null,
+  }));
+}
+
+export function castPlan(file: ScenarioFile, hosts: readonly HostPlan[], ctx: Ctx): CastPlan {
+  const names = hosts.map((h) => h.name);
+  const out = {} as Record<(typeof ROLES)[number], RolePlan>;
+  for (const role of ROLES) {
+    const r = file.cast?.[role];
+    const on = r?.on ?? [];
+    on.forEach((h, k) => {
+      if (!names.includes(h)) {
+        const path = r?.on && r.on.length > 1 ? ["cast", role, "on", k] : ["cast", role, "on"];
+        const declared = file.hosts ? `hosts: ${names.join(", ")}` : `without a hosts: section the only host is "${LOCAL_HOST}"`;
+        ctx.issueAt(path, `unknown host "${h}"${didYouMean(h, names)}; ${declared}`);
+      }
+    });
+    if (r?.backend) {
+      const allowed = hosts.filter((h) => on.length === 0 || on.includes(h.name));
+      if (!allowed.some((h) => h.backends.includes(r.backend!))) {
+        ctx.issueAt(["cast", role, "backend"], `no ${on.length ? "host it may run on" : "host"} offers backend ${r.backend}`);
+      }
+    }
+    if (role === "director" && (r?.count ?? 1) !== 1) ctx.issueAt(["cast", role, "count"], "a run has exactly one director");
+    out[role] = { count: r?.count ?? 1, on, backend: r?.backend ?? null };
+  }
+  return out;
+}
+
+export function modelPlan(file: ScenarioFile, ctx: Ctx): ModelPlan {
+  const m = file.model;
+  if (m.n_embd % m.n_head !== 0) ctx.issueAt(["model", "n_head"], `n_embd ${m.n_embd} is not divisible by n_head ${m.n_head}`);
+  (m.lora?.blocks ?? []).forEach((b, k) => {
+    if (b >= m.n_layer) ctx.issueAt(["model", "lora", "blocks", k], `block ${b} does not exist: the model has n_layer ${m.n_layer}`);
+  });
+  return {
+    vocab: m.vocab,
+    block: m.block,
+    nEmbd: m.n_embd,
+    nHead: m.n_head,
+    nLayer: m.n_layer,
+    dropout: m.dropout,
+    lora: m.lora
+      ? {
+          r: m.lora.r,
+          alpha: m.lora.alpha,
+          dropout: m.lora.dropout,
+          targets: m.lora.targets,
+          dora: m.lora.dora,
+          blocks: m.lora.blocks ?? null,
+        }
+      : null,
+  };
+}
+
+function lanePlan(name: string, l: LaneSection, baseDir: string, ctx: Ctx, checkFiles: boolean): LanePlan {
+  const options = l.options ?? null;
+  if (l.kind === "prompt_pack") {
+    return {
+      kind: "prompt_pack",
+      seed: l.seed,
+      domains: l.domains ?? null,
+      difficulty: l.difficulty ?? null,
+      count: l.count ?? null,
+      split: l.split,
+      options,
+    };
+  }
+  const path = isAbsolute(l.path) ? l.path : resolve(baseDir, l.path);
+  if (checkFiles && !existsSync(path)) ctx.issueAt(["data", "lanes", name, "path"], `file not found: ${path}`);
+  return l.kind === "jsonl" ? { kind: "jsonl", path, split: l.split, options } : { kind: "text", path, options };
+}
+
+export function dataPlan(file: ScenarioFile, baseDir: string, ctx: Ctx, checkFiles: boolean): DataPlan {
+  const lanes: Record<string, LanePlan> = {};
+  for (const [name, lane] of Object.entries(file.data?.lanes ?? {})) lanes[name] = lanePlan(name, lane, baseDir, ctx, checkFiles);
+  return { lanes, options: file.data?.options ?? null };
+}
+
+export function limitsPlan(file: ScenarioFile): LimitsPlan {
+  const l = file.limits;
+  const ms = (s: number | undefined) => (s === undefined ? null : Math.round(s * 1000));
+  return {
+    runTimeoutMs: ms(l?.run_timeout_s),
+    attemptTimeoutMs: ms(l?.attempt_timeout_s),
+    memoryMb: l?.memory_mb ?? null,
+    checkpointEvery: l?.checkpoint_every ?? null,
+  };
+}

@@ -1,0 +1,193 @@
+// The schema of a scenario file, section by section. Keys are snake_case as users write
+// them; plan.ts turns the parsed file into the camelCase RunPlan the runtime uses.
+import { DIRECTIONS, LOSS_TERMS, METRICS, MODULES, RAMP_KINDS } from "../actors/director/mod.js";
+import {
+  anything,
+  bool,
+  int,
+  list,
+  num,
+  obj,
+  oneOf,
+  oneOrMany,
+  opt,
+  record,
+  str,
+  tagged,
+  type Infer,
+} from "./schema.js";
+
+/** NATS subject tokens and host names: lower-case letters, digits, `-` and `_`. */
+const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const NAME_HINT = "use lower-case letters, digits, - and _ (it becomes part of NATS subjects)";
+const name = () => str({ pattern: NAME, hint: NAME_HINT });
+
+export const BACKENDS = ["cpu", "mlx", "neuron"] as const;
+export const ROLES = ["director", "trainer", "teacher", "oracle", "evaluator", "transfer_encoder", "transfer_decoder"] as const;
+export type Role = (typeof ROLES)[number];
+export const LORA_TARGETS = ["qkv", "proj", "fc", "fc_proj"] as const;
+export const DIFFICULTIES = ["easy", "medium", "hard"] as const;
+export const SPLITS = ["train", "heldout", "all"] as const;
+
+export const runSection = obj(
+  {
+    name: name(),
+    seed: opt(int({ min: 0 }), 0),
+    out_dir: opt(str(), "runs"),
+    description: opt(str()),
+  },
+  { what: "a run mapping (name, seed, out_dir)" },
+);
+
+export const hostSection = obj({
+  name: name(),
+  /** Where other hosts reach this one (IP or DNS name) for links. */
+  address: opt(str()),
+  backends: opt(list(oneOf(BACKENDS), { min: 1, unique: true }), ["cpu"] as (typeof BACKENDS)[number][]),
+  cores: opt(int({ min: 1 })),
+  memory_gb: opt(num({ gt: 0 })),
+});
+
+const roleSection = obj({
+  count: opt(int({ min: 1, max: 64 }), 1),
+  /** Placement hint: host name(s) the role may run on; absent = anywhere. */
+  on: opt(oneOrMany(name())),
+  backend: opt(oneOf(BACKENDS)),
+});
+export type RoleSection = Infer<typeof roleSection>;
+
+export const castSection = obj(Object.fromEntries(ROLES.map((r) => [r, opt(roleSection)])) as Record<Role, ReturnType<typeof opt<RoleSection>>>);
+
+const loraSection = obj({
+  r: int({ min: 1 }),
+  alpha: num({ gt: 0 }),
+  dropout: opt(num({ min: 0, lt: 1 }), 0),
+  targets: list(oneOf(LORA_TARGETS), { min: 1, unique: true }),
+  dora: opt(bool(), false),
+  /** Blocks that get adapters; absent = all. */
+  blocks: opt(list(int({ min: 0 }), { min: 1, unique: true })),
+});
+
+export const modelSection = obj(
+  {
+    vocab: int({ min: 2 }),
+    block: int({ min: 1 }),
+    n_embd: int({ min: 1 }),
+    n_head: int({ min: 1 }),
+    n_layer: int({ min: 1 }),
+    dropout: opt(num({ min: 0, lt: 1 }), 0),
+    lora: opt(loraSection),
+  },
+  { what: "a model mapping (vocab, block, n_embd, n_head, n_layer, lora)" },
+);
+export type ModelSection = Infer<typeof modelSection>;
+
+const laneSection = tagged("kind", {
+  /** The built-in generated prompt/response pack (data/). */
+  prompt_pack: obj({
+    kind: str(),
+    seed: opt(int({ min: 0 }), 0),
+    domains: opt(list(str(), { min: 1, unique: true })),
+    difficulty: opt(list(oneOf(DIFFICULTIES), { min: 1, unique: true })),
+    count: opt(int({ min: 1 })),
+    split: opt(oneOf(SPLITS), "all"),
+    options: opt(anything()),
+  }),
+  /** Prompt/response pairs, one JSON object a line. */
+  jsonl: obj({ kind: str(), path: str(), split: opt(oneOf(SPLITS), "all"), options: opt(anything()) }),
+  /** Plain text corpus. */
+  text: obj({ kind: str(), path: str(), options: opt(anything()) }),
+});
+export type LaneSection = Infer<typeof laneSection>;
+
+export const dataSection = obj({
+  lanes: record(laneSection, { keyPattern: NAME, keyHint: NAME_HINT }),
+  options: opt(anything()),
+});
+
+const rampSection = obj({ kind: oneOf(RAMP_KINDS), steps: opt(int({ min: 0 }), 0) });
+export type RampSection = Infer<typeof rampSection>;
+
+const lossSection = obj({ weight: opt(num({ min: 0 }), 1), ramp: opt(rampSection) });
+const lossesSection = obj(Object.fromEntries(LOSS_TERMS.map((t) => [t, opt(lossSection)])) as Record<(typeof LOSS_TERMS)[number], ReturnType<typeof opt<Infer<typeof lossSection>>>>);
+
+const gateSection = obj(
+  {
+    metric: oneOf(Object.keys(METRICS)),
+    /** Pass when the metric is at least this (higher-is-better metrics). */
+    min: opt(num()),
+    /** Pass when the metric is at most this (lower-is-better metrics). */
+    max: opt(num()),
+    /** Restates the direction when neither min nor max is set (the evaluator measures the threshold). */
+    better: opt(oneOf(DIRECTIONS)),
+  },
+  { what: "a gate mapping (metric, and min or max)" },
+);
+export type GateSection = Infer<typeof gateSection>;
+
+const changeSection = obj({
+  lr_mult: opt(num({ gt: 0 }), 1),
+  steps_mult: opt(num({ gt: 0 }), 1),
+  reseed: opt(bool(), false),
+});
+
+const retrySection = obj({
+  max: opt(int({ min: 0, max: 20 }), 0),
+  backoff_s: opt(num({ min: 0 }), 0),
+  change: opt(changeSection),
+});
+export type RetrySection = Infer<typeof retrySection>;
+
+export const stageSection = obj({
+  stage: int(),
+  trains: opt(list(oneOf(MODULES), { unique: true })),
+  layers: opt(list(int({ min: 0 }), { min: 1, unique: true })),
+  steps: int({ min: 1 }),
+  lr: opt(num({ gt: 0 })),
+  batch: opt(int({ min: 1 })),
+  lane: opt(name()),
+  eval_lane: opt(name()),
+  losses: opt(lossesSection),
+  gate: gateSection,
+  retry: opt(retrySection),
+  timeout_s: opt(num({ gt: 0 })),
+  codecs: opt(list(str(), { min: 1, unique: true })),
+  bitrate_penalty: opt(num({ min: 0 })),
+});
+export type StageSection = Infer<typeof stageSection>;
+
+export const curriculumSection = obj(
+  {
+    defaults: opt(
+      obj({
+        retry: opt(retrySection),
+        ramp: opt(rampSection),
+        batch: opt(int({ min: 1 })),
+      }),
+    ),
+    stages: list(stageSection, { min: 1 }),
+  },
+  { what: "a curriculum mapping (defaults, stages)" },
+);
+export type CurriculumSection = Infer<typeof curriculumSection>;
+
+export const limitsSection = obj({
+  run_timeout_s: opt(num({ gt: 0 })),
+  attempt_timeout_s: opt(num({ gt: 0 })),
+  memory_mb: opt(int({ min: 1 })),
+  checkpoint_every: opt(int({ min: 1 })),
+});
+
+export const scenarioSchema = obj(
+  {
+    run: runSection,
+    hosts: opt(list(hostSection, { min: 1 })),
+    cast: opt(castSection),
+    model: modelSection,
+    data: opt(dataSection),
+    curriculum: curriculumSection,
+    limits: opt(limitsSection),
+  },
+  { what: "a scenario" },
+);
+export type ScenarioFile = Infer<typeof scenarioSchema>;

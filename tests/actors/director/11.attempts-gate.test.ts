@@ -1,0 +1,79 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { attemptSettings, checkPlan, isDirectorPlanError, judgeGate, maxAttempts } from "../../../actors/director/mod.js";
+import { plan, stage } from "./plans.js";
+
+const retrying = stage(1, {
+  steps: 100,
+  lr: 1e-3,
+  retry: { max: 2, backoffMs: 0, change: { lrMult: 0.5, stepsMult: 1.5, reseed: true } },
+});
+
+test("attempts - the first attempt runs the plan as written", () => {
+  const a = attemptSettings(retrying, 1, 42);
+  assert.deepEqual(a, { attempt: 1, maxAttempts: 3, steps: 100, lr: 1e-3, seed: 42, changes: {} });
+});
+
+test("attempts - each retry compounds the stage's changes (lr, steps, seed)", () => {
+  const a2 = attemptSettings(retrying, 2, 42);
+  assert.equal(a2.lr, 5e-4);
+  assert.equal(a2.steps, 150);
+  assert.equal(a2.seed, 43);
+  assert.deepEqual(a2.changes, { lrScale: 0.5, stepsScale: 1.5, seed: 43 });
+  const a3 = attemptSettings(retrying, 3, 42);
+  assert.equal(a3.lr, 2.5e-4);
+  assert.equal(a3.steps, 225);
+  assert.equal(a3.seed, 44);
+});
+
+test("attempts - without changes a retry repeats the plan and records no change", () => {
+  const s = stage(1, { retry: { max: 1, backoffMs: 0, change: { lrMult: 1, stepsMult: 1, reseed: false } } });
+  assert.deepEqual(attemptSettings(s, 2, 7).changes, {});
+  assert.equal(maxAttempts(s), 2);
+});
+
+test("attempts - attempt numbers start at 1", () => {
+  assert.throws(() => attemptSettings(retrying, 0, 1), RangeError);
+});
+
+test("gate - higher-is-better passes at or above the threshold", () => {
+  const g = { metric: "heldout_gain", direction: "higher" as const, threshold: 0.02 };
+  assert.equal(judgeGate(g, 0.02).passed, true);
+  assert.equal(judgeGate(g, 0.019).passed, false);
+  assert.equal(judgeGate(g, 0.019).reason, "heldout_gain 0.019 < min 0.02");
+});
+
+test("gate - lower-is-better passes at or below the threshold", () => {
+  const g = { metric: "depth_kl", direction: "lower" as const, threshold: 0.05 };
+  assert.equal(judgeGate(g, 0.04).passed, true);
+  assert.equal(judgeGate(g, 0.06).passed, false);
+  assert.equal(judgeGate(g, 0.06).reason, "depth_kl 0.06 > max 0.05");
+});
+
+test("gate - without a planned threshold the evaluator's measured one is used", () => {
+  const g = { metric: "route_gain", direction: "higher" as const, threshold: null };
+  const v = judgeGate(g, 0.7, 0.65);
+  assert.equal(v.passed, true);
+  assert.equal(v.threshold, 0.65);
+  const none = judgeGate(g, 0.7);
+  assert.equal(none.passed, false);
+  assert.match(none.reason, /no threshold/);
+});
+
+test("gate - a NaN metric never passes", () => {
+  const g = { metric: "depth_kl", direction: "lower" as const, threshold: 1 };
+  assert.equal(judgeGate(g, Number.NaN).passed, false);
+});
+
+test("plan - checkPlan rejects out-of-order stages, wrong directions and early loss terms", () => {
+  const bad = [
+    plan([stage(1)]),
+    plan([stage(0), stage(2), stage(1)]),
+    plan([stage(0), stage(0)]),
+    plan([stage(0), stage(3, { gate: { metric: "depth_kl", direction: "higher", threshold: 1 } })]),
+    plan([stage(0), stage(1, { losses: { route: { weight: 1, ramp: { kind: "none", steps: 0 } } } })]),
+    plan([stage(0), stage(1), stage(6)]), // stage 6 lists route, but stage 2 is not in the plan
+  ];
+  for (const p of bad) assert.throws(() => checkPlan(p), isDirectorPlanError);
+  assert.doesNotThrow(() => checkPlan(plan([stage(0), stage(1)])));
+});

@@ -1,0 +1,6 @@
+// Source-tree paths for tests (tests run from dist/, fixtures stay in the source tree).
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+export const fixtures = fileURLToPath(new URL("../../../tests/fixtures/scenarios/", import.meta.url));
+export const quickstart = fileURLToPath(new URL("../../../scenarios/quickstart.yaml", import.meta.url));
