@@ -17,6 +17,13 @@ export type {
   BenchmarkRow,
 } from "./model.js";
 
+export { stageCurves, TERM_COLORS } from "./curves.js";
+export type { CurveOptions } from "./curves.js";
+export { lineChart } from "./chart.js";
+export type { ChartOptions, ChartLine, ChartMarker, ChartPoint } from "./chart.js";
+export { SCALE_KINDS, axisFor, chooseScale, linearAxis, logAxis } from "./scale.js";
+export type { Axis, ScaleKind, ScaleChoice } from "./scale.js";
+
 export { createLossRecorder, DEFAULT_MAX_POINTS, RECORDER_FORMAT } from "./recorder.js";
 export type { LossRecorder, LossRecorderOptions, LossRecorderState, LossReport, AttemptSeries } from "./recorder.js";
 export type { SeriesPoint, TermSeries } from "./series.js";
