@@ -17,6 +17,12 @@ export type {
   BenchmarkRow,
 } from "./model.js";
 
+export { buildReport, jsonSafe } from "./build.js";
+export type { ReportInput } from "./build.js";
+export { configDigest, canonicalJson } from "./digest.js";
+export { writeReport, readReport, parseReport, writeFileAtomic, REPORT_JSON, REPORT_HTML } from "./files.js";
+export type { ReportPaths } from "./files.js";
+export { renderHtml } from "./html.js";
 export { stageCurves, TERM_COLORS } from "./curves.js";
 export type { CurveOptions } from "./curves.js";
 export { lineChart } from "./chart.js";
@@ -43,3 +49,15 @@ export type {
   StageEndedEvent,
   RunEndedEvent,
 } from "./events.js";
+export { createDirectorObserver, phaseOf } from "./observer.js";
+export type { DirectorObserver, DirectorObserverOptions, ObservedSnapshot } from "./observer.js";
+
+export {
+  ReportErrorCode,
+  ReportInputError,
+  ReportFormatError,
+  ReportWriteError,
+  isReportInputError,
+  isReportFormatError,
+  isReportWriteError,
+} from "./errors.js";
