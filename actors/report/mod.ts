@@ -51,6 +51,8 @@ export type {
 } from "./events.js";
 export { createDirectorObserver, phaseOf } from "./observer.js";
 export type { DirectorObserver, DirectorObserverOptions, ObservedSnapshot } from "./observer.js";
+export { createProgressView } from "./progress.js";
+export type { ProgressView, ProgressOptions, ProgressStream } from "./progress.js";
 
 export {
   ReportErrorCode,

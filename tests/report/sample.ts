@@ -20,6 +20,7 @@ import {
   createDirectorObserver,
   createLossRecorder,
   type LossRecorder,
+  type ProgressView,
   type ReportEvent,
   type RunReport,
 } from "../../actors/report/mod.js";
@@ -103,8 +104,8 @@ export interface SampleRun {
 
 let runs = 0;
 
-/** Runs the sample through the real director, feeding the observer and a recorder. */
-export async function sampleRun(opts: { maxPoints?: number; extras?: boolean } = {}): Promise<SampleRun> {
+/** Runs the sample through the real director, feeding the observer, a recorder and `view`. */
+export async function sampleRun(opts: { view?: ProgressView; maxPoints?: number; extras?: boolean } = {}): Promise<SampleRun> {
   const clock = new SimulatedClock();
   clock.set(1_700_000_000_000);
   const runId = `sample-${process.pid}-${++runs}`;
@@ -116,6 +117,7 @@ export async function sampleRun(opts: { maxPoints?: number; extras?: boolean } =
     for (const e of observer.observe(s)) {
       events.push(e);
       recorder.handle(e);
+      opts.view?.handle(e);
     }
   };
   const handle = await startDirector({
