@@ -73,7 +73,7 @@ function gateCell(s: StageReport): string {
   if (!g.metric) return DASH;
   const arrow = g.direction === "higher" ? "↑" : g.direction === "lower" ? "↓" : "";
   const value = g.value === null ? `<span class="muted">not measured</span>` : `<b>${esc(num(g.value))}</b>`;
-  return `<code>${esc(g.metric)}</code> <span class="muted" title="${esc(g.direction ? `${g.direction} is better` : "")}">${esc(arrow)}</span><br>${value} <span class="muted">vs ${esc(bound(g.direction, g.threshold))}</span>`;
+  return `<code>${esc(g.metric)}</code> <span class="muted" title="${esc(g.direction ? `${g.direction} is better` : "")}">${esc(arrow)}</span><br>${value}${g.threshold === null ? "" : ` <span class="muted">vs ${esc(bound(g.direction, g.threshold))}</span>`}`;
 }
 
 function stageRow(s: StageReport, stoppedAt: StageId | null): string[] {
@@ -103,7 +103,7 @@ function stageTable(r: RunReport): string {
     cells: [String(s.id), esc(s.name), badge("not run", "muted"), DASH, DASH, DASH, DASH, DASH, r.outcome === "running" ? "" : "the run ended before this stage"],
   }));
   return table("stages", ["stage", "name", "status", "trains", "steps", "gate", "attempts", "wall", "verdict / note"], [...rows, ...notRun], [
-    "num", "name", "nw", "", "num", "nw", "nw", "num", "",
+    "num", "name", "", "", "num", "nw", "nw", "num", "",
   ]);
 }
 
