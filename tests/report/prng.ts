@@ -1,0 +1,13 @@
+// Seeded randomness for the report tests, so synthetic curves are the same every run.
+
+/** Mulberry32: a tiny seeded PRNG, so the sample is the same every time. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
