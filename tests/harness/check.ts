@@ -14,14 +14,16 @@ export interface CheckOptions {
  * Polls `fn` until it returns a truthy value (which is returned) or the timeout passes.
  * A throw from `fn` counts as "not yet"; the last one is reported on timeout.
  */
-export async function check<T>(fn: () => T | Promise<T>, opts: CheckOptions = {}): Promise<NonNullable<T>> {
+export type Truthy<T> = Exclude<T, false | null | undefined | 0 | "">;
+
+export async function check<T>(fn: () => T | Promise<T>, opts: CheckOptions = {}): Promise<Truthy<T>> {
   const { timeoutMs = 15_000, intervalMs = 20, what = "condition" } = opts;
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v as NonNullable<T>;
+      if (v) return v as Truthy<T>;
       last = v;
     } catch (err) {
       last = err;
