@@ -94,6 +94,21 @@ function replace(value: unknown, map: Map<unknown, unknown>, depth: number): unk
   return out ?? value;
 }
 
+/** Whether offloadTensors would replace anything (a synchronous check for the fast path). */
+export function needsOffload(body: unknown, opts: OffloadOptions = {}): boolean {
+  if (typeof body !== "object" || body === null) return false;
+  const threshold = opts.thresholdBytes ?? 1024 * 1024;
+  const budget = opts.budgetBytes ?? 6 * 1024 * 1024;
+  const tensors: WireTensor[] = [];
+  collect(body, tensors, 0);
+  let inline = 0;
+  for (const t of tensors) {
+    if (t.data.byteLength > threshold) return true;
+    inline += t.data.byteLength;
+  }
+  return inline > budget;
+}
+
 /** Returns `body` itself when nothing needs offloading, else a copy with refs in place. */
 export async function offloadTensors(body: unknown, store: BlobStore | undefined, opts: OffloadOptions = {}): Promise<unknown> {
   const threshold = opts.thresholdBytes ?? 1024 * 1024;
@@ -140,10 +155,20 @@ function collectRefs(value: unknown, out: TensorRef[], depth: number): void {
   for (const k in value) collectRefs((value as Record<string, unknown>)[k], out, depth + 1);
 }
 
+function anyRef(value: unknown, depth: number): boolean {
+  if (depth > MAX_DEPTH || typeof value !== "object" || value === null) return false;
+  if (isTensorRef(value)) return true;
+  if (isWireTensor(value) || value instanceof Uint8Array) return false;
+  if (Array.isArray(value)) {
+    for (const v of value) if (typeof v === "object" && v !== null && anyRef(v, depth + 1)) return true;
+    return false;
+  }
+  for (const k in value) if (anyRef((value as Record<string, unknown>)[k], depth + 1)) return true;
+  return false;
+}
+
 export function hasTensorRefs(value: unknown): boolean {
-  const out: TensorRef[] = [];
-  collectRefs(value, out, 0);
-  return out.length > 0;
+  return anyRef(value, 0);
 }
 
 /** Replaces every TensorRef by the tensor it names. Throws BlobError when one cannot be had. */

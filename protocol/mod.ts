@@ -33,6 +33,7 @@ export {
   type TensorRef,
   hasTensorRefs,
   isTensorRef,
+  needsOffload,
   offloadTensors,
   resolveTensorRefs,
 } from "./blobs.js";

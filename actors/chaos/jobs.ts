@@ -61,6 +61,8 @@ export interface ResultsCheck {
   wrong: number;
   /** distinct worker processes that produced results */
   pids: number;
+  /** results produced by a second or later attempt of their job */
+  retried: number;
 }
 
 /** Reads every stored result and checks it against its job. */
@@ -72,6 +74,7 @@ export async function checkResults(nc: NatsConnection, run: string, jobs: number
   const seen = new Map<string, number>();
   const pids = new Set<number>();
   let wrong = 0;
+  let retried = 0;
   if (total > 0) {
     const consumer = await js.consumers.get(stream);
     const it = await consumer.consume();
@@ -80,6 +83,7 @@ export async function checkResults(nc: NatsConnection, run: string, jobs: number
       const r = ChaosResult.body.parse(codec.decode(m.data).body);
       seen.set(r.job, (seen.get(r.job) ?? 0) + 1);
       pids.add(r.pid);
+      if (r.attempt > 1) retried++;
       if (r.job !== jobId(r.n) || r.n >= jobs || r.sumsq !== sumOfSquares(jobTensor(r.n))) wrong++;
       if (++n >= total) break;
     }
@@ -87,5 +91,5 @@ export async function checkResults(nc: NatsConnection, run: string, jobs: number
   }
   let duplicated = 0;
   for (const c of seen.values()) duplicated += c - 1;
-  return { stored: total, unique: seen.size, duplicated, wrong, pids: pids.size };
+  return { stored: total, unique: seen.size, duplicated, wrong, pids: pids.size, retried };
 }

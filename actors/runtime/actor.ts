@@ -106,15 +106,27 @@ export async function startActor<Config>(def: ActorDefinition<Config>, o: StartA
     stop: (reason = "requested by the actor") => o.onStopRequest?.(reason),
   };
 
-  // a handler's context continues the message's trace in every call it makes
-  const contextFor = (env: Envelope): HandlerContext<Config> => ({
-    ...ctx,
-    envelope: env,
-    call: (to, m, body, opts) => peer.call(to, m, body, { trace: env.trace, ...opts }),
-    choose: (role, m, body, opts) => peer.choose(role, m, body, { trace: env.trace, ...opts }),
-    broadcast: (target, m, body, opts) => peer.broadcast(target, m, body, { trace: env.trace, ...opts }),
-    stream: (to, m, body, opts) => peer.stream(to, m, body, { trace: env.trace, ...opts }),
-  });
+  // a handler's context continues the message's trace in every call it makes; per message it
+  // is one object whose prototype holds the trace-aware verbs, which inherit the rest from ctx
+  type Mutable = { -readonly [K in keyof HandlerContext<Config>]: HandlerContext<Config>[K] };
+  const traced = Object.create(ctx) as Mutable;
+  traced.call = function (this: HandlerContext<Config>, to, m, body, opts) {
+    return peer.call(to, m, body, { trace: this.envelope.trace, ...opts });
+  };
+  traced.choose = function (this: HandlerContext<Config>, role, m, body, opts) {
+    return peer.choose(role, m, body, { trace: this.envelope.trace, ...opts });
+  };
+  traced.broadcast = function (this: HandlerContext<Config>, target, m, body, opts) {
+    return peer.broadcast(target, m, body, { trace: this.envelope.trace, ...opts });
+  };
+  traced.stream = function (this: HandlerContext<Config>, to, m, body, opts) {
+    return peer.stream(to, m, body, { trace: this.envelope.trace, ...opts });
+  };
+  const contextFor = (env: Envelope): HandlerContext<Config> => {
+    const h = Object.create(traced) as Mutable;
+    h.envelope = env;
+    return h;
+  };
 
   const system: Handler<never>[] = [
     on(Ping, () => ({ role: def.role, id, host, pid, uptimeMs: Date.now() - started })),
@@ -132,6 +144,7 @@ export async function startActor<Config>(def: ActorDefinition<Config>, o: StartA
     concurrency: def.concurrency ?? 1,
     log,
     encode: peer.encode,
+    encodeNow: peer.encodeNow,
     contextFor,
   });
   mailbox.subscribe(address);

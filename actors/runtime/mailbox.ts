@@ -36,6 +36,8 @@ export interface MailboxOptions {
   log: Logger;
   /** encodes an outgoing body (offloading large tensors) */
   encode(kind: string, body: unknown, trace?: string): Promise<Uint8Array>;
+  /** the synchronous fast path of encode(): undefined when a tensor must be offloaded first */
+  encodeNow(kind: string, body: unknown, trace?: string): Uint8Array | undefined;
   /** builds the context a handler receives for one message */
   contextFor(env: Envelope): unknown;
 }
@@ -115,48 +117,90 @@ export function createMailbox(o: MailboxOptions): Mailbox {
         head = 0;
       }
       inflight++;
-      void dispatch(item).finally(() => {
-        inflight--;
-        if (idle && inflight === 0 && head >= queue.length) idle();
-        pump();
-      });
+      const pending = dispatch(item);
+      if (pending) void pending.then(finished, finished);
+      else finished();
     }
   }
 
-  async function dispatch({ env, msg }: Item): Promise<void> {
+  function finished(): void {
+    inflight--;
+    if (idle && inflight === 0 && head >= queue.length) idle();
+    pump();
+  }
+
+  /** Handles one message; returns a promise only if some step is asynchronous. */
+  function dispatch({ env, msg }: Item): Promise<void> | undefined {
+    if (hasTensorRefs(env.body)) {
+      return resolveTensorRefs(env.body, o.blobs).then(
+        (body) => {
+          (env as { body: unknown }).body = body;
+          return dispatchResolved(env, msg);
+        },
+        (e) => reject(msg, e, env.trace),
+      );
+    }
+    return dispatchResolved(env, msg);
+  }
+
+  function dispatchResolved(env: Envelope, msg: Msg): Promise<void> | undefined {
     let handler: Handler<never>;
     try {
-      if (hasTensorRefs(env.body)) (env as { body: unknown }).body = await resolveTensorRefs(env.body, o.blobs);
       parseBody(env, o.registry);
       handler = o.handlers.get(env.kind)!;
     } catch (e) {
       reject(msg, e, env.trace);
-      return;
+      return undefined;
     }
     const ctx = o.contextFor(env) as never;
-    if (handler.type === "call") {
-      let value: unknown;
-      try {
-        value = await handler.handle(env.body, ctx);
-      } catch (e) {
-        counters.handlerErrors++;
-        o.log.warn({ kind: env.kind, err: (e as Error)?.message }, "handler failed");
-        reply(msg, { ok: false, error: errorInfo(e) }, Reply.kind, env.trace);
-        return;
-      }
-      counters.handled++;
-      if (msg.reply) {
-        try {
-          msg.respond(await o.encode(Reply.kind, { ok: true, value }, env.trace));
-        } catch (e) {
-          reply(msg, { ok: false, error: errorInfo(e) }, Reply.kind, env.trace);
-        }
-      }
-      return;
+    if (handler.type === "stream") return runStream(handler.handle(env.body, ctx), env, msg);
+    let result: unknown;
+    try {
+      result = handler.handle(env.body, ctx);
+    } catch (e) {
+      return handlerFailed(e, env, msg);
     }
+    if (typeof (result as PromiseLike<unknown>)?.then === "function") {
+      return (result as Promise<unknown>).then(
+        (value) => replyValue(value, env, msg),
+        (e) => handlerFailed(e, env, msg),
+      );
+    }
+    return replyValue(result, env, msg);
+  }
+
+  function handlerFailed(e: unknown, env: Envelope, msg: Msg): undefined {
+    counters.handlerErrors++;
+    o.log.warn({ kind: env.kind, err: (e as Error)?.message }, "handler failed");
+    reply(msg, { ok: false, error: errorInfo(e) }, Reply.kind, env.trace);
+    return undefined;
+  }
+
+  function replyValue(value: unknown, env: Envelope, msg: Msg): Promise<void> | undefined {
+    counters.handled++;
+    if (!msg.reply) return undefined;
+    const body = { ok: true, value };
+    let now: Uint8Array | undefined;
+    try {
+      now = o.encodeNow(Reply.kind, body, env.trace);
+    } catch (e) {
+      reply(msg, { ok: false, error: errorInfo(e) }, Reply.kind, env.trace);
+      return undefined;
+    }
+    if (now) {
+      msg.respond(now);
+      return undefined;
+    }
+    return o.encode(Reply.kind, body, env.trace).then(
+      (bytes) => void msg.respond(bytes),
+      (e) => reply(msg, { ok: false, error: errorInfo(e) }, Reply.kind, env.trace),
+    );
+  }
+
+  async function runStream(items: AsyncIterable<unknown>, env: Envelope, msg: Msg): Promise<void> {
     let count = 0;
     try {
-      for await (const value of handler.handle(env.body, ctx)) {
+      for await (const value of items) {
         if (msg.reply) msg.respond(await o.encode(StreamItem.kind, { i: count, value }, env.trace));
         count++;
       }

@@ -19,6 +19,7 @@ import {
   createStamper,
   groupSubject,
   hasTensorRefs,
+  needsOffload,
   offloadTensors,
   resolveTensorRefs,
   roleBroadcastSubject,
@@ -68,8 +69,10 @@ export interface PeerInternals extends Peer {
   readonly codec: Codec;
   /** encodes a body for the wire, offloading large tensors first */
   encode(kind: string, body: unknown, trace?: string): Promise<Uint8Array>;
-  /** decodes a sys.reply and returns its value, validated by def.reply */
-  decodeReply(data: Uint8Array, to: string, def: MessageDef): Promise<unknown>;
+  /** the synchronous fast path of encode(): undefined when a tensor must be offloaded first */
+  encodeNow(kind: string, body: unknown, trace?: string): Uint8Array | undefined;
+  /** decodes a sys.reply and returns its value, validated by def.reply (a promise only if it holds refs) */
+  decodeReply(data: Uint8Array, to: string, def: MessageDef): unknown;
 }
 
 function mapRequestError(err: unknown, to: string, kind: string, timeoutMs: number): unknown {
@@ -89,24 +92,28 @@ export function createPeer(o: PeerOptions): PeerInternals {
     budgetBytes: Math.max(64 * 1024, (o.nc.info?.max_payload ?? 1024 * 1024) - 256 * 1024),
   };
 
+  function encodeNow(kind: string, body: unknown, trace?: string): Uint8Array | undefined {
+    if (needsOffload(body, offload)) return undefined;
+    return codec.encode(stamper.stamp(kind, body, trace));
+  }
+
   async function encode(kind: string, body: unknown, trace?: string): Promise<Uint8Array> {
     const out = await offloadTensors(body, o.blobs, offload);
     return codec.encode(stamper.stamp(kind, out, trace));
   }
 
-  async function decodeReply(data: Uint8Array, to: string, def: MessageDef): Promise<unknown> {
+  function decodeReply(data: Uint8Array, to: string, def: MessageDef): unknown {
     const env = codec.decode(data);
     if (env.kind !== Reply.kind) throw new MalformedMessageError(`expected ${Reply.kind} from ${to}, got ${env.kind}`);
     const r = Reply.body.parse(env.body, Reply.kind);
     if (!r.ok) throw new RemoteError(to, def.kind, r.error);
-    let value = r.value;
-    if (hasTensorRefs(value)) value = await resolveTensorRefs(value, o.blobs);
-    return def.reply ? def.reply.parse(value, `${def.kind} reply`) : value;
+    const check = (value: unknown) => (def.reply ? def.reply.parse(value, `${def.kind} reply`) : value);
+    return hasTensorRefs(r.value) ? resolveTensorRefs(r.value, o.blobs).then(check) : check(r.value);
   }
 
   async function request(subject: string, def: MessageDef, body: unknown, opts: CallOptions): Promise<unknown> {
     const timeoutMs = opts.timeoutMs ?? 5000;
-    const data = await encode(def.kind, body, opts.trace);
+    const data = encodeNow(def.kind, body, opts.trace) ?? (await encode(def.kind, body, opts.trace));
     let msg;
     try {
       msg = await o.nc.request(subject, data, { timeout: timeoutMs });
@@ -122,6 +129,7 @@ export function createPeer(o: PeerOptions): PeerInternals {
     stamper,
     codec,
     encode,
+    encodeNow,
     decodeReply,
     call(to, def, body, opts = {}) {
       return request(to, def, body, opts) as Promise<never>;
@@ -131,7 +139,7 @@ export function createPeer(o: PeerOptions): PeerInternals {
     },
     async broadcast(target, def, body, opts = {}) {
       const subject = target === "all" ? runBroadcastSubject(o.run) : roleBroadcastSubject(o.run, target.role);
-      o.nc.publish(subject, await encode(def.kind, body, opts.trace));
+      o.nc.publish(subject, encodeNow(def.kind, body, opts.trace) ?? (await encode(def.kind, body, opts.trace)));
     },
     stream(to, def, body, opts = {}) {
       return openReplyStream({ nc: o.nc, codec, blobs: o.blobs, encode, to, def, body, opts, mapRequestError });
