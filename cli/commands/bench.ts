@@ -12,10 +12,11 @@ export function register(program: Command): void {
     .option("--json", "print one JSON document")
     .option("--nats <url>", "use this NATS server instead of an embedded one", urlArg("--nats"))
     .option("--calls <n>", "round trips of each kind", intArg("--calls", 100, 1_000_000), 5000)
+    .option("--codec-ms <n>", "measuring time per codec task", intArg("--codec-ms", 10, 600_000), 1000)
     .option("--check", "exit 1 unless ratio >= 0.5 and call_p50 <= 1.3 x nats_raw_p50")
-    .action(async (opts: { json?: boolean; nats?: string; calls: number; check?: boolean }) => {
+    .action(async (opts: { json?: boolean; nats?: string; calls: number; codecMs: number; check?: boolean }) => {
       const { runProtocolBench } = await import("../../bench/mod.js");
-      const r = await runProtocolBench({ natsUrl: opts.nats, calls: opts.calls });
+      const r = await runProtocolBench({ natsUrl: opts.nats, calls: opts.calls, codecTimeMs: opts.codecMs });
       if (opts.json) printJson(r);
       else {
         printLine(`tensor codec ${r.tensor_codec_GBps} GB/s vs memcpy ${r.memcpy_GBps} GB/s: ratio ${r.ratio} (target >= 0.5)`);

@@ -2,9 +2,9 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { type Supervisor, isNoResponderError, isSupervisorEscalation, openPeer, startSupervisor } from "../../actors/mod.js";
 import type { NatsConnection } from "../../hosts/mod.js";
-import { SupervisionEvent, type SupervisionEventBody, actorAddress, createCodec, supervisionWildcard } from "../../protocol/mod.js";
+import { Heartbeat, SupervisionEvent, type SupervisionEventBody, actorAddress, createCodec, createStamper, heartbeatWildcard, supervisionWildcard } from "../../protocol/mod.js";
 import { type TestNats, check, deferred, startNats, uniqueName } from "../harness/mod.js";
-import { Finish, Hello } from "./fixtures/messages.js";
+import { Finish, Hang, Hello } from "./fixtures/messages.js";
 
 const CRASHY = new URL("./fixtures/crashy.js", import.meta.url);
 let nats: TestNats;
@@ -131,4 +131,41 @@ test("supervisor - a transient actor that finishes is not restarted; done resolv
   assert.equal(await sup.done, undefined);
   assert.equal(sup.children()[0]!.restarts, 0);
   assert.equal(sup.children()[0]!.state, "stopped");
+});
+
+test("supervisor - actors publish heartbeats with their mailbox stats", async () => {
+  const run = uniqueName("r");
+  const beats: string[] = [];
+  nc.subscribe(heartbeatWildcard(run), {
+    callback: (_e, m) => {
+      const hb = Heartbeat.body.parse(codec.decode(m.data).body);
+      beats.push(`${hb.role}/${hb.id}:${hb.pid > 0 && hb.stats.received >= 0}`);
+    },
+  });
+  await nc.flush();
+  const sup = supervise(run, ["h"], { heartbeatMs: 200 });
+  try {
+    await sup.ready();
+    await check(() => beats.length >= 2, { what: "two heartbeats" });
+    assert.ok(beats.every((b) => b === "crashy/h:true"));
+  } finally {
+    await sup.stop();
+  }
+});
+
+test("supervisor - a hung actor (no heartbeats) is killed by the watchdog and restarted", async () => {
+  const run = uniqueName("r");
+  const events = watchEvents(run);
+  const sup = supervise(run, ["stuck"], { heartbeatMs: 200, watchdogMs: 1000 });
+  try {
+    await sup.ready();
+    const pid = sup.pidOf("crashy", "stuck");
+    nc.publish(actorAddress(run, "crashy", "stuck"), codec.encode(createStamper(run, "t").stamp(Hang.kind, {})));
+    await check(() => sup.children()[0]!.restarts === 1 && sup.children()[0]!.state === "running", { what: "watchdog restart" });
+    assert.notEqual(sup.pidOf("crashy", "stuck"), pid);
+    const exited = events.find((e) => e.event === "exited");
+    assert.equal(exited?.signal, "SIGKILL");
+  } finally {
+    await sup.stop();
+  }
 });
