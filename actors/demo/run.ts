@@ -45,7 +45,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoReport> {
       { role: "demo-worker", id: "1" },
       { role: "demo-producer", id: "0", restart: "transient", config: { jobs } },
     ],
-    onEvent: (e) => log.info({ event: e.event, actor: `${e.role}/${e.id}`, pid: e.pid }, "supervision"),
+    onEvent: (e) => log.debug({ event: e.event, actor: `${e.role}/${e.id}`, pid: e.pid }, "supervision"),
   });
   try {
     const peer = openPeer({ nc: session.nc, run, name: "demo" });

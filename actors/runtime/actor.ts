@@ -153,7 +153,13 @@ export async function startActor<Config>(def: ActorDefinition<Config>, o: StartA
   mailbox.subscribe(runBroadcastSubject(run));
   await nc.flush(); // the server has our subscriptions: calls from now on reach us
 
-  await def.onStart?.(ctx);
+  try {
+    await def.onStart?.(ctx);
+  } catch (err) {
+    stopping.abort();
+    mailbox.abort();
+    throw err;
+  }
   mailbox.open();
 
   const beatMs = o.heartbeatMs ?? 5000;

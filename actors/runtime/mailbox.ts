@@ -48,6 +48,8 @@ export interface Mailbox {
   open(): void;
   /** stop receiving, finish what is queued and in flight (up to timeoutMs) */
   close(timeoutMs: number): Promise<void>;
+  /** stop receiving at once, handling nothing more (the actor failed to start) */
+  abort(): void;
   stats(): MailboxStats;
 }
 
@@ -236,6 +238,10 @@ export function createMailbox(o: MailboxOptions): Mailbox {
           resolve();
         };
       });
+    },
+    abort() {
+      closing = true;
+      for (const sub of subs) sub.unsubscribe();
     },
     stats() {
       return {

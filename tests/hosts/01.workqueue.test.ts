@@ -82,13 +82,13 @@ test("workqueue - poison jobs end in the dead-letter stream with the reason, not
 });
 
 test("workqueue - in-progress acks keep a long job from being redelivered", async () => {
-  const q = await openWorkQueue(nc, Square, { run: uniqueName("r"), ackWaitMs: 300 });
+  const q = await openWorkQueue(nc, Square, { run: uniqueName("r"), ackWaitMs: 500 });
   await q.submit("long", { n: 1 });
   let deliveries = 0;
   const w = await q.process(async (job) => {
     deliveries++;
     // the work itself lasts three ack-wait periods
-    await new Promise((r) => setTimeout(r, 900));
+    await new Promise((r) => setTimeout(r, 1500));
     assert.equal(job.attempt, 1);
   }, { concurrency: 2 });
   await check(async () => deliveries === 1 && (await q.info()).ackPending === 0, { what: "long job acked" });
