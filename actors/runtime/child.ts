@@ -6,8 +6,9 @@
 import { pathToFileURL } from "node:url";
 import { actorLogger, connectNats } from "../../hosts/mod.js";
 import { ActorDefinitionError, isActorConfigError } from "../errors.js";
+import type { NatsConnection } from "../../hosts/mod.js";
 import { isActorDefinition } from "./define.js";
-import { startActor } from "./actor.js";
+import { type RunningActor, startActor } from "./actor.js";
 import { type ChildMessage, type ChildSpecWire, EXIT_CONFIG } from "./ipc.js";
 
 const spec = JSON.parse(process.env.TROUPE_ACTOR_SPEC ?? "null") as ChildSpecWire | null;
@@ -35,6 +36,28 @@ function fatalConfig(err: Error): never {
   process.exit(EXIT_CONFIG);
 }
 
+// Stop handling is installed first, so a stop request during start-up (a long onStart, a
+// NATS server that is gone) is honoured too.
+let actor: RunningActor | undefined;
+let nc: NatsConnection | undefined;
+let shuttingDown = false;
+async function shutdown(reason: string, graceMs = spec!.shutdownMs): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  log.debug({ reason }, "stopping");
+  setTimeout(() => process.exit(0), graceMs + 1000).unref();
+  try {
+    await actor?.stop(graceMs);
+    await nc?.drain();
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, "unclean stop");
+  }
+  process.exit(0);
+}
+for (const s of ["SIGTERM", "SIGINT"] as const) process.on(s, () => void shutdown(s));
+// an orphan stops quickly: its supervisor (and maybe the NATS server) are gone
+process.on("disconnect", () => void shutdown("supervisor went away", 500));
+
 const mod = (await import(spec.module.startsWith("file:") ? spec.module : pathToFileURL(spec.module).href)) as Record<string, unknown>;
 const def = mod.default ?? mod.actor;
 if (!isActorDefinition(def)) {
@@ -44,24 +67,8 @@ if (def.role !== spec.role) {
   fatalConfig(new ActorDefinitionError(`${spec.module} defines role ${def.role}, but the supervisor asked for ${spec.role}`));
 }
 
-const nc = await connectNats(spec.natsUrl, { name: `troupe.${spec.run}.${spec.role}.${spec.id}` });
-let shuttingDown = false;
-async function shutdown(reason: string): Promise<void> {
-  if (shuttingDown) return;
-  shuttingDown = true;
-  log.debug({ reason }, "stopping");
-  const force = setTimeout(() => process.exit(0), spec!.shutdownMs + 1000);
-  force.unref();
-  try {
-    await actor.stop(spec!.shutdownMs);
-    await nc.drain();
-  } catch (err) {
-    log.warn({ err: (err as Error).message }, "unclean stop");
-  }
-  process.exit(0);
-}
-
-const actor = await startActor(def, {
+nc = await connectNats(spec.natsUrl, { name: `troupe.${spec.run}.${spec.role}.${spec.id}` });
+const started = await startActor(def, {
   nc,
   run: spec.run,
   id: spec.id,
@@ -72,6 +79,5 @@ const actor = await startActor(def, {
   onHeartbeat: () => send({ type: "heartbeat" }),
   onStopRequest: (reason) => void shutdown(reason),
 }).catch((err: unknown) => (isActorConfigError(err) ? fatalConfig(err) : Promise.reject(err)));
-for (const s of ["SIGTERM", "SIGINT"] as const) process.on(s, () => void shutdown(s));
-process.on("disconnect", () => void shutdown("supervisor went away"));
-send({ type: "ready", pid: process.pid, address: actor.address });
+actor = started;
+if (!shuttingDown) send({ type: "ready", pid: process.pid, address: started.address });

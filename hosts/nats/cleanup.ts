@@ -2,6 +2,8 @@
 // or is stopped by SIGINT/SIGTERM/SIGHUP, whoever else is listening. (If the process is
 // SIGKILLed, setpriv --pdeathsig in the launcher makes the kernel stop the server instead.)
 
+import { constants } from "node:os";
+
 interface Cleanable {
   killSync(): void;
   cleanupSync(): void;
@@ -25,11 +27,10 @@ function cleanAll(): void {
 
 function onSignal(signal: NodeJS.Signals): void {
   cleanAll();
-  // If nobody else handles this signal, behave as if we had not been listening: die by it.
-  if (process.listenerCount(signal) === 1) {
-    for (const s of SIGNALS) process.removeListener(s, onSignal);
-    process.kill(process.pid, signal);
-  }
+  // If nobody else handles this signal, end the process as the shell would (128 + signal
+  // number). process.exit runs the 'exit' handlers, so a supervisor still kills its children;
+  // dying by the signal itself would skip them.
+  if (process.listenerCount(signal) === 1) process.exit(128 + (constants.signals[signal] ?? 0));
 }
 
 function install(): void {

@@ -261,10 +261,34 @@ function pause(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Temp dirs of launchers that died by SIGKILL (no chance to clean) are removed later. */
+function sweepStaleDirs(): void {
+  try {
+    for (const name of readdirSync(tmpdir())) {
+      const m = /^troupe-nats-(\d+)-/.exec(name);
+      if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) {
+        rmSync(join(tmpdir(), name), { recursive: true, force: true });
+      }
+    }
+  } catch {
+    // best effort
+  }
+}
+
 /** Starts nats-server and resolves once it accepts clients (and JetStream requests). */
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServerHandle> {
   const bin = findBinary(opts.bin);
-  const workDir = mkdtempSync(join(tmpdir(), "troupe-nats-"));
+  sweepStaleDirs();
+  const workDir = mkdtempSync(join(tmpdir(), `troupe-nats-${process.pid}-`));
   const jetstream = opts.jetstream ?? true;
   const storeDir = jetstream ? (opts.storeDir ?? join(workDir, "store")) : undefined;
   if (storeDir) mkdirSync(storeDir, { recursive: true });
@@ -280,7 +304,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
       host: opts.host ?? "127.0.0.1",
       port: opts.port ?? -1,
     },
-    `troupe_${process.pid}_${workDir.slice(-6).replace(/[^A-Za-z0-9]/g, "x")}`,
+    `troupe_${workDir.slice(-6).replace(/[^A-Za-z0-9]/g, "x")}`,
   );
   try {
     await server.start();
