@@ -137,7 +137,8 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
 export function createCodec(opts: CodecOptions = {}): Codec {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: "number", mapsAsObjects: true });
+  // plain msgpack a Python or Go worker can read: maps, no records, undefined written as nil
+  const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: "number", mapsAsObjects: true, encodeUndefinedAsNil: true });
   return {
     maxBytes,
     encode(env) {
