@@ -4,7 +4,7 @@
 // never crash. The fuzzer classifies each message it sends with the same decoder, so the
 // expected count per error code is known in advance and compared with what the actor counted.
 import { randomBytes } from "node:crypto";
-import { type Logger, componentLogger, openNats } from "../../hosts/mod.js";
+import { type Logger, componentLogger, deleteRunStreams, openNats } from "../../hosts/mod.js";
 import {
   type DecodeErrorCode,
   Stats,
@@ -185,5 +185,7 @@ export async function runFuzz(o: FuzzOptions = {}): Promise<FuzzReportJson> {
     };
   } finally {
     await sup.stop();
+    // on an external server, leave nothing of this run behind (an embedded one is removed whole)
+    if (!session.server) await deleteRunStreams(session.nc, run).catch(() => undefined);
   }
 }

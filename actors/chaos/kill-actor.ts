@@ -3,7 +3,7 @@
 // go (results are stored deduplicated by job id) and nothing may be lost.
 import { randomBytes } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { type Logger, componentLogger, openNats, openWorkQueue } from "../../hosts/mod.js";
+import { type Logger, componentLogger, deleteRunStreams, openNats, openWorkQueue } from "../../hosts/mod.js";
 import type { SupervisionEventBody } from "../../protocol/mod.js";
 import { startSupervisor } from "../runtime/mod.js";
 import { ChaosJob, checkResults, ensureResultsStream, jobId, jobTensor, resultsStream } from "./jobs.js";
@@ -112,5 +112,7 @@ export async function runKillActor(o: KillActorOptions = {}): Promise<KillActorR
     };
   } finally {
     await sup.stop();
+    // on an external server, leave nothing of this run behind (an embedded one is removed whole)
+    if (!session.server) await deleteRunStreams(session.nc, run).catch(() => undefined);
   }
 }

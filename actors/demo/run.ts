@@ -2,7 +2,7 @@
 // processes under one supervisor, a durable queue between them, every result verified.
 // It stands in for the curriculum run until the director exists.
 import { randomBytes } from "node:crypto";
-import { type Logger, componentLogger, openNats } from "../../hosts/mod.js";
+import { type Logger, componentLogger, deleteRunStreams, openNats } from "../../hosts/mod.js";
 import { isCallTimeoutError, isNoResponderError } from "../errors.js";
 import { openPeer, startSupervisor } from "../runtime/mod.js";
 import { DemoStatus } from "./messages.js";
@@ -76,5 +76,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoReport> {
     };
   } finally {
     await sup.stop();
+    // on an external server, leave nothing of this run behind (an embedded one is removed whole)
+    if (!session.server) await deleteRunStreams(session.nc, run).catch(() => undefined);
   }
 }

@@ -61,3 +61,20 @@ export async function publishOnce(
     }
   }
 }
+
+/**
+ * Deletes every stream of a run (work queues, dead letters, results, KV and Object Store
+ * buckets). For scenarios that ran on an external server and should leave nothing behind.
+ */
+export async function deleteRunStreams(nc: NatsConnection, run: string): Promise<string[]> {
+  const jsm = await manager(nc);
+  const prefixes = [`TROUPE_${run}_`, `KV_troupe_${run}_`, `OBJ_troupe_${run}_`];
+  const gone: string[] = [];
+  for await (const name of jsm.streams.names()) {
+    if (prefixes.some((p) => name.startsWith(p))) {
+      await jsm.streams.delete(name);
+      gone.push(name);
+    }
+  }
+  return gone;
+}

@@ -1,7 +1,7 @@
 // Public surface of hosts/nats: the embedded server, connections, and the durable helpers.
 export { type NatsServerHandle, type NatsServerOptions, startNatsServer } from "./launcher.js";
 export { type ConnectOptions, type NatsConnection, type NatsSession, type NatsTarget, connectNats, openNats } from "./connect.js";
-export { type PublishOnceOptions, ensureStream, publishOnce } from "./jetstream.js";
+export { type PublishOnceOptions, deleteRunStreams, ensureStream, publishOnce } from "./jetstream.js";
 export {
   type DeadLetter,
   type Job,
