@@ -15,3 +15,4 @@ export {
 export type { WorkerHandle } from "./worker.js";
 export { type RunState, type RunStateOptions, type Versioned, openRunState } from "./kv.js";
 export { type Objects, type ObjectsOptions, type StoredObject, installNativeSha256, objectBlobStore, openObjects } from "./objects.js";
+export { DisconnectedError, type LinkState, linkState, unlessDisconnected } from "./link-state.js";

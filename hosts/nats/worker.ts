@@ -34,7 +34,14 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerHandle> {
     else o.signal.addEventListener("abort", () => stop.abort(), { once: true });
   }
   const active = new Set<ConsumerMessages>();
+  // A pull request in flight when the server restarts is gone with it, but the client would
+  // wait for its expiry; after a reconnect, end the pending fetches so the slots pull again.
+  const status = o.nc.status() as AsyncIterable<{ type: string }> & { stop?(): void };
+  void (async () => {
+    for await (const s of status) if (s.type === "reconnect") for (const it of active) it.stop();
+  })();
   stop.signal.addEventListener("abort", () => {
+    status.stop?.();
     for (const it of active) it.stop();
   });
   let taken = 0;

@@ -31,6 +31,7 @@ import {
 import { isPermanentJobError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { ensureStream, manager, publishOnce } from "./jetstream.js";
+import { unlessDisconnected } from "./link-state.js";
 import { type WorkerHandle, runWorker } from "./worker.js";
 
 export interface WorkQueueOptions {
@@ -156,7 +157,7 @@ export async function openWorkQueue<M extends MessageDef>(
     h.set("Troupe-Error", error.replace(/[\r\n]+/g, " ").slice(0, 1000));
     h.set("Troupe-Attempts", String(m.info.deliveryCount));
     await publishOnce(nc, dlSubject, m.data, { msgId: `${stream}-${m.seq}`, headers: h });
-    await m.ackAck();
+    await unlessDisconnected(nc, m.ackAck({ timeout: 5000 }), `ack of dead letter ${jobId}`);
     opts.log?.warn({ jobId, reason, error }, "job dead-lettered");
   }
 
@@ -196,7 +197,7 @@ export async function openWorkQueue<M extends MessageDef>(
     // an ack that fails to reach the server throws from here: the job is redelivered later
     if (!failed) {
       if (nc.isClosed()) throw new Error("connection closed before the job could be acknowledged");
-      await m.ackAck({ timeout: 5000 });
+      await unlessDisconnected(nc, m.ackAck({ timeout: 5000 }), `ack of ${jobId}`);
       return;
     }
     const message = (failure as Error)?.message ?? String(failure);
