@@ -9,7 +9,7 @@
 // Everything is logged to stderr so commands that print JSON keep stdout clean.
 import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, platform } from "node:os";
 import { delimiter, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -173,6 +173,9 @@ function ensureBuild() {
   const want = hashFiles(files, process.version);
   if (!force && stamp("tsc") === want && existsSync(join(root, "dist", "cli", "main.js"))) return;
   note("sources changed; compiling TypeScript");
+  // tsc --incremental only re-emits files whose sources changed; a forced build must also
+  // replace outputs that were edited or damaged in dist/, so it starts without the build info
+  if (force) rmSync(join(root, "dist", ".tsbuildinfo"), { force: true });
   const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
   if (run(process.execPath, [tsc, "-p", join(root, "tsconfig.json")]) !== 0) {
     throw new SetupError("TypeScript compilation failed (see above)");

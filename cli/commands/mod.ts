@@ -1,14 +1,25 @@
 // Every subcommand lives in its own file and exports `register(program)`. A command's action
 // imports the layer it needs lazily, so `troupe --help` stays fast.
 import type { Command } from "commander";
+import { register as registerBench } from "./bench.js";
+import { register as registerChaos } from "./chaos.js";
 import { register as registerData } from "./data.js";
+import { register as registerDemo } from "./demo.js";
 import { register as registerRun } from "./run.js";
 import { register as registerScenario } from "./scenario.js";
 import { register as registerStatus } from "./status.js";
 
 type Register = (program: Command) => void;
 
-const commands: Register[] = [registerRun, registerStatus, registerScenario, registerData];
+const commands: Register[] = [
+  registerRun,
+  registerStatus,
+  registerScenario,
+  registerData,
+  registerBench,
+  registerChaos,
+  registerDemo,
+];
 
 export function registerAll(program: Command): void {
   for (const register of commands) register(program);

@@ -1,0 +1,47 @@
+// troupe chaos kill-actor | fuzz: the runtime's promises under abuse, checked.
+import type { Command } from "commander";
+import { intArg, urlArg } from "../args.js";
+import { ExitCode } from "../errors.js";
+import { printJson, printLine } from "../output.js";
+
+export function register(program: Command): void {
+  const chaos = program.command("chaos").description("abuse the runtime and check that it keeps its promises");
+  chaos
+    .command("kill-actor")
+    .description("kill -9 a supervised worker mid-queue; check that no job is lost or duplicated")
+    .option("--json", "print one JSON document")
+    .option("--nats <url>", "use this NATS server instead of an embedded one", urlArg("--nats"))
+    .option("--jobs <n>", "jobs in the queue", intArg("--jobs", 1, 1_000_000), 1000)
+    .option("--kills <n>", "times to kill the worker", intArg("--kills", 1, 100), 3)
+    .option("--work-ms <n>", "CPU time per job", intArg("--work-ms", 0, 10_000), 3)
+    .action(async (opts: { json?: boolean; nats?: string; jobs: number; kills: number; workMs: number }) => {
+      const { runKillActor } = await import("../../actors/chaos/kill-actor.js");
+      const r = await runKillActor({ natsUrl: opts.nats, jobs: opts.jobs, kills: opts.kills, workMs: opts.workMs });
+      if (opts.json) printJson(r);
+      else {
+        printLine(`${r.kills} kills, ${r.restarts} restarts (p95 ${r.restart_ms_p95} ms): ${r.completed}/${r.jobs} jobs completed, ` +
+          `${r.lost} lost, ${r.duplicated_results} duplicated, ${r.wrong_results} wrong`);
+      }
+      const ok = r.lost === 0 && r.duplicated_results === 0 && r.wrong_results === 0 && r.completed === r.jobs && r.kills === opts.kills;
+      if (!ok) process.exitCode = ExitCode.failure;
+    });
+  chaos
+    .command("fuzz")
+    .description("send malformed messages mixed with valid ones to a live actor")
+    .option("--json", "print one JSON document")
+    .option("--nats <url>", "use this NATS server instead of an embedded one", urlArg("--nats"))
+    .option("--messages <n>", "messages to send", intArg("--messages", 1, 10_000_000), 20_000)
+    .option("--seed <n>", "random seed", intArg("--seed", 0, 0xffffffff), 1)
+    .action(async (opts: { json?: boolean; nats?: string; messages: number; seed: number }) => {
+      const { runFuzz } = await import("../../actors/chaos/fuzz.js");
+      const r = await runFuzz({ natsUrl: opts.nats, messages: opts.messages, seed: opts.seed });
+      if (opts.json) printJson(r);
+      else {
+        printLine(`${r.sent} sent: ${r.valid} valid (${r.valid_handled} handled), ${r.rejected} rejected, ${r.crashes} crashes`);
+        printLine(`rejected by code: ${JSON.stringify(r.rejected_by_code)}`);
+      }
+      const sameCodes = JSON.stringify(Object.entries(r.rejected_by_code).sort()) === JSON.stringify(Object.entries(r.expected_rejected_by_code).sort());
+      const ok = r.crashes === 0 && r.valid_handled === r.valid && r.rejected === r.sent - r.valid && r.checksum_ok && r.misclassified === 0 && sameCodes;
+      if (!ok) process.exitCode = ExitCode.failure;
+    });
+}

@@ -1,0 +1,95 @@
+// Errors of the hosts layer: the embedded nats-server, connections, and the durable helpers
+// (work queues, KV, Object Store).
+
+export const HostsErrorCode = {
+  notOnPath: "NATS_NOT_ON_PATH",
+  serverExited: "NATS_SERVER_EXITED",
+  serverTimeout: "NATS_SERVER_TIMEOUT",
+  connect: "NATS_CONNECT",
+  casConflict: "KV_CAS_CONFLICT",
+  integrity: "OBJECT_INTEGRITY",
+  notFound: "NOT_FOUND",
+  job: "JOB",
+} as const;
+export type HostsErrorCode = (typeof HostsErrorCode)[keyof typeof HostsErrorCode];
+
+export class HostsError extends Error {
+  readonly code: HostsErrorCode;
+  constructor(code: HostsErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "HostsError";
+    this.code = code;
+  }
+}
+
+/** nats-server could not be started (missing binary, bad config, port in use, no readiness). */
+export class NatsServerError extends HostsError {
+  /** the last lines the server printed, to say why */
+  readonly log: string;
+  constructor(code: HostsErrorCode, message: string, log = "", options?: { cause?: unknown }) {
+    super(code, log ? `${message}\n--- nats-server said ---\n${log}` : message, options);
+    this.name = "NatsServerError";
+    this.log = log;
+  }
+}
+
+export class NatsConnectError extends HostsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(HostsErrorCode.connect, message, options);
+    this.name = "NatsConnectError";
+  }
+}
+
+/** A compare-and-set lost: the key's revision is no longer the one the writer read. */
+export class CasConflictError extends HostsError {
+  readonly key: string;
+  readonly expected: number;
+  constructor(key: string, expected: number, options?: { cause?: unknown }) {
+    super(HostsErrorCode.casConflict, `key ${JSON.stringify(key)} is no longer at revision ${expected}; read it again and retry`, options);
+    this.name = "CasConflictError";
+    this.key = key;
+    this.expected = expected;
+  }
+}
+
+/** Stored bytes do not match their recorded digest or size. */
+export class ObjectIntegrityError extends HostsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(HostsErrorCode.integrity, message, options);
+    this.name = "ObjectIntegrityError";
+  }
+}
+
+export class NotFoundError extends HostsError {
+  constructor(message: string) {
+    super(HostsErrorCode.notFound, message);
+    this.name = "NotFoundError";
+  }
+}
+
+/**
+ * Thrown by a job handler to say the job can never succeed (bad input, not a transient
+ * failure): the job goes straight to the dead-letter stream without further attempts.
+ */
+export class PermanentJobError extends HostsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(HostsErrorCode.job, message, options);
+    this.name = "PermanentJobError";
+  }
+}
+
+export function isHostsError(err: unknown): err is HostsError {
+  return err instanceof HostsError;
+}
+export function isNatsServerError(err: unknown): err is NatsServerError {
+  return err instanceof NatsServerError;
+}
+export function isCasConflictError(err: unknown): err is CasConflictError {
+  return err instanceof CasConflictError;
+}
+export function isObjectIntegrityError(err: unknown): err is ObjectIntegrityError {
+  return err instanceof ObjectIntegrityError;
+}
+export function isPermanentJobError(err: unknown): err is PermanentJobError {
+  return err instanceof PermanentJobError;
+}

@@ -1,0 +1,4 @@
+// Public surface of the hosts layer.
+export * from "./errors.js";
+export { type ActorLogFields, type Logger, actorLogger, componentLogger, rootLogger } from "./logger.js";
+export * from "./nats/mod.js";

@@ -1,0 +1,18 @@
+// Public surface of hosts/nats: the embedded server, connections, and the durable helpers.
+export { type NatsServerHandle, type NatsServerOptions, startNatsServer } from "./launcher.js";
+export { type ConnectOptions, type NatsConnection, type NatsSession, type NatsTarget, connectNats, openNats } from "./connect.js";
+export { type PublishOnceOptions, deleteRunStreams, ensureStream, publishOnce } from "./jetstream.js";
+export {
+  type DeadLetter,
+  type Job,
+  type ProcessOptions,
+  type QueueInfo,
+  type WorkQueue,
+  type WorkQueueOptions,
+  JOB_ID_HEADER,
+  openWorkQueue,
+} from "./workqueue.js";
+export type { WorkerHandle } from "./worker.js";
+export { type RunState, type RunStateOptions, type Versioned, openRunState } from "./kv.js";
+export { type Objects, type ObjectsOptions, type StoredObject, installNativeSha256, objectBlobStore, openObjects } from "./objects.js";
+export { DisconnectedError, type LinkState, linkState, unlessDisconnected } from "./link-state.js";

@@ -1,0 +1,77 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const main = fileURLToPath(new URL("../../cli/main.js", import.meta.url));
+
+/** Runs the CLI; resolves with its exit code, stdout and stderr. */
+function troupe(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [main, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d) => (stdout += d));
+    p.stderr.on("data", (d) => (stderr += d));
+    p.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function json(out: { code: number | null; stdout: string; stderr: string }): Record<string, unknown> {
+  assert.equal(out.code, 0, out.stderr.slice(-2000));
+  const lines = out.stdout.trim().split("\n");
+  assert.equal(lines.length, 1, "stdout is exactly one JSON document");
+  return JSON.parse(lines[0]!) as Record<string, unknown>;
+}
+
+test("cli - chaos kill-actor: killed 3 times mid-queue, nothing lost or duplicated", async () => {
+  const r = json(await troupe(["chaos", "kill-actor", "--json", "--jobs", "300", "--kills", "3"]));
+  assert.equal(r.jobs, 300);
+  assert.equal(r.kills, 3);
+  assert.ok((r.restarts as number) >= 3);
+  assert.equal(r.completed, 300);
+  assert.equal(r.lost, 0);
+  assert.equal(r.duplicated_results, 0);
+  assert.equal(r.wrong_results, 0);
+  assert.equal(r.worker_processes, 4, "results came from four different worker processes");
+  assert.ok(Number.isFinite(r.restart_ms_p95));
+});
+
+test("cli - chaos fuzz: every valid message handled, every other refused and counted, no crash", async () => {
+  const r = json(await troupe(["chaos", "fuzz", "--json", "--messages", "3000", "--seed", "7"]));
+  assert.equal(r.sent, 3000);
+  assert.equal(r.crashes, 0);
+  assert.equal(r.valid_handled, r.valid);
+  assert.equal(r.rejected, 3000 - (r.valid as number));
+  assert.deepEqual(r.rejected_by_code, r.expected_rejected_by_code);
+  assert.equal(r.checksum_ok, true);
+  assert.equal(r.misclassified, 0);
+  const cats = r.by_category as Record<string, { sent: number; valid: number }>;
+  for (const c of ["truncated", "wrong_version", "wrong_shape", "nan", "oversize"]) {
+    assert.ok(cats[c]!.sent > 0, `${c} messages were sent`);
+    assert.equal(cats[c]!.valid, 0, `no ${c} message passed`);
+  }
+});
+
+test("cli - demo: four actor processes, every result verified", async () => {
+  const r = json(await troupe(["demo", "--json", "--jobs", "60"]));
+  assert.equal(r.ok, true);
+  assert.equal(r.actors, 4);
+  assert.equal(r.verified, 60);
+  assert.equal(r.wrong, 0);
+  assert.equal(Object.values(r.by_worker as Record<string, number>).reduce((a, b) => a + b, 0), 60);
+});
+
+test("cli - bench protocol reports both ratios with their peers (speed is not asserted here)", async () => {
+  const r = json(await troupe(["bench", "protocol", "--json", "--calls", "200", "--codec-ms", "50"]));
+  for (const k of ["tensor_codec_GBps", "memcpy_GBps", "ratio", "call_p50_us", "call_p99_us", "nats_raw_p50_us"]) {
+    assert.ok(typeof r[k] === "number" && (r[k] as number) > 0, `${k} = ${r[k]}`);
+  }
+});
+
+test("cli - bad option values are usage errors (exit 2)", async () => {
+  const r = await troupe(["chaos", "fuzz", "--messages", "many"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--messages must be an integer/);
+  assert.equal((await troupe(["demo", "--nats", "not a url"])).code, 2);
+});

@@ -1,0 +1,56 @@
+// A real nats-server for a test file or suite, from the same launcher the CLI uses:
+// JetStream, ephemeral loopback port, its own temp store, removed on dispose.
+//
+//   await using nats = await startNats();
+//   const nc = await nats.connect();
+import { type NatsConnection, type NatsServerHandle, type NatsServerOptions, connectNats, startNatsServer } from "../../hosts/mod.js";
+
+export interface TestNats {
+  readonly server: NatsServerHandle;
+  readonly url: string;
+  /** a connection closed when the TestNats is disposed */
+  connect(name?: string): Promise<NatsConnection>;
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export async function startNats(opts: NatsServerOptions = {}): Promise<TestNats> {
+  const server = await startNatsServer(opts);
+  const conns: NatsConnection[] = [];
+  const stop = async () => {
+    await Promise.all(conns.map((c) => c.close().catch(() => undefined)));
+    await server.stop();
+  };
+  return {
+    server,
+    get url() {
+      return server.url;
+    },
+    async connect(name) {
+      const nc = await connectNats(server, { name });
+      conns.push(nc);
+      return nc;
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+/**
+ * Resolves at the connection's next successful reconnect. Call it BEFORE the action that
+ * disconnects the client (server restart), then await it.
+ */
+export function nextReconnect(nc: NatsConnection, timeoutMs = 15_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no reconnect within ${timeoutMs} ms`)), timeoutMs);
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === "reconnect") {
+          clearTimeout(timer);
+          resolve();
+          return;
+        }
+      }
+    })();
+  });
+}
