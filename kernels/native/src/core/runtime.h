@@ -1,0 +1,40 @@
+// One runtime per addon instance: the thread pool, the chosen kernel table and the BLAS
+// switch. No process-wide state: each worker thread that loads the addon gets its own.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "cpu.h"
+#include "kernels.h"
+#include "pool.h"
+
+namespace troupe {
+
+class Runtime {
+ public:
+  Runtime();
+  // mode: "auto" | "avx512" | "avx2" | "portable" | "reference"; returns false (and changes
+  // nothing) when the mode is unknown or the CPU cannot run it. threads <= 0 keeps the count.
+  bool configure(const std::string& mode, bool blas, int threads);
+  void shutdown();
+
+  Ctx& ctx() { return ctx_; }
+  const std::string& mode() const { return mode_; }
+  const CpuFeatures& cpu() const { return cpu_; }
+  bool blas_requested() const { return blas_requested_; }
+  int threads() const { return pool_ ? pool_->size() : 0; }
+
+ private:
+  const Kernels* pick(const std::string& mode) const;
+  bool use_blas(bool requested, const std::string& mode, const Kernels* k) const;
+
+  CpuFeatures cpu_;
+  std::unique_ptr<Pool> pool_;
+  std::string mode_ = "auto";
+  bool blas_requested_ = true;
+  Ctx ctx_{};
+};
+
+int default_threads();
+
+}  // namespace troupe
