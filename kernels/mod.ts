@@ -10,5 +10,5 @@ export * from "./nn/mod.js";
 export * from "./optim/mod.js";
 export * from "./io/mod.js";
 export * from "./reference/mod.js";
-export { configureKernels, kernelInfo, withKernels, KernelMode, type KernelSettings } from "./native/load.js";
+export { configureKernels, currentKernelSettings, kernelInfo, withKernels, KernelMode, type BlasSetting, type KernelSettings } from "./native/load.js";
 export type { NativeInfo } from "./native/types.js";

@@ -1,6 +1,7 @@
 // Loads the native addon once per thread and applies the environment switches:
 //   TROUPE_KERNELS=auto|avx512|avx2|portable|reference   kernel implementation (default auto)
-//   TROUPE_BLAS=0                                         never use the system BLAS for GEMM
+//   TROUPE_BLAS=0|1|force                                 system BLAS for GEMM: never, when at
+//                                                         least as wide as ours (default), always
 //   TROUPE_THREADS=n                                      pool size (default: all cores)
 // If the addon cannot be loaded, the NativeLoadError lists the possible fixes.
 import { existsSync, readFileSync } from "node:fs";
@@ -97,18 +98,36 @@ export function native(): NativeKernels {
     throw new NativeLoadError(`${fixes(path)}\n(the addon's ABI is ${mod.abiVersion}, expected ${ABI_VERSION})`);
   }
   const mode = envMode();
-  if (!mod.configure(mode, process.env.TROUPE_BLAS !== "0", envThreads())) {
+  if (!mod.configure(mode, blasSetting(envBlas()), envThreads())) {
     throw new NativeLoadError(`TROUPE_KERNELS=${mode} is not supported by this CPU or build (${JSON.stringify(mod.info().cpu)})`);
   }
   loaded = mod;
   return mod;
 }
 
+/**
+ * GEMM through the system BLAS (OpenBLAS, Accelerate): true uses it when the build has one and
+ * its kernels are at least as wide as ours (OpenBLAS pinned to AVX2 kernels on an AVX-512 CPU
+ * loses to our AVX-512 GEMM); "force" always uses it; false never does.
+ */
+export type BlasSetting = boolean | "force";
+
+function blasSetting(b: BlasSetting): number {
+  return b === "force" ? 2 : b ? 1 : 0;
+}
+
+function envBlas(): BlasSetting {
+  const raw = (process.env.TROUPE_BLAS ?? "1").trim().toLowerCase();
+  if (raw === "force") return "force";
+  if (raw === "0" || raw === "false" || raw === "off") return false;
+  if (raw === "1" || raw === "true" || raw === "on" || raw === "auto") return true;
+  throw new ArgumentError({ op: "kernels", arg: "TROUPE_BLAS" }, `Expected "TROUPE_BLAS" to be 0, 1 or force, got ${JSON.stringify(raw)}`);
+}
+
 export interface KernelSettings {
   /** Kernel implementation; "auto" picks the widest SIMD the CPU runs. */
   readonly mode?: KernelMode;
-  /** Use the system BLAS (OpenBLAS, Accelerate) for GEMM when the build has one. */
-  readonly blas?: boolean;
+  readonly blas?: BlasSetting;
   /** Threads in the pool (the calling thread included). */
   readonly threads?: number;
 }
@@ -127,12 +146,18 @@ export function configureKernels(settings: KernelSettings): NativeInfo {
     throw new ArgumentError({ op: "configureKernels", arg: "threads" },
       `Expected "threads" to be an integer in [1, 64], got ${threads}`);
   }
-  const blas = settings.blas ?? now.blasRequested;
+  const blas = settings.blas === undefined ? now.blasSetting : blasSetting(settings.blas);
   if (!nat.configure(mode, blas, threads)) {
     throw new ArgumentError({ op: "configureKernels", arg: "mode" },
       `kernel mode ${JSON.stringify(mode)} is not supported by this CPU or build (cpu ${JSON.stringify(now.cpu)})`);
   }
   return nat.info();
+}
+
+/** The settings in effect (to restore them later). */
+export function currentKernelSettings(): Required<KernelSettings> {
+  const i = native().info();
+  return { mode: i.mode as KernelMode, blas: i.blasSetting === 2 ? "force" : i.blasSetting === 1, threads: i.threads };
 }
 
 /** What the runtime runs: kernel set, BLAS, threads, CPU features. */
@@ -147,6 +172,6 @@ export function withKernels<T>(settings: KernelSettings, fn: () => T): T {
   try {
     return fn();
   } finally {
-    native().configure(before.mode, before.blasRequested, before.threads);
+    native().configure(before.mode, before.blasSetting, before.threads);
   }
 }

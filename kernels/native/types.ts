@@ -13,7 +13,8 @@ export interface NativeInfo {
   readonly mode: string;
   readonly blas: string | null;
   readonly blasAvailable: string | null;
-  readonly blasRequested: boolean;
+  /** 0 off, 1 auto, 2 force (see KernelSettings.blas). */
+  readonly blasSetting: number;
   /** The BLAS kernel family (OpenBLAS core name), "" when unknown. */
   readonly blasCore: string;
   readonly threads: number;
@@ -22,7 +23,7 @@ export interface NativeInfo {
 
 export interface NativeKernels {
   readonly abiVersion: number;
-  configure(mode: string, blas: boolean, threads: number): boolean;
+  configure(mode: string, blas: number, threads: number): boolean;
   info(): NativeInfo;
   fmaPeak(seconds: number): number;
 

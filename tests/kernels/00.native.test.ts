@@ -13,12 +13,17 @@ test("native - loads and reports its kernels, BLAS and threads", () => {
 
 test("native - every mode the CPU supports can be selected and restored", () => {
   const before = K.kernelInfo();
+  const settings = K.currentKernelSettings();
   for (const mode of ["reference", "portable", "auto"] as const) {
     const info = K.configureKernels({ mode });
     assert.equal(info.mode, mode);
   }
   assert.equal(K.configureKernels({ mode: "reference" }).blas, null, "the reference mode never uses the BLAS");
-  K.configureKernels({ mode: before.mode as K.KernelMode, blas: before.blasRequested, threads: before.threads });
+  if (before.blasAvailable) {
+    assert.equal(K.configureKernels({ mode: "portable", blas: "force" }).blas, before.blasAvailable);
+    assert.equal(K.configureKernels({ mode: "portable", blas: false }).blas, null);
+  }
+  K.configureKernels(settings);
   assert.deepEqual(K.kernelInfo(), before);
 });
 

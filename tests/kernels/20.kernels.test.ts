@@ -30,7 +30,7 @@ for (const c of opCases) {
   test(`kernels - ${c.name} matches the reference kernels`, () => {
     const want = reference(() => evaluate(c.make, c.run));
     for (const mode of modes) {
-      for (const blas of blasAvailable ? [true, false] : [false]) {
+      for (const blas of blasAvailable ? ["force", false] as const : [false] as const) {
         const got = K.withKernels({ mode, blas }, () => evaluate(c.make, c.run));
         const tag = `${c.name} [${mode}${blas ? "+blas" : ""}]`;
         assertShape({ shape: got.shape } as unknown as Tensor, want.shape, tag);
@@ -55,7 +55,7 @@ test("kernels - GEMM on larger odd shapes, all transposes, every mode", () => {
       const b = K.randn(tb ? [N, Kd] : [Kd, N], rng);
       const want = reference(() => K.matmul(a, b, { transA: ta, transB: tb }).f32().slice());
       for (const mode of modes) {
-        for (const blas of blasAvailable ? [true, false] : [false]) {
+        for (const blas of blasAvailable ? ["force", false] as const : [false] as const) {
           const got = K.withKernels({ mode, blas }, () => K.matmul(a, b, { transA: ta, transB: tb }).f32());
           assertClose(got, want, 1e-4 * Math.sqrt(Kd), 1e-4, `gemm ${M}x${N}x${Kd} ${ta}${tb} [${mode}${blas ? "+blas" : ""}]`);
         }

@@ -13,13 +13,20 @@ export { K };
 /** <repo> (tests compile to <repo>/dist/tests/kernels). */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 export const fixturesDir = join(repoRoot, "tests", "kernels", "fixtures");
-export const sharedFixtures = join(repoRoot, "..", "shared", "fixtures");
+/** <repo>/../shared/fixtures: $TROUPE_SHARED/fixtures, else the nearest ancestor's shared/fixtures. */
+export const sharedFixtures = ((): string => {
+  if (process.env.TROUPE_SHARED) return join(process.env.TROUPE_SHARED, "fixtures");
+  for (let dir = dirname(repoRoot); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "shared", "fixtures"))) return join(dir, "shared", "fixtures");
+    if (dirname(dir) === dir) return join(repoRoot, "..", "shared", "fixtures");
+  }
+})();
 
 /** The shared fixture path, or null (with the reason printed) when absent. */
 export function sharedFixture(name: string): string | null {
   const p = join(sharedFixtures, name);
   if (existsSync(p)) return p;
-  process.stderr.write(`[skip] ${p} not found (the shared fixtures live beside the repository)\n`);
+  process.stderr.write(`[skip] ${p} not found (the shared fixtures live in ../shared beside the repository, or set TROUPE_SHARED)\n`);
   return null;
 }
 

@@ -63,15 +63,18 @@ Napi::Value FmaPeak(const Info& info) {
 }
 
 // configure(mode, blas, threads) -> boolean (false: mode unknown or not supported by this CPU)
+// blas: 0 off, 1 auto (when its kernels are at least as wide as ours), 2 force
 Napi::Value Configure(const Info& info) {
   Args a(info, "configure", 3);
   if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "troupe native configure: mode must be a string");
   std::string mode = info[0].As<Napi::String>().Utf8Value();
-  bool ok = a.runtime().configure(mode, a.flag(1), a.dim(2));
+  int blas = a.dim(1);
+  a.check(blas <= kBlasForce, "blas must be 0, 1 or 2");
+  bool ok = a.runtime().configure(mode, blas, a.dim(2));
   return Napi::Boolean::New(info.Env(), ok);
 }
 
-// info() -> { kernels, mode, blas, blasAvailable, blasRequested, blasCore, threads, cpu }
+// info() -> { kernels, mode, blas, blasAvailable, blasSetting, blasCore, threads, cpu }
 Napi::Value InfoFn(const Info& info) {
   Args a(info, "info", 0);
   Runtime& rt = a.runtime();
@@ -81,7 +84,7 @@ Napi::Value InfoFn(const Info& info) {
   o.Set("mode", rt.mode());
   o.Set("blas", rt.ctx().blas ? Napi::Value(Napi::String::New(env, blas_name())) : env.Null());
   o.Set("blasAvailable", blas_name() ? Napi::Value(Napi::String::New(env, blas_name())) : env.Null());
-  o.Set("blasRequested", rt.blas_requested());
+  o.Set("blasSetting", rt.blas_setting());
   o.Set("blasCore", blas_core());
   o.Set("threads", rt.threads());
   Napi::Object cpu = Napi::Object::New(env);

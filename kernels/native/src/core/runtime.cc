@@ -16,14 +16,15 @@ Runtime::Runtime() : cpu_(detect_cpu()) {
   pool_ = std::make_unique<Pool>(default_threads());
   ctx_.pool = pool_.get();
   ctx_.k = pick("auto");
-  ctx_.blas = use_blas(true, "auto", ctx_.k);
+  ctx_.blas = use_blas(kBlasAuto, "auto", ctx_.k);
 }
 
 // The BLAS runs the GEMMs unless it is off, absent, or its kernels use narrower SIMD than our
 // own (OpenBLAS pinned to Haswell kernels on an AVX-512 CPU is slower than our AVX-512 GEMM).
 // The reference mode never uses it.
-bool Runtime::use_blas(bool requested, const std::string& mode, const Kernels* k) const {
-  if (!requested || blas_name() == nullptr || mode == "reference") return false;
+bool Runtime::use_blas(int setting, const std::string& mode, const Kernels* k) const {
+  if (setting == kBlasOff || blas_name() == nullptr || mode == "reference") return false;
+  if (setting == kBlasForce) return true;
   int own = 128;
   if (k == avx512_kernels()) own = 512;
   else if (k == avx2_kernels()) own = 256;
@@ -43,7 +44,7 @@ const Kernels* Runtime::pick(const std::string& mode) const {
   return nullptr;
 }
 
-bool Runtime::configure(const std::string& mode, bool blas, int threads) {
+bool Runtime::configure(const std::string& mode, int blas, int threads) {
   const Kernels* k = pick(mode);
   if (!k) return false;
   if (threads > 0 && threads != pool_->size()) {
@@ -51,7 +52,7 @@ bool Runtime::configure(const std::string& mode, bool blas, int threads) {
     ctx_.pool = pool_.get();
   }
   mode_ = mode;
-  blas_requested_ = blas;
+  blas_setting_ = blas;
   ctx_.k = k;
   ctx_.blas = use_blas(blas, mode, k);
   return true;

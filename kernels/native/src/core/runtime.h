@@ -10,28 +10,31 @@
 
 namespace troupe {
 
+constexpr int kBlasOff = 0, kBlasAuto = 1, kBlasForce = 2;
+
 class Runtime {
  public:
   Runtime();
   // mode: "auto" | "avx512" | "avx2" | "portable" | "reference"; returns false (and changes
   // nothing) when the mode is unknown or the CPU cannot run it. threads <= 0 keeps the count.
-  bool configure(const std::string& mode, bool blas, int threads);
+  // blas: kBlasOff, kBlasAuto (when its kernels are at least as wide as ours), kBlasForce.
+  bool configure(const std::string& mode, int blas, int threads);
   void shutdown();
 
   Ctx& ctx() { return ctx_; }
   const std::string& mode() const { return mode_; }
   const CpuFeatures& cpu() const { return cpu_; }
-  bool blas_requested() const { return blas_requested_; }
+  int blas_setting() const { return blas_setting_; }
   int threads() const { return pool_ ? pool_->size() : 0; }
 
  private:
   const Kernels* pick(const std::string& mode) const;
-  bool use_blas(bool requested, const std::string& mode, const Kernels* k) const;
+  bool use_blas(int setting, const std::string& mode, const Kernels* k) const;
 
   CpuFeatures cpu_;
   std::unique_ptr<Pool> pool_;
   std::string mode_ = "auto";
-  bool blas_requested_ = true;
+  int blas_setting_ = 1;
   Ctx ctx_{};
 };
 
