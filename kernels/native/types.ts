@@ -26,6 +26,8 @@ export interface NativeKernels {
   configure(mode: string, blas: number, threads: number): boolean;
   info(): NativeInfo;
   fmaPeak(seconds: number): number;
+  /** Fills the pool's scratch memory with NaN (tests). */
+  debugPoisonScratch(): void;
 
   gemm(c: F32, a: F32, b: F32, batch: number, M: number, N: number, K: number, ta: boolean, tb: boolean, alpha: number, beta: number): void;
   linearForward(out: F32, inp: F32, weight: F32, bias: F32 | null, N: number, C: number, OC: number): void;

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import { K, assertClose, assertShape, fastModes, reference } from "./helpers.js";
 import { opCases } from "./cases.js";
 import type { Tensor } from "../../kernels/mod.js";
+import { native } from "../../kernels/native/load.js";
 
 interface Result {
   out: Float32Array;
@@ -31,7 +32,11 @@ for (const c of opCases) {
     const want = reference(() => evaluate(c.make, c.run));
     for (const mode of modes) {
       for (const blas of blasAvailable ? ["force", false] as const : [false] as const) {
-        const got = K.withKernels({ mode, blas }, () => evaluate(c.make, c.run));
+        // scratch left over from earlier kernels is NaN: reading what was not written shows
+        const got = K.withKernels({ mode, blas }, () => {
+          native().debugPoisonScratch();
+          return evaluate(c.make, c.run);
+        });
         const tag = `${c.name} [${mode}${blas ? "+blas" : ""}]`;
         assertShape({ shape: got.shape } as unknown as Tensor, want.shape, tag);
         const scale = Math.max(1, ...want.out.map(Math.abs));

@@ -95,6 +95,13 @@ Napi::Value InfoFn(const Info& info) {
   return o;
 }
 
+// debugPoisonScratch(): fill the pool's scratch memory with NaN (tests)
+Napi::Value DebugPoisonScratch(const Info& info) {
+  Args a(info, "debugPoisonScratch", 0);
+  a.runtime().poison_scratch();
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_misc(Napi::Env env, Exports exports) {
@@ -107,6 +114,7 @@ void register_misc(Napi::Env env, Exports exports) {
   exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak, "fmaPeak"));
   exports.Set("configure", Napi::Function::New(env, Configure, "configure"));
   exports.Set("info", Napi::Function::New(env, InfoFn, "info"));
+  exports.Set("debugPoisonScratch", Napi::Function::New(env, DebugPoisonScratch, "debugPoisonScratch"));
 }
 
 }  // namespace troupe

@@ -106,6 +106,11 @@ void Pool::run(int64_t ntasks, TaskFn fn, void* ctx) {
   busy_.store(false, std::memory_order_release);
 }
 
+void Pool::poison_scratch() {
+  for (auto& s : scratch_)
+    for (size_t i = 0; i < s.floats; i++) s.ptr[i] = __builtin_nanf("");
+}
+
 float* Pool::scratch(int thread, size_t floats) {
   Scratch& s = scratch_[thread];
   if (s.floats < floats) {

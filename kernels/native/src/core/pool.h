@@ -31,6 +31,8 @@ class Pool {
   float* scratch(int thread, size_t floats);
   // Stops and joins the workers (idempotent); run() then executes inline.
   void stop();
+  // Fills every scratch buffer with NaN (tests: kernels must never read scratch they did not write).
+  void poison_scratch();
 
  private:
   void worker(int index);

@@ -20,6 +20,7 @@ class Runtime {
   // blas: kBlasOff, kBlasAuto (when its kernels are at least as wide as ours), kBlasForce.
   bool configure(const std::string& mode, int blas, int threads);
   void shutdown();
+  void poison_scratch() { pool_->poison_scratch(); }
 
   Ctx& ctx() { return ctx_; }
   const std::string& mode() const { return mode_; }
