@@ -62,6 +62,11 @@ class WorkspaceImpl implements Workspace {
     this.next = 0;
   }
 
+  /** Fills every recycled f32 tensor with NaN (tests: ops must write all of their outputs). */
+  poison(): void {
+    for (const t of this.slots) if (t.dtype === "f32") t.data.fill(NaN);
+  }
+
   alloc(dtype: DType, shape: Shape, zero: boolean): TensorImpl {
     const i = this.next++;
     const n = numel(shape);
@@ -87,6 +92,11 @@ let current: WorkspaceImpl | null = null;
 
 export function workspace(): Workspace {
   return new WorkspaceImpl();
+}
+
+/** Tests only: NaN into a workspace's recycled tensors before its next run. */
+export function poisonWorkspace(ws: Workspace): void {
+  (ws as WorkspaceImpl).poison();
 }
 
 /** The workspace ops allocate from right now, if any. */

@@ -52,6 +52,19 @@ for (const c of opCases) {
   });
 }
 
+test("kernels - ops write every element of their outputs (recycled workspace memory is NaN)", async () => {
+  const { poisonWorkspace } = await import("../../kernels/tensor/arena.js");
+  for (const c of opCases) {
+    const want = evaluate(c.make, c.run);
+    const ws = K.workspace();
+    ws.run(() => evaluate(c.make, c.run));
+    poisonWorkspace(ws);
+    const got = ws.run(() => evaluate(c.make, c.run));
+    assertClose(got.out, want.out, 0, 0, `${c.name} forward in a recycled workspace`);
+    got.grads.forEach((g, i) => g && assertClose(g, want.grads[i]!, 0, 0, `${c.name} d/input${i} in a recycled workspace`));
+  }
+});
+
 test("kernels - GEMM on larger odd shapes, all transposes, every mode", () => {
   const rng = K.createRng(3);
   for (const [M, N, Kd] of [[129, 67, 300], [513, 33, 97], [7, 1031, 65]] as const) {
