@@ -3,6 +3,7 @@
 //   TROUPE_BLAS=0|1|force                                 system BLAS for GEMM: never, when at
 //                                                         least as wide as ours (default), always
 //   TROUPE_THREADS=n                                      pool size (default: all cores)
+//   TROUPE_KERNELS_ADDON=path                             load another build of the addon
 // If the addon cannot be loaded, the NativeLoadError lists the possible fixes.
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -86,7 +87,7 @@ function envThreads(): number {
 /** The native kernels of this thread, loaded and configured on first use. */
 export function native(): NativeKernels {
   if (loaded) return loaded;
-  const path = join(repoRoot(), "kernels", "native", "build", "Release", "troupe_kernels.node");
+  const path = process.env.TROUPE_KERNELS_ADDON || join(repoRoot(), "kernels", "native", "build", "Release", "troupe_kernels.node");
   tuneOpenBlasEnvironment();
   let mod: NativeKernels;
   try {

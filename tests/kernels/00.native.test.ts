@@ -1,6 +1,7 @@
 // kernels - the native addon: loading, runtime switches, and a binding that never crashes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { K } from "./helpers.js";
 import { native } from "../../kernels/native/load.js";
 
@@ -64,4 +65,30 @@ test("native - the raw binding rejects bad arguments with TypeError/RangeError, 
 test("native - the FMA peak is measured on all threads", () => {
   const peak = native().fmaPeak(0.05);
   assert.ok(peak > 0.1 && Number.isFinite(peak), `peak ${peak}`);
+});
+
+test("native - a missing addon is a NativeLoadError that lists the fixes", () => {
+  const script = `import("${new URL("../../kernels/mod.js", import.meta.url).href}").then((K) => {
+    try { K.kernelInfo(); console.log("loaded"); } catch (e) { console.log(e.name + "|" + e.code + "|" + e.message); }
+  })`;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+    env: { ...process.env, TROUPE_KERNELS_ADDON: "/nonexistent/troupe_kernels.node" },
+    encoding: "utf8",
+  });
+  const [name, code, message] = r.stdout.trim().split("|");
+  assert.equal(name, "NativeLoadError");
+  assert.equal(code, "KERNEL_NATIVE_LOAD");
+  assert.match(message!, /could not load the troupe kernels addon \(\/nonexistent\/troupe_kernels.node\)\. Possible fixes:/);
+  assert.match(r.stdout, /npm run build/);
+  assert.match(r.stdout, /C\+\+17 compiler/);
+});
+
+test("native - bad environment switches are ArgumentErrors", () => {
+  const run = (env: Record<string, string>) => spawnSync(process.execPath, ["--input-type=module", "-e",
+    `import("${new URL("../../kernels/mod.js", import.meta.url).href}").then((K) => { try { K.kernelInfo(); console.log("ok"); } catch (e) { console.log(e.message); } })`],
+  { env: { ...process.env, ...env }, encoding: "utf8" }).stdout.trim();
+  assert.equal(run({ TROUPE_KERNELS: "sse9" }), 'kernels: Expected "TROUPE_KERNELS" to be one of auto, avx512, avx2, portable, reference, got "sse9"');
+  assert.equal(run({ TROUPE_THREADS: "-3" }), 'kernels: Expected "TROUPE_THREADS" to be a positive integer, got "-3"');
+  assert.equal(run({ TROUPE_BLAS: "maybe" }), 'kernels: Expected "TROUPE_BLAS" to be 0, 1 or force, got "maybe"');
+  assert.equal(run({ TROUPE_KERNELS: "portable", TROUPE_THREADS: "1", TROUPE_BLAS: "0" }), "ok");
 });
