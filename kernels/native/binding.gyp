@@ -77,7 +77,7 @@
           "target_name": "isa_avx512",
           "type": "static_library",
           "sources": ["src/isa/avx512.cc"],
-          "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx2", "-mfma", "-mf16c", "-mprefer-vector-width=512", "-Wno-maybe-uninitialized"],
+          "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx2", "-mfma", "-mf16c", "-mprefer-vector-width=512", "-Wno-maybe-uninitialized", "-Wno-uninitialized"],
           "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx2", "-mfma", "-mf16c"]}
         }
       ]

@@ -56,8 +56,8 @@ export interface NativeKernels {
   rmsnormBackward(dinp: F32 | null, dweight: F32 | null, dout: F32, inp: F32, weight: F32, rstd: F32, N: number, C: number): void;
   softmaxForward(out: F32, inp: F32, N: number, V: number, log: boolean): void;
   softmaxBackward(dinp: F32, dout: F32, out: F32, N: number, V: number, log: boolean): void;
-  attentionForward(out: F32, att: F32, qkv: F32, B: number, T: number, C: number, H: number): void;
-  attentionBackward(dqkv: F32, dout: F32, qkv: F32, att: F32, B: number, T: number, C: number, H: number): void;
+  attentionForward(out: F32, lse: F32, att: F32 | null, qkv: F32, B: number, T: number, C: number, H: number): void;
+  attentionBackward(dqkv: F32, dout: F32, qkv: F32, lse: F32, B: number, T: number, C: number, H: number): void;
   dropoutForward(out: F32, inp: F32, n: number, p: number, seed: number, offset: number): void;
   dropoutBackward(dinp: F32, dout: F32, n: number, p: number, seed: number, offset: number): void;
 

@@ -10,20 +10,25 @@ import { expectF32, expectRank, fmt, positiveInt } from "./validate.js";
 export interface AttentionResult {
   /** [B, T, C]: heads concatenated along channels. */
   readonly out: Tensor;
-  /** [B, H, T, T]: the softmax probabilities (zero above the diagonal). */
+  /** [B, H, T, T]: the softmax probabilities (zero above the diagonal), not differentiable. */
   readonly att: Tensor;
 }
 
 /**
  * softmax(q·kᵀ / sqrt(hs) with a causal mask) · v for qkv [B, T, 3C] split as q, k, v along
- * channels, head h being channels h*hs .. (h+1)*hs of each. Returns [B, T, C].
+ * channels, head h being channels h*hs .. (h+1)*hs of each. Returns [B, T, C]. Saves only each
+ * row's log-sum-exp [B, H, T]; backward recomputes the probabilities.
  */
 export function causalSelfAttention(qkv: Tensor, heads: number): Tensor {
-  return causalSelfAttentionWithProbs(qkv, heads).out;
+  return attention(qkv, heads, false).out;
 }
 
-/** As causalSelfAttention, also returning the attention probabilities. */
+/** As causalSelfAttention, also returning the attention probabilities (costs a [B,H,T,T] tensor). */
 export function causalSelfAttentionWithProbs(qkv: Tensor, heads: number): AttentionResult {
+  return attention(qkv, heads, true) as AttentionResult;
+}
+
+function attention(qkv: Tensor, heads: number, probs: boolean): { out: Tensor; att: Tensor | null } {
   const op = "causalSelfAttention";
   const qi = expectF32(op, "qkv", qkv);
   expectRank(op, "qkv", qi, 3);
@@ -35,10 +40,11 @@ export function causalSelfAttentionWithProbs(qkv: Tensor, heads: number): Attent
   const C = C3 / 3;
   const nat = native();
   const out = alloc("f32", [B, T, C]);
-  const att = alloc("f32", [B, H, T, T]);
-  nat.attentionForward(out.f32(), att.f32(), qi.f32(), B, T, C, H);
+  const lse = alloc("f32", [B, H, T]);
+  const att = probs ? alloc("f32", [B, H, T, T]) : null;
+  nat.attentionForward(out.f32(), lse.f32(), att ? att.f32() : null, qi.f32(), B, T, C, H);
   record(op, [qi], out, (g) => {
-    nat.attentionBackward(gradOf(qi).f32(), g.f32(), qi.f32(), att.f32(), B, T, C, H);
+    nat.attentionBackward(gradOf(qi).f32(), g.f32(), qi.f32(), lse.f32(), B, T, C, H);
   });
   return { out, att };
 }

@@ -57,7 +57,7 @@ test("native - the raw binding rejects bad arguments with TypeError/RangeError, 
   assert.throws(() => nat.fill(f, 0, 5), (e: unknown) => e instanceof RangeError && /holds 4 elements, the sizes need 5/.test((e as Error).message));
   assert.throws(() => nat.fill(f, 0, -1), /must be a non-negative integer/);
   assert.throws(() => nat.gemm(f, f, f, 1, 3, 3, 3, false, false, 1, 0), RangeError);
-  assert.throws(() => nat.attentionForward(f, f, f, 1, 1, 3, 2), /C must be a multiple of H/);
+  assert.throws(() => nat.attentionForward(f, f, null, f, 1, 1, 3, 2), /C must be a multiple of H/);
   assert.throws(() => nat.unaryForward(f, f, 4, 99, 0), /unknown unary op/);
   assert.throws(() => nat.copyStrided(f, f, [2, 2], [4, 1], 0), RangeError);
 });

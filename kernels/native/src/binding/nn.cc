@@ -86,25 +86,25 @@ Napi::Value SoftmaxBackward(const Info& info) {
   return info.Env().Undefined();
 }
 
-// attentionForward(out, att, qkv, B, T, C, H)
+// attentionForward(out, lse, att|null, qkv, B, T, C, H)
 Napi::Value AttentionForward(const Info& info) {
-  Args a(info, "attentionForward", 7);
-  int B = a.dim(3), T = a.dim(4), C = a.dim(5), H = a.dim(6);
+  Args a(info, "attentionForward", 8);
+  int B = a.dim(4), T = a.dim(5), C = a.dim(6), H = a.dim(7);
   a.check(H > 0 && C % H == 0, "C must be a multiple of H");
   int64_t BT = int64_t(B) * T;
-  a.ctx().k->attention_forward(a.ctx(), a.f32(0, BT * C), a.f32(1, BT * H * T),
-                               a.f32(2, BT * 3 * C), B, T, C, H);
+  a.ctx().k->attention_forward(a.ctx(), a.f32(0, BT * C), a.f32(1, BT * H), a.f32_or_null(2, BT * H * T),
+                               a.f32(3, BT * 3 * C), B, T, C, H);
   return info.Env().Undefined();
 }
 
-// attentionBackward(dqkv, dout, qkv, att, B, T, C, H)
+// attentionBackward(dqkv, dout, qkv, lse, B, T, C, H)
 Napi::Value AttentionBackward(const Info& info) {
   Args a(info, "attentionBackward", 8);
   int B = a.dim(4), T = a.dim(5), C = a.dim(6), H = a.dim(7);
   a.check(H > 0 && C % H == 0, "C must be a multiple of H");
   int64_t BT = int64_t(B) * T;
   a.ctx().k->attention_backward(a.ctx(), a.f32(0, BT * 3 * C), a.f32(1, BT * C),
-                                a.f32(2, BT * 3 * C), a.f32(3, BT * H * T), B, T, C, H);
+                                a.f32(2, BT * 3 * C), a.f32(3, BT * H), B, T, C, H);
   return info.Env().Undefined();
 }
 

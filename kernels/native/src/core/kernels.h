@@ -105,11 +105,12 @@ struct Kernels {
                            int V, bool log);
 
   // fused causal self-attention. qkv[B,T,3C] (q, k, v; head h = channels h*hs..), out[B,T,C],
-  // att[B,H,T,T] the softmax probabilities saved for backward (upper triangle left as zero)
-  void (*attention_forward)(Ctx&, float* out, float* att, const float* qkv, int B, int T, int C,
-                            int H);
+  // lse[B,H,T] the log-sum-exp of each row of scaled scores (saved for backward, which
+  // recomputes the probabilities); att[B,H,T,T] the probabilities, only when non-null
+  void (*attention_forward)(Ctx&, float* out, float* lse, float* att, const float* qkv, int B,
+                            int T, int C, int H);
   void (*attention_backward)(Ctx&, float* dqkv, const float* dout, const float* qkv,
-                             const float* att, int B, int T, int C, int H);
+                             const float* lse, int B, int T, int C, int H);
 
   // losses: per-row values; backward row weight g[n] = dlosses[n * dstride] * scale
   // cross-entropy of logits[N,V] with targets[N] (ignore_index rows give 0); lse[N] saved

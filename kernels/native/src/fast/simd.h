@@ -25,6 +25,27 @@ typedef float vf __attribute__((vector_size(W * 4)));
 typedef int32_t vi __attribute__((vector_size(W * 4)));
 typedef uint32_t vu __attribute__((vector_size(W * 4)));
 
+// Half-width float vectors and double vectors of the same register width (W/2 lanes), for
+// the few sums that need double precision.
+constexpr int WD = W / 2;
+typedef float vfh __attribute__((vector_size(W * 2)));
+typedef double vd __attribute__((vector_size(W * 4)));
+
+inline vd vdload(const float* p) {  // W/2 floats, widened
+  vfh h;
+  std::memcpy(&h, p, sizeof(vfh));
+  return __builtin_convertvector(h, vd);
+}
+inline void vdstore(float* p, vd v) {  // W/2 doubles, narrowed
+  vfh h = __builtin_convertvector(v, vfh);
+  std::memcpy(p, &h, sizeof(vfh));
+}
+inline vd vdsplat(double x) {
+  vd v;
+  for (int i = 0; i < WD; i++) v[i] = x;
+  return v;
+}
+
 inline vf vload(const float* p) {
   vf v;
   std::memcpy(&v, p, sizeof(vf));
@@ -64,18 +85,43 @@ inline vf vselect(vi mask, vf a, vf b) {  // mask ? a : b
 }
 inline vf vmax(vf a, vf b) { return vselect(a > b, a, b); }
 inline vf vmin(vf a, vf b) { return vselect(a < b, a, b); }
+// Horizontal sum and max in a fixed pairwise order (deterministic), in registers: a lane loop
+// through memory would stall on store forwarding in every row of softmax and attention.
 inline float hsum(vf v) {
-  // pairwise halving keeps the order fixed (deterministic) and short
+#if defined(__AVX512F__) && TROUPE_VW == 16
+  return _mm512_reduce_add_ps((__m512)v);
+#elif defined(__AVX__) && TROUPE_VW == 8
+  __m128 x = _mm_add_ps(_mm256_castps256_ps128((__m256)v), _mm256_extractf128_ps((__m256)v, 1));
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  return _mm_cvtss_f32(_mm_add_ss(x, _mm_shuffle_ps(x, x, 1)));
+#elif defined(__SSE__) && TROUPE_VW == 4
+  __m128 x = (__m128)v;
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  return _mm_cvtss_f32(_mm_add_ss(x, _mm_shuffle_ps(x, x, 1)));
+#else
   float t[W];
   std::memcpy(t, &v, sizeof(vf));
   for (int w = W / 2; w >= 1; w /= 2)
     for (int i = 0; i < w; i++) t[i] += t[i + w];
   return t[0];
+#endif
 }
 inline float hmax(vf v) {
+#if defined(__AVX512F__) && TROUPE_VW == 16
+  return _mm512_reduce_max_ps((__m512)v);
+#elif defined(__AVX__) && TROUPE_VW == 8
+  __m128 x = _mm_max_ps(_mm256_castps256_ps128((__m256)v), _mm256_extractf128_ps((__m256)v, 1));
+  x = _mm_max_ps(x, _mm_movehl_ps(x, x));
+  return _mm_cvtss_f32(_mm_max_ss(x, _mm_shuffle_ps(x, x, 1)));
+#elif defined(__SSE__) && TROUPE_VW == 4
+  __m128 x = (__m128)v;
+  x = _mm_max_ps(x, _mm_movehl_ps(x, x));
+  return _mm_cvtss_f32(_mm_max_ss(x, _mm_shuffle_ps(x, x, 1)));
+#else
   float m = v[0];
   for (int i = 1; i < W; i++) m = v[i] > m ? v[i] : m;
   return m;
+#endif
 }
 
 // exp with a Cephes polynomial (about 1 ulp over the normal range); exp(-inf) = 0.
@@ -172,23 +218,36 @@ inline void parallel_rows(Ctx& ctx, int64_t N, int64_t row_cost, F f) {
 // column total is handed to emit(column, total).
 template <class F, class E>
 inline void chunked_column_sum(Ctx& ctx, int64_t N, int64_t cols, F partial, E emit) {
-  // short float runs (8 rows) keep the rounding small; the chunk totals are added in double
-  const int64_t rows_per_chunk = 8;
-  const int64_t chunks = (N + rows_per_chunk - 1) / rows_per_chunk;
+  // short float runs (8 rows) keep the rounding small; the chunk totals are added in double,
+  // in chunk order, by column blocks
+  constexpr int64_t kRows = 8, kChunksPerTask = 16, kColBlock = 256;
+  const int64_t chunks = (N + kRows - 1) / kRows;
   float* buf = ctx.pool->scratch(ctx.pool->size(), static_cast<size_t>(chunks * cols));
-  auto body = [&](int64_t chunk, int thread) {
-    float* acc = buf + chunk * cols;  // chunks run as tasks; each owns its row of buf
-    std::memset(acc, 0, sizeof(float) * cols);
-    int64_t lo = chunk * rows_per_chunk;
-    int64_t hi = lo + rows_per_chunk < N ? lo + rows_per_chunk : N;
-    partial(lo, hi, acc, thread);
+  auto body = [&](int64_t task, int thread) {
+    const int64_t c1 = (task + 1) * kChunksPerTask < chunks ? (task + 1) * kChunksPerTask : chunks;
+    for (int64_t chunk = task * kChunksPerTask; chunk < c1; chunk++) {
+      float* acc = buf + chunk * cols;  // each chunk owns its row of buf
+      std::memset(acc, 0, sizeof(float) * cols);
+      const int64_t lo = chunk * kRows, hi = lo + kRows < N ? lo + kRows : N;
+      partial(lo, hi, acc, thread);
+    }
   };
-  parallel_tasks(*ctx.pool, chunks, body);
-  for (int64_t j = 0; j < cols; j++) {
-    double s = 0.0;
-    for (int64_t c = 0; c < chunks; c++) s += buf[c * cols + j];
-    emit(j, static_cast<float>(s));
-  }
+  const int64_t tasks = (chunks + kChunksPerTask - 1) / kChunksPerTask;
+  if (tasks > 1) parallel_tasks(*ctx.pool, tasks, body);
+  else if (tasks == 1) body(0, 0);
+  auto reduce = [&](int64_t block, int) {
+    const int64_t j0 = block * kColBlock, j1 = j0 + kColBlock < cols ? j0 + kColBlock : cols;
+    double acc[kColBlock];
+    for (int64_t j = j0; j < j1; j++) acc[j - j0] = 0.0;
+    for (int64_t c = 0; c < chunks; c++) {
+      const float* row = buf + c * cols;
+      for (int64_t j = j0; j < j1; j++) acc[j - j0] += row[j];
+    }
+    for (int64_t j = j0; j < j1; j++) emit(j, static_cast<float>(acc[j - j0]));
+  };
+  const int64_t blocks = (cols + kColBlock - 1) / kColBlock;
+  if (blocks > 1 && chunks * cols > (1 << 15)) parallel_tasks(*ctx.pool, blocks, reduce);
+  else for (int64_t b = 0; b < blocks; b++) reduce(b, 0);
 }
 
 }  // namespace

@@ -43,9 +43,9 @@ void rmsnorm_backward(Ctx&, float* dinp, float* dweight, const float* dout, cons
 void softmax_forward(Ctx&, float* out, const float* inp, int64_t N, int V, bool log);
 void softmax_backward(Ctx&, float* dinp, const float* dout, const float* out, int64_t N, int V,
                       bool log);
-void attention_forward(Ctx&, float* out, float* att, const float* qkv, int B, int T, int C,
-                       int H);
-void attention_backward(Ctx&, float* dqkv, const float* dout, const float* qkv, const float* att,
+void attention_forward(Ctx&, float* out, float* lse, float* att, const float* qkv, int B, int T,
+                       int C, int H);
+void attention_backward(Ctx&, float* dqkv, const float* dout, const float* qkv, const float* lse,
                         int B, int T, int C, int H);
 void crossentropy_forward(Ctx&, float* losses, float* lse, const float* logits,
                           const int32_t* targets, int64_t N, int V, int32_t ignore_index);
