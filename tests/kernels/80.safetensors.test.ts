@@ -39,6 +39,7 @@ test("safetensors - every dtype round-trips with metadata, through a file", () =
 });
 
 test("safetensors - reads the PyTorch-written fixtures; re-serialising gives the same tensors", () => {
+  // the shared fixture when it is there (written by PyTorch's side), ours always
   for (const path of [join(fixturesDir, "gpt_odd.safetensors"), sharedFixture("gpt_reference.safetensors")]) {
     if (!path) continue;
     const a = K.readSafetensors(path);

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { K, assertClose, fixturesDir, maxAbsDiff, sharedFixture } from "./helpers.js";
+import { K, assertClose, fixturesDir, maxAbsDiff, sharedFixture, sharedSkip } from "./helpers.js";
 
 function expectOk(path: string): void {
   const r = K.verifyFixture(path);
@@ -16,9 +16,8 @@ function expectOk(path: string): void {
   assert.equal(r.ok, true);
 }
 
-test("reference - gpt_reference.safetensors (shared PyTorch fixture) within tolerance", () => {
-  const path = sharedFixture("gpt_reference.safetensors");
-  if (path) expectOk(path);
+test("reference - gpt_reference.safetensors (shared PyTorch fixture) within tolerance", { skip: sharedSkip("gpt_reference.safetensors") }, () => {
+  expectOk(sharedFixture("gpt_reference.safetensors")!);
 });
 
 test("reference - a fixture with odd sizes, T < block_size and ignored targets", () => {
@@ -45,10 +44,8 @@ test("reference - verify fails loudly on a tampered fixture (guards the comparis
   }
 });
 
-test("reference - the LoRA fixture: y = W x + b + scale * B(A x) on a frozen base", () => {
-  const path = sharedFixture("lora_reference.safetensors");
-  if (!path) return;
-  const { tensors: t, metadata } = K.readSafetensors(path);
+test("reference - the LoRA fixture: y = W x + b + scale * B(A x) on a frozen base", { skip: sharedSkip("lora_reference.safetensors") }, () => {
+  const { tensors: t, metadata } = K.readSafetensors(sharedFixture("lora_reference.safetensors")!);
   const cfg = K.gptConfigOf(JSON.parse(metadata.config!) as K.FixtureConfig);
   const model = new K.GPT(cfg, K.createRng(0));
   model.loadStateDict(t, { strict: false });
@@ -91,10 +88,8 @@ test("reference - the LoRA fixture: y = W x + b + scale * B(A x) on a frozen bas
   assert.equal(checked, 4 * cfg.nLayer);
 });
 
-test("reference - vectors.json: tanh-GELU, LayerNorm and distillation KL", () => {
-  const path = sharedFixture("vectors.json");
-  if (!path) return;
-  const v = JSON.parse(readFileSync(path, "utf8"));
+test("reference - vectors.json: tanh-GELU, LayerNorm and distillation KL", { skip: sharedSkip("vectors.json") }, () => {
+  const v = JSON.parse(readFileSync(sharedFixture("vectors.json")!, "utf8"));
   assertClose(K.gelu(K.tensor(v.gelu_tanh.x)).f32(), v.gelu_tanh.y, 1e-6, 1e-6, "gelu");
   const ln = v.layernorm;
   const x = K.tensor(ln.x.flat(), [ln.x.length, ln.x[0].length]);

@@ -22,12 +22,18 @@ export const sharedFixtures = ((): string => {
   }
 })();
 
-/** The shared fixture path, or null (with the reason printed) when absent. */
+/** The shared fixture path, or null when absent (see sharedSkip). */
 export function sharedFixture(name: string): string | null {
   const p = join(sharedFixtures, name);
-  if (existsSync(p)) return p;
-  process.stderr.write(`[skip] ${p} not found (the shared fixtures live in ../shared beside the repository, or set TROUPE_SHARED)\n`);
-  return null;
+  return existsSync(p) ? p : null;
+}
+
+/** A node:test skip reason when a shared fixture is absent (printed with the test), else false. */
+export function sharedSkip(name: string): string | false {
+  if (sharedFixture(name)) return false;
+  const reason = `${join(sharedFixtures, name)} not found (the shared fixtures live in ../shared beside the repository; or set TROUPE_SHARED)`;
+  process.stderr.write(`[skip] ${reason}\n`);
+  return reason;
 }
 
 export function randomTensor(shape: readonly number[], rng: K.Rng, scale = 1): Tensor {
