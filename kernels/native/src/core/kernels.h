@@ -51,10 +51,11 @@ struct SgdArgs {
 struct Kernels {
   const char* name;
 
-  // C[M,N] = alpha * op(A)[M,K] · op(B)[K,N] + beta * C; row-major with leading dims.
-  // op(A) = A (M×K) or Aᵀ (A stored K×M); op(B) = B (K×N) or Bᵀ (B stored N×K).
-  void (*gemm)(Ctx&, float* c, const float* a, const float* b, int M, int N, int K, bool ta,
-               bool tb, float alpha, float beta, int lda, int ldb, int ldc);
+  // C[M,N] = alpha * op(A)[M,K] · op(B)[K,N] + beta * C (+ bias[N] on every row when bias is
+  // non-null); row-major with leading dims. op(A) = A (M×K) or Aᵀ (A stored K×M);
+  // op(B) = B (K×N) or Bᵀ (B stored N×K).
+  void (*gemm)(Ctx&, float* c, const float* a, const float* b, const float* bias, int M, int N,
+               int K, bool ta, bool tb, float alpha, float beta, int lda, int ldb, int ldc);
 
   // elementwise over n
   void (*fill)(Ctx&, float* out, float value, int64_t n);

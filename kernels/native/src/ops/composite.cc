@@ -1,7 +1,5 @@
 #include "composite.h"
 
-#include <cstring>
-
 #include "../core/pool.h"
 #include "gemm.h"
 
@@ -9,16 +7,7 @@ namespace troupe {
 
 void linear_forward(Ctx& ctx, float* out, const float* inp, const float* weight, const float* bias,
                     int N, int C, int OC) {
-  if (bias) {
-    // start from the bias rows and let the GEMM accumulate (beta = 1)
-    const int64_t rows_per_task = 256;
-    auto body = [&](int64_t task, int) {
-      int64_t lo = task * rows_per_task, hi = lo + rows_per_task < N ? lo + rows_per_task : N;
-      for (int64_t r = lo; r < hi; r++) std::memcpy(out + r * OC, bias, sizeof(float) * OC);
-    };
-    parallel_tasks(*ctx.pool, (N + rows_per_task - 1) / rows_per_task, body);
-  }
-  gemm(ctx, out, inp, weight, N, OC, C, false, true, 1.0f, bias ? 1.0f : 0.0f, C, C, OC);
+  gemm(ctx, out, inp, weight, N, OC, C, false, true, 1.0f, 0.0f, C, C, OC, bias);
 }
 
 void linear_backward(Ctx& ctx, float* dinp, float* dweight, float* dbias, const float* dout,

@@ -95,14 +95,23 @@ static void blas_gemm(Ctx& ctx, float* c, const float* a, const float* b, int M,
 #endif
 
 void gemm(Ctx& ctx, float* c, const float* a, const float* b, int M, int N, int K, bool ta,
-          bool tb, float alpha, float beta, int lda, int ldb, int ldc) {
+          bool tb, float alpha, float beta, int lda, int ldb, int ldc, const float* bias) {
 #if defined(TROUPE_HAVE_ACCELERATE) || defined(TROUPE_HAVE_CBLAS)
   if (ctx.blas && M > 0 && N > 0 && K > 0) {
     blas_gemm(ctx, c, a, b, M, N, K, ta, tb, alpha, beta, lda, ldb, ldc);
+    if (bias) {  // the BLAS has no bias: add it to every row afterwards
+      const int64_t rows_per_task = 256;
+      auto body = [&](int64_t task, int) {
+        const int64_t lo = task * rows_per_task, hi = lo + rows_per_task < M ? lo + rows_per_task : M;
+        for (int64_t r = lo; r < hi; r++)
+          for (int j = 0; j < N; j++) c[r * ldc + j] += bias[j];
+      };
+      parallel_tasks(*ctx.pool, (M + rows_per_task - 1) / rows_per_task, body);
+    }
     return;
   }
 #endif
-  ctx.k->gemm(ctx, c, a, b, M, N, K, ta, tb, alpha, beta, lda, ldb, ldc);
+  ctx.k->gemm(ctx, c, a, b, bias, M, N, K, ta, tb, alpha, beta, lda, ldb, ldc);
 }
 
 }  // namespace troupe

@@ -14,8 +14,9 @@ const char* blas_core();
 // SIMD width in bits of the BLAS's kernels (0 when there is no BLAS; large when unknown).
 int blas_simd_bits();
 
-// c[M,N] = alpha * op(a)[M,K] · op(b)[K,N] + beta * c (row-major; see core/kernels.h)
+// c[M,N] = alpha * op(a)[M,K] · op(b)[K,N] + beta * c (+ bias[N] on every row when non-null;
+// row-major; see core/kernels.h)
 void gemm(Ctx& ctx, float* c, const float* a, const float* b, int M, int N, int K, bool ta,
-          bool tb, float alpha, float beta, int lda, int ldb, int ldc);
+          bool tb, float alpha, float beta, int lda, int ldb, int ldc, const float* bias = nullptr);
 
 }  // namespace troupe

@@ -5,9 +5,9 @@
 
 namespace troupe::ref {
 
-// c[M,N] = alpha * op(a)[M,K] · op(b)[K,N] + beta * c
-void gemm(Ctx&, float* c, const float* a, const float* b, int M, int N, int K, bool ta, bool tb,
-          float alpha, float beta, int lda, int ldb, int ldc) {
+// c[M,N] = alpha * op(a)[M,K] · op(b)[K,N] + beta * c (+ bias[N] on every row)
+void gemm(Ctx&, float* c, const float* a, const float* b, const float* bias, int M, int N, int K,
+          bool ta, bool tb, float alpha, float beta, int lda, int ldb, int ldc) {
   for (int i = 0; i < M; i++)
     for (int j = 0; j < N; j++) {
       double acc = 0.0;
@@ -18,7 +18,8 @@ void gemm(Ctx&, float* c, const float* a, const float* b, int M, int N, int K, b
       }
       float* out = c + static_cast<int64_t>(i) * ldc + j;
       // beta == 0 overwrites (BLAS semantics: NaN in c is not propagated)
-      *out = static_cast<float>(alpha * acc + (beta == 0.0f ? 0.0 : static_cast<double>(beta) * *out));
+      *out = static_cast<float>(alpha * acc + (beta == 0.0f ? 0.0 : static_cast<double>(beta) * *out) +
+                                (bias ? bias[j] : 0.0));
     }
 }
 

@@ -4,8 +4,8 @@
 
 namespace troupe::ref {
 
-void gemm(Ctx&, float* c, const float* a, const float* b, int M, int N, int K, bool ta, bool tb,
-          float alpha, float beta, int lda, int ldb, int ldc);
+void gemm(Ctx&, float* c, const float* a, const float* b, const float* bias, int M, int N, int K,
+          bool ta, bool tb, float alpha, float beta, int lda, int ldb, int ldc);
 void fill(Ctx&, float* out, float value, int64_t n);
 void axpy(Ctx&, float* y, float alpha, const float* x, int64_t n);
 float unary_grad(float x, float y, int op, float alpha);
