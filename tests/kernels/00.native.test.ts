@@ -92,3 +92,30 @@ test("native - bad environment switches are ArgumentErrors", () => {
   assert.equal(run({ TROUPE_BLAS: "maybe" }), 'kernels: Expected "TROUPE_BLAS" to be 0, 1 or force, got "maybe"');
   assert.equal(run({ TROUPE_KERNELS: "portable", TROUPE_THREADS: "1", TROUPE_BLAS: "0" }), "ok");
 });
+
+test("native - worker threads get their own runtime and pool, and exit cleanly", async () => {
+  const { Worker } = await import("node:worker_threads");
+  const before = K.kernelInfo();
+  const mod = new URL("../../kernels/mod.js", import.meta.url).href;
+  const code = `
+    const { parentPort } = require("node:worker_threads");
+    import(${JSON.stringify(mod)}).then((K) => {
+      K.configureKernels({ threads: 1, mode: "portable" });
+      const x = K.tensor([1, 2, 3, 4], [2, 2]);
+      const y = K.matmul(x, x).toArray();
+      parentPort.postMessage({ y, info: K.kernelInfo() });
+    });`;
+  const runs = await Promise.all([0, 1].map(() => new Promise<{ y: number[]; info: K.NativeInfo }>((resolve, reject) => {
+    const w = new Worker(code, { eval: true });
+    w.once("message", (m) => { resolve(m); void w.terminate(); });
+    w.once("error", reject);
+  })));
+  for (const r of runs) {
+    assert.deepEqual(r.y, [7, 10, 15, 22]);
+    assert.equal(r.info.threads, 1);
+    assert.equal(r.info.mode, "portable");
+  }
+  // the main thread's runtime is untouched by the workers' settings
+  assert.deepEqual(K.kernelInfo(), before);
+  assert.deepEqual(K.matmul(K.tensor([1, 2, 3, 4], [2, 2]), K.tensor([1, 0, 0, 1], [2, 2])).toArray(), [1, 2, 3, 4]);
+});
