@@ -4,8 +4,8 @@
 // h.{i}.{ln_1,qkv,proj,ln_2,fc,fc_proj}.{weight,bias}, ln_f.{weight,bias} (+ lm_head.weight).
 // Legend: B batch, T time, C channels (n_embd), V vocab, L layers.
 import { ArgumentError } from "../errors.js";
-import { add, crossEntropy, embedding, linear } from "../ops/mod.js";
-import { expectI32, expectRank, fmt, positiveInt } from "../ops/validate.js";
+import { add, crossEntropy, dropout, embedding, linear } from "../ops/mod.js";
+import { expectI32, expectRank, fmt, numberIn, positiveInt } from "../ops/validate.js";
 import { arange } from "../tensor/create.js";
 import type { Rng } from "../tensor/rng.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -21,6 +21,8 @@ export interface GPTConfig {
   readonly nLayer: number;
   readonly lnEps?: number;
   readonly tiedLmHead?: boolean;
+  /** Dropout after the embeddings and on every residual branch, in training mode (default 0). */
+  readonly dropout?: number;
 }
 
 export interface GPTOutput {
@@ -37,6 +39,8 @@ export interface ForwardOptions {
 
 export class GPT extends Module {
   readonly config: Required<GPTConfig>;
+  /** The source of dropout seeds (forked from the init generator); checkpoint its state(). */
+  readonly dropoutRng: Rng;
   private readonly positions = new Map<number, Tensor>();
 
   constructor(config: GPTConfig, rng: Rng) {
@@ -49,13 +53,15 @@ export class GPT extends Module {
       nLayer: positiveInt("GPT", "nLayer", config.nLayer),
       lnEps: config.lnEps ?? 1e-5,
       tiedLmHead: config.tiedLmHead ?? true,
+      dropout: numberIn("GPT", "dropout", config.dropout ?? 0, 0, 1),
     };
     this.config = c;
+    this.dropoutRng = rng.fork();
     const std = 0.02;
     this.addModule("wte", new Embedding(c.vocabSize, c.nEmbd, rng, std));
     this.addModule("wpe", new Embedding(c.blockSize, c.nEmbd, rng, std));
     const blocks = Array.from({ length: c.nLayer }, () =>
-      new TransformerBlock(c.nEmbd, c.nHead, rng, { std, layers: c.nLayer, lnEps: c.lnEps }));
+      new TransformerBlock(c.nEmbd, c.nHead, rng, { std, layers: c.nLayer, lnEps: c.lnEps, dropout: c.dropout, seeds: this.dropoutRng }));
     this.addModule("h", new ModuleList(blocks));
     this.addModule("ln_f", new LayerNorm(c.nEmbd, c.lnEps));
     if (!c.tiedLmHead) this.addModule("lm_head", new Linear(c.nEmbd, c.vocabSize, rng, { bias: false, std }));
@@ -84,7 +90,9 @@ export class GPT extends Module {
     }
     const tok = this.child<Embedding>("wte").forward(ii);
     const pos = embedding(this.child<Embedding>("wpe").weight, this.positionsFor(T));
-    return add(tok, pos);
+    const x = add(tok, pos);
+    if (!this.training || this.config.dropout === 0) return x;
+    return dropout(x, this.config.dropout, { seed: this.dropoutRng.nextU32() });
   }
 
   /** ln_f then the (tied) lm_head: the logit lens on any residual-stream state [..., C] → [..., V]. */

@@ -1,6 +1,6 @@
 // Transformer pieces: causal multi-head attention, MLP, pre-LayerNorm block.
 // Legend: B batch, T time, C channels, H heads.
-import { add, causalSelfAttention, gelu, silu } from "../ops/mod.js";
+import { add, causalSelfAttention, dropout, gelu, silu } from "../ops/mod.js";
 import { ArgumentError } from "../errors.js";
 import { positiveInt } from "../ops/validate.js";
 import type { Rng } from "../tensor/rng.js";
@@ -63,12 +63,24 @@ export class MLP extends Module implements Layer {
 export interface BlockOptions extends InitOptions {
   readonly lnEps?: number;
   readonly mlpRatio?: number;
+  /** Dropout on each residual branch in training mode (default 0). */
+  readonly dropout?: number;
+  /** Where dropout seeds come from (one 32-bit draw per dropout call); save its state to resume. */
+  readonly seeds?: Rng;
 }
 
 /** Pre-LayerNorm block: x + attn(ln_1(x)), then + mlp(ln_2(x)). Children: ln_1, qkv, proj, ln_2, fc, fc_proj. */
 export class TransformerBlock extends Module implements Layer {
+  private readonly pDrop: number;
+  private readonly seeds: Rng | null;
+
   constructor(dim: number, heads: number, rng: Rng, options: BlockOptions = {}) {
     super();
+    this.pDrop = options.dropout ?? 0;
+    this.seeds = options.seeds ?? null;
+    if (this.pDrop > 0 && !this.seeds) {
+      throw new ArgumentError({ op: "TransformerBlock", arg: "seeds" }, "dropout needs a seeds generator");
+    }
     const eps = options.lnEps ?? 1e-5;
     this.addModule("ln_1", new LayerNorm(dim, eps));
     this.addModule("attn", new MultiHeadAttention(dim, heads, rng, options), { inline: true });
@@ -76,10 +88,15 @@ export class TransformerBlock extends Module implements Layer {
     this.addModule("mlp", new MLP(dim, (options.mlpRatio ?? 4) * dim, rng, options), { inline: true });
   }
 
+  private drop(x: Tensor): Tensor {
+    if (!this.training || this.pDrop === 0) return x;
+    return dropout(x, this.pDrop, { seed: this.seeds!.nextU32() });
+  }
+
   forward(x: Tensor): Tensor {
     const ln1 = this.child<LayerNorm>("ln_1");
     const ln2 = this.child<LayerNorm>("ln_2");
-    const h = add(x, this.child<MultiHeadAttention>("attn").forward(ln1.forward(x)));
-    return add(h, this.child<MLP>("mlp").forward(ln2.forward(h)));
+    const h = add(x, this.drop(this.child<MultiHeadAttention>("attn").forward(ln1.forward(x))));
+    return add(h, this.drop(this.child<MLP>("mlp").forward(ln2.forward(h))));
   }
 }

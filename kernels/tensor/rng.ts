@@ -95,7 +95,7 @@ class Xoshiro128 implements Rng {
   }
 
   state(): RngState {
-    return { s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare };
+    return { s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spare: this.spare };
   }
 
   setState(state: RngState): void {
@@ -103,7 +103,7 @@ class Xoshiro128 implements Rng {
     if (!ok || !(state.spare === null || Number.isFinite(state.spare))) {
       throw new ArgumentError({ op: "rng.setState", arg: "state" }, "Expected a state from rng.state(): { s: four uint32 words, spare: number | null }");
     }
-    [this.s0, this.s1, this.s2, this.s3] = state.s;
+    [this.s0, this.s1, this.s2, this.s3] = state.s.map((w) => w | 0) as [number, number, number, number];
     this.spare = state.spare;
   }
 

@@ -79,3 +79,24 @@ test("nn - layers validate their configuration", () => {
   const r = Math.sqrt((1 + 4 + 9 + 16) / 4 + 1e-6);
   assertClose(y.f32(), [1 / r, 2 / r, 3 / r, 4 / r], 1e-6, 1e-6, "rmsnorm");
 });
+
+test("nn - dropout is seeded: the same generator state gives the same masks, eval turns it off", () => {
+  const make = () => new K.GPT({ ...cfg, dropout: 0.2 }, K.createRng(9));
+  const idx = K.randint([2, 7], 13, K.createRng(5));
+  const a = make();
+  const b = make();
+  const ya = a.forward(idx).f32().slice();
+  assertClose(b.forward(idx).f32(), ya, 0, 0, "same seeds, same masks");
+  const saved = a.dropoutRng.state();
+  const next = a.forward(idx).f32().slice();
+  assert.notDeepEqual(next, ya, "a new draw per call");
+  a.dropoutRng.setState(saved);
+  assertClose(a.forward(idx).f32(), next, 0, 0, "restored generator, same masks");
+  a.eval();
+  const e1 = a.forward(idx).f32().slice();
+  assertClose(a.forward(idx).f32(), e1, 0, 0, "no dropout in eval mode");
+  const plain = new K.GPT(cfg, K.createRng(9));
+  plain.loadStateDict(a.stateDict());
+  assertClose(e1, plain.forward(idx).f32(), 0, 0, "eval = the model without dropout");
+  assert.throws(() => new K.GPT({ ...cfg, dropout: 1 }, K.createRng(1)), /Expected "dropout" to be a number in \[0, 1\), got 1/);
+});
