@@ -2,10 +2,12 @@
 # - troupe_kernels: the binding, the runtime, the reference and portable kernels
 # - isa_avx2 / isa_avx512 (x64 only): the same optimized sources compiled with -mavx2 / -mavx512*,
 #   chosen at run time from the CPU's features
-# - BLAS: OpenBLAS when cblas.h is found (Linux), Accelerate on macOS
+# - BLAS: OpenBLAS when cblas.h and libopenblas are found (Linux), Accelerate on macOS;
+#   TROUPE_BUILD_NO_BLAS=1 builds without (the blocked GEMM of src/fast/gemm.inc is used)
 {
   "variables": {
     "cblas_dir%": "<!(node -p \"['/usr/include/x86_64-linux-gnu','/usr/include/aarch64-linux-gnu','/usr/include','/usr/include/openblas','/usr/local/include','/opt/homebrew/opt/openblas/include'].find(d => require('fs').existsSync(d + '/cblas.h')) || ''\")",
+    "openblas_lib%": "<!(node -p \"['/usr/lib/x86_64-linux-gnu','/usr/lib/aarch64-linux-gnu','/usr/lib64','/usr/lib','/usr/local/lib','/opt/homebrew/opt/openblas/lib'].find(d => ['libopenblas.so','libopenblas.dylib'].some(f => require('fs').existsSync(d + '/' + f))) || ''\")",
     "troupe_no_blas%": "<!(node -p \"process.env.TROUPE_BUILD_NO_BLAS === '1' ? 1 : 0\")"
   },
   "target_defaults": {
@@ -55,10 +57,10 @@
           "defines": ["TROUPE_HAVE_ACCELERATE", "ACCELERATE_NEW_LAPACK"],
           "link_settings": {"libraries": ["-framework Accelerate"]}
         }],
-        ["OS!='mac' and cblas_dir!='' and troupe_no_blas==0", {
+        ["OS!='mac' and cblas_dir!='' and openblas_lib!='' and troupe_no_blas==0", {
           "defines": ["TROUPE_HAVE_CBLAS"],
           "include_dirs": ["<(cblas_dir)"],
-          "libraries": ["-lopenblas"]
+          "libraries": ["-L<(openblas_lib)", "-lopenblas"]
         }]
       ]
     }
