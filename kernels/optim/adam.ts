@@ -9,7 +9,7 @@ import { zeros } from "../tensor/create.js";
 import { formatShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { type Optimizer, zeroGrads } from "./optimizer.js";
-import { type NamedParams, namedList } from "./params.js";
+import { type NamedParams, gradFor, namedList } from "./params.js";
 
 export interface AdamOptions {
   readonly lr?: number;
@@ -60,10 +60,11 @@ class AdamImpl implements Optimizer {
     const nat = native();
     for (const s of this.slots) {
       const p = s.param;
-      if (!p.requiresGrad || !p.grad) continue;
+      const grad = gradFor(this.op, s.name, p);
+      if (!grad) continue;
       const step = (s.step.data as Int32Array);
       step[0]! += 1;
-      nat.adamStep(p.data as Float32Array, s.m.data as Float32Array, s.v.data as Float32Array, p.grad.data as Float32Array,
+      nat.adamStep(p.data as Float32Array, s.m.data as Float32Array, s.v.data as Float32Array, grad,
         p.size, this.lr, this.betas[0], this.betas[1], this.eps, s.decay ? this.weightDecay : 0, step[0]!, this.decoupled);
     }
   }

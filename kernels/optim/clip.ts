@@ -3,7 +3,7 @@ import { native } from "../native/load.js";
 import { UnaryOp } from "../ops/codes.js";
 import { positiveNumber } from "../ops/validate.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { type NamedParams, namedList } from "./params.js";
+import { type NamedParams, gradFor, namedList } from "./params.js";
 
 /**
  * Scales every gradient by maxNorm / (norm + 1e-6) when the global 2-norm exceeds maxNorm.
@@ -16,11 +16,17 @@ export function clipGradNorm(params: NamedParams | readonly Tensor[], maxNorm: n
     : namedList("clipGradNorm", params as NamedParams).map(([, t]) => t);
   const nat = native();
   let total = 0;
-  for (const t of tensors) if (t.grad) total += nat.sumSquares(t.grad.data as Float32Array, t.grad.size);
+  for (const t of tensors) {
+    const g = gradFor("clipGradNorm", t.name ?? "parameter", t);
+    if (g) total += nat.sumSquares(g, g.length);
+  }
   const norm = Math.sqrt(total);
   const coef = maxNorm / (norm + 1e-6);
   if (coef < 1) {
-    for (const t of tensors) if (t.grad) nat.unaryForward(t.grad.data as Float32Array, t.grad.data as Float32Array, t.grad.size, UnaryOp.scale, coef);
+    for (const t of tensors) {
+      const g = gradFor("clipGradNorm", t.name ?? "parameter", t);
+      if (g) nat.unaryForward(g, g, g.length, UnaryOp.scale, coef);
+    }
   }
   return norm;
 }

@@ -19,3 +19,13 @@ export function namedList(op: string, params: NamedParams): [string, Tensor][] {
   }
   return list;
 }
+
+/** The gradient of a parameter, checked (a user may have assigned .grad by hand). */
+export function gradFor(op: string, name: string, t: Tensor): Float32Array | null {
+  const g = t.grad;
+  if (!t.requiresGrad || !g) return null;
+  if (g.dtype !== "f32" || !g.isContiguous || g.size !== t.size) {
+    throw new ArgumentError({ op, arg: name }, `the gradient of "${name}" is ${g.dtype} ${JSON.stringify(g.shape)}${g.isContiguous ? "" : " (strided)"}, expected contiguous f32 ${JSON.stringify(t.shape)}`);
+  }
+  return g.data as Float32Array;
+}

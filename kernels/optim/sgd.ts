@@ -8,7 +8,7 @@ import { zeros } from "../tensor/create.js";
 import { formatShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { type Optimizer, zeroGrads } from "./optimizer.js";
-import { type NamedParams, namedList } from "./params.js";
+import { type NamedParams, gradFor, namedList } from "./params.js";
 
 export interface SgdOptions {
   readonly lr?: number;
@@ -43,10 +43,11 @@ class SgdImpl implements Optimizer {
     const o = this.options;
     const nat = native();
     for (const [name, p] of this.params) {
-      if (!p.requiresGrad || !p.grad) continue;
+      const grad = gradFor("sgd", name, p);
+      if (!grad) continue;
       const b = this.buffers.get(name);
       const first = b ? (b.started.data as Int32Array)[0] === 0 : true;
-      nat.sgdStep(p.data as Float32Array, b ? (b.buf.data as Float32Array) : null, p.grad.data as Float32Array, p.size,
+      nat.sgdStep(p.data as Float32Array, b ? (b.buf.data as Float32Array) : null, grad, p.size,
         this.lr, o.momentum ?? 0, o.dampening ?? 0, o.weightDecay ?? 0, o.nesterov ?? false, first);
       if (b) (b.started.data as Int32Array)[0] = 1;
     }

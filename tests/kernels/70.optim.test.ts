@@ -60,6 +60,12 @@ test("optim - Adam adds weight decay to the gradient; SGD momentum, dampening an
   assert.throws(() => K.sgd([["n", n]], { nesterov: true }), /Nesterov momentum needs momentum > 0 and dampening 0/);
 });
 
+test("optim - a hand-set gradient of the wrong shape is an ArgumentError, not a native error", () => {
+  const p = param([1, 2, 3], [1, 1, 1]);
+  p.grad = K.tensor([1, 2]);
+  assert.throws(() => K.adamw([["w", p]]).step(), (e: unknown) => K.isArgumentError(e) && /the gradient of "w" is f32 \[2\], expected contiguous f32 \[3\]/.test((e as Error).message));
+});
+
 test("optim - frozen parameters and missing gradients are skipped", () => {
   const a = param([1], [1]);
   const b = param([1], [1]);
