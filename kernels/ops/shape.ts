@@ -4,7 +4,7 @@ import { gradOf, record } from "../autograd/graph.js";
 import { ArgumentError, ShapeError } from "../errors.js";
 import { native } from "../native/load.js";
 import { alloc } from "../tensor/arena.js";
-import { type Shape, contiguousStrides, numel } from "../tensor/shape.js";
+import { type Shape, numel } from "../tensor/shape.js";
 import { type Tensor, TensorImpl } from "../tensor/tensor.js";
 import { expectTensor, fmt } from "./validate.js";
 
@@ -100,9 +100,4 @@ export function contiguous(x: Tensor): Tensor {
   return record(op, [base], out, (g) => {
     nat.reduceInto(gradOf(base).f32().subarray(xi.offset), g.f32(), xi.shape, xi.strides.slice(), 1);
   });
-}
-
-/** Row-major strides of a shape (exported for callers that build views). */
-export function stridesOf(shape: Shape): number[] {
-  return contiguousStrides(shape);
 }
