@@ -33,6 +33,7 @@ for (const c of opCases) {
     for (const mode of modes) {
       for (const blas of blasAvailable ? ["force", false] as const : [false] as const) {
         // scratch left over from earlier kernels is NaN: reading what was not written shows
+        // (guards #3: attention once multiplied unwritten scores by zero)
         const got = K.withKernels({ mode, blas }, () => {
           native().debugPoisonScratch();
           return evaluate(c.make, c.run);
@@ -52,6 +53,7 @@ for (const c of opCases) {
   });
 }
 
+// guards #3: a recycled workspace tensor keeps the last step's values
 test("kernels - ops write every element of their outputs (recycled workspace memory is NaN)", async () => {
   const { poisonWorkspace } = await import("../../kernels/tensor/arena.js");
   for (const c of opCases) {

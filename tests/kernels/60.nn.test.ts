@@ -80,6 +80,7 @@ test("nn - layers validate their configuration", () => {
   assertClose(y.f32(), [1 / r, 2 / r, 3 / r, 4 / r], 1e-6, 1e-6, "rmsnorm");
 });
 
+// guards #3: rng.state() once exported signed words that setState rejected
 test("nn - dropout is seeded: the same generator state gives the same masks, eval turns it off", () => {
   const make = () => new K.GPT({ ...cfg, dropout: 0.2 }, K.createRng(9));
   const idx = K.randint([2, 7], 13, K.createRng(5));

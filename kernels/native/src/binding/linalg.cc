@@ -1,5 +1,7 @@
 // Thin binding: GEMM, linear, elementwise, strided and reduction kernels. Arity and types
 // only; sizes are validated with friendly messages by the TypeScript wrappers.
+// Legend: M,N,K matrix sizes, N rows, C in channels, OC out channels, n element count,
+// O,D,I outer/reduced/inner extents.
 #include "../ops/composite.h"
 #include "../ops/gemm.h"
 #include "args.h"

@@ -1,5 +1,6 @@
 // Thin binding: fused losses (cross-entropy, KL, BCE with logits, cosine similarity).
 // Backward row weights are dlosses[r * dstride] * scale (dstride 0: one scalar for all rows).
+// Legend: N rows, V classes, C channels, n elements.
 #include "args.h"
 
 namespace troupe {

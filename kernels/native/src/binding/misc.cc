@@ -1,4 +1,5 @@
 // Thin binding: optimizer updates, dtype conversions, runtime configuration and probes.
+// Legend: n element count.
 #include "../ops/gemm.h"
 #include "args.h"
 

@@ -1,4 +1,5 @@
 // Thin binding: embedding, norms, softmax, attention, dropout.
+// Legend: N rows, C channels, V table rows / classes, B batch, T time, H heads, n elements.
 #include "args.h"
 
 namespace troupe {
