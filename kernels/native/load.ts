@@ -5,7 +5,7 @@
 //   TROUPE_THREADS=n                                      pool size (default: all cores)
 //   TROUPE_KERNELS_ADDON=path                             load another build of the addon
 // If the addon cannot be loaded, the NativeLoadError lists the possible fixes.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,20 +34,9 @@ function repoRoot(): string {
   return join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 }
 
-/** On AMD CPUs with AVX-512, OpenBLAS 0.3.21 picks its AVX2 kernels; its SkylakeX kernels are ~1.6x faster. */
+/** Our pool splits each GEMM across its threads: OpenBLAS must not start threads of its own. */
 function tuneOpenBlasEnvironment(): void {
-  process.env.OPENBLAS_NUM_THREADS ??= "1"; // our pool splits the work; no BLAS threads
-  if (process.env.OPENBLAS_CORETYPE !== undefined || process.platform !== "linux") return;
-  try {
-    const info = readFileSync("/proc/cpuinfo", "utf8");
-    const flags = /^flags\s*:(.*)$/m.exec(info)?.[1]?.split(/\s+/) ?? [];
-    const has = (f: string) => flags.includes(f);
-    if (/AuthenticAMD/.test(info) && ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"].every(has)) {
-      process.env.OPENBLAS_CORETYPE = "SkylakeX";
-    }
-  } catch {
-    // no /proc: keep OpenBLAS's own choice
-  }
+  process.env.OPENBLAS_NUM_THREADS ??= "1";
 }
 
 function fixes(path: string): string {
