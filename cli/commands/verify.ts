@@ -1,0 +1,29 @@
+// `troupe verify FILE.safetensors [--json]`: reproduce a PyTorch reference fixture with troupe's
+// kernels (forward, loss, gradients, AdamW steps) and report the largest differences.
+import { existsSync } from "node:fs";
+import type { Command } from "commander";
+import { UsageError } from "../errors.js";
+import { printJson, printLine } from "../output.js";
+
+export function register(program: Command): void {
+  program
+    .command("verify")
+    .description("check the kernels against a PyTorch reference fixture (e.g. ../shared/fixtures/gpt_reference.safetensors)")
+    .argument("<file>", "reference fixture (.safetensors with __metadata__.config)")
+    .option("--json", "print one JSON document")
+    .action(async (file: string, opts: { json?: boolean }) => {
+      if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
+      const { verifyFixture, verifyTolerances } = await import("../../kernels/mod.js");
+      const report = verifyFixture(file);
+      if (opts.json) {
+        printJson(report);
+      } else {
+        for (const [k, v] of Object.entries(report.max_abs_diff)) {
+          const tol = verifyTolerances[k as keyof typeof verifyTolerances];
+          printLine(`${k.padEnd(13)} max |diff| ${v.toExponential(2)}  (tolerance ${tol})  ${v <= tol ? "ok" : "FAIL"}`);
+        }
+        printLine(report.ok ? "ok" : "FAILED");
+      }
+      if (!report.ok) process.exitCode = 1;
+    });
+}
