@@ -5,3 +5,4 @@
 export * from "./errors.js";
 export * from "./gpt.js";
 export * from "./lora/mod.js";
+export * from "./checkpoint/mod.js";
