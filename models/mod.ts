@@ -6,3 +6,8 @@ export * from "./errors.js";
 export * from "./gpt.js";
 export * from "./lora/mod.js";
 export * from "./checkpoint/mod.js";
+export * from "./training/mod.js";
+export { type Logger, modelsLogger } from "./log.js";
+export * from "./spec.js";
+export { type GenerateOptions, generate, greedyBatch, sample } from "./generate.js";
+export * from "./tasks/mod.js";

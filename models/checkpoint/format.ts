@@ -112,7 +112,8 @@ export function sha256Hex(bytes: Uint8Array): string {
 /** Serializes tensors and builds the manifest, synchronously (the tensors may change afterwards). */
 export function encodeCheckpoint(meta: CheckpointMeta, tensors: CheckpointTensors): EncodedCheckpoint {
   const ref = checkRef(meta);
-  const files: [string, Uint8Array][] = [[MODEL_FILE, serializeSafetensors(tensors.model, { format: CHECKPOINT_MAGIC })]];
+  // the model file carries the config too, so it loads on its own (troupe generate FILE)
+  const files: [string, Uint8Array][] = [[MODEL_FILE, serializeSafetensors(tensors.model, { format: CHECKPOINT_MAGIC, troupe_config: JSON.stringify(meta.config) })]];
   if (tensors.optim) files.push([OPTIM_FILE, serializeSafetensors(tensors.optim, { format: CHECKPOINT_MAGIC })]);
   const manifest: Manifest = {
     magic: CHECKPOINT_MAGIC,
