@@ -8,7 +8,7 @@ import type { CheckpointRef } from "../checkpoint/mod.js";
 import { CheckpointMismatchError, ModelConfigError } from "../errors.js";
 import { resolveGptConfig, weightsDigest } from "../gpt.js";
 import { type LoraConfig, adapterOf, applyLora, isAdapterParam } from "../lora/mod.js";
-import { type ModelSpec, buildModel, modelFromCheckpoint, specOf } from "../spec.js";
+import { type ModelSpec, buildModel, modelFromCheckpoint, sameSpec, specOf } from "../spec.js";
 import { evalLoss, train } from "../training/mod.js";
 import { type RunOptions, loopOptions, resumePoint } from "./common.js";
 import { type ExactMatchResult, evaluateExactMatch } from "./exact-match.js";
@@ -76,7 +76,7 @@ export async function trainSft(o: SftTrainOptions): Promise<SftTrainResult> {
   if (resume) {
     const fromCk = modelFromCheckpoint(resume).model;
     if (o.model) {
-      if (JSON.stringify(specOf(fromCk)) !== JSON.stringify(specOf(o.model))) {
+      if (!sameSpec(specOf(fromCk), specOf(o.model))) {
         throw new CheckpointMismatchError(`the checkpoint's model ${JSON.stringify(specOf(fromCk))} differs from this one ${JSON.stringify(specOf(o.model))}`);
       }
       o.model.loadStateDict(fromCk.stateDict());
