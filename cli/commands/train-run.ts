@@ -20,19 +20,28 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
   const log = M.modelsLogger("train");
   const run = flags.run ?? defaultRunName(flags.data);
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(run)) throw new UsageError(`--run must be 1-64 of [A-Za-z0-9_-], got ${JSON.stringify(run)}`);
-  const store = M.localCheckpointStore(flags.out);
-  const existing = await store.list(run, flags.stage);
+  const local = M.localCheckpointStore(flags.out);
+  const existing = await local.list(run, flags.stage);
   if (existing.length && !flags.resume) {
     if (!flags.force) {
       throw new UsageError(`${join(flags.out, run)} already has checkpoints (up to step ${existing[existing.length - 1]!.step}); pass --resume to continue, --force to start over, or --run NAME`);
     }
-    for (const kind of M.CHECKPOINT_KINDS) for (const ref of await store.list(run, flags.stage, kind)) await store.remove(ref);
+    for (const kind of M.CHECKPOINT_KINDS) for (const ref of await local.list(run, flags.stage, kind)) await local.remove(ref);
   }
   if (flags.lora === undefined && (flags.loraAlpha || flags.loraDropout || flags.loraTargets || flags.dora)) {
     throw new UsageError("--lora-alpha, --lora-dropout, --lora-targets and --dora need --lora R");
   }
   if (flags.lora !== undefined && !flags.base) throw new UsageError("--lora needs --base CHECKPOINT (the frozen model the adapter is trained on)");
 
+  // --nats: every checkpoint also goes to the run's JetStream Object Store (and is read back from it)
+  let nc: { close(): Promise<void> } | null = null;
+  let store: import("../../models/mod.js").CheckpointStore = local;
+  if (flags.nats) {
+    const H = await import("../../hosts/mod.js");
+    const conn = await H.connectNats(flags.nats);
+    nc = conn;
+    store = M.mirroredCheckpointStore(local, H.objectCheckpointStore(conn));
+  }
   const abort = new AbortController();
   const onSigint = () => abort.abort(new Error("SIGINT"));
   process.once("SIGINT", onSigint);
@@ -61,7 +70,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     ...(flags.heads !== undefined ? { nHead: flags.heads } : {}),
     ...(flags.dropout !== undefined ? { dropout: num("--dropout", flags.dropout)! } : {}),
   };
-  const ckDir = (r: { checkpoint: { run: string; stage: string; step: number; kind: "step" | "best" } | null }) => (r.checkpoint ? store.dirOf(r.checkpoint) : null);
+  const ckDir = (r: { checkpoint: { run: string; stage: string; step: number; kind: "step" | "best" } | null }) => (r.checkpoint ? local.dirOf(r.checkpoint) : null);
   try {
     const ext = extname(flags.data).toLowerCase();
     if (!flags.data.startsWith("pack:") && ext !== ".jsonl") {
@@ -111,5 +120,6 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
   } finally {
     progress.close();
     process.off("SIGINT", onSigint);
+    await nc?.close();
   }
 }

@@ -7,7 +7,7 @@
 import { appendFileSync, existsSync } from "node:fs";
 import { basename, extname } from "node:path";
 import type { Command } from "commander";
-import { intArg } from "../args.js";
+import { intArg, urlArg } from "../args.js";
 import { UsageError } from "../errors.js";
 import { printJson, printLine } from "../output.js";
 
@@ -39,6 +39,7 @@ export interface TrainFlags {
   resume?: boolean;
   force?: boolean;
   trace?: string;
+  nats?: string;
   json?: boolean;
 }
 
@@ -72,6 +73,7 @@ export function register(program: Command): void {
     .option("--stage <name>", "stage name of the checkpoints", "train")
     .option("--resume", "continue from the newest good checkpoint of this run")
     .option("--force", "start over even though this run has checkpoints")
+    .option("--nats <url>", "also write checkpoints to the run's JetStream Object Store on this server", urlArg("--nats"))
     .option("--trace <file>", "append every step's loss as a JSON line (for comparisons)")
     .option("--json", "print one JSON document")
     .action(async (flags: TrainFlags) => {

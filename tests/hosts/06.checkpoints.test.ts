@@ -97,3 +97,42 @@ test("checkpoints - the trainer writes to the Object Store in the background and
   assert.equal(r.resumedFrom, 3);
   assert.ok(resumed.every((x, i) => Object.is(x, straight[i + 3])));
 });
+
+test("checkpoints - mirrored with a local directory: both get every checkpoint; a bad local copy is read from the Object Store", async () => {
+  const { mkdtempSync, rmSync, truncateSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = mkdtempSync(join(tmpdir(), "troupe-mirror-"));
+  try {
+    const run = uniqueName("ck");
+    const local = M.localCheckpointStore(dir);
+    const store = M.mirroredCheckpointStore(local, objectCheckpointStore(nc));
+    await saveSteps(store, run, [4, 6]);
+    assert.deepEqual((await local.list(run, "train")).map((r) => r.step), [4, 6]);
+    assert.deepEqual((await objectCheckpointStore(nc).list(run, "train")).map((r) => r.step), [4, 6]);
+    truncateSync(join(local.dirOf({ run, stage: "train", step: 6, kind: "step" }), "model.safetensors"), 10);
+    const good = await store.latestGood(run, "train");
+    assert.equal(good!.checkpoint.ref.step, 6, "the Object Store's copy of step 6");
+    assert.equal(good!.checkpoint.model.get("wte.weight")!.f32()[0], 6);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("checkpoints - troupe train --nats writes its checkpoints to the run's Object Store too", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = mkdtempSync(join(tmpdir(), "troupe-cli-nats-"));
+  try {
+    const run = uniqueName("cli");
+    const main = join(import.meta.dirname, "..", "..", "cli", "main.js");
+    const r = spawnSync(process.execPath, [main, "train", "--data", "pack:copying", "--steps", "6", "--checkpoint-every", "3", "--embd", "16", "--layers", "1", "--heads", "2", "--block", "48", "--batch", "4",
+      "--out", dir, "--run", run, "--nats", nats.url, "--json"], { encoding: "utf8", env: { ...process.env, TROUPE_LOG_LEVEL: "warn" } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual((await objectCheckpointStore(nc).list(run, "train")).map((x) => x.step), [3, 6]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
