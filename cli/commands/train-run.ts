@@ -90,6 +90,12 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
       ? await M.packData(flags.data.slice(5).split(",").map((s) => s.trim()).filter(Boolean), { block: dataBlock })
       : await M.jsonlData(flags.data, { block: dataBlock });
     const em = (e: { accuracy: number; overall: { n: number } }) => ({ exact_match: round(e.accuracy), n: e.overall.n });
+    const skips = "skipped" in data ? (data as { skipped: import("../../models/mod.js").DataSkips }).skipped : null;
+    const records = {
+      train: data.train.length, held_out: data.heldOut.length,
+      ...(skips ? { skipped_lines: skips.lines.count, skipped_examples: skips.examples.count, skipped_by_reason: { ...skips.lines.byReason, ...skips.examples.byReason } } : {}),
+    };
+    if (skips && skips.lines.count + skips.examples.count > 0) log.warn({ first: [...skips.lines.first, ...skips.examples.first].slice(0, 5) }, "skipped records");
     if (flags.lora !== undefined) {
       const lora = {
         rank: flags.lora,
@@ -104,7 +110,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
       return {
         train_loss: round(r.trainLoss), val_loss: round(r.valLoss), tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
         base_exact_match: round(r.baseExactMatch.accuracy), adapted_exact_match: round(r.adaptedExactMatch.accuracy),
-        held_out: r.adaptedExactMatch.overall.n,
+        held_out: r.adaptedExactMatch.overall.n, records,
         by_domain: Object.fromEntries(Object.keys(r.adaptedExactMatch.byDomain).map((d) => [d, { base: round(r.baseExactMatch.byDomain[d]!.accuracy), adapted: round(r.adaptedExactMatch.byDomain[d]!.accuracy) }])),
         wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, trainable_parameters: r.trainableParameters,
         adapter: adapterPath, base: base!.source, checkpoint: ckDir(r),
@@ -114,7 +120,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     const e = M.evaluateExactMatch(r.model, data.heldOut);
     return {
       train_loss: round(r.trainLoss), val_loss: round(r.valLoss), tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
-      ...em(e), by_domain: Object.fromEntries(Object.entries(e.byDomain).map(([d, t]) => [d, round(t.accuracy)])),
+      ...em(e), records, by_domain: Object.fromEntries(Object.entries(e.byDomain).map(([d, t]) => [d, round(t.accuracy)])),
       wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, checkpoint: ckDir(r), parameters: M.countParameters(r.model),
     };
   } finally {

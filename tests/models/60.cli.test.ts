@@ -46,6 +46,19 @@ test("cli - troupe train on a text file, resume past a corrupt checkpoint, then 
   assert.match(g.checkpoint, /step-00000040$/);
 });
 
+test("cli - troupe train on JSONL: bad lines are skipped and counted, the loss is masked to responses", () => {
+  using dir = tempDir();
+  const data = join(dir.path, "pairs.jsonl");
+  const good = Array.from({ length: 40 }, (_, i) => JSON.stringify({ prompt: `say ${i}`, response: `${i}`, metadata: { split: i < 32 ? "train" : "heldout" } }));
+  writeFileSync(data, [...good.slice(0, 10), "{not json", JSON.stringify({ prompt: "no response" }), ...good.slice(10)].join("\n") + "\n");
+  const r = troupe(["train", "--data", data, "--steps", "4", "--out", join(dir.path, "runs"), ...SMALL, "--block", "24", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = r.json();
+  assert.deepEqual({ train: out.records.train, held_out: out.records.held_out, skipped: out.records.skipped_lines }, { train: 32, held_out: 8, skipped: 2 });
+  assert.deepEqual(out.records.skipped_by_reason, { "invalid JSON": 1, "missing response": 1 });
+  assert.equal(typeof out.exact_match, "number");
+});
+
 test("cli - troupe train refuses bad input with usage errors", () => {
   using dir = tempDir();
   assert.equal(troupe(["train", "--data", join(dir.path, "missing.txt")]).code, 2);
