@@ -104,6 +104,22 @@ export function gradOf(t: Tensor): TensorImpl {
   return ti.grad;
 }
 
+/**
+ * For backward closures whose input gradient equals the output's (the a of a + b): when x is
+ * an intermediate without a gradient yet, its gradient becomes gradOut's buffer itself (no
+ * zero-fill, no accumulation) and this returns true. gradOut is never read again once its node
+ * has run, so sharing it is safe; leaves never share (their .grad persists).
+ */
+export function donateGrad(x: Tensor, gradOut: Tensor): boolean {
+  const xi = x as TensorImpl;
+  const g = gradOut as TensorImpl;
+  if (!xi.requiresGrad || xi.grad || xi.node === null || !xi.isContiguous || xi.size !== g.size || xi.dtype !== g.dtype) return false;
+  xi.grad = xi.shape.length === g.shape.length && xi.shape.every((d, i) => d === g.shape[i])
+    ? g
+    : new TensorImpl(g.dtype, xi.shape, g.data);
+  return true;
+}
+
 export interface BackwardOptions {
   /** The gradient of `root` (default: 1 for a one-element root). */
   readonly grad?: Tensor;
