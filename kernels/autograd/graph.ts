@@ -105,6 +105,18 @@ export function gradOf(t: Tensor): TensorImpl {
 }
 
 /**
+ * The gradient buffer of t for a backward kernel that can overwrite as well as accumulate (a
+ * GEMM with beta): `fresh` means the buffer is new and unzeroed, and the caller must write
+ * every element of it (overwrite); otherwise accumulate into it as with gradOf.
+ */
+export function gradSlot(t: Tensor): { grad: TensorImpl; fresh: boolean } {
+  const ti = t as TensorImpl;
+  if (ti.grad || ti.node === null || !ti.isContiguous) return { grad: gradOf(ti), fresh: false };
+  ti.grad = alloc(ti.dtype, ti.shape, false);
+  return { grad: ti.grad, fresh: true };
+}
+
+/**
  * For backward closures whose input gradient equals the output's (the a of a + b): when x is
  * an intermediate without a gradient yet, its gradient becomes gradOut's buffer itself (no
  * zero-fill, no accumulation) and this returns true. gradOut is never read again once its node
