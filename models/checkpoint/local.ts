@@ -31,15 +31,24 @@ class LocalStoreImpl implements CheckpointStore {
     return join(this.stageDir(ref.run, ref.stage), refName(ref));
   }
 
+  private queue: Promise<unknown> = Promise.resolve();
+  private swept = new Set<string>();
+
   save(meta: CheckpointMeta, tensors: CheckpointTensors): Promise<CheckpointRef> {
     const enc = encodeCheckpoint(meta, tensors); // synchronous: the caller may go on training
-    return this.write(enc.ref, enc.files, enc.manifestBytes);
+    // one write at a time, in order: a later checkpoint never lands before an earlier one
+    const p = this.queue.then(() => this.write(enc.ref, enc.files, enc.manifestBytes));
+    this.queue = p.catch(() => undefined);
+    return p;
   }
 
   private async write(ref: CheckpointRef, files: [string, Uint8Array][], manifest: Uint8Array): Promise<CheckpointRef> {
     const parent = this.stageDir(ref.run, ref.stage);
     await mkdir(parent, { recursive: true });
-    await this.sweep(parent);
+    if (!this.swept.has(parent)) {
+      this.swept.add(parent);
+      await this.sweep(parent);
+    }
     const tmp = join(parent, `.tmp-${refName(ref)}-${process.pid}-${++tmpCounter}`);
     await mkdir(tmp);
     try {

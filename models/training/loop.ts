@@ -105,7 +105,7 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
     );
     const p: Promise<void> = write.then(
       async (ref) => {
-        if (kind === "step") lastCheckpoint = ref;
+        if (kind === "step" && (lastCheckpoint === null || ref.step >= lastCheckpoint.step)) lastCheckpoint = ref;
         await pruneCheckpoints(ck.store, ck.run, ck.stage, kind === "best" ? 1 : o.keep, kind);
       },
       (err: unknown) => {

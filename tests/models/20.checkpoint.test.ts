@@ -104,7 +104,7 @@ test("checkpoint - a checkpoint without a manifest (killed mid-write) is not lis
   writeFileSync(join(stageDir, "step-00000020", "model.safetensors"), "partial");
   mkdirSync(join(stageDir, ".tmp-step-00000030-999999999-1"));
   assert.deepEqual((await store.list("r1", "train")).map((r) => r.step), [10]);
-  await store.save(meta(40), { model: tinyGpt(0).namedParameters() });
+  await M.localCheckpointStore(dir.path).save(meta(40), { model: tinyGpt(0).namedParameters() }); // a new writer sweeps
   assert.ok(!readdirSync(stageDir).some((n) => n.startsWith(".tmp-")), "temp dir of a dead writer removed");
   assert.deepEqual((await store.list("r1", "train")).map((r) => r.step), [10, 40]);
   assert.equal(await store.latestGood("r1", "nothing-here"), null);
@@ -137,4 +137,15 @@ test("checkpoint - loadModelFile reads a checkpoint, stage or run directory, or 
   const { model: older } = await M.loadModelFile(join(dir.path, "r1"));
   assert.equal(older.namedParameters()[0]![1].f32()[0], 5, "the run directory falls back to the previous good checkpoint");
   await assert.rejects(M.loadModelFile(join(dir.path, "nope")), M.isCheckpointNotFoundError);
+});
+
+test("checkpoint - writes in flight land in the order they were saved", async () => {
+  using dir = tempDir();
+  const store = M.localCheckpointStore(dir.path);
+  const big = M.createGpt({ vocabSize: 256, blockSize: 64, nEmbd: 64, nHead: 2, nLayer: 2 }, 0);
+  const landed: number[] = [];
+  const writes = [1, 2, 3].map((step) => store.save(meta(step), { model: big.namedParameters() }).then((r) => landed.push(r.step)));
+  await writes[2];
+  assert.deepEqual(landed, [1, 2, 3]);
+  assert.deepEqual((await store.list("r1", "train")).map((r) => r.step), [1, 2, 3]);
 });
