@@ -199,7 +199,8 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
         log.info({ step: st.step, best: st.best }, "early stop: no improvement");
         break;
       }
-      await new Promise<void>((r) => setImmediate(r)); // let checkpoint writes and signals run
+      // let checkpoint writes and signals run; while a write is in flight, give its I/O up to 1 ms
+      await new Promise<void>((r) => (pending.size ? setTimeout(r, 1) : setImmediate(r)));
     }
   } finally {
     await flush();
