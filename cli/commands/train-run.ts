@@ -87,7 +87,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     const base = flags.base ? await M.loadModelFile(flags.base) : null;
     const dataBlock = block ?? base!.model.config.blockSize;
     const data = flags.data.startsWith("pack:")
-      ? await M.packData(flags.data.slice(5).split(",").map((s) => s.trim()).filter(Boolean), { block: dataBlock })
+      ? await M.packData(flags.data.slice(5).split(",").map((s) => s.trim()).filter(Boolean), { block: dataBlock, ...(flags.packTrain ? { trainPerCell: flags.packTrain } : {}) })
       : await M.jsonlData(flags.data, { block: dataBlock });
     const em = (e: { accuracy: number; overall: { n: number } }) => ({ exact_match: round(e.accuracy), n: e.overall.n });
     const skips = "skipped" in data ? (data as { skipped: import("../../models/mod.js").DataSkips }).skipped : null;

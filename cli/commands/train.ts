@@ -40,6 +40,7 @@ export interface TrainFlags {
   force?: boolean;
   trace?: string;
   nats?: string;
+  packTrain?: number;
   json?: boolean;
 }
 
@@ -62,6 +63,7 @@ export function register(program: Command): void {
     .option("--eval-every <n>", "evaluate every n steps (steps/10)", intArg("--eval-every", 1))
     .option("--checkpoint-every <n>", "checkpoint every n steps (steps/10); 0: only at the end", intArg("--checkpoint-every", 0))
     .option("--seed <n>", "seed of weights and data order (1337)", intArg("--seed", 0, 0xffffffff))
+    .option("--pack-train <n>", "pack:… training examples per domain and difficulty (300)", intArg("--pack-train", 1, 100_000))
     .option("--lora <r>", "train a LoRA adapter of rank r on a frozen --base", intArg("--lora", 1, 4096))
     .option("--lora-alpha <a>", "LoRA alpha (2r)")
     .option("--lora-dropout <p>", "LoRA dropout (0)")

@@ -9,7 +9,7 @@
 // the kernels are deterministic, so a resumed run repeats the straight run bit for bit.
 import { type GPT, type Optimizer, type Tensor, adamw, backward, clipGradNorm, cosineWithWarmup, sumSquares, tensor, workspace } from "../../kernels/mod.js";
 import type { CheckpointRef } from "../checkpoint/mod.js";
-import { CheckpointMismatchError, NonFiniteLossError, TrainingAbortedError } from "../errors.js";
+import { CheckpointMismatchError, ModelConfigError, NonFiniteLossError, TrainingAbortedError } from "../errors.js";
 import { modelsLogger } from "../log.js";
 import { batchTensors, evalLoss } from "./evaluate.js";
 import { type StepRecord, type TrainerOptions, resolveTrainer } from "./options.js";
@@ -51,7 +51,7 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
   const { model, batches } = options;
   const log = options.log ?? modelsLogger("trainer");
   const params = model.namedParameters().filter(([, t]) => t.requiresGrad);
-  if (params.length === 0) throw new CheckpointMismatchError("the model has no trainable parameters (everything is frozen)");
+  if (params.length === 0) throw new ModelConfigError("train.model", "the model has no trainable parameters (everything is frozen)");
   const opt: Optimizer = adamw(params, { lr: o.lr, weightDecay: o.weightDecay, betas: (options.betas ?? [0.9, 0.999]) as [number, number], decay: decays });
   const schedule = o.warmupSteps === 0 && o.minLr === o.lr ? () => o.lr : cosineWithWarmup({ maxLr: o.lr, minLr: o.minLr, warmupSteps: o.warmupSteps, totalSteps: o.steps });
   const lossOf = options.loss ?? ((m: GPT, idx: Tensor, targets: Tensor) => m.loss(idx, targets).loss);
