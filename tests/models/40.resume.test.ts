@@ -72,3 +72,20 @@ test("resume - a LoRA adapter run on the prompt pack resumes bit-exactly too", a
   assert.equal(resumed.digest, straight.digest);
   void K;
 });
+
+test("resume - resuming on other kernels says the continuation will not be bitwise identical", async () => {
+  using dir = tempDir();
+  const checkpoints = { store: M.localCheckpointStore(dir.path), run: "k", stage: "train", every: 2 };
+  await detRun(20, { steps: 2, checkpoints });
+  const warnings: string[] = [];
+  const log = { info: () => undefined, error: () => undefined, warn: (_o: unknown, msg: string) => warnings.push(msg) } as unknown as M.Logger;
+  const portable = K.kernelInfo().kernels === "portable" ? "reference" : "portable";
+  const before = K.currentKernelSettings();
+  K.configureKernels({ mode: portable });
+  try {
+    await detRun(20, { steps: 3, checkpoints, resume: true, log });
+  } finally {
+    K.configureKernels(before);
+  }
+  assert.ok(warnings.some((w) => /not be bitwise identical/.test(w)), JSON.stringify(warnings));
+});
