@@ -147,7 +147,8 @@ function ensureNative() {
   const dir = join(root, "kernels", "native");
   if (!existsSync(join(dir, "binding.gyp"))) return;
   const files = walk(dir, () => true);
-  const want = hashFiles(files, `${process.version} ${process.arch} ${cblasHeader() ?? "noblas"}`);
+  const blas = process.env.TROUPE_BUILD_NO_BLAS === "1" ? "noblas" : (cblasHeader() ?? "noblas");
+  const want = hashFiles(files, `${process.version} ${process.arch} ${blas}`);
   const built = existsSync(join(dir, "build", "Release"));
   if (!force && built && stamp("native") === want) return;
   note("native sources changed; building the addon with node-gyp");

@@ -2,12 +2,16 @@
 // imports the layer it needs lazily, so `troupe --help` stays fast.
 import type { Command } from "commander";
 import { register as registerBench } from "./bench.js";
+import { register as registerBenchKernels } from "./bench_kernels.js";
 import { register as registerChaos } from "./chaos.js";
 import { register as registerData } from "./data.js";
 import { register as registerDemo } from "./demo.js";
 import { register as registerRun } from "./run.js";
 import { register as registerScenario } from "./scenario.js";
 import { register as registerStatus } from "./status.js";
+import { register as registerTrain } from "./train.js";
+import { register as registerGenerate } from "./generate.js";
+import { register as registerVerify } from "./verify.js";
 
 type Register = (program: Command) => void;
 
@@ -16,7 +20,11 @@ const commands: Register[] = [
   registerStatus,
   registerScenario,
   registerData,
+  registerVerify,
+  registerTrain,
+  registerGenerate,
   registerBench,
+  registerBenchKernels,
   registerChaos,
   registerDemo,
 ];

@@ -1,0 +1,2 @@
+export { runKernelBench, gptShapes, type GemmShape, type KernelBenchOptions } from "./gemm.js";
+export { runTrainBench, benchConfig, defaultPeerScript, type TrainBenchConfig, type TrainBenchOptions } from "./train.js";

@@ -1,0 +1,51 @@
+// `troupe bench kernels` and `troupe bench train`: kernel throughput and a GPT training step
+// against PyTorch measured in the same command. Adds to the `bench` group if another layer
+// registered it already.
+import type { Command } from "commander";
+import { UsageError } from "../errors.js";
+import { printJson, printLine, progress } from "../output.js";
+
+function benchGroup(program: Command): Command {
+  return program.commands.find((c) => c.name() === "bench") ?? program.command("bench").description("measure troupe against its peers");
+}
+
+function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v <= 0) throw new UsageError(`--${name} must be a positive number, got ${raw}`);
+  return v;
+}
+
+export function register(program: Command): void {
+  const bench = benchGroup(program);
+  bench
+    .command("kernels")
+    .description("GEMM GFLOP/s (square n = 128..1024 and the bench GPT's shapes) vs the FMA peak and PyTorch")
+    .option("--json", "print one JSON document")
+    .option("--seconds <s>", "time per shape (default 0.25)")
+    .option("--no-peer", "skip the PyTorch peer")
+    .action(async (opts: { json?: boolean; seconds?: string; peer: boolean }) => {
+      const { runKernelBench } = await import("../../bench/kernels/mod.js");
+      progress("[bench] kernels: FMA peak, GEMMs (ours, BLAS), PyTorch peer ...");
+      const r = runKernelBench({ seconds: positiveNumber("seconds", opts.seconds, 0.25), peer: opts.peer });
+      if (opts.json) return printJson(r);
+      printLine(`FMA peak ${r.fma_peak_gflops} GFLOP/s (${r.machine.threads} threads, ${r.machine.kernels}, GEMM by ${r.machine.gemm})`);
+      for (const g of [...r.gemm.square, ...r.gemm.gpt]) {
+        printLine(`${g.name.padEnd(24)} ${String(g.gflops).padStart(7)} GFLOP/s  ${(g.fraction_of_peak * 100).toFixed(0).padStart(3)}% of peak  torch ${g.torch_gflops ?? "-"}`);
+      }
+    });
+  bench
+    .command("train")
+    .description("tokens/s of a GPT training step (vocab 256, block 128, d 128, 4 heads, 4 layers, batch 16) vs PyTorch")
+    .option("--json", "print one JSON document")
+    .option("--no-peer", "skip the PyTorch peer")
+    .option("--peer-script <path>", "the peer (default ../shared/bench/torch_gpt.py)")
+    .action(async (opts: { json?: boolean; peer: boolean; peerScript?: string }) => {
+      const { runTrainBench } = await import("../../bench/kernels/mod.js");
+      progress("[bench] train: 3 warm-up steps, 5 x 10 timed steps, 200 steps for memory, then the PyTorch peer ...");
+      const r = runTrainBench({ peerScript: opts.peer ? opts.peerScript : false });
+      if (opts.json) return printJson(r);
+      printLine(`troupe ${r.tokens_per_s} tokens/s (${r.step_ms} ms/step)  torch ${r.peer?.torch_tokens_per_s ?? "-"}  ratio ${r.ratio ?? "-"}`);
+      printLine(`RSS ${r.rss_mb.after_10} MB after 10 steps, ${r.rss_mb.after_200} MB after ${r.rss_mb.steps}`);
+    });
+}

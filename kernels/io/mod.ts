@@ -1,0 +1,1 @@
+export { readSafetensors, writeSafetensors, parseSafetensors, serializeSafetensors, type Safetensors } from "./safetensors.js";

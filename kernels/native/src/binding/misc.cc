@@ -1,0 +1,121 @@
+// Thin binding: optimizer updates, dtype conversions, runtime configuration and probes.
+// Legend: n element count.
+#include "../ops/gemm.h"
+#include "args.h"
+
+namespace troupe {
+namespace {
+
+using Info = Napi::CallbackInfo;
+
+// adamStep(param, m, v, grad, n, lr, beta1, beta2, eps, weightDecay, step, decoupled)
+Napi::Value AdamStep(const Info& info) {
+  Args a(info, "adamStep", 12);
+  int64_t n = a.size(4);
+  AdamArgs s{a.num(5), a.num(6), a.num(7), a.num(8), a.num(9), a.size(10), a.flag(11)};
+  a.check(s.step >= 1, "step must be >= 1");
+  a.ctx().k->adam_step(a.ctx(), a.f32(0, n), a.f32(1, n), a.f32(2, n), a.f32(3, n), n, s);
+  return info.Env().Undefined();
+}
+
+// sgdStep(param, buf|null, grad, n, lr, momentum, dampening, weightDecay, nesterov, first)
+Napi::Value SgdStep(const Info& info) {
+  Args a(info, "sgdStep", 10);
+  int64_t n = a.size(3);
+  SgdArgs s{a.num(4), a.num(5), a.num(6), a.num(7), a.flag(8), a.flag(9)};
+  float* buf = a.f32_or_null(1, n);
+  a.check(buf != nullptr || s.momentum == 0.0, "momentum needs a buffer");
+  a.ctx().k->sgd_step(a.ctx(), a.f32(0, n), buf, a.f32(2, n), n, s);
+  return info.Env().Undefined();
+}
+
+// f32ToF16(out, inp, n) and friends
+Napi::Value F32ToF16(const Info& info) {
+  Args a(info, "f32ToF16", 3);
+  int64_t n = a.size(2);
+  a.ctx().k->f32_to_f16(a.ctx(), a.u16(0, n), a.f32(1, n), n);
+  return info.Env().Undefined();
+}
+Napi::Value F16ToF32(const Info& info) {
+  Args a(info, "f16ToF32", 3);
+  int64_t n = a.size(2);
+  a.ctx().k->f16_to_f32(a.ctx(), a.f32(0, n), a.u16(1, n), n);
+  return info.Env().Undefined();
+}
+Napi::Value F32ToBf16(const Info& info) {
+  Args a(info, "f32ToBf16", 3);
+  int64_t n = a.size(2);
+  a.ctx().k->f32_to_bf16(a.ctx(), a.u16(0, n), a.f32(1, n), n);
+  return info.Env().Undefined();
+}
+Napi::Value Bf16ToF32(const Info& info) {
+  Args a(info, "bf16ToF32", 3);
+  int64_t n = a.size(2);
+  a.ctx().k->bf16_to_f32(a.ctx(), a.f32(0, n), a.u16(1, n), n);
+  return info.Env().Undefined();
+}
+
+// fmaPeak(seconds) -> GFLOP/s of the selected kernels on all pool threads
+Napi::Value FmaPeak(const Info& info) {
+  Args a(info, "fmaPeak", 1);
+  double seconds = a.num(0);
+  a.check(seconds > 0.0 && seconds <= 10.0, "seconds must be in (0, 10]");
+  return Napi::Number::New(info.Env(), a.ctx().k->fma_peak(a.ctx(), seconds));
+}
+
+// configure(mode, blas, threads) -> boolean (false: mode unknown or not supported by this CPU)
+// blas: 0 off, 1 auto (when its kernels are at least as wide as ours), 2 force
+Napi::Value Configure(const Info& info) {
+  Args a(info, "configure", 3);
+  if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "troupe native configure: mode must be a string");
+  std::string mode = info[0].As<Napi::String>().Utf8Value();
+  int blas = a.dim(1);
+  a.check(blas <= kBlasForce, "blas must be 0, 1 or 2");
+  bool ok = a.runtime().configure(mode, blas, a.dim(2));
+  return Napi::Boolean::New(info.Env(), ok);
+}
+
+// info() -> { kernels, mode, blas, blasAvailable, blasSetting, blasCore, threads, cpu }
+Napi::Value InfoFn(const Info& info) {
+  Args a(info, "info", 0);
+  Runtime& rt = a.runtime();
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("kernels", rt.ctx().k->name);
+  o.Set("mode", rt.mode());
+  o.Set("blas", rt.ctx().blas ? Napi::Value(Napi::String::New(env, blas_name())) : env.Null());
+  o.Set("blasAvailable", blas_name() ? Napi::Value(Napi::String::New(env, blas_name())) : env.Null());
+  o.Set("blasSetting", rt.blas_setting());
+  o.Set("blasCore", blas_core());
+  o.Set("threads", rt.threads());
+  Napi::Object cpu = Napi::Object::New(env);
+  cpu.Set("avx2", rt.cpu().avx2);
+  cpu.Set("avx512", rt.cpu().avx512);
+  cpu.Set("neon", rt.cpu().neon);
+  o.Set("cpu", cpu);
+  return o;
+}
+
+// debugPoisonScratch(): fill the pool's scratch memory with NaN (tests)
+Napi::Value DebugPoisonScratch(const Info& info) {
+  Args a(info, "debugPoisonScratch", 0);
+  a.runtime().poison_scratch();
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void register_misc(Napi::Env env, Exports exports) {
+  exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
+  exports.Set("sgdStep", Napi::Function::New(env, SgdStep, "sgdStep"));
+  exports.Set("f32ToF16", Napi::Function::New(env, F32ToF16, "f32ToF16"));
+  exports.Set("f16ToF32", Napi::Function::New(env, F16ToF32, "f16ToF32"));
+  exports.Set("f32ToBf16", Napi::Function::New(env, F32ToBf16, "f32ToBf16"));
+  exports.Set("bf16ToF32", Napi::Function::New(env, Bf16ToF32, "bf16ToF32"));
+  exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak, "fmaPeak"));
+  exports.Set("configure", Napi::Function::New(env, Configure, "configure"));
+  exports.Set("info", Napi::Function::New(env, InfoFn, "info"));
+  exports.Set("debugPoisonScratch", Napi::Function::New(env, DebugPoisonScratch, "debugPoisonScratch"));
+}
+
+}  // namespace troupe

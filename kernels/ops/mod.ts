@@ -1,0 +1,15 @@
+// The public ops. Each validates its arguments (typed errors naming the op, the argument and
+// the shapes), allocates its output from the active workspace, calls one native kernel and
+// records its backward next to its forward.
+export { add, sub, mul, div, neg, exp, log, tanh, sigmoid, relu, sqrt, square, abs, gelu, silu, scale, addScalar, pow } from "./elementwise.js";
+export { sum, mean, max, sumSquares, type ReduceOptions } from "./reduce.js";
+export { matmul, linear, type MatmulOptions } from "./linalg.js";
+export { embedding, layerNorm, rmsNorm, softmax, logSoftmax, dropout, type DropoutOptions } from "./nn.js";
+export { causalSelfAttention, causalSelfAttentionWithProbs, type AttentionResult } from "./attention.js";
+export {
+  crossEntropy, klDivergence, bceWithLogits, mseLoss, cosineSimilarity,
+  type CrossEntropyOptions, type KlOptions, type Reduction, type ReductionOptions,
+} from "./loss.js";
+export { reshape, flatten, transpose, narrow, contiguous } from "./shape.js";
+export { toF16, toBF16, toF32 } from "./convert.js";
+export { UnaryOp, BinaryOp, ReduceOp } from "./codes.js";
