@@ -27,6 +27,12 @@ export interface TrainBenchOptions {
   readonly memorySteps?: number;
   /** The peer script (default <repo>/../shared/bench/torch_gpt.py); false: no peer. */
   readonly peerScript?: string | false;
+  /**
+   * Rounds of (ours, then the peer), default 2. On a shared machine the load changes within a
+   * minute; interleaving and taking each side's median over all rounds keeps one busy period
+   * from deciding the ratio.
+   */
+  readonly rounds?: number;
 }
 
 function median(xs: number[]): number {
@@ -66,37 +72,55 @@ export function runTrainBench(options: TrainBenchOptions = {}) {
     });
     done++;
     if (done === 10) rss.after_10 = mb();
+    if (done === memorySteps) rss.after_200 = mb();
   };
   for (let i = 0; i < 3; i++) step();
-  const rates: number[] = [];
   const tokens = cfg.batch * cfg.block;
-  for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < steps; i++) step();
-    rates.push((tokens * steps) / ((performance.now() - t0) / 1000));
-  }
-  while (done < memorySteps) step();
-  rss.after_200 = mb();
-  const ours = Math.round(median(rates));
-
+  const timed = (): number[] => {
+    const rates: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      for (let i = 0; i < steps; i++) step();
+      rates.push((tokens * steps) / ((performance.now() - t0) / 1000));
+    }
+    return rates;
+  };
   const script = options.peerScript === undefined ? defaultPeerScript() : options.peerScript;
-  const peer = script === false || !existsSync(script)
-    ? { value: null, reason: script === false ? "disabled" : `${script} not found` }
-    : runPeer<{ tokens_per_s: number; runs: number[]; version: string }>(script, [JSON.stringify(cfg), String(steps), String(runs)]);
+  const peerMissing = script === false ? "disabled" : !existsSync(script) ? `${script} not found` : null;
+  const rounds = Math.max(1, options.rounds ?? 2);
+  const rates: number[] = [];
+  const peerRates: number[] = [];
+  let peerVersion: string | null = null;
+  let peerReason: string | null = peerMissing;
+  for (let round = 0; round < rounds; round++) {
+    rates.push(...timed());
+    while (done < memorySteps && round === 0) step(); // the memory check rides on the first round
+    if (peerMissing !== null || (round > 0 && peerVersion === null)) continue;
+    const peer = runPeer<{ tokens_per_s: number; runs: number[]; version: string }>(script as string, [JSON.stringify(cfg), String(steps), String(runs)]);
+    if (peer.value) {
+      peerRates.push(...peer.value.runs);
+      peerVersion = peer.value.version;
+    } else {
+      peerReason = peer.reason;
+    }
+  }
+  const ours = Math.round(median(rates));
+  const theirs = peerRates.length ? Math.round(median(peerRates)) : null;
   const info = kernelInfo();
   return {
     config: cfg,
     tokens_per_s: ours,
-    peer: peer.value ? { torch_tokens_per_s: peer.value.tokens_per_s, torch_runs: peer.value.runs, torch_version: peer.value.version } : null,
-    ratio: peer.value ? Math.round((ours / peer.value.tokens_per_s) * 100) / 100 : null,
+    peer: theirs === null ? null : { torch_tokens_per_s: theirs, torch_runs: peerRates.map(Math.round), torch_version: peerVersion },
+    ratio: theirs === null ? null : Math.round((ours / theirs) * 100) / 100,
     runs: rates.map(Math.round),
+    rounds,
     step_ms: Math.round((tokens / ours) * 1000 * 10) / 10,
-    rss_mb: { ...rss, steps: done },
+    rss_mb: { ...rss, steps: memorySteps },
     workspace_mb: Math.round((ws.bytes / 2 ** 20) * 10) / 10,
     final_loss: Math.round(lastLoss * 1e4) / 1e4,
     kernels: info.kernels,
     gemm: info.blas ?? `troupe-${info.kernels}`,
     threads: info.threads,
-    peer_reason: peer.reason,
+    peer_reason: peerReason,
   };
 }

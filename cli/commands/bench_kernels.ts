@@ -40,10 +40,13 @@ export function register(program: Command): void {
     .option("--json", "print one JSON document")
     .option("--no-peer", "skip the PyTorch peer")
     .option("--peer-script <path>", "the peer (default ../shared/bench/torch_gpt.py)")
-    .action(async (opts: { json?: boolean; peer: boolean; peerScript?: string }) => {
+    .option("--rounds <n>", "rounds of (troupe, then the peer), medians over all (default 2)")
+    .action(async (opts: { json?: boolean; peer: boolean; peerScript?: string; rounds?: string }) => {
       const { runTrainBench } = await import("../../bench/kernels/mod.js");
-      progress("[bench] train: 3 warm-up steps, 5 x 10 timed steps, 200 steps for memory, then the PyTorch peer ...");
-      const r = runTrainBench({ peerScript: opts.peer ? opts.peerScript : false });
+      const rounds = positiveNumber("rounds", opts.rounds, 2);
+      if (!Number.isInteger(rounds)) throw new UsageError(`--rounds must be a positive integer, got ${opts.rounds}`);
+      progress(`[bench] train: ${rounds} rounds of 5 x 10 timed steps and the PyTorch peer; RSS after 10 and 200 steps ...`);
+      const r = runTrainBench({ peerScript: opts.peer ? opts.peerScript : false, rounds });
       if (opts.json) return printJson(r);
       printLine(`troupe ${r.tokens_per_s} tokens/s (${r.step_ms} ms/step)  torch ${r.peer?.torch_tokens_per_s ?? "-"}  ratio ${r.ratio ?? "-"}`);
       printLine(`RSS ${r.rss_mb.after_10} MB after 10 steps, ${r.rss_mb.after_200} MB after ${r.rss_mb.steps}`);

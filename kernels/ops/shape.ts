@@ -4,7 +4,7 @@ import { gradOf, record } from "../autograd/graph.js";
 import { ArgumentError, ShapeError } from "../errors.js";
 import { native } from "../native/load.js";
 import { alloc } from "../tensor/arena.js";
-import { type Shape, numel } from "../tensor/shape.js";
+import { type Shape, contiguousStrides, numel } from "../tensor/shape.js";
 import { type Tensor, TensorImpl } from "../tensor/tensor.js";
 import { expectTensor, fmt } from "./validate.js";
 
@@ -99,5 +99,41 @@ export function contiguous(x: Tensor): Tensor {
   nat.copyStrided(out.f32(), base.f32(), xi.shape, xi.strides.slice(), xi.offset);
   return record(op, [base], out, (g) => {
     nat.reduceInto(gradOf(base).f32().subarray(xi.offset), g.f32(), xi.shape, xi.strides.slice(), 1);
+  });
+}
+
+/** Tensors joined along an axis (all other dims equal). The gradient is split back. */
+export function concat(tensors: readonly Tensor[], axis = -1): Tensor {
+  const op = "concat";
+  if (!Array.isArray(tensors) || tensors.length === 0) {
+    throw new ArgumentError({ op, arg: "tensors" }, "Expected \"tensors\" to be a non-empty array");
+  }
+  const xs = tensors.map((t, i) => expectTensor(op, `tensors[${i}]`, t));
+  const first = xs[0]!;
+  const ax = resolveDim(op, "axis", first, axis);
+  xs.forEach((x, i) => {
+    const ok = x.shape.length === first.shape.length && x.shape.every((d, k) => k === ax || d === first.shape[k]);
+    if (!ok) throw new ShapeError({ op, arg: `tensors[${i}]` }, `Expected "tensors[${i}]" to match ${fmt(first.shape)} except on axis ${ax}, got ${fmt(x.shape)}`);
+  });
+  const shape = first.shape.slice();
+  shape[ax] = xs.reduce((n, x) => n + x.shape[ax]!, 0);
+  const out = alloc("f32", shape, true);
+  const outStrides = contiguousStrides(shape);
+  const nat = native();
+  const offsets: number[] = [];
+  let at = 0;
+  for (const x of xs) {
+    offsets.push(at * outStrides[ax]!);
+    // out is zero here: adding x into its slice writes it
+    nat.reduceInto(out.f32().subarray(at * outStrides[ax]!), x.f32(), x.shape, outStrides, 1);
+    at += x.shape[ax]!;
+  }
+  return record(op, xs, out, (g) => {
+    xs.forEach((x, i) => {
+      if (!x.requiresGrad) return;
+      const part = alloc("f32", x.shape);
+      nat.copyStrided(part.f32(), g.f32(), x.shape, outStrides, offsets[i]!);
+      nat.axpy(gradOf(x).f32(), 1, part.f32(), x.size);
+    });
   });
 }

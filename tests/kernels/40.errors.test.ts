@@ -33,6 +33,8 @@ test("errors - wrong shapes name the op, the argument and the shapes", () => {
     'klDivergence: Expected "teacher" to have the shape of "student" [2,5], got f32 [2,4]');
   throwsExactly(() => K.matmul(f([2, 3, 4]), f([3, 4, 2])), K.isShapeError,
     'matmul: Expected "b" to have shape [2,*,*], got f32 [3,4,2] (batch of "a" is 2)');
+  throwsExactly(() => K.concat([f([2, 3]), f([3, 3])]), K.isShapeError,
+    'concat: Expected "tensors[1]" to match [2,3] except on axis 1, got [3,3]');
   throwsExactly(() => K.embedding(f([4]), K.zeros([2], "i32")), K.isShapeError,
     'embedding: Expected "table" to have rank 2, got f32 [4]');
 });

@@ -118,5 +118,8 @@ export const opCases: OpCase[] = [
   // shape ops
   { name: "reshape + transpose + contiguous", make: (rng) => [r(rng, [3, 17])], run: (x) => K.contiguous(K.transpose(K.reshape(x, [17, 3]))) },
   { name: "narrow axis 1 (strided) then contiguous", make: (rng) => [r(rng, [5, 7, 3])], run: (x) => K.contiguous(K.narrow(x, 1, 2, 4)) },
+  { name: "concat axis -1 of [3,2], [3,5], [3,1]", make: (rng) => [r(rng, [3, 2]), r(rng, [3, 5]), r(rng, [3, 1])], run: (a, b, c) => K.concat([a!, b!, c!]) },
+  { name: "concat axis 0 of [1,4], [3,4]", make: (rng) => [r(rng, [1, 4]), r(rng, [3, 4])], run: (a, b) => K.concat([a!, b!], 0) },
+  { name: "concat axis 1 of [2,3,2], [2,1,2] (middle axis)", make: (rng) => [r(rng, [2, 3, 2]), r(rng, [2, 1, 2])], run: (a, b) => K.concat([a!, b!], 1) },
   { name: "narrow axis 0 (shared memory)", make: (rng) => [r(rng, [5, 7])], run: (x) => K.mul(K.narrow(x, 0, 1, 3), K.narrow(x, 0, 2, 3)) },
 ];
