@@ -93,3 +93,6 @@ export function isObjectIntegrityError(err: unknown): err is ObjectIntegrityErro
 export function isPermanentJobError(err: unknown): err is PermanentJobError {
   return err instanceof PermanentJobError;
 }
+export function isNotFoundError(err: unknown): err is NotFoundError {
+  return err instanceof NotFoundError;
+}

@@ -2,3 +2,4 @@
 export * from "./errors.js";
 export { type ActorLogFields, type Logger, actorLogger, componentLogger, rootLogger } from "./logger.js";
 export * from "./nats/mod.js";
+export { type ObjectCheckpointStoreOptions, objectCheckpointStore } from "./checkpoints.js";

@@ -1,7 +1,7 @@
 // troupe chaos kill-actor | fuzz: the runtime's promises under abuse, checked.
 import type { Command } from "commander";
 import { intArg, urlArg } from "../args.js";
-import { ExitCode } from "../errors.js";
+import { ExitCode, UsageError } from "../errors.js";
 import { printJson, printLine } from "../output.js";
 
 export function register(program: Command): void {
@@ -43,5 +43,28 @@ export function register(program: Command): void {
       const sameCodes = JSON.stringify(Object.entries(r.rejected_by_code).sort()) === JSON.stringify(Object.entries(r.expected_rejected_by_code).sort());
       const ok = r.crashes === 0 && r.valid_handled === r.valid && r.rejected === r.sent - r.valid && r.checksum_ok && r.misclassified === 0 && sameCodes;
       if (!ok) process.exitCode = ExitCode.failure;
+    });
+  chaos
+    .command("resume")
+    .description("kill -9 a training after a checkpoint, resume it, and check the losses equal a straight run bit for bit")
+    .option("--json", "print one JSON document")
+    .option("--steps <n>", "training steps", intArg("--steps", 2, 1_000_000), 300)
+    .option("--data <source>", "training data (FILE.txt, FILE.jsonl or pack:DOMAINS)", "pack:arithmetic,reversal")
+    .option("--checkpoint-every <n>", "checkpoint interval", intArg("--checkpoint-every", 1), 25)
+    .option("--kill-at <n>", "kill at this step (default: random after the first checkpoint)", intArg("--kill-at", 1))
+    .option("--keep", "keep the runs' directory")
+    .action(async (opts: { json?: boolean; steps: number; data: string; checkpointEvery: number; killAt?: number; keep?: boolean }) => {
+      const { runResumeChaos } = await import("./chaos-resume.js");
+      if (opts.killAt !== undefined && (opts.killAt <= opts.checkpointEvery || opts.killAt >= opts.steps)) {
+        throw new UsageError(`--kill-at must be after the first checkpoint (> ${opts.checkpointEvery}) and before the last step (< ${opts.steps})`);
+      }
+      const r = await runResumeChaos({
+        steps: opts.steps, data: opts.data, checkpointEvery: opts.checkpointEvery,
+        ...(opts.killAt !== undefined ? { killAt: opts.killAt } : {}), keep: opts.keep === true,
+        log: (m) => process.stderr.write(`[chaos resume] ${m}\n`),
+      });
+      if (opts.json) printJson(r);
+      else printLine(`killed at step ${r.killed_at}, resumed from ${r.resumed_from}: max loss diff ${r.max_loss_diff} over ${r.compared_steps} steps, ${r.identical ? "identical" : "DIFFERENT"}`);
+      if (!r.identical) process.exitCode = ExitCode.failure;
     });
 }

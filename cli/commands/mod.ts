@@ -9,6 +9,8 @@ import { register as registerDemo } from "./demo.js";
 import { register as registerRun } from "./run.js";
 import { register as registerScenario } from "./scenario.js";
 import { register as registerStatus } from "./status.js";
+import { register as registerTrain } from "./train.js";
+import { register as registerGenerate } from "./generate.js";
 import { register as registerVerify } from "./verify.js";
 
 type Register = (program: Command) => void;
@@ -19,6 +21,8 @@ const commands: Register[] = [
   registerScenario,
   registerData,
   registerVerify,
+  registerTrain,
+  registerGenerate,
   registerBench,
   registerBenchKernels,
   registerChaos,

@@ -1,0 +1,55 @@
+// `troupe generate --checkpoint DIR|FILE --prompt TEXT [--tokens N] [--temperature T] [--top-k K] [--seed S]`:
+// sample a continuation from a trained model (a checkpoint, stage or run directory, or a
+// model.safetensors written by troupe). --adapter FILE puts a saved adapter on it first.
+import type { Command } from "commander";
+import { intArg } from "../args.js";
+import { UsageError } from "../errors.js";
+import { printJson, printLine } from "../output.js";
+
+interface Flags {
+  checkpoint: string;
+  prompt: string;
+  tokens: number;
+  temperature: string;
+  topK?: number;
+  seed: number;
+  adapter?: string;
+  chat?: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("generate")
+    .description("sample text from a trained model")
+    .requiredOption("--checkpoint <path>", "checkpoint, stage or run directory, or a model.safetensors")
+    .requiredOption("--prompt <text>", "text to continue")
+    .option("--tokens <n>", "new tokens", intArg("--tokens", 0, 1_000_000), 300)
+    .option("--temperature <t>", "sampling temperature (0: greedy)", "0.8")
+    .option("--top-k <k>", "sample among the k most likely tokens", intArg("--top-k", 1, 1 << 20))
+    .option("--seed <n>", "sampling seed", intArg("--seed", 0, 0xffffffff), 0)
+    .option("--adapter <file>", "an adapter.safetensors to put on the model")
+    .option("--chat", "wrap the prompt in the chat template (Q: …\\nA: ) and stop at the end marker")
+    .option("--json", "print one JSON document")
+    .action(async (flags: Flags) => {
+      const temperature = Number(flags.temperature);
+      if (!Number.isFinite(temperature) || temperature < 0) throw new UsageError(`--temperature must be a number >= 0, got ${JSON.stringify(flags.temperature)}`);
+      const M = await import("../../models/mod.js");
+      const D = await import("../../data/mod.js");
+      const { model, source } = await M.loadModelFile(flags.checkpoint);
+      if (flags.adapter) await M.loadAdapter(model, flags.adapter);
+      const tok = D.byteTokenizer();
+      const template = D.chatTemplate({ tokenizer: tok });
+      const prompt = flags.chat ? template.encodePrompt(flags.prompt) : tok.encode(flags.prompt);
+      const t0 = performance.now();
+      const out = M.generate(model, prompt, {
+        maxTokens: flags.tokens, temperature, seed: flags.seed,
+        ...(flags.topK !== undefined ? { topK: flags.topK } : {}),
+        ...(flags.chat ? { stopToken: D.END_BYTE } : {}),
+      });
+      const ms = performance.now() - t0;
+      const text = flags.chat ? template.decodeResponse(out) : tok.decode(out);
+      if (flags.json) printJson({ checkpoint: source, prompt: flags.prompt, text, tokens: out.length, tokens_per_s: Math.round((out.length / ms) * 1000) });
+      else printLine(flags.chat ? text : flags.prompt + text);
+    });
+}

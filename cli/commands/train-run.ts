@@ -1,0 +1,115 @@
+// The body of `troupe train` (see train.ts for the flags): picks the data path (text, JSONL,
+// pack), wires the checkpoint store, progress and Ctrl-C, and calls the models layer.
+import { extname, join } from "node:path";
+import { UsageError } from "../errors.js";
+import { type TrainFlags, checkDataPath, defaultRunName, traceWriter } from "./train.js";
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name} must be a non-negative number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+const round = (x: number, d = 4) => (Number.isFinite(x) ? Number(x.toFixed(d)) : x);
+
+export async function runTrain(flags: TrainFlags): Promise<Record<string, unknown>> {
+  checkDataPath(flags.data);
+  const M = await import("../../models/mod.js");
+  const D = await import("../../data/mod.js");
+  const log = M.modelsLogger("train");
+  const run = flags.run ?? defaultRunName(flags.data);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(run)) throw new UsageError(`--run must be 1-64 of [A-Za-z0-9_-], got ${JSON.stringify(run)}`);
+  const store = M.localCheckpointStore(flags.out);
+  const existing = await store.list(run, flags.stage);
+  if (existing.length && !flags.resume) {
+    if (!flags.force) {
+      throw new UsageError(`${join(flags.out, run)} already has checkpoints (up to step ${existing[existing.length - 1]!.step}); pass --resume to continue, --force to start over, or --run NAME`);
+    }
+    for (const kind of M.CHECKPOINT_KINDS) for (const ref of await store.list(run, flags.stage, kind)) await store.remove(ref);
+  }
+  if (flags.lora === undefined && (flags.loraAlpha || flags.loraDropout || flags.loraTargets || flags.dora)) {
+    throw new UsageError("--lora-alpha, --lora-dropout, --lora-targets and --dora need --lora R");
+  }
+  if (flags.lora !== undefined && !flags.base) throw new UsageError("--lora needs --base CHECKPOINT (the frozen model the adapter is trained on)");
+
+  const abort = new AbortController();
+  const onSigint = () => abort.abort(new Error("SIGINT"));
+  process.once("SIGINT", onSigint);
+  const progress = M.createProgress({ stream: process.stderr, label: run });
+  const lr = num("--lr", flags.lr) ?? (flags.lora !== undefined ? 2e-3 : 1e-3);
+  const common = {
+    steps: flags.steps,
+    ...(flags.batch !== undefined ? { batch: flags.batch } : {}),
+    ...(flags.accumulate !== undefined ? { accumulate: flags.accumulate } : {}),
+    lr,
+    warmupSteps: flags.warmup ?? Math.floor(flags.steps / 20),
+    minLr: num("--min-lr", flags.minLr) ?? lr / 10,
+    ...(flags.evalEvery !== undefined ? { evalEvery: flags.evalEvery } : {}),
+    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+    checkpoints: { store, run, stage: flags.stage, every: flags.checkpointEvery ?? Math.max(1, Math.floor(flags.steps / 10)) },
+    resume: flags.resume === true,
+    onProgress: (p: Parameters<typeof progress.update>[0]) => progress.update(p),
+    ...(flags.trace ? { onStep: ((w) => (r: { step: number; loss: number }) => w(r.step, r.loss))(traceWriter(flags.trace)!) } : {}),
+    signal: abort.signal,
+    log,
+  };
+  const model = {
+    ...(flags.block !== undefined ? { blockSize: flags.block } : {}),
+    ...(flags.layers !== undefined ? { nLayer: flags.layers } : {}),
+    ...(flags.embd !== undefined ? { nEmbd: flags.embd } : {}),
+    ...(flags.heads !== undefined ? { nHead: flags.heads } : {}),
+    ...(flags.dropout !== undefined ? { dropout: num("--dropout", flags.dropout)! } : {}),
+  };
+  const ckDir = (r: { checkpoint: { run: string; stage: string; step: number; kind: "step" | "best" } | null }) => (r.checkpoint ? store.dirOf(r.checkpoint) : null);
+  try {
+    const ext = extname(flags.data).toLowerCase();
+    if (!flags.data.startsWith("pack:") && ext !== ".jsonl") {
+      if (flags.lora !== undefined) throw new UsageError("--lora trains on prompt/response data: give --data FILE.jsonl or pack:DOMAINS");
+      const corpus = await D.loadTextCorpus(flags.data);
+      const r = await M.trainText({ ...common, corpus, model });
+      return {
+        train_loss: round(r.trainLoss), val_loss: round(r.valLoss), tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
+        wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, skipped_steps: r.skippedSteps, checkpoint: ckDir(r),
+        parameters: M.countParameters(r.model), config: r.spec.gpt,
+      };
+    }
+    const block = flags.block ?? (flags.base ? undefined : M.DEFAULT_SFT_BLOCK);
+    const base = flags.base ? await M.loadModelFile(flags.base) : null;
+    const dataBlock = block ?? base!.model.config.blockSize;
+    const data = flags.data.startsWith("pack:")
+      ? await M.packData(flags.data.slice(5).split(",").map((s) => s.trim()).filter(Boolean), { block: dataBlock })
+      : await M.jsonlData(flags.data, { block: dataBlock });
+    const em = (e: { accuracy: number; overall: { n: number } }) => ({ exact_match: round(e.accuracy), n: e.overall.n });
+    if (flags.lora !== undefined) {
+      const lora = {
+        rank: flags.lora,
+        ...(flags.loraAlpha !== undefined ? { alpha: num("--lora-alpha", flags.loraAlpha)! } : {}),
+        ...(flags.loraDropout !== undefined ? { dropout: num("--lora-dropout", flags.loraDropout)! } : {}),
+        ...(flags.loraTargets !== undefined ? { targets: flags.loraTargets.split(",").map((s) => s.trim()) } : {}),
+        dora: flags.dora === true,
+      };
+      const r = await M.trainAdapter({ ...common, base: base!.model, data, lora });
+      const adapterPath = join(flags.out, run, "adapter.safetensors");
+      await M.saveAdapter(r.model, adapterPath);
+      return {
+        train_loss: round(r.trainLoss), val_loss: round(r.valLoss), tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
+        base_exact_match: round(r.baseExactMatch.accuracy), adapted_exact_match: round(r.adaptedExactMatch.accuracy),
+        held_out: r.adaptedExactMatch.overall.n,
+        by_domain: Object.fromEntries(Object.keys(r.adaptedExactMatch.byDomain).map((d) => [d, { base: round(r.baseExactMatch.byDomain[d]!.accuracy), adapted: round(r.adaptedExactMatch.byDomain[d]!.accuracy) }])),
+        wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, trainable_parameters: r.trainableParameters,
+        adapter: adapterPath, base: base!.source, checkpoint: ckDir(r),
+      };
+    }
+    const r = await M.trainSft({ ...common, data, ...(base ? { model: base.model } : { config: { ...M.DEFAULT_PACK_CONFIG, ...model } }) });
+    const e = M.evaluateExactMatch(r.model, data.heldOut);
+    return {
+      train_loss: round(r.trainLoss), val_loss: round(r.valLoss), tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
+      ...em(e), by_domain: Object.fromEntries(Object.entries(e.byDomain).map(([d, t]) => [d, round(t.accuracy)])),
+      wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, checkpoint: ckDir(r), parameters: M.countParameters(r.model),
+    };
+  } finally {
+    progress.close();
+    process.off("SIGINT", onSigint);
+  }
+}

@@ -1,0 +1,98 @@
+// `troupe train`: plain single-host training, the way nanoGPT or mlx-lm's LoRA trainer is used.
+//   troupe train --data FILE.txt [--steps 2000] [--resume] --json          byte-level LM on a text file
+//   troupe train --data FILE.jsonl|pack:DOMAINS [--lora R --base CKPT]     SFT (prompt tokens masked)
+// Checkpoints go to <out>/<run>/checkpoints/<stage>/step-XXXXXXXX/ (every --checkpoint-every
+// steps and at the end); --resume continues from the newest good one. Progress: a bar on a
+// TTY, JSON lines otherwise (stderr). The result is one JSON document on stdout with --json.
+import { appendFileSync, existsSync } from "node:fs";
+import { basename, extname } from "node:path";
+import type { Command } from "commander";
+import { intArg } from "../args.js";
+import { UsageError } from "../errors.js";
+import { printJson, printLine } from "../output.js";
+
+export interface TrainFlags {
+  data: string;
+  steps: number;
+  batch?: number;
+  block?: number;
+  layers?: number;
+  embd?: number;
+  heads?: number;
+  dropout?: string;
+  lr?: string;
+  warmup?: number;
+  minLr?: string;
+  accumulate?: number;
+  evalEvery?: number;
+  checkpointEvery?: number;
+  seed?: number;
+  lora?: number;
+  loraAlpha?: string;
+  loraDropout?: string;
+  loraTargets?: string;
+  dora?: boolean;
+  base?: string;
+  run?: string;
+  out: string;
+  stage: string;
+  resume?: boolean;
+  force?: boolean;
+  trace?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("train")
+    .description("train a GPT on a text file, a JSONL of prompt/response pairs or the built-in prompt pack (pack:DOMAINS)")
+    .requiredOption("--data <source>", "FILE.txt (byte-level LM), FILE.jsonl (SFT) or pack:domain,domain (SFT on the built-in pack)")
+    .option("--steps <n>", "optimizer steps", intArg("--steps", 1), 2000)
+    .option("--batch <n>", "rows per micro-batch (text 16, SFT 32)", intArg("--batch", 1, 4096))
+    .option("--block <n>", "context length (text 128, SFT 64)", intArg("--block", 2, 4096))
+    .option("--layers <n>", "transformer blocks (4)", intArg("--layers", 1, 64))
+    .option("--embd <n>", "channels (128)", intArg("--embd", 1, 8192))
+    .option("--heads <n>", "attention heads (4)", intArg("--heads", 1, 128))
+    .option("--dropout <p>", "dropout (0)")
+    .option("--lr <x>", "peak learning rate (1e-3; LoRA 2e-3)")
+    .option("--warmup <n>", "warm-up steps (steps/20)", intArg("--warmup", 0))
+    .option("--min-lr <x>", "final learning rate of the cosine (lr/10)")
+    .option("--accumulate <n>", "micro-batches per step (1)", intArg("--accumulate", 1, 1024))
+    .option("--eval-every <n>", "evaluate every n steps (steps/10)", intArg("--eval-every", 1))
+    .option("--checkpoint-every <n>", "checkpoint every n steps (steps/10); 0: only at the end", intArg("--checkpoint-every", 0))
+    .option("--seed <n>", "seed of weights and data order (1337)", intArg("--seed", 0, 0xffffffff))
+    .option("--lora <r>", "train a LoRA adapter of rank r on a frozen --base", intArg("--lora", 1, 4096))
+    .option("--lora-alpha <a>", "LoRA alpha (2r)")
+    .option("--lora-dropout <p>", "LoRA dropout (0)")
+    .option("--lora-targets <list>", "layers to adapt (qkv,proj)")
+    .option("--dora", "DoRA instead of LoRA")
+    .option("--base <checkpoint>", "base model for --lora: a checkpoint, stage or run directory, or a model.safetensors")
+    .option("--run <name>", "run name (default: from --data)")
+    .option("--out <dir>", "where runs are written", "runs")
+    .option("--stage <name>", "stage name of the checkpoints", "train")
+    .option("--resume", "continue from the newest good checkpoint of this run")
+    .option("--force", "start over even though this run has checkpoints")
+    .option("--trace <file>", "append every step's loss as a JSON line (for comparisons)")
+    .option("--json", "print one JSON document")
+    .action(async (flags: TrainFlags) => {
+      const { runTrain } = await import("./train-run.js");
+      const result = await runTrain(flags);
+      if (flags.json) printJson(result);
+      else for (const [k, v] of Object.entries(result)) printLine(`${k.padEnd(20)} ${typeof v === "object" ? JSON.stringify(v) : v}`);
+    });
+}
+
+/** The run name used when --run is not given: the data file's base name, or pack-<domains>. */
+export function defaultRunName(data: string): string {
+  const raw = data.startsWith("pack:") ? `pack-${data.slice(5).split(",").join("-")}` : basename(data, extname(data));
+  return raw.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64) || "run";
+}
+
+export function traceWriter(file: string | undefined): ((step: number, loss: number) => void) | undefined {
+  if (!file) return undefined;
+  return (step, loss) => appendFileSync(file, JSON.stringify({ step, loss }) + "\n");
+}
+
+export function checkDataPath(data: string): void {
+  if (!data.startsWith("pack:") && !existsSync(data)) throw new UsageError(`--data: no such file: ${data}`);
+}

@@ -1,0 +1,146 @@
+// Errors of the models layer: model configs, LoRA/DoRA adapters, checkpoints and training.
+// Each class carries a stable `code`; callers test with the predicates, never by message.
+
+export const ModelsErrorCode = {
+  config: "MODEL_CONFIG",
+  adapter: "MODEL_ADAPTER",
+  checkpointFormat: "CHECKPOINT_FORMAT",
+  checkpointCorrupt: "CHECKPOINT_CORRUPT",
+  checkpointNotFound: "CHECKPOINT_NOT_FOUND",
+  checkpointMismatch: "CHECKPOINT_MISMATCH",
+  nonFinite: "TRAIN_NON_FINITE",
+  aborted: "TRAIN_ABORTED",
+} as const;
+export type ModelsErrorCode = (typeof ModelsErrorCode)[keyof typeof ModelsErrorCode];
+
+/** Base class: every error thrown by models/ is a ModelsError. */
+export class ModelsError extends Error {
+  readonly code: ModelsErrorCode;
+  constructor(code: ModelsErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ModelsError";
+    this.code = code;
+  }
+}
+
+/** A model, LoRA or training option is invalid; `key` names it (`lora.rank`). */
+export class ModelConfigError extends ModelsError {
+  readonly key: string;
+  constructor(key: string, message: string, options?: { cause?: unknown }) {
+    super(ModelsErrorCode.config, `${key}: ${message}`, options);
+    this.name = "ModelConfigError";
+    this.key = key;
+  }
+}
+
+/** An adapter file does not fit the model it is loaded onto (different base, targets, format). */
+export class AdapterError extends ModelsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ModelsErrorCode.adapter, message, options);
+    this.name = "AdapterError";
+  }
+}
+
+/** Where a checkpoint problem was found: the checkpoint and, when known, the file. */
+export interface CheckpointWhere {
+  /** A path or an object-store name of the checkpoint. */
+  readonly checkpoint: string;
+  readonly file?: string;
+}
+
+function at(where: CheckpointWhere): string {
+  return where.file ? `${where.checkpoint}/${where.file}` : where.checkpoint;
+}
+
+/** Magic, version or structure of a checkpoint is not what this troupe reads. */
+export class CheckpointFormatError extends ModelsError {
+  readonly checkpoint: string;
+  readonly file: string | undefined;
+  constructor(where: CheckpointWhere, message: string, options?: { cause?: unknown }) {
+    super(ModelsErrorCode.checkpointFormat, `${at(where)}: ${message}`, options);
+    this.name = "CheckpointFormatError";
+    this.checkpoint = where.checkpoint;
+    this.file = where.file;
+  }
+}
+
+/** A checkpoint file is truncated or its SHA-256 does not match the manifest. */
+export class CheckpointCorruptError extends ModelsError {
+  readonly checkpoint: string;
+  readonly file: string | undefined;
+  constructor(where: CheckpointWhere, message: string, options?: { cause?: unknown }) {
+    super(ModelsErrorCode.checkpointCorrupt, `${at(where)}: ${message}`, options);
+    this.name = "CheckpointCorruptError";
+    this.checkpoint = where.checkpoint;
+    this.file = where.file;
+  }
+}
+
+export class CheckpointNotFoundError extends ModelsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ModelsErrorCode.checkpointNotFound, message, options);
+    this.name = "CheckpointNotFoundError";
+  }
+}
+
+/** A good checkpoint that belongs to a different model or data (config, data fingerprint). */
+export class CheckpointMismatchError extends ModelsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ModelsErrorCode.checkpointMismatch, message, options);
+    this.name = "CheckpointMismatchError";
+  }
+}
+
+/** Training produced non-finite losses or gradients too many steps in a row. */
+export class NonFiniteLossError extends ModelsError {
+  readonly step: number;
+  readonly consecutive: number;
+  constructor(step: number, consecutive: number) {
+    super(ModelsErrorCode.nonFinite, `step ${step}: the loss or the gradient was NaN/Inf ${consecutive} steps in a row; lower the learning rate or check the data`);
+    this.name = "NonFiniteLossError";
+    this.step = step;
+    this.consecutive = consecutive;
+  }
+}
+
+/** Training stopped because its AbortSignal fired. */
+export class TrainingAbortedError extends ModelsError {
+  readonly step: number;
+  constructor(step: number, options?: { cause?: unknown }) {
+    super(ModelsErrorCode.aborted, `training aborted at step ${step}`, options);
+    this.name = "TrainingAbortedError";
+    this.step = step;
+  }
+}
+
+export function isModelsError(err: unknown): err is ModelsError {
+  return err instanceof ModelsError;
+}
+export function isModelConfigError(err: unknown): err is ModelConfigError {
+  return err instanceof ModelConfigError;
+}
+export function isAdapterError(err: unknown): err is AdapterError {
+  return err instanceof AdapterError;
+}
+export function isCheckpointFormatError(err: unknown): err is CheckpointFormatError {
+  return err instanceof CheckpointFormatError;
+}
+export function isCheckpointCorruptError(err: unknown): err is CheckpointCorruptError {
+  return err instanceof CheckpointCorruptError;
+}
+export function isCheckpointNotFoundError(err: unknown): err is CheckpointNotFoundError {
+  return err instanceof CheckpointNotFoundError;
+}
+export function isCheckpointMismatchError(err: unknown): err is CheckpointMismatchError {
+  return err instanceof CheckpointMismatchError;
+}
+/** A checkpoint that cannot be used as stored: bad format or corrupt bytes. */
+export function isBadCheckpointError(err: unknown): err is CheckpointFormatError | CheckpointCorruptError {
+  return err instanceof CheckpointFormatError || err instanceof CheckpointCorruptError;
+}
+export function isNonFiniteLossError(err: unknown): err is NonFiniteLossError {
+  return err instanceof NonFiniteLossError;
+}
+export function isTrainingAbortedError(err: unknown): err is TrainingAbortedError {
+  return err instanceof TrainingAbortedError;
+}

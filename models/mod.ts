@@ -1,0 +1,13 @@
+// The public surface of the models layer: the GPT backbone with hidden-state capture and the
+// logit lens, LoRA/DoRA adapters, the trainer loop, checkpoints (format, store interface, the
+// local-directory store), generation, and the library tasks the director's quickstart uses.
+// models/ knows nothing of NATS: the Object Store checkpoint store lives in hosts/.
+export * from "./errors.js";
+export * from "./gpt.js";
+export * from "./lora/mod.js";
+export * from "./checkpoint/mod.js";
+export * from "./training/mod.js";
+export { type Logger, modelsLogger } from "./log.js";
+export * from "./spec.js";
+export { type GenerateOptions, generate, greedyBatch, sample } from "./generate.js";
+export * from "./tasks/mod.js";

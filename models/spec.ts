@@ -1,0 +1,120 @@
+// How to rebuild a model from a checkpoint: the GPT config, the adapter settings (if any) and
+// the tokenizer, stored as `config.model` in every checkpoint manifest and in the metadata of
+// its model.safetensors (so the file alone is enough to load the model).
+import { readFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { type GPT, type GPTConfig, createRng, parseSafetensors } from "../kernels/mod.js";
+import type { Checkpoint } from "./checkpoint/mod.js";
+import { MANIFEST_FILE, MODEL_FILE } from "./checkpoint/mod.js";
+import { CheckpointFormatError, CheckpointNotFoundError, ModelConfigError } from "./errors.js";
+import { GPT as GPTClass, resolveGptConfig } from "./gpt.js";
+import { type LoraConfig, adapterOf, applyLora, resolveLoraConfig } from "./lora/mod.js";
+
+export interface ModelSpec {
+  readonly gpt: Required<GPTConfig>;
+  /** The adapter on the model, with the exact layers it wraps; null for a plain model. */
+  readonly lora: (LoraConfig & { readonly layers: string[] }) | null;
+  readonly tokenizer: "bytes";
+}
+
+/** The spec of a live model. */
+export function specOf(model: GPT): ModelSpec {
+  const a = adapterOf(model);
+  return { gpt: { ...model.config }, lora: a ? { ...a.config, targets: [...a.config.targets], layers: a.targets } : null, tokenizer: "bytes" };
+}
+
+/** A model of this spec (random weights from `seed`; load a state dict next). */
+export function buildModel(spec: ModelSpec, seed = 0): GPT {
+  const model = new GPTClass(resolveGptConfig(spec.gpt), createRng(seed));
+  if (spec.lora) applyLora(model, { ...resolveLoraConfig(spec.lora), targets: spec.lora.layers });
+  return model;
+}
+
+export function checkSpec(raw: unknown, where: string): ModelSpec {
+  const s = raw as ModelSpec | null;
+  if (!s || typeof s !== "object" || !s.gpt || typeof s.gpt !== "object") {
+    throw new CheckpointFormatError({ checkpoint: where }, "has no model spec (config.model with gpt, lora, tokenizer)");
+  }
+  if (s.tokenizer !== "bytes") throw new CheckpointFormatError({ checkpoint: where }, `tokenizer ${JSON.stringify(s.tokenizer)} is not supported (only "bytes")`);
+  try {
+    resolveGptConfig(s.gpt);
+    if (s.lora) resolveLoraConfig(s.lora);
+  } catch (err) {
+    throw new CheckpointFormatError({ checkpoint: where }, `bad model spec: ${(err as Error).message}`, { cause: err });
+  }
+  return s;
+}
+
+/** The model a checkpoint holds, with its weights loaded (strict). */
+export function modelFromCheckpoint(ck: Checkpoint): { model: GPT; spec: ModelSpec } {
+  const where = `${ck.ref.run}/${ck.ref.stage}/${ck.ref.kind}-${ck.ref.step}`;
+  const spec = checkSpec((ck.manifest.config as { model?: unknown } | null)?.model, where);
+  const model = buildModel(spec);
+  model.loadStateDict(ck.model);
+  return { model, spec };
+}
+
+/**
+ * Loads a model from a path: a checkpoint directory (with manifest.json, verified), or a
+ * model.safetensors written by troupe (its metadata carries the spec).
+ */
+export async function loadModelFile(path: string): Promise<{ model: GPT; spec: ModelSpec; source: string }> {
+  let file = path;
+  if (!path.endsWith(".safetensors")) {
+    const dir = await findCheckpointDir(path);
+    if (dir.checkpoint) {
+      const { model, spec } = modelFromCheckpoint(dir.checkpoint);
+      return { model, spec, source: dir.source };
+    }
+    file = join(path, MODEL_FILE);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new CheckpointNotFoundError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give a checkpoint directory or a model.safetensors`, { cause: err });
+  }
+  const where = basename(file) === MODEL_FILE ? dirname(file) : file;
+  // a checkpoint directory: verify against its manifest first
+  try {
+    const { parseManifest, verifyFile } = await import("./checkpoint/mod.js");
+    const manifest = parseManifest(await readFile(join(dirname(file), MANIFEST_FILE)), dirname(file));
+    verifyFile(manifest, MODEL_FILE, bytes, dirname(file));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  const parsed = parseSafetensors(bytes, file);
+  const raw = parsed.metadata.troupe_config;
+  if (!raw) throw new ModelConfigError("checkpoint", `${file} has no troupe model config in its metadata (was it written by troupe?)`);
+  const spec = checkSpec((JSON.parse(raw) as { model?: unknown }).model, where);
+  const model = buildModel(spec);
+  model.loadStateDict(parsed.tensors);
+  return { model, spec, source: file };
+}
+
+/**
+ * A directory given by a user: a checkpoint (has manifest.json; loaded by the caller), a
+ * stage directory (<run>/checkpoints/<stage>: its newest good step checkpoint) or a run
+ * directory (<run>: the newest good step checkpoint of its only stage, or of "train").
+ */
+export async function findCheckpointDir(path: string): Promise<{ checkpoint: Checkpoint | null; source: string }> {
+  const { existsSync, readdirSync } = await import("node:fs");
+  if (existsSync(join(path, MANIFEST_FILE))) return { checkpoint: null, source: path };
+  let stageDir: string | null = null;
+  if (existsSync(join(path, "checkpoints"))) {
+    const stages = readdirSync(join(path, "checkpoints"));
+    const stage = stages.length === 1 ? stages[0]! : stages.includes("train") ? "train" : null;
+    if (!stage) throw new CheckpointNotFoundError(`${path} has several stages (${stages.join(", ")}); give ${join(path, "checkpoints", "<stage>")}`);
+    stageDir = join(path, "checkpoints", stage);
+  } else if (existsSync(path) && readdirSync(path).some((n) => /^step-\d{8,}$/.test(n))) {
+    stageDir = path;
+  }
+  if (!stageDir) throw new CheckpointNotFoundError(`${path} is not a checkpoint, stage or run directory (no ${MANIFEST_FILE}, no step-* directories, no checkpoints/)`);
+  const { localCheckpointStore } = await import("./checkpoint/mod.js");
+  const stage = basename(stageDir);
+  const run = basename(dirname(dirname(stageDir)));
+  const store = localCheckpointStore(dirname(dirname(dirname(stageDir))));
+  const good = await store.latestGood(run, stage);
+  if (!good) throw new CheckpointNotFoundError(`no good checkpoint in ${stageDir}`);
+  return { checkpoint: good.checkpoint, source: store.dirOf(good.checkpoint.ref) };
+}

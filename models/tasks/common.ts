@@ -1,0 +1,70 @@
+// What the training tasks share: run options (steps, optimizer, evaluation, checkpoints,
+// callbacks) and the resume-or-start logic.
+import type { GPT } from "../../kernels/mod.js";
+import type { CheckpointStore, Checkpoint, JsonValue } from "../checkpoint/mod.js";
+import { CheckpointNotFoundError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { modelsLogger } from "../log.js";
+import type { StepRecord, TrainProgress } from "../training/mod.js";
+
+export interface RunOptions {
+  readonly steps: number;
+  /** Rows per micro-batch. */
+  readonly batch?: number;
+  readonly accumulate?: number;
+  readonly lr?: number;
+  readonly warmupSteps?: number;
+  readonly minLr?: number;
+  readonly weightDecay?: number;
+  readonly clipNorm?: number | null;
+  /** Evaluate every this many steps (default steps/10). */
+  readonly evalEvery?: number;
+  readonly earlyStopping?: { readonly patience: number; readonly minDelta?: number };
+  /** Seed of the data order (and of the weights of a fresh model). */
+  readonly seed?: number;
+  readonly checkpoints?: {
+    readonly store: CheckpointStore;
+    readonly run: string;
+    readonly stage: string;
+    readonly every: number;
+    readonly keep?: number;
+  };
+  /** Continue from the newest good checkpoint of (run, stage) when there is one. */
+  readonly resume?: boolean;
+  readonly onStep?: (r: StepRecord) => void;
+  readonly onProgress?: (p: TrainProgress) => void;
+  readonly signal?: AbortSignal;
+  readonly log?: Logger;
+}
+
+/** The newest good checkpoint to resume from, or null; refused ones are logged. */
+export async function resumePoint(o: RunOptions): Promise<Checkpoint | null> {
+  if (!o.resume) return null;
+  if (!o.checkpoints) throw new CheckpointNotFoundError("resume needs a checkpoint store (checkpoints.store)");
+  const log = o.log ?? modelsLogger("train");
+  const good = await o.checkpoints.store.latestGood(o.checkpoints.run, o.checkpoints.stage);
+  for (const r of good?.rejected ?? []) log.warn({ step: r.ref.step, code: r.code, error: r.error }, "refused a bad checkpoint; using an older one");
+  if (!good) log.warn({ run: o.checkpoints.run, stage: o.checkpoints.stage, location: o.checkpoints.store.location }, "no checkpoint to resume from: starting fresh");
+  return good?.checkpoint ?? null;
+}
+
+/** The trainer options that come straight from RunOptions. */
+export function loopOptions(o: RunOptions, config: JsonValue) {
+  return {
+    steps: o.steps,
+    ...(o.accumulate !== undefined ? { accumulate: o.accumulate } : {}),
+    ...(o.lr !== undefined ? { lr: o.lr } : {}),
+    ...(o.warmupSteps !== undefined ? { warmupSteps: o.warmupSteps } : {}),
+    ...(o.minLr !== undefined ? { minLr: o.minLr } : {}),
+    ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
+    ...(o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {}),
+    ...(o.earlyStopping ? { earlyStopping: o.earlyStopping } : {}),
+    ...(o.checkpoints ? { checkpoints: { ...o.checkpoints, config } } : {}),
+    ...(o.onStep ? { onStep: o.onStep } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.log ? { log: o.log } : {}),
+  };
+}
+
+export type TrainedModel<R> = R & { readonly model: GPT };

@@ -1,0 +1,43 @@
+// Held-out exact match: greedy decoding of each prompt (chat template) up to the end marker,
+// scored by the data layer's normalization (cut at 0x03, trim, compare exactly).
+import type { GPT } from "../../kernels/mod.js";
+import { END_BYTE, type ScoreSummary, byteTokenizer, chatTemplate, createScoreboard } from "../../data/mod.js";
+import { greedyBatch } from "../generate.js";
+
+export interface ExactMatchItem {
+  readonly prompt: string;
+  readonly response: string;
+  readonly domain?: string;
+  readonly difficulty?: string | null;
+}
+
+export interface ExactMatchResult extends ScoreSummary {
+  /** overall.accuracy */
+  readonly accuracy: number;
+  /** The first few mistakes, for a look. */
+  readonly examples: { prompt: string; expected: string; got: string }[];
+}
+
+export interface ExactMatchOptions {
+  /** New tokens at most per answer (default: the longest expected answer + 8). */
+  readonly maxTokens?: number;
+  readonly batch?: number;
+}
+
+export function evaluateExactMatch(model: GPT, items: readonly ExactMatchItem[], options: ExactMatchOptions = {}): ExactMatchResult {
+  const tok = byteTokenizer();
+  const template = chatTemplate({ tokenizer: tok });
+  const longest = items.reduce((m, it) => Math.max(m, tok.encode(it.response).length), 0);
+  const maxTokens = options.maxTokens ?? longest + 8;
+  const prompts = items.map((it) => template.encodePrompt(it.prompt));
+  const outs = greedyBatch(model, prompts, { maxTokens, stopToken: END_BYTE, batch: options.batch ?? 64 });
+  const board = createScoreboard();
+  const examples: ExactMatchResult["examples"] = [];
+  items.forEach((it, i) => {
+    const got = tok.decode(outs[i]!);
+    const ok = board.add({ domain: it.domain ?? "unspecified", difficulty: it.difficulty ?? null }, got, it.response);
+    if (!ok && examples.length < 5) examples.push({ prompt: it.prompt, expected: it.response, got: template.decodeResponse(outs[i]!) });
+  });
+  const s = board.summary();
+  return { ...s, accuracy: s.overall.accuracy, examples };
+}

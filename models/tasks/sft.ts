@@ -1,0 +1,151 @@
+// Supervised fine-tuning on prompt/response pairs (chat template, loss on the response and the
+// end marker only), and the two steps of the quickstart's stages 0–1 built on it:
+// pretrainBase (a fresh GPT on some domains of the prompt pack) and trainAdapter (LoRA/DoRA
+// on a frozen base for another domain, with held-out exact match before and after).
+import { END_BYTE, type LaneItem, createSftBatcher, loadData, sftEvalBatches } from "../../data/mod.js";
+import type { GPT, GPTConfig } from "../../kernels/mod.js";
+import type { CheckpointRef } from "../checkpoint/mod.js";
+import { CheckpointMismatchError, ModelConfigError } from "../errors.js";
+import { resolveGptConfig, weightsDigest } from "../gpt.js";
+import { type LoraConfig, adapterOf, applyLora, isAdapterParam } from "../lora/mod.js";
+import { type ModelSpec, buildModel, modelFromCheckpoint, specOf } from "../spec.js";
+import { evalLoss, train } from "../training/mod.js";
+import { type RunOptions, loopOptions, resumePoint } from "./common.js";
+import { type ExactMatchResult, evaluateExactMatch } from "./exact-match.js";
+
+/** Train and held-out items of a lane (LaneItem from the data layer, or anything shaped so). */
+export interface SftData {
+  readonly train: readonly LaneItem[];
+  readonly heldOut: readonly LaneItem[];
+  /** How the data was made (recorded in checkpoints). */
+  readonly describe: Record<string, unknown>;
+}
+
+export const DEFAULT_SFT_BLOCK = 64;
+
+/** The SFT lane of the built-in prompt pack for some domains. */
+export async function packData(domains: readonly string[], o: { block?: number; seed?: number; trainPerCell?: number; heldOutPerCell?: number; difficulties?: ("easy" | "hard")[] } = {}): Promise<SftData> {
+  const block = o.block ?? DEFAULT_SFT_BLOCK;
+  const source = {
+    kind: "pack", domains: [...domains],
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...(o.trainPerCell !== undefined ? { trainPerCell: o.trainPerCell } : {}),
+    ...(o.heldOutPerCell !== undefined ? { heldOutPerCell: o.heldOutPerCell } : {}),
+    ...(o.difficulties ? { difficulties: o.difficulties } : {}),
+  };
+  const ds = await loadData({ block, source, lanes: { routing: false, semantic: false, transfer: false } });
+  return { train: ds.lanes.sft.train, heldOut: ds.lanes.sft.heldOut, describe: { ...source, block } };
+}
+
+/** The SFT lane of a JSONL file (held out by metadata.split or prompt hash). */
+export async function jsonlData(path: string, o: { block?: number } = {}): Promise<SftData & { report: unknown }> {
+  const block = o.block ?? DEFAULT_SFT_BLOCK;
+  const ds = await loadData({ block, source: { kind: "jsonl", train: path }, lanes: { routing: false, semantic: false, transfer: false } });
+  return { train: ds.lanes.sft.train, heldOut: ds.lanes.sft.heldOut, describe: { kind: "jsonl", path, block }, report: ds.lanes.sft.report };
+}
+
+export interface SftTrainOptions extends RunOptions {
+  readonly data: SftData;
+  /** A model to train (e.g. a base with an adapter applied); else a fresh GPT of `config`. */
+  readonly model?: GPT;
+  readonly config?: Partial<GPTConfig>;
+  /** Recorded in checkpoints (e.g. the base this adapter sits on). */
+  readonly extraConfig?: Record<string, unknown>;
+}
+
+export interface SftTrainResult {
+  readonly model: GPT;
+  readonly spec: ModelSpec;
+  readonly steps: number;
+  readonly trainLoss: number;
+  /** Masked CE over the held-out items (response tokens + end marker). */
+  readonly valLoss: number;
+  readonly tokensPerS: number;
+  readonly resumedFrom: number | null;
+  readonly checkpoint: CheckpointRef | null;
+  readonly skippedSteps: number;
+  readonly wallMs: number;
+}
+
+export async function trainSft(o: SftTrainOptions): Promise<SftTrainResult> {
+  if (o.data.train.length === 0) throw new ModelConfigError("data", "no training examples (check the domains or the file)");
+  const seed = o.seed ?? 1337;
+  const batch = o.batch ?? 32;
+  const resume = await resumePoint(o);
+  let model = o.model ?? buildModel({ gpt: resolveGptConfig({ blockSize: DEFAULT_SFT_BLOCK, ...o.config }), lora: null, tokenizer: "bytes" }, seed);
+  if (resume) {
+    const fromCk = modelFromCheckpoint(resume).model;
+    if (o.model) {
+      if (JSON.stringify(specOf(fromCk)) !== JSON.stringify(specOf(o.model))) {
+        throw new CheckpointMismatchError(`the checkpoint's model ${JSON.stringify(specOf(fromCk))} differs from this one ${JSON.stringify(specOf(o.model))}`);
+      }
+      o.model.loadStateDict(fromCk.stateDict());
+    } else model = fromCk;
+  }
+  const block = model.config.blockSize;
+  const longest = o.data.train.reduce((m, it) => Math.max(m, it.ids.length), 0);
+  if (longest > block + 1) throw new ModelConfigError("data.block", `an example has ${longest} tokens, the model's block is ${block}`);
+  const batcher = createSftBatcher(o.data.train, { batch, block, seed, pad: END_BYTE });
+  const heldOut = o.data.heldOut.length ? sftEvalBatches(o.data.heldOut, { batch: 64, block, pad: END_BYTE }) : [];
+  const spec = specOf(model);
+  const config = { model: spec as never, data: o.data.describe as never, train: { batch, seed, steps: o.steps }, ...(o.extraConfig as object) };
+  const r = await train({
+    model, batches: batcher, ...loopOptions(o, config),
+    ...(heldOut.length ? { evaluate: { every: o.evalEvery ?? Math.max(1, Math.floor(o.steps / 10)), batches: heldOut } } : {}),
+    resume,
+  });
+  return {
+    model, spec, steps: r.steps, trainLoss: r.trainLoss, valLoss: heldOut.length ? evalLoss(model, heldOut) : NaN,
+    tokensPerS: r.tokensPerS, resumedFrom: r.resumedFrom, checkpoint: r.checkpoint, skippedSteps: r.skippedSteps, wallMs: r.wallMs,
+  };
+}
+
+/** A small default for prompt-pack models: 4 layers of 128 channels, block 64. */
+export const DEFAULT_PACK_CONFIG: Partial<GPTConfig> = { vocabSize: 256, blockSize: DEFAULT_SFT_BLOCK, nEmbd: 128, nHead: 4, nLayer: 4 };
+
+export interface PretrainBaseOptions extends RunOptions {
+  /** Pack domains the base learns (e.g. ["arithmetic", "sorting", "counting"]). */
+  readonly domains: readonly string[];
+  readonly config?: Partial<GPTConfig>;
+  readonly pack?: Parameters<typeof packData>[1];
+}
+
+/** Stage 0's base: a fresh GPT trained (all parameters) on some domains of the prompt pack. */
+export async function pretrainBase(o: PretrainBaseOptions): Promise<SftTrainResult & { readonly data: SftData; readonly exactMatch: ExactMatchResult }> {
+  const data = await packData(o.domains, { block: o.config?.blockSize ?? DEFAULT_SFT_BLOCK, ...o.pack });
+  const r = await trainSft({ ...o, data, config: { ...DEFAULT_PACK_CONFIG, ...o.config } });
+  return { ...r, data, exactMatch: evaluateExactMatch(r.model, data.heldOut) };
+}
+
+export interface TrainAdapterOptions extends RunOptions {
+  /** The frozen base (it gets the adapter in place; mergeAdapters to fuse it later). */
+  readonly base: GPT;
+  /** Pack domains to adapt to, or ready data (e.g. from JSONL). */
+  readonly domains?: readonly string[];
+  readonly data?: SftData;
+  readonly lora: Partial<LoraConfig> & { rank: number };
+  readonly pack?: Parameters<typeof packData>[1];
+}
+
+export interface TrainAdapterResult extends SftTrainResult {
+  readonly data: SftData;
+  readonly baseExactMatch: ExactMatchResult;
+  readonly adaptedExactMatch: ExactMatchResult;
+  readonly trainableParameters: number;
+}
+
+/**
+ * Stage 1: held-out exact match of the base, then a LoRA/DoRA adapter trained on the domain
+ * with the base frozen, then exact match of the adapted model on the same held-out items.
+ */
+export async function trainAdapter(o: TrainAdapterOptions): Promise<TrainAdapterResult> {
+  const data = o.data ?? (o.domains ? await packData(o.domains, { block: o.base.config.blockSize, ...o.pack }) : null);
+  if (!data) throw new ModelConfigError("trainAdapter", "give domains or data");
+  if (adapterOf(o.base)) throw new ModelConfigError("trainAdapter.base", "the base already carries an adapter; merge it first (mergeAdapters)");
+  const baseExactMatch = evaluateExactMatch(o.base, data.heldOut);
+  const baseDigest = weightsDigest(o.base);
+  applyLora(o.base, o.lora, { seed: o.seed ?? 0 });
+  const trainable = o.base.namedParameters().filter(([n, t]) => t.requiresGrad && isAdapterParam(n)).reduce((a, [, t]) => a + t.size, 0);
+  const r = await trainSft({ ...o, data, model: o.base, extraConfig: { base: { weights_sha256: baseDigest } } });
+  return { ...r, data, baseExactMatch, adaptedExactMatch: evaluateExactMatch(r.model, data.heldOut), trainableParameters: trainable };
+}

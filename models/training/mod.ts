@@ -1,0 +1,6 @@
+// The trainer loop library and its helpers.
+export { type EvalOptions, type StepRecord, type TrainProgress, type TrainerOptions } from "./options.js";
+export { type TrainResult, train } from "./loop.js";
+export { batchTensors, evalLoss } from "./evaluate.js";
+export { type EvalPoint, TRAINER_STATE_VERSION, type TrainerState, checkTrainerState } from "./state.js";
+export { type ProgressOptions, type ProgressReporter, type ProgressStream, createProgress, progressLine } from "./progress.js";
