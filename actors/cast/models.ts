@@ -13,7 +13,7 @@ export function gptConfig(spec: RunSpec): Required<Omit<GPTConfig, "lnEps" | "ti
 }
 
 /** A scenario's lora: section as the models layer's adapter config (blocks → layer patterns). */
-export function loraConfig(l: LoraSpec): Partial<LoraConfig> & { rank: number } {
+export function loraConfig(l: LoraSpec): Partial<LoraConfig> & { rank: number; targets: string[] } {
   const targets = l.blocks === null ? [...l.targets] : l.blocks.flatMap((b) => l.targets.map((t) => `h.${b}.${t}`));
   return { rank: l.r, alpha: l.alpha, dropout: l.dropout, targets, dora: l.dora };
 }

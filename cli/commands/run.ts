@@ -5,7 +5,7 @@
 // runs/<run>/report.json + report.html, and the summary on stdout. Exit 0 when the run is
 // done with every listed stage passed, 1 otherwise.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import type { RunPlan } from "../../scenarios/mod.js";
 import { urlArg } from "../args.js";
@@ -18,6 +18,7 @@ interface RunOptions {
   json?: boolean;
   runId?: string;
   resume?: boolean;
+  outDir?: string;
 }
 
 export function register(program: Command): void {
@@ -29,9 +30,11 @@ export function register(program: Command): void {
     .option("--nats <url>", "use this NATS server instead of starting an embedded one", urlArg("--nats"))
     .option("--run-id <id>", "the run's id (default: <name>-<date>-<time>-<random>)")
     .option("--resume", "continue the run --run-id from its state on the --nats server")
+    .option("--out-dir <dir>", "where runs/<run> reports go (default: the scenario's run.out_dir)")
     .option("--json", "print one JSON document")
     .action(async (file: string, opts: RunOptions) => {
-      const plan = await validated(file);
+      const loaded = await validated(file);
+      const plan = opts.outDir ? { ...loaded, run: { ...loaded.run, outDir: resolve(opts.outDir) } } : loaded;
       if (opts.exportChart) return exportChart(plan, opts.exportChart, opts.json === true);
       await checkLanes(plan, file);
       await runScenario(plan, file, opts);
@@ -86,14 +89,14 @@ async function checkLanes(plan: RunPlan, file: string): Promise<void> {
 async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promise<void> {
   // actor logs below warnings would tear the progress view apart (TROUPE_LOG_LEVEL overrides)
   process.env.TROUPE_LOG_LEVEL ??= "warn";
-  const { runCast, isCastRunError } = await import("../../actors/cast/mod.js");
+  const { startCastRun, isCastRunError } = await import("../../actors/cast/mod.js");
   const { createProgressView } = await import("../../actors/report/mod.js");
   const view = createProgressView({ stream: process.stderr });
   const timer = setInterval(() => view.tick(), 1000);
   timer.unref();
   let result;
   try {
-    result = await runCast({
+    const run = await startCastRun({
       plan,
       file,
       ...(opts.nats ? { natsUrl: opts.nats } : {}),
@@ -101,6 +104,8 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
       resume: opts.resume === true,
       onEvent: (e) => view.handle(e),
     });
+    progress(`troupe run ${run.runId} on ${run.url} (troupe status --nats ${run.url} --run ${run.runId})`);
+    result = await run.done;
   } catch (err) {
     if (isCastRunError(err)) throw new UsageError(err.message, { cause: err });
     throw err;
