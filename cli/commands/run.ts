@@ -117,7 +117,8 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
   const doc = {
     run_id: result.runId,
     outcome: s?.outcome ?? "failed",
-    stages: (s?.stages ?? []).map((x) => ({
+    // the stages the scenario lists (and one it listed but this build lacks); not the skipped
+    stages: (s?.stages ?? []).filter((x) => x.status !== "skipped").map((x) => ({
       stage: x.stage,
       name: x.name,
       passed: x.passed,
@@ -139,7 +140,8 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
   else {
     printLine(`run ${doc.run_id}: ${doc.outcome} in ${doc.wall_s} s`);
     for (const x of doc.stages) {
-      printLine(`  stage ${x.stage} ${x.name.padEnd(16)} ${x.passed ? "pass" : x.status.padEnd(4)}  ${x.gate_metric ?? ""} ${x.metric ?? "–"} vs ${x.threshold ?? "–"}`);
+      const gate = x.gate_metric ? `${x.gate_metric} ${x.metric ?? "–"} vs ${x.threshold ?? "–"}` : "";
+      printLine(`  stage ${x.stage} ${x.name.padEnd(24)} ${(x.passed ? "pass" : x.status).padEnd(14)} ${gate}${x.attempts > 1 ? ` (${x.attempts} attempts)` : ""}`);
     }
     if (doc.stopped) printLine(`  stopped: ${doc.stopped.reason}`);
     if (result.failure) printLine(`  failed: ${result.failure}`);

@@ -96,6 +96,21 @@ test("run - the tiny scenario passes stages 0 and 1 on real actors; status reads
     assert.deepEqual([s1.status, s1.attempts, s1.attempt_reports.map((a: any) => a.outcome)], ["failed", 2, ["gate_failed", "gate_failed"]]);
     assert.ok(stopped.notes.some((n: string) => /found in the cache/.test(n)), "the second run on this server reused the base");
     assert.match(readFileSync(b.report.html, "utf8"), /did not pass its gate after 2 attempts/);
+
+    // a scenario that lists stage 2: stages 0-1 run for real, then the run stops there
+    const withStage2 = join(out, "stage2.yaml");
+    writeFileSync(
+      withStage2,
+      readFileSync(tiny, "utf8")
+        .replace("out_dir: ../runs", `out_dir: ${out}`)
+        .replace("\nlimits:", "    - { stage: 2, steps: 10, lr: 1.0e-3, gate: { metric: route_gain, min: 0 } }\n\nlimits:"),
+    );
+    const two = await troupe(["run", withStage2, "--json", "--nats", nats.url]);
+    assert.equal(two.code, 1, two.stderr.slice(-3000));
+    const t2 = doc(two);
+    assert.deepEqual(t2.stages.map((x: { stage: number; status: string }) => [x.stage, x.status]), [[0, "passed"], [1, "passed"], [2, "not_available"]]);
+    assert.equal(t2.stopped.kind, "not_available");
+    assert.match(t2.stopped.reason, /^stage 2 \(route \+ vitality heads\) is not available/);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
