@@ -22,6 +22,7 @@ export interface ObjectCheckpointStoreOptions {
 
 class ObjectCheckpointStore implements CheckpointStore {
   private readonly buckets = new Map<string, Promise<Objects>>();
+  private queue: Promise<unknown> = Promise.resolve();
   readonly location: string;
 
   constructor(private readonly nc: NatsConnection, private readonly options: ObjectCheckpointStoreOptions) {
@@ -44,14 +45,17 @@ class ObjectCheckpointStore implements CheckpointStore {
 
   save(meta: CheckpointMeta, tensors: CheckpointTensors): Promise<CheckpointRef> {
     const enc = encodeCheckpoint(meta, tensors); // synchronous copy + hash
-    return (async () => {
+    // one write at a time, in order: a later checkpoint never lands before an earlier one
+    const p = this.queue.then(async () => {
       const objects = await this.objects(enc.ref.run);
       const prefix = this.prefix(enc.ref);
       await objects.delete(`${prefix}/${MANIFEST_FILE}`).catch(() => undefined); // an overwrite is incomplete until its manifest
       for (const [name, bytes] of enc.files) await objects.put(`${prefix}/${name}`, bytes);
       await objects.put(`${prefix}/${MANIFEST_FILE}`, enc.manifestBytes);
       return enc.ref;
-    })();
+    });
+    this.queue = p.catch(() => undefined);
+    return p;
   }
 
   async load(ref: CheckpointRef): Promise<Checkpoint> {

@@ -118,3 +118,12 @@ export async function findCheckpointDir(path: string): Promise<{ checkpoint: Che
   if (!good) throw new CheckpointNotFoundError(`no good checkpoint in ${stageDir}`);
   return { checkpoint: good.checkpoint, source: store.dirOf(good.checkpoint.ref) };
 }
+
+/** Same architecture and same adapter layout (the weights may differ). */
+export function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
+  const norm = (s: ModelSpec) => JSON.stringify({
+    gpt: resolveGptConfig(s.gpt),
+    lora: s.lora && { rank: s.lora.rank, alpha: s.lora.alpha, dropout: s.lora.dropout, dora: s.lora.dora, layers: s.lora.layers },
+  });
+  return norm(a) === norm(b);
+}

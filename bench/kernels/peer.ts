@@ -2,8 +2,6 @@
 // and parses the one JSON line it prints. Returns null (with the reason) when there is no peer.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 
 export interface PeerResult<T> {
   readonly value: T | null;
@@ -25,21 +23,4 @@ export function runPeer<T>(script: string, args: readonly string[], timeoutMs = 
   const line = r.stdout.trim().split("\n").filter((l) => l.startsWith("{")).pop();
   if (!line) return { value: null, reason: "peer printed no JSON" };
   return { value: JSON.parse(line) as T, reason: null };
-}
-
-/**
- * <shared>/<sub>: $TROUPE_SHARED/<sub> when set, else the nearest ancestor of the repository that
- * has shared/<sub> (the repo lives beside ../shared; worktrees and clones may sit deeper).
- */
-export function sharedDir(sub: string): string {
-  if (process.env.TROUPE_SHARED) return join(process.env.TROUPE_SHARED, sub);
-  const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-  let dir = dirname(repo);
-  for (;;) {
-    const candidate = join(dir, "shared", sub);
-    if (existsSync(candidate)) return candidate;
-    const up = dirname(dir);
-    if (up === dir) return join(dirname(repo), "shared", sub);
-    dir = up;
-  }
 }

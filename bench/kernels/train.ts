@@ -4,7 +4,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { GPT, adamw, backward, createRng, kernelInfo, randint, workspace } from "../../kernels/mod.js";
-import { runPeer, sharedDir } from "./peer.js";
+import { sharedPath } from "../shared.js";
+import { runPeer } from "./peer.js";
 
 export interface TrainBenchConfig {
   readonly vocab: number;
@@ -36,9 +37,9 @@ function median(xs: number[]): number {
 
 const mb = () => Math.round((process.memoryUsage().rss / 2 ** 20) * 10) / 10;
 
-/** ../shared/bench/torch_gpt.py: $TROUPE_SHARED, else the nearest ancestor of the repo with shared/bench. */
+/** ../shared/bench/torch_gpt.py (see bench/shared.ts for how ../shared is found). */
 export function defaultPeerScript(): string {
-  return join(sharedDir("bench"), "torch_gpt.py");
+  return join(sharedPath("bench"), "torch_gpt.py");
 }
 
 export function runTrainBench(options: TrainBenchOptions = {}) {

@@ -20,19 +20,28 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
   const log = M.modelsLogger("train");
   const run = flags.run ?? defaultRunName(flags.data);
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(run)) throw new UsageError(`--run must be 1-64 of [A-Za-z0-9_-], got ${JSON.stringify(run)}`);
-  const store = M.localCheckpointStore(flags.out);
-  const existing = await store.list(run, flags.stage);
+  const local = M.localCheckpointStore(flags.out);
+  const existing = await local.list(run, flags.stage);
   if (existing.length && !flags.resume) {
     if (!flags.force) {
       throw new UsageError(`${join(flags.out, run)} already has checkpoints (up to step ${existing[existing.length - 1]!.step}); pass --resume to continue, --force to start over, or --run NAME`);
     }
-    for (const kind of M.CHECKPOINT_KINDS) for (const ref of await store.list(run, flags.stage, kind)) await store.remove(ref);
+    for (const kind of M.CHECKPOINT_KINDS) for (const ref of await local.list(run, flags.stage, kind)) await local.remove(ref);
   }
   if (flags.lora === undefined && (flags.loraAlpha || flags.loraDropout || flags.loraTargets || flags.dora)) {
     throw new UsageError("--lora-alpha, --lora-dropout, --lora-targets and --dora need --lora R");
   }
   if (flags.lora !== undefined && !flags.base) throw new UsageError("--lora needs --base CHECKPOINT (the frozen model the adapter is trained on)");
 
+  // --nats: every checkpoint also goes to the run's JetStream Object Store (and is read back from it)
+  let nc: { close(): Promise<void> } | null = null;
+  let store: import("../../models/mod.js").CheckpointStore = local;
+  if (flags.nats) {
+    const H = await import("../../hosts/mod.js");
+    const conn = await H.connectNats(flags.nats);
+    nc = conn;
+    store = M.mirroredCheckpointStore(local, H.objectCheckpointStore(conn));
+  }
   const abort = new AbortController();
   const onSigint = () => abort.abort(new Error("SIGINT"));
   process.once("SIGINT", onSigint);
@@ -61,7 +70,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     ...(flags.heads !== undefined ? { nHead: flags.heads } : {}),
     ...(flags.dropout !== undefined ? { dropout: num("--dropout", flags.dropout)! } : {}),
   };
-  const ckDir = (r: { checkpoint: { run: string; stage: string; step: number; kind: "step" | "best" } | null }) => (r.checkpoint ? store.dirOf(r.checkpoint) : null);
+  const ckDir = (r: { checkpoint: { run: string; stage: string; step: number; kind: "step" | "best" } | null }) => (r.checkpoint ? local.dirOf(r.checkpoint) : null);
   try {
     const ext = extname(flags.data).toLowerCase();
     if (!flags.data.startsWith("pack:") && ext !== ".jsonl") {
@@ -78,9 +87,15 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     const base = flags.base ? await M.loadModelFile(flags.base) : null;
     const dataBlock = block ?? base!.model.config.blockSize;
     const data = flags.data.startsWith("pack:")
-      ? await M.packData(flags.data.slice(5).split(",").map((s) => s.trim()).filter(Boolean), { block: dataBlock })
+      ? await M.packData(flags.data.slice(5).split(",").map((s) => s.trim()).filter(Boolean), { block: dataBlock, ...(flags.packTrain ? { trainPerCell: flags.packTrain } : {}) })
       : await M.jsonlData(flags.data, { block: dataBlock });
     const em = (e: { accuracy: number; overall: { n: number } }) => ({ exact_match: round(e.accuracy), n: e.overall.n });
+    const skips = "skipped" in data ? (data as { skipped: import("../../models/mod.js").DataSkips }).skipped : null;
+    const records = {
+      train: data.train.length, held_out: data.heldOut.length,
+      ...(skips ? { skipped_lines: skips.lines.count, skipped_examples: skips.examples.count, skipped_by_reason: { ...skips.lines.byReason, ...skips.examples.byReason } } : {}),
+    };
+    if (skips && skips.lines.count + skips.examples.count > 0) log.warn({ first: [...skips.lines.first, ...skips.examples.first].slice(0, 5) }, "skipped records");
     if (flags.lora !== undefined) {
       const lora = {
         rank: flags.lora,
@@ -95,7 +110,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
       return {
         train_loss: round(r.trainLoss), val_loss: round(r.valLoss), tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
         base_exact_match: round(r.baseExactMatch.accuracy), adapted_exact_match: round(r.adaptedExactMatch.accuracy),
-        held_out: r.adaptedExactMatch.overall.n,
+        held_out: r.adaptedExactMatch.overall.n, records,
         by_domain: Object.fromEntries(Object.keys(r.adaptedExactMatch.byDomain).map((d) => [d, { base: round(r.baseExactMatch.byDomain[d]!.accuracy), adapted: round(r.adaptedExactMatch.byDomain[d]!.accuracy) }])),
         wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, trainable_parameters: r.trainableParameters,
         adapter: adapterPath, base: base!.source, checkpoint: ckDir(r),
@@ -105,11 +120,12 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     const e = M.evaluateExactMatch(r.model, data.heldOut);
     return {
       train_loss: round(r.trainLoss), val_loss: round(r.valLoss), tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
-      ...em(e), by_domain: Object.fromEntries(Object.entries(e.byDomain).map(([d, t]) => [d, round(t.accuracy)])),
+      ...em(e), records, by_domain: Object.fromEntries(Object.entries(e.byDomain).map(([d, t]) => [d, round(t.accuracy)])),
       wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, checkpoint: ckDir(r), parameters: M.countParameters(r.model),
     };
   } finally {
     progress.close();
     process.off("SIGINT", onSigint);
+    await nc?.close();
   }
 }

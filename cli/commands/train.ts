@@ -7,7 +7,7 @@
 import { appendFileSync, existsSync } from "node:fs";
 import { basename, extname } from "node:path";
 import type { Command } from "commander";
-import { intArg } from "../args.js";
+import { intArg, urlArg } from "../args.js";
 import { UsageError } from "../errors.js";
 import { printJson, printLine } from "../output.js";
 
@@ -39,6 +39,8 @@ export interface TrainFlags {
   resume?: boolean;
   force?: boolean;
   trace?: string;
+  nats?: string;
+  packTrain?: number;
   json?: boolean;
 }
 
@@ -61,6 +63,7 @@ export function register(program: Command): void {
     .option("--eval-every <n>", "evaluate every n steps (steps/10)", intArg("--eval-every", 1))
     .option("--checkpoint-every <n>", "checkpoint every n steps (steps/10); 0: only at the end", intArg("--checkpoint-every", 0))
     .option("--seed <n>", "seed of weights and data order (1337)", intArg("--seed", 0, 0xffffffff))
+    .option("--pack-train <n>", "pack:… training examples per domain and difficulty (300)", intArg("--pack-train", 1, 100_000))
     .option("--lora <r>", "train a LoRA adapter of rank r on a frozen --base", intArg("--lora", 1, 4096))
     .option("--lora-alpha <a>", "LoRA alpha (2r)")
     .option("--lora-dropout <p>", "LoRA dropout (0)")
@@ -72,6 +75,7 @@ export function register(program: Command): void {
     .option("--stage <name>", "stage name of the checkpoints", "train")
     .option("--resume", "continue from the newest good checkpoint of this run")
     .option("--force", "start over even though this run has checkpoints")
+    .option("--nats <url>", "also write checkpoints to the run's JetStream Object Store on this server", urlArg("--nats"))
     .option("--trace <file>", "append every step's loss as a JSON line (for comparisons)")
     .option("--json", "print one JSON document")
     .action(async (flags: TrainFlags) => {

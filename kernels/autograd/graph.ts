@@ -104,6 +104,34 @@ export function gradOf(t: Tensor): TensorImpl {
   return ti.grad;
 }
 
+/**
+ * The gradient buffer of t for a backward kernel that can overwrite as well as accumulate (a
+ * GEMM with beta): `fresh` means the buffer is new and unzeroed, and the caller must write
+ * every element of it (overwrite); otherwise accumulate into it as with gradOf.
+ */
+export function gradSlot(t: Tensor): { grad: TensorImpl; fresh: boolean } {
+  const ti = t as TensorImpl;
+  if (ti.grad || ti.node === null || !ti.isContiguous) return { grad: gradOf(ti), fresh: false };
+  ti.grad = alloc(ti.dtype, ti.shape, false);
+  return { grad: ti.grad, fresh: true };
+}
+
+/**
+ * For backward closures whose input gradient equals the output's (the a of a + b): when x is
+ * an intermediate without a gradient yet, its gradient becomes gradOut's buffer itself (no
+ * zero-fill, no accumulation) and this returns true. gradOut is never read again once its node
+ * has run, so sharing it is safe; leaves never share (their .grad persists).
+ */
+export function donateGrad(x: Tensor, gradOut: Tensor): boolean {
+  const xi = x as TensorImpl;
+  const g = gradOut as TensorImpl;
+  if (!xi.requiresGrad || xi.grad || xi.node === null || !xi.isContiguous || xi.size !== g.size || xi.dtype !== g.dtype) return false;
+  xi.grad = xi.shape.length === g.shape.length && xi.shape.every((d, i) => d === g.shape[i])
+    ? g
+    : new TensorImpl(g.dtype, xi.shape, g.data);
+  return true;
+}
+
 export interface BackwardOptions {
   /** The gradient of `root` (default: 1 for a one-element root). */
   readonly grad?: Tensor;

@@ -1,1 +1,1 @@
-export { backward, detach, enableGrad, gradOf, isGradEnabled, needsGrad, noGrad, record, type BackwardOptions } from "./graph.js";
+export { backward, detach, donateGrad, enableGrad, gradOf, gradSlot, isGradEnabled, needsGrad, noGrad, record, type BackwardOptions } from "./graph.js";

@@ -34,9 +34,19 @@ function repoRoot(): string {
   return join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 }
 
-/** Our pool splits each GEMM across its threads: OpenBLAS must not start threads of its own. */
-function tuneOpenBlasEnvironment(): void {
+/**
+ * Our pool splits each GEMM across its threads: OpenBLAS must not start threads of its own. It
+ * reads OPENBLAS_NUM_THREADS when the addon (and so the library) loads; the variable is put back
+ * afterwards so child processes do not inherit our setting.
+ */
+function withOpenBlasSingleThreaded<T>(load: () => T): T {
+  const before = process.env.OPENBLAS_NUM_THREADS;
   process.env.OPENBLAS_NUM_THREADS ??= "1";
+  try {
+    return load();
+  } finally {
+    if (before === undefined) delete process.env.OPENBLAS_NUM_THREADS;
+  }
 }
 
 function fixes(path: string): string {
@@ -77,10 +87,9 @@ function envThreads(): number {
 export function native(): NativeKernels {
   if (loaded) return loaded;
   const path = process.env.TROUPE_KERNELS_ADDON || join(repoRoot(), "kernels", "native", "build", "Release", "troupe_kernels.node");
-  tuneOpenBlasEnvironment();
   let mod: NativeKernels;
   try {
-    mod = createRequire(import.meta.url)(path) as NativeKernels;
+    mod = withOpenBlasSingleThreaded(() => createRequire(import.meta.url)(path) as NativeKernels);
   } catch (err) {
     throw new NativeLoadError(fixes(path), { cause: err });
   }

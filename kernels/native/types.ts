@@ -31,7 +31,8 @@ export interface NativeKernels {
 
   gemm(c: F32, a: F32, b: F32, batch: number, M: number, N: number, K: number, ta: boolean, tb: boolean, alpha: number, beta: number): void;
   linearForward(out: F32, inp: F32, weight: F32, bias: F32 | null, N: number, C: number, OC: number): void;
-  linearBackward(dinp: F32 | null, dweight: F32 | null, dbias: F32 | null, dout: F32, inp: F32, weight: F32, N: number, C: number, OC: number): void;
+  /** dinp is accumulated into when accumulateDinp, else overwritten (a fresh gradient buffer). */
+  linearBackward(dinp: F32 | null, dweight: F32 | null, dbias: F32 | null, dout: F32, inp: F32, weight: F32, N: number, C: number, OC: number, accumulateDinp: boolean): void;
 
   fill(out: F32, value: number, n: number): void;
   axpy(y: F32, alpha: number, x: F32, n: number): void;

@@ -5,6 +5,7 @@
 // reference fixtures) while remaining a module of its own.
 import { ArgumentError, ShapeError } from "../errors.js";
 import { noGrad } from "../autograd/graph.js";
+import { copyInto } from "../tensor/create.js";
 import { formatShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -155,7 +156,7 @@ export abstract class Module {
         if (src.dtype !== p.dtype || src.shape.length !== p.shape.length || src.shape.some((d, i) => d !== p.shape[i])) {
           throw new ShapeError({ op: "Module.loadStateDict", arg: n }, `"${n}" is ${src.dtype} ${formatShape(src.shape)}, the parameter is ${p.dtype} ${formatShape(p.shape)}`);
         }
-        (p.data as Float32Array).set(src.data.subarray(0, p.size) as Float32Array);
+        copyInto(p, src);
       }
     });
   }

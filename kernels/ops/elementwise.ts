@@ -1,6 +1,6 @@
 // Elementwise ops: unary math and the four binary ops with numpy broadcasting.
 // Legend: n element count, N rows, C row length (the broadcast operand's size).
-import { gradOf, record } from "../autograd/graph.js";
+import { donateGrad, gradOf, record } from "../autograd/graph.js";
 import { ShapeError } from "../errors.js";
 import { native } from "../native/load.js";
 import { alloc } from "../tensor/arena.js";
@@ -69,9 +69,13 @@ function same(op: string, code: BinaryOp, a: TensorImpl, b: TensorImpl): Tensor 
   const out = alloc("f32", a.shape);
   nat.binaryForward(out.f32(), a.f32(), b.f32(), a.size, code);
   return record(op, [a, b], out, (g) => {
-    const da = a.requiresGrad ? gradOf(a).f32() : null;
-    const db = b.requiresGrad ? gradOf(b).f32() : null;
-    nat.binaryBackward(da, db, g.f32(), a.f32(), b.f32(), a.size, code);
+    // the gradient of a + b passes through unchanged: hand the buffer over when we can
+    const passA = code === BinaryOp.add || code === BinaryOp.sub;
+    const aDone = passA && a !== b && donateGrad(a, g);
+    const bDone = code === BinaryOp.add && !aDone && a !== b && donateGrad(b, g);
+    const da = a.requiresGrad && !aDone ? gradOf(a).f32() : null;
+    const db = b.requiresGrad && !bDone ? gradOf(b).f32() : null;
+    if (da || db) nat.binaryBackward(da, db, g.f32(), a.f32(), b.f32(), a.size, code);
   });
 }
 
@@ -83,9 +87,10 @@ function rows(op: string, code: BinaryOp, a: TensorImpl, b: TensorImpl): Tensor 
   const out = alloc("f32", a.shape);
   nat.rowwiseForward(out.f32(), a.f32(), b.f32(), N, C, code);
   return record(op, [a, b], out, (g) => {
-    const da = a.requiresGrad ? gradOf(a).f32() : null;
+    const aDone = (code === BinaryOp.add || code === BinaryOp.sub) && donateGrad(a, g);
+    const da = a.requiresGrad && !aDone ? gradOf(a).f32() : null;
     const db = b.requiresGrad ? gradOf(b).f32() : null;
-    nat.rowwiseBackward(da, db, g.f32(), a.f32(), b.f32(), N, C, code);
+    if (da || db) nat.rowwiseBackward(da, db, g.f32(), a.f32(), b.f32(), N, C, code);
   });
 }
 

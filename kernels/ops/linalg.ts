@@ -1,6 +1,6 @@
 // Matrix products: matmul (2-D and batched, with transposes) and linear (x · Wᵀ + b).
 // Legend: B batch, M,N,K matrix sizes, C in features, OC out features, R rows (all leading dims).
-import { gradOf, record } from "../autograd/graph.js";
+import { gradOf, gradSlot, record } from "../autograd/graph.js";
 import { native } from "../native/load.js";
 import { alloc } from "../tensor/arena.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -81,11 +81,13 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const out = alloc("f32", [...xi.shape.slice(0, -1), OC]);
   nat.linearForward(out.f32(), xi.f32(), wi.f32(), bi ? bi.f32() : null, R, C, OC);
   return record(op, [xi, wi, bi], out, (g) => {
+    // a fresh input gradient is written by the GEMM (beta 0) instead of zero-filled first
+    const dx = xi.requiresGrad ? gradSlot(xi) : null;
     nat.linearBackward(
-      xi.requiresGrad ? gradOf(xi).f32() : null,
+      dx ? dx.grad.f32() : null,
       wi.requiresGrad ? gradOf(wi).f32() : null,
       bi && bi.requiresGrad ? gradOf(bi).f32() : null,
-      g.f32(), xi.f32(), wi.f32(), R, C, OC,
+      g.f32(), xi.f32(), wi.f32(), R, C, OC, !(dx?.fresh ?? false),
     );
   });
 }

@@ -5,7 +5,8 @@ import { ArgumentError, ShapeError } from "../errors.js";
 import { native } from "../native/load.js";
 import { finiteNumber, nonNegativeNumber, numberIn, positiveNumber } from "../ops/validate.js";
 import { outsideWorkspace } from "../tensor/arena.js";
-import { zeros } from "../tensor/create.js";
+import { copyInto, zeros } from "../tensor/create.js";
+import { reshapeLike } from "./params.js";
 import { formatShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { type Optimizer, zeroGrads } from "./optimizer.js";
@@ -91,7 +92,7 @@ class AdamImpl implements Optimizer {
         if (src.dtype !== dst.dtype || src.size !== dst.size) {
           throw new ShapeError({ op: `${this.op}.loadStateDict`, arg: key }, `"${key}" is ${src.dtype} ${formatShape(src.shape)}, expected ${dst.dtype} ${formatShape(dst.shape)}`);
         }
-        dst.data.set(src.data.subarray(0, dst.size) as never);
+        copyInto(dst, src.shape.length === dst.shape.length ? src : reshapeLike(src, dst));
       }
     }
   }

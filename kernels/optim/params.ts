@@ -1,5 +1,6 @@
 // What optimizers take: named parameters (from a Module or a list of [name, tensor]).
 import { ArgumentError } from "../errors.js";
+import { clone, fromArray } from "../tensor/create.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 export type NamedParams = Iterable<readonly [string, Tensor]> | { namedParameters(): [string, Tensor][] };
@@ -28,4 +29,10 @@ export function gradFor(op: string, name: string, t: Tensor): Float32Array | nul
     throw new ArgumentError({ op, arg: name }, `the gradient of "${name}" is ${g.dtype} ${JSON.stringify(g.shape)}${g.isContiguous ? "" : " (strided)"}, expected contiguous f32 ${JSON.stringify(t.shape)}`);
   }
   return g.data as Float32Array;
+}
+
+/** src viewed with dst's shape (same size; a state tensor saved flat loads into any shape). */
+export function reshapeLike(src: Tensor, dst: Tensor): Tensor {
+  const flat = src.isContiguous ? src : clone(src);
+  return fromArray(flat.data.subarray(0, flat.size), dst.shape, src.dtype === "bf16" ? "bf16" : "f16");
 }

@@ -2,8 +2,9 @@
 //   <root>/<run>/checkpoints/<stage>/<kind>-<step 8 digits>/{model.safetensors, optim.safetensors, manifest.json}
 // A checkpoint is written into a temp directory beside it (".tmp-…", ignored by list) and
 // renamed into place when complete, so a crash at any moment leaves either the old state or
-// the new one. Leftover temp directories of dead writers are removed by the next save.
-import { access, mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+// the new one. Leftover temp directories of dead writers are removed by the next writer. The
+// file writes run on a writer thread (writer.ts), one checkpoint at a time, in order.
+import { access, readFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { CheckpointCorruptError, CheckpointNotFoundError } from "../errors.js";
 import {
@@ -11,6 +12,7 @@ import {
   MANIFEST_FILE, checkRef, decodeCheckpoint, encodeCheckpoint, parseManifest, parseRefName, refName,
 } from "./format.js";
 import { type CheckpointStore, type GoodCheckpoint, findLatestGood } from "./store.js";
+import { type WriteJob, writeOffThread } from "./writer.js";
 
 export interface LocalStoreOptions {
   /** Called for each checkpoint latestGood() refuses (e.g. to log it). */
@@ -31,36 +33,25 @@ class LocalStoreImpl implements CheckpointStore {
     return join(this.stageDir(ref.run, ref.stage), refName(ref));
   }
 
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly swept = new Set<string>();
+
   save(meta: CheckpointMeta, tensors: CheckpointTensors): Promise<CheckpointRef> {
     const enc = encodeCheckpoint(meta, tensors); // synchronous: the caller may go on training
-    return this.write(enc.ref, enc.files, enc.manifestBytes);
-  }
-
-  private async write(ref: CheckpointRef, files: [string, Uint8Array][], manifest: Uint8Array): Promise<CheckpointRef> {
-    const parent = this.stageDir(ref.run, ref.stage);
-    await mkdir(parent, { recursive: true });
-    await this.sweep(parent);
-    const tmp = join(parent, `.tmp-${refName(ref)}-${process.pid}-${++tmpCounter}`);
-    await mkdir(tmp);
-    try {
-      for (const [name, bytes] of files) await writeFile(join(tmp, name), bytes);
-      await writeFile(join(tmp, MANIFEST_FILE), manifest);
-      const final = this.dirOf(ref);
-      await rm(final, { recursive: true, force: true });
-      await rename(tmp, final);
-    } catch (err) {
-      await rm(tmp, { recursive: true, force: true });
-      throw err;
-    }
-    return ref;
-  }
-
-  /** Removes temp directories left by writers that no longer run. */
-  private async sweep(parent: string): Promise<void> {
-    for (const name of await readdir(parent)) {
-      const m = /^\.tmp-.*-(\d+)-\d+$/.exec(name);
-      if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) await rm(join(parent, name), { recursive: true, force: true });
-    }
+    const parent = this.stageDir(enc.ref.run, enc.ref.stage);
+    const job: Omit<WriteJob, "id"> = {
+      parent,
+      tmp: join(parent, `.tmp-${refName(enc.ref)}-${process.pid}-${++tmpCounter}`),
+      final: this.dirOf(enc.ref),
+      sweep: !this.swept.has(parent),
+      files: [...enc.files, [MANIFEST_FILE, enc.manifestBytes]],
+    };
+    this.swept.add(parent);
+    // one write at a time, in order (a later checkpoint never lands before an earlier one),
+    // on the writer thread: the training loop is not held up by the file system
+    const p = this.queue.then(() => writeOffThread(job)).then(() => enc.ref);
+    this.queue = p.catch(() => undefined);
+    return p;
   }
 
   async load(ref: CheckpointRef): Promise<Checkpoint> {
@@ -115,15 +106,6 @@ class LocalStoreImpl implements CheckpointStore {
 
   async remove(ref: CheckpointRef): Promise<void> {
     await rm(this.dirOf(checkRef(ref)), { recursive: true, force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -8,3 +8,4 @@ export {
 } from "./format.js";
 export { type CheckpointStore, type GoodCheckpoint, type RejectedCheckpoint, findLatestGood, pruneCheckpoints } from "./store.js";
 export { type LocalCheckpointStore, type LocalStoreOptions, localCheckpointStore } from "./local.js";
+export { mirroredCheckpointStore } from "./mirror.js";

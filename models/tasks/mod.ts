@@ -4,6 +4,6 @@ export { type RunOptions, resumePoint } from "./common.js";
 export { type TextTrainOptions, type TextTrainResult, trainText } from "./text.js";
 export {
   DEFAULT_PACK_CONFIG, DEFAULT_SFT_BLOCK, type PretrainBaseOptions, type SftData, type SftTrainOptions, type SftTrainResult,
-  type TrainAdapterOptions, type TrainAdapterResult, jsonlData, packData, pretrainBase, trainAdapter, trainSft,
+  type DataSkips, type TrainAdapterOptions, type TrainAdapterResult, jsonlData, packData, pretrainBase, trainAdapter, trainSft,
 } from "./sft.js";
 export { type ExactMatchItem, type ExactMatchOptions, type ExactMatchResult, evaluateExactMatch } from "./exact-match.js";

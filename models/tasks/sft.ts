@@ -2,13 +2,13 @@
 // end marker only), and the two steps of the quickstart's stages 0–1 built on it:
 // pretrainBase (a fresh GPT on some domains of the prompt pack) and trainAdapter (LoRA/DoRA
 // on a frozen base for another domain, with held-out exact match before and after).
-import { END_BYTE, type LaneItem, createSftBatcher, loadData, sftEvalBatches } from "../../data/mod.js";
+import { END_BYTE, type LaneItem, type SkipSummary, createSftBatcher, loadData, sftEvalBatches } from "../../data/mod.js";
 import type { GPT, GPTConfig } from "../../kernels/mod.js";
 import type { CheckpointRef } from "../checkpoint/mod.js";
 import { CheckpointMismatchError, ModelConfigError } from "../errors.js";
 import { resolveGptConfig, weightsDigest } from "../gpt.js";
 import { type LoraConfig, adapterOf, applyLora, isAdapterParam } from "../lora/mod.js";
-import { type ModelSpec, buildModel, modelFromCheckpoint, specOf } from "../spec.js";
+import { type ModelSpec, buildModel, modelFromCheckpoint, sameSpec, specOf } from "../spec.js";
 import { evalLoss, train } from "../training/mod.js";
 import { type RunOptions, loopOptions, resumePoint } from "./common.js";
 import { type ExactMatchResult, evaluateExactMatch } from "./exact-match.js";
@@ -38,10 +38,17 @@ export async function packData(domains: readonly string[], o: { block?: number; 
 }
 
 /** The SFT lane of a JSONL file (held out by metadata.split or prompt hash). */
-export async function jsonlData(path: string, o: { block?: number } = {}): Promise<SftData & { report: unknown }> {
+export async function jsonlData(path: string, o: { block?: number } = {}): Promise<SftData & { skipped: DataSkips }> {
   const block = o.block ?? DEFAULT_SFT_BLOCK;
   const ds = await loadData({ block, source: { kind: "jsonl", train: path }, lanes: { routing: false, semantic: false, transfer: false } });
-  return { train: ds.lanes.sft.train, heldOut: ds.lanes.sft.heldOut, describe: { kind: "jsonl", path, block }, report: ds.lanes.sft.report };
+  const skipped = { lines: ds.source.skipped, examples: ds.lanes.sft.report.skipped };
+  return { train: ds.lanes.sft.train, heldOut: ds.lanes.sft.heldOut, describe: { kind: "jsonl", path, block }, skipped };
+}
+
+/** What loading skipped: bad JSONL lines, and records the SFT lane cannot use (too long, empty response). */
+export interface DataSkips {
+  readonly lines: SkipSummary;
+  readonly examples: SkipSummary;
 }
 
 export interface SftTrainOptions extends RunOptions {
@@ -76,7 +83,7 @@ export async function trainSft(o: SftTrainOptions): Promise<SftTrainResult> {
   if (resume) {
     const fromCk = modelFromCheckpoint(resume).model;
     if (o.model) {
-      if (JSON.stringify(specOf(fromCk)) !== JSON.stringify(specOf(o.model))) {
+      if (!sameSpec(specOf(fromCk), specOf(o.model))) {
         throw new CheckpointMismatchError(`the checkpoint's model ${JSON.stringify(specOf(fromCk))} differs from this one ${JSON.stringify(specOf(o.model))}`);
       }
       o.model.loadStateDict(fromCk.stateDict());

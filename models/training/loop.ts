@@ -7,9 +7,9 @@
 // the optimizer state (moments and step counts), the data sampler's state, the dropout RNG
 // and the trainer's counters; the LR is a function of the step. With the same thread count
 // the kernels are deterministic, so a resumed run repeats the straight run bit for bit.
-import { type GPT, type Optimizer, type Tensor, adamw, backward, clipGradNorm, cosineWithWarmup, sumSquares, tensor, workspace } from "../../kernels/mod.js";
+import { type GPT, type Optimizer, type Tensor, adamw, kernelInfo, backward, clipGradNorm, cosineWithWarmup, sumSquares, tensor, workspace } from "../../kernels/mod.js";
 import type { CheckpointRef } from "../checkpoint/mod.js";
-import { CheckpointMismatchError, NonFiniteLossError, TrainingAbortedError } from "../errors.js";
+import { CheckpointMismatchError, ModelConfigError, NonFiniteLossError, TrainingAbortedError } from "../errors.js";
 import { modelsLogger } from "../log.js";
 import { batchTensors, evalLoss } from "./evaluate.js";
 import { type StepRecord, type TrainerOptions, resolveTrainer } from "./options.js";
@@ -39,6 +39,11 @@ export interface TrainResult {
 }
 
 const RECENT = 50;
+
+function kernelsNow(): { kernels: string; blas: string | null; threads: number } {
+  const k = kernelInfo();
+  return { kernels: k.kernels, blas: k.blas, threads: k.threads };
+}
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 function decays(name: string, t: Tensor): boolean {
@@ -51,7 +56,7 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
   const { model, batches } = options;
   const log = options.log ?? modelsLogger("trainer");
   const params = model.namedParameters().filter(([, t]) => t.requiresGrad);
-  if (params.length === 0) throw new CheckpointMismatchError("the model has no trainable parameters (everything is frozen)");
+  if (params.length === 0) throw new ModelConfigError("train.model", "the model has no trainable parameters (everything is frozen)");
   const opt: Optimizer = adamw(params, { lr: o.lr, weightDecay: o.weightDecay, betas: (options.betas ?? [0.9, 0.999]) as [number, number], decay: decays });
   const schedule = o.warmupSteps === 0 && o.minLr === o.lr ? () => o.lr : cosineWithWarmup({ maxLr: o.lr, minLr: o.minLr, warmupSteps: o.warmupSteps, totalSteps: o.steps });
   const lossOf = options.loss ?? ((m: GPT, idx: Tensor, targets: Tensor) => m.loss(idx, targets).loss);
@@ -74,6 +79,10 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
     } catch (err) {
       throw new CheckpointMismatchError(`cannot resume from ${where}: ${(err as Error).message}`, { cause: err });
     }
+    const k = kernelsNow();
+    if (s.kernels && JSON.stringify(s.kernels) !== JSON.stringify(k)) {
+      log.warn({ saved: s.kernels, now: k }, "resuming on other kernels or thread count: the continuation will not be bitwise identical to an uninterrupted run");
+    }
     if (s.totalSteps !== o.steps) log.warn({ saved: s.totalSteps, now: o.steps }, "resuming with another total step count: the LR schedule differs from the original run");
     st = { step: s.step, tokens: s.tokens, skipped: s.skipped, nanStreak: s.nanStreak, sinceBest: s.sinceBest, best: s.best, recent: [...s.recent], evals: [...s.evals] };
     resumedFrom = s.step;
@@ -91,7 +100,7 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
     kind: "trainer", version: TRAINER_STATE_VERSION, step: st.step, totalSteps: o.steps,
     data: batches.state() as never, dropoutRng: model.dropoutRng.state() as never,
     tokens: st.tokens, skipped: st.skipped, nanStreak: st.nanStreak, best: st.best, sinceBest: st.sinceBest,
-    recent: [...st.recent], evals: [...st.evals],
+    recent: [...st.recent], evals: [...st.evals], kernels: kernelsNow(),
   });
   const saveCheckpoint = (kind: "step" | "best") => {
     if (!ck) return;
@@ -105,7 +114,7 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
     );
     const p: Promise<void> = write.then(
       async (ref) => {
-        if (kind === "step") lastCheckpoint = ref;
+        if (kind === "step" && (lastCheckpoint === null || ref.step >= lastCheckpoint.step)) lastCheckpoint = ref;
         await pruneCheckpoints(ck.store, ck.run, ck.stage, kind === "best" ? 1 : o.keep, kind);
       },
       (err: unknown) => {
@@ -199,7 +208,8 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
         log.info({ step: st.step, best: st.best }, "early stop: no improvement");
         break;
       }
-      await new Promise<void>((r) => setImmediate(r)); // let checkpoint writes and signals run
+      // let checkpoint writes and signals run; while a write is in flight, give its I/O up to 1 ms
+      await new Promise<void>((r) => (pending.size ? setTimeout(r, 1) : setImmediate(r)));
     }
   } finally {
     await flush();

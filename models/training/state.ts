@@ -29,6 +29,8 @@ export interface TrainerState {
   /** The last (at most 50) training losses, for the reported train loss. */
   readonly recent: number[];
   readonly evals: EvalPoint[];
+  /** The kernels that produced it: a resume on other kernels is not bitwise identical. */
+  readonly kernels?: { readonly kernels: string; readonly blas: string | null; readonly threads: number };
 }
 
 export function checkTrainerState(raw: unknown, where: string): TrainerState {

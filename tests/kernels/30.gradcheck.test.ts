@@ -29,3 +29,29 @@ test("gradcheck - the check fails on a wrong backward (guards the harness)", asy
   x.requiresGrad = true;
   assert.throws(() => gradCheck("badSquare", badSquare, [x]), /analytic .* vs numeric/);
 });
+
+// Shapes drawn at random (seeded) from the odd sizes, for the ops whose shapes interact.
+test("gradcheck - random odd shapes (1, 3, 17, 97) for matmul, linear, norms, softmax, attention, losses", () => {
+  const rng = K.createRng(31337);
+  const pick = (sizes: readonly number[] = [1, 3, 17, 97]) => sizes[rng.int(sizes.length)]!;
+  const leafOf = (shape: number[], s = 1) => { const t = K.randn(shape, rng, s); t.requiresGrad = true; return t; };
+  for (let trial = 0; trial < 6; trial++) {
+    const [M, N, Kd] = [pick(), pick(), pick()];
+    const ta = rng.int(2) === 1, tb = rng.int(2) === 1;
+    gradCheck(`matmul ${M}x${N}x${Kd} ${ta}${tb}`, (a, b) => K.matmul(a!, b!, { transA: ta, transB: tb }),
+      [leafOf(ta ? [Kd, M] : [M, Kd]), leafOf(tb ? [N, Kd] : [Kd, N])], { samples: 6 });
+    const [R, C, OC] = [pick(), pick(), pick()];
+    gradCheck(`linear ${R}x${C}->${OC}`, (x, w, b) => K.linear(x!, w!, b!), [leafOf([R, C]), leafOf([OC, C]), leafOf([OC])], { samples: 6 });
+    const [rows, cols] = [pick(), pick([3, 17, 97])];
+    gradCheck(`layerNorm ${rows}x${cols}`, (x, w, b) => K.layerNorm(x!, w!, b!), [leafOf([rows, cols]), leafOf([cols]), leafOf([cols])], { samples: 6 });
+    gradCheck(`rmsNorm ${rows}x${cols}`, (x, w) => K.rmsNorm(x!, w!), [leafOf([rows, cols]), leafOf([cols])], { samples: 6 });
+    gradCheck(`logSoftmax ${rows}x${cols}`, (x) => K.logSoftmax(x!), [leafOf([rows, cols], 2)], { samples: 6 });
+    const [B, T, H, hs] = [pick([1, 3]), pick([1, 3, 17]), pick([1, 3]), pick([1, 3, 17])];
+    gradCheck(`attention B${B} T${T} H${H} hs${hs}`, (qkv) => K.causalSelfAttention(qkv!, H), [leafOf([B, T, 3 * H * hs])], { samples: 8 });
+    const V = pick([3, 17, 97]);
+    const targets = K.randint([rows], V, rng);
+    gradCheck(`crossEntropy ${rows}x${V}`, (l) => K.crossEntropy(l!, targets), [leafOf([rows, V], 2)], { samples: 6 });
+    const temperature = 1 + rng.int(3);
+    gradCheck(`klDivergence ${rows}x${V} T=${temperature}`, (s, t) => K.klDivergence(s!, t!, { temperature }), [leafOf([rows, V], 2), K.randn([rows, V], rng, 2)], { samples: 6 });
+  }
+});

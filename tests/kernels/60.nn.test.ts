@@ -101,3 +101,10 @@ test("nn - dropout is seeded: the same generator state gives the same masks, eva
   assertClose(e1, plain.forward(idx).f32(), 0, 0, "eval = the model without dropout");
   assert.throws(() => new K.GPT({ ...cfg, dropout: 1 }, K.createRng(1)), /Expected "dropout" to be a number in \[0, 1\), got 1/);
 });
+
+test("nn - loadStateDict accepts strided views (values, not raw storage)", () => {
+  const lin = new K.Linear(3, 2, K.createRng(1), { bias: false });
+  const wT = K.tensor([1, 2, 3, 4, 5, 6], [3, 2]); // the transposed weight
+  lin.loadStateDict(new Map([["weight", K.transpose(wT)]]));
+  assert.deepEqual(lin.weight.toArray(), [1, 3, 5, 2, 4, 6]);
+});

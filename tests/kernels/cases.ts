@@ -55,6 +55,11 @@ export const opCases: OpCase[] = [
   { name: "sub broadcast [5]-[2,5] (b larger)", make: (rng) => [r(rng, [5]), r(rng, [2, 5])], run: (a, b) => K.sub(a, b) },
   { name: "mul same shape 3x17", make: (rng) => [r(rng, [3, 17]), r(rng, [3, 17])], run: (a, b) => K.mul(a, b) },
   { name: "div same shape 97", make: (rng) => [r(rng, [97]), away(rng, [97])], run: (a, b) => K.div(a, b) },
+  // intermediates: add/sub hand the output gradient's buffer to an input that has none yet
+  { name: "add of intermediates", make: (rng) => [r(rng, [3, 17]), r(rng, [3, 17])], run: (a, b) => K.mul(K.add(K.tanh(a), K.exp(b)), K.tanh(a)) },
+  { name: "sub of intermediates, then reuse", make: (rng) => [r(rng, [17])], run: (x) => { const g = K.gelu(x); return K.mul(K.sub(g, K.tanh(x)), g); } },
+  { name: "add of the same intermediate twice", make: (rng) => [r(rng, [5])], run: (x) => { const t = K.tanh(x); return K.add(t, t); } },
+  { name: "rows add of an intermediate (residual + bias)", make: (rng) => [r(rng, [4, 3, 5]), r(rng, [3, 5])], run: (x, p) => { const h = K.silu(x); return K.mul(K.add(h, p), h); } },
   { name: "neg", make: (rng) => [r(rng, [17])], run: (x) => K.neg(x) },
   { name: "exp", make: (rng) => [r(rng, [97])], run: (x) => K.exp(x) },
   { name: "log", make: (rng) => [positive(rng, [17])], run: (x) => K.log(x) },

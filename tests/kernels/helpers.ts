@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as K from "../../kernels/mod.js";
+import { sharedPath } from "../../bench/shared.js";
 import type { Tensor } from "../../kernels/mod.js";
 
 export { K };
@@ -13,14 +14,8 @@ export { K };
 /** <repo> (tests compile to <repo>/dist/tests/kernels). */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 export const fixturesDir = join(repoRoot, "tests", "kernels", "fixtures");
-/** <repo>/../shared/fixtures: $TROUPE_SHARED/fixtures, else the nearest ancestor's shared/fixtures. */
-export const sharedFixtures = ((): string => {
-  if (process.env.TROUPE_SHARED) return join(process.env.TROUPE_SHARED, "fixtures");
-  for (let dir = dirname(repoRoot); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, "shared", "fixtures"))) return join(dir, "shared", "fixtures");
-    if (dirname(dir) === dir) return join(repoRoot, "..", "shared", "fixtures");
-  }
-})();
+/** <repo>/../shared/fixtures, found as bench/shared.ts says ($TROUPE_SHARED, ancestors, origin). */
+export const sharedFixtures = sharedPath("fixtures");
 
 /** The shared fixture path, or null when absent (see sharedSkip). */
 export function sharedFixture(name: string): string | null {

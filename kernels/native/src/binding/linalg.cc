@@ -34,13 +34,13 @@ Napi::Value LinearForward(const Info& info) {
   return info.Env().Undefined();
 }
 
-// linearBackward(dinp|null, dweight|null, dbias|null, dout, inp, weight, N, C, OC)
+// linearBackward(dinp|null, dweight|null, dbias|null, dout, inp, weight, N, C, OC, accumulateDinp)
 Napi::Value LinearBackward(const Info& info) {
-  Args a(info, "linearBackward", 9);
+  Args a(info, "linearBackward", 10);
   int N = a.dim(6), C = a.dim(7), OC = a.dim(8);
   linear_backward(a.ctx(), a.f32_or_null(0, int64_t(N) * C), a.f32_or_null(1, int64_t(OC) * C),
                   a.f32_or_null(2, OC), a.f32(3, int64_t(N) * OC), a.f32(4, int64_t(N) * C),
-                  a.f32(5, int64_t(OC) * C), N, C, OC);
+                  a.f32(5, int64_t(OC) * C), N, C, OC, a.flag(9));
   return info.Env().Undefined();
 }
 

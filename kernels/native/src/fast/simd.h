@@ -25,27 +25,6 @@ typedef float vf __attribute__((vector_size(W * 4)));
 typedef int32_t vi __attribute__((vector_size(W * 4)));
 typedef uint32_t vu __attribute__((vector_size(W * 4)));
 
-// Half-width float vectors and double vectors of the same register width (W/2 lanes), for
-// the few sums that need double precision.
-constexpr int WD = W / 2;
-typedef float vfh __attribute__((vector_size(W * 2)));
-typedef double vd __attribute__((vector_size(W * 4)));
-
-inline vd vdload(const float* p) {  // W/2 floats, widened
-  vfh h;
-  std::memcpy(&h, p, sizeof(vfh));
-  return __builtin_convertvector(h, vd);
-}
-inline void vdstore(float* p, vd v) {  // W/2 doubles, narrowed
-  vfh h = __builtin_convertvector(v, vfh);
-  std::memcpy(p, &h, sizeof(vfh));
-}
-inline vd vdsplat(double x) {
-  vd v;
-  for (int i = 0; i < WD; i++) v[i] = x;
-  return v;
-}
-
 inline vf vload(const float* p) {
   vf v;
   std::memcpy(&v, p, sizeof(vf));

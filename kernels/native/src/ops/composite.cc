@@ -11,8 +11,9 @@ void linear_forward(Ctx& ctx, float* out, const float* inp, const float* weight,
 }
 
 void linear_backward(Ctx& ctx, float* dinp, float* dweight, float* dbias, const float* dout,
-                     const float* inp, const float* weight, int N, int C, int OC) {
-  if (dinp) gemm(ctx, dinp, dout, weight, N, C, OC, false, false, 1.0f, 1.0f, OC, C, C);
+                     const float* inp, const float* weight, int N, int C, int OC,
+                     bool accumulate_dinp) {
+  if (dinp) gemm(ctx, dinp, dout, weight, N, C, OC, false, false, 1.0f, accumulate_dinp ? 1.0f : 0.0f, OC, C, C);
   if (dweight) gemm(ctx, dweight, dout, inp, OC, C, N, true, false, 1.0f, 1.0f, OC, C, C);
   if (dbias) ctx.k->rowwise_backward(ctx, nullptr, dbias, dout, dout, dbias, N, OC, binary::kAdd);
 }

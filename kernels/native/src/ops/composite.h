@@ -11,9 +11,12 @@ constexpr int kMaxRank = 8;
 // out[N,OC] = inp[N,C] · weight[OC,C]ᵀ + bias[OC] (bias may be null)
 void linear_forward(Ctx& ctx, float* out, const float* inp, const float* weight, const float* bias,
                     int N, int C, int OC);
-// dinp[N,C], dweight[OC,C], dbias[OC] += ... (each may be null) <- dout[N,OC], inp, weight
+// dinp[N,C], dweight[OC,C], dbias[OC] += ... (each may be null) <- dout[N,OC], inp, weight.
+// With accumulate_dinp false, dinp is overwritten instead (the caller's fresh, unzeroed
+// gradient buffer: GEMM beta 0 saves the zero-fill and the read).
 void linear_backward(Ctx& ctx, float* dinp, float* dweight, float* dbias, const float* dout,
-                     const float* inp, const float* weight, int N, int C, int OC);
+                     const float* inp, const float* weight, int N, int C, int OC,
+                     bool accumulate_dinp = true);
 // c[batch][M,N] = alpha * op(a[batch]) · op(b[batch]) + beta * c, each matrix contiguous
 void gemm_batched(Ctx& ctx, float* c, const float* a, const float* b, int batch, int M, int N,
                   int K, bool ta, bool tb, float alpha, float beta);
