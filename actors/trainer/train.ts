@@ -12,14 +12,12 @@ import {
   type StepRecord,
   applyLora,
   buildModel,
-  matchesAnyTarget,
   modelFromCheckpoint,
   resolveGptConfig,
   specOf,
   trainSft,
 } from "../../models/mod.js";
 import type { Logger } from "../../hosts/mod.js";
-import { Linear } from "../../kernels/mod.js";
 import {
   CastSpecError,
   type JobResult,
@@ -111,12 +109,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<TrainJobOutcome> 
     const b = job.base;
     const ck = await o.stores(b.bucket).load({ run: b.run, stage: b.stage, step: b.step, kind: b.kind });
     const { model } = modelFromCheckpoint(ck);
-    const lora = loraConfig(spec.model.lora);
-    // Explicit layer paths, not patterns: the models layer rebuilds a checkpoint's adapter from
-    // its layer paths and refuses to resume when the live spec's targets differ (they would,
-    // as patterns) — see docs/cast.md, "What the cast needs from models".
-    const layers = model.namedModules().filter(([path, m]) => m instanceof Linear && matchesAnyTarget(path, lora.targets)).map(([path]) => path);
-    applyLora(model, { ...lora, targets: layers }, { seed: job.seed });
+    applyLora(model, loraConfig(spec.model.lora), { seed: job.seed });
     result = await trainSft({ ...common, model, extraConfig: { base: b } });
   }
   if (!result.checkpoint) throw new CastSpecError(`job ${job.jobId} finished without a final checkpoint`);
