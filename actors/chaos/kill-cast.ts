@@ -127,7 +127,7 @@ export async function runKillDirector(o: KillCastOptions): Promise<KillDirectorR
     restart_ms: k && back ? back.at - k.at : null,
     resumes: result.summary?.resumes ?? 0,
     outcome: result.summary?.outcome ?? result.failure ?? "failed",
-    stages: stageRows(result.summary, run.spec.curriculum.stages.map((s) => s.stage)),
+    stages: stageRows(result.lastSummary, run.spec.curriculum.stages.map((s) => s.stage)),
     report: result.report?.json ?? null,
     wall_s: Math.round((Date.now() - t0) / 100) / 10,
   };
@@ -164,7 +164,6 @@ export async function runKillTrainer(o: KillCastOptions): Promise<KillTrainerRep
   await watch;
   const k = seen.killed;
   const back = k ? started.find((e) => e.at >= k.at) : undefined;
-  const final = (result.summary?.stages ?? []).find((s) => s.stage === stage);
   const resumedFrom = await resumedSteps(result.report?.json ?? null, stage);
   return {
     run_id: run.runId,
@@ -174,8 +173,8 @@ export async function runKillTrainer(o: KillCastOptions): Promise<KillTrainerRep
     resumed_from: resumedFrom,
     trainer_restarts: result.cast.find((c) => c.role === "trainer")?.restarts ?? 0,
     restart_ms: k && back ? back.at - k.at : null,
-    outcome: final?.passed ? (result.summary?.outcome ?? "failed") : (result.summary?.outcome ?? result.failure ?? "failed"),
-    stages: stageRows(result.summary, run.spec.curriculum.stages.map((s) => s.stage)),
+    outcome: result.summary?.outcome ?? result.failure ?? "failed",
+    stages: stageRows(result.lastSummary, run.spec.curriculum.stages.map((s) => s.stage)),
     report: result.report?.json ?? null,
     wall_s: Math.round((Date.now() - t0) / 100) / 10,
   };

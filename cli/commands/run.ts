@@ -114,11 +114,12 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
     view.close();
   }
   const s = result.summary;
+  const last = result.lastSummary;
   const doc = {
     run_id: result.runId,
     outcome: s?.outcome ?? "failed",
     // the stages the scenario lists (and one it listed but this build lacks); not the skipped
-    stages: (s?.stages ?? []).filter((x) => x.status !== "skipped").map((x) => ({
+    stages: (last?.stages ?? []).filter((x) => x.status !== "skipped").map((x) => ({
       stage: x.stage,
       name: x.name,
       passed: x.passed,
@@ -132,7 +133,7 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
     })),
     ...(s?.stopped ? { stopped: s.stopped } : {}),
     ...(result.failure ? { failure: result.failure } : {}),
-    resumes: s?.resumes ?? 0,
+    resumes: last?.resumes ?? 0,
     wall_s: Math.round(result.wallS * 10) / 10,
     report: result.report,
   };

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { availableParallelism, hostname } from "node:os";
 import { type Logger, type NatsConnection, type NatsSession, componentLogger, openNats } from "../../../hosts/mod.js";
 import { checkToken } from "../../../protocol/mod.js";
-import type { PersistedDirectorSnapshot, RunSummary, SnapshotStore } from "../../director/mod.js";
+import { type PersistedDirectorSnapshot, type RunSummary, type SnapshotStore, summarizeRun } from "../../director/mod.js";
 import type { CastMember, ReportEvent, ReportPaths } from "../../report/mod.js";
 import { type ChildSpec, type Supervisor, startSupervisor } from "../../runtime/mod.js";
 import { CastRunError } from "../errors.js";
@@ -41,7 +41,10 @@ export interface CastRunOptions {
 
 export interface CastRunResult {
   readonly runId: string;
+  /** The director's summary of the finished run; null when it never finished. */
   readonly summary: RunSummary | null;
+  /** The summary of the last stored snapshot (the same as `summary` for a finished run). */
+  readonly lastSummary: RunSummary | null;
   /** Why there is no summary (the cast escalated, the deadline passed). */
   readonly failure: string | null;
   readonly report: ReportPaths | null;
@@ -143,8 +146,9 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
   const notes = castNotes(o.plan);
   const hosts = [{ name: sup.host, cores: availableParallelism(), backends: ["cpu"] }];
   let lastSnapshot: PersistedDirectorSnapshot | null = null;
-  const report = (summary: RunSummary | null) =>
-    writeRunReport({ spec, record, snapshot: lastSnapshot, summary, file: o.file ?? spec.source, cast: cast(), hosts, notes });
+  // nothing to report before the director stored its first snapshot
+  const report = async (summary: RunSummary | null) =>
+    lastSnapshot || summary ? writeRunReport({ spec, record, snapshot: lastSnapshot, summary, file: o.file ?? spec.source, cast: cast(), hosts, notes }) : null;
 
   const handle: CastRun = { runId, spec, supervisor: sup, nc: session.nc, url: session.url, done: null as never };
   const done = (async (): Promise<CastRunResult> => {
@@ -171,9 +175,11 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
       await reportChain;
       const paths = await report(watched.summary);
       const summary = watched.summary;
+      const failure = watched.reason ?? (paths ? null : "the director never stored a snapshot");
       const listed = spec.curriculum.stages.map((s) => s.stage);
       const ok = summary !== null && summary.outcome === "done" && listed.every((st) => summary.stages.some((x) => x.stage === st && x.passed));
-      return { runId, summary, failure: watched.reason, report: { json: paths.json, html: paths.html }, ok, cast: cast(), wallS: (Date.now() - t0) / 1000 };
+      const lastSummary = summary ?? (lastSnapshot ? summarizeRun((lastSnapshot as PersistedDirectorSnapshot).context) : null);
+      return { runId, summary, lastSummary, failure, report: paths ? { json: paths.json, html: paths.html } : null, ok, cast: cast(), wallS: (Date.now() - t0) / 1000 };
     } finally {
       await sup.stop();
       await session.close();
