@@ -44,7 +44,7 @@ export const TrainJob = defineMessage(
 );
 export type TrainJobBody = Infer<typeof TrainJob.body>;
 
-/** Steps done since the last report, broadcast to the director (at most once). */
+/** Steps done since the last report, stored in the run's progress stream (progress.ts). */
 export const TrainProgress = defineMessage(
   "cast.train.progress",
   t.object({

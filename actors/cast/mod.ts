@@ -32,6 +32,7 @@ export {
   type RunJobOptions,
 } from "./jobs.js";
 export * from "./messages.js";
+export { ensureProgressStream, followProgress, progressPublisher, progressStreamName, progressSubject } from "./progress.js";
 export { domainsOf, interleaveDomains, loadLane, withoutPrompts, type LoadedLane } from "./lanes.js";
 export { checkpointStores, gptConfig, loraConfig, modelCache, refKey, useThreads } from "./models.js";
 export * from "./work/mod.js";

@@ -1,13 +1,14 @@
 // The trainer (role "trainer"): takes stage jobs from the run's JetStream work queue, one at
 // a time, and trains what each names (train.ts). It writes the job's state to KV as it goes
-// (running, each durable checkpoint, done / failed / cancelled), broadcasts its losses to the
-// director every few hundred milliseconds, and announces every checkpoint to the evaluator.
+// (running, each durable checkpoint, done / failed / cancelled), stores its losses in the
+// run's progress stream every few hundred milliseconds (the director follows it), and
+// announces every checkpoint to the evaluator.
 // Killed mid-job, it is restarted by its supervisor; the queue hands the job back after the
 // ack wait and training resumes from the job's newest checkpoint. A cancel (a broadcast, or
 // the flag in KV that a trainer taking the job later also sees) stops the job for good.
 import { PermanentJobError, isPermanentJobError, type RunState } from "../../hosts/mod.js";
 import { isTrainingAbortedError, type StepRecord } from "../../models/mod.js";
-import { t } from "../../protocol/mod.js";
+import { createStamper, t } from "../../protocol/mod.js";
 import { type ActorContext, defineActor, on } from "../runtime/mod.js";
 import {
   CancelJob,
@@ -17,43 +18,22 @@ import {
   type RunSpec,
   type StoredCheckpoint,
   type TrainJobBody,
-  TrainProgress,
   checkpointStores,
+  ensureProgressStream,
   newJobState,
   openJobQueue,
   openJobStates,
   openRunRecord,
+  progressPublisher,
   useThreads,
 } from "../cast/mod.js";
 import { runTrainJob } from "./train.js";
 
-const PROGRESS_MS = 250;
 const CANCEL_POLL_MS = 1000;
 
 type Config = { threads?: number } | undefined;
 
 const running = new Map<string, AbortController>();
-
-function progressReporter(ctx: ActorContext<Config>, job: TrainJobBody) {
-  let points: { step: number; loss: number; tokens: number }[] = [];
-  let tokens = 0;
-  let last = 0;
-  const flush = () => {
-    if (points.length === 0) return;
-    const body = { jobId: job.jobId, stage: job.stage, attempt: job.attempt, steps: job.steps, points };
-    points = [];
-    last = Date.now();
-    void ctx.broadcast({ role: "director" }, TrainProgress, body).catch(() => undefined);
-  };
-  return {
-    step(r: StepRecord) {
-      tokens += r.tokens;
-      points.push({ step: r.step, loss: r.loss, tokens });
-      if (r.step === 1 || r.step === job.steps || Date.now() - last >= PROGRESS_MS) flush();
-    },
-    flush,
-  };
-}
 
 async function handleJob(ctx: ActorContext<Config>, spec: RunSpec, states: RunState<JobState>, job: TrainJobBody, stores: ReturnType<typeof checkpointStores>): Promise<void> {
   const prev = (await states.get(job.jobId))?.value;
@@ -67,7 +47,7 @@ async function handleJob(ctx: ActorContext<Config>, spec: RunSpec, states: RunSt
     await update(() => ({ state: "cancelled" }));
     return;
   }
-  await update((s) => ({ state: "running", deliveries: s.deliveries + 1, pids: [...s.pids, process.pid], error: null }));
+  const taken = await update((s) => ({ state: "running", deliveries: s.deliveries + 1, pids: [...s.pids, process.pid], error: null }));
 
   const abort = new AbortController();
   running.set(job.jobId, abort);
@@ -78,7 +58,16 @@ async function handleJob(ctx: ActorContext<Config>, spec: RunSpec, states: RunSt
       if (s?.value.cancel) abort.abort(new JobCancelledError(job.jobId, s.value.cancel));
     }, () => undefined);
   }, CANCEL_POLL_MS);
-  const progress = progressReporter(ctx, job);
+  const progress = progressPublisher({
+    nc: ctx.nc,
+    run: ctx.run,
+    head: { jobId: job.jobId, stage: job.stage, attempt: job.attempt, steps: job.steps },
+    delivery: taken.value.deliveries,
+    stamper: createStamper(ctx.run, ctx.address),
+    codec: ctx.codec,
+    onError: (err) => ctx.log.warn({ err: err.message }, "a progress report was not stored"),
+  });
+  let tokens = 0;
   let saves = Promise.resolve();
   const onCheckpoint = (ref: StoredCheckpoint) => {
     saves = saves.then(() => update(() => ({ checkpoint: ref, step: ref.step })).then(() => undefined, () => undefined));
@@ -92,8 +81,12 @@ async function handleJob(ctx: ActorContext<Config>, spec: RunSpec, states: RunSt
     }).catch(() => undefined);
   };
   try {
-    const r = await runTrainJob({ spec, job, stores, signal: abort.signal, log: ctx.log, onStep: (s) => progress.step(s), onCheckpoint });
-    progress.flush();
+    const onStep = (r: StepRecord) => {
+      tokens += r.tokens;
+      progress.add({ step: r.step, loss: r.loss, tokens }, r.step === job.steps);
+    };
+    const r = await runTrainJob({ spec, job, stores, signal: abort.signal, log: ctx.log, onStep, onCheckpoint });
+    await progress.flush();
     await saves;
     const { resumedFrom, ...result } = r;
     await update((s) => ({
@@ -104,7 +97,7 @@ async function handleJob(ctx: ActorContext<Config>, spec: RunSpec, states: RunSt
     }));
     ctx.log.info({ job: job.jobId, steps: r.steps, loss: r.trainLoss, resumedFrom }, "job done");
   } catch (err) {
-    progress.flush();
+    await progress.flush();
     await saves;
     const reason = abort.signal.reason;
     if (reason instanceof JobCancelledError || (isTrainingAbortedError(err) && abort.signal.aborted && !ctx.signal.aborted)) {
@@ -137,6 +130,7 @@ export default defineActor<Config>({
     const spec = await record.spec();
     const states = await openJobStates(ctx.nc, ctx.run, ctx.address);
     const queue = await openJobQueue(ctx.nc, ctx.run, ctx.address);
+    await ensureProgressStream(ctx.nc, ctx.run);
     const stores = checkpointStores(ctx.nc);
     await queue.process((job) => handleJob(ctx, spec, states, job.body, stores), { concurrency: 1, signal: ctx.signal });
   },

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,6 +36,12 @@ test("chaos - kill -9 the director while stage 1 trains: it resumes at stage 1 f
     assert.equal(d.resumes, 1);
     assert.equal(d.outcome, "done");
     assert.deepEqual(d.stages.map((s: { stage: number; passed: boolean }) => [s.stage, s.passed]), [[0, true], [1, true]]);
+    // the loss curve has every step: what the dead director had not saved, and what the trainer
+    // did while no director listened, came back from the progress stream
+    const report = JSON.parse(readFileSync(d.report, "utf8"));
+    const s1 = report.stages.find((s: { stage: number }) => s.stage === 1);
+    const steps = s1.series[0].terms.total.points.map((p: { step: number }) => p.step);
+    assert.deepEqual(steps, Array.from({ length: s1.attempt_reports[0].planned_steps }, (_, i) => i + 1));
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

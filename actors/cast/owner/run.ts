@@ -12,6 +12,7 @@ import type { CastMember, ReportEvent, ReportPaths } from "../../report/mod.js";
 import { type ChildSpec, type Supervisor, startSupervisor } from "../../runtime/mod.js";
 import { CastRunError } from "../errors.js";
 import { openRunRecord, type RunRecord } from "../records.js";
+import { ensureProgressStream } from "../progress.js";
 import { createKvSnapshotStore } from "../snapshots.js";
 import { AVAILABLE_STAGES, type RunPlanLike, type RunSpec, runSpecFrom } from "../spec.js";
 import { writeRunReport } from "./report.js";
@@ -124,6 +125,7 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
   try {
     prepared = await prepareRecord(session.nc, runId, o);
     store = await createKvSnapshotStore(session.nc, runId);
+    await ensureProgressStream(session.nc, runId);
   } catch (err) {
     await session.close();
     throw err;

@@ -1,10 +1,10 @@
 // Watching a run from outside the director: the director's snapshot is polled from KV (it is
 // stored at every transition, so this sees every state, coalesced during training) and turned
-// into report events for the progress view; the trainer's progress broadcasts are heard too,
+// into report events for the progress view; the trainer's progress reports are heard too,
 // so pretraining the base (inside stage 0's preparation) shows a moving bar. The watch ends
 // when the director has written the run summary, when `stop` says so, or at the deadline.
 import type { NatsConnection } from "../../../hosts/mod.js";
-import { createCodec, roleBroadcastSubject } from "../../../protocol/mod.js";
+import { createCodec } from "../../../protocol/mod.js";
 import type { PersistedDirectorSnapshot, RunSummary, SnapshotStore } from "../../director/mod.js";
 import { createDirectorObserver, type ReportEvent } from "../../report/mod.js";
 import { TrainProgress } from "../messages.js";
@@ -40,7 +40,7 @@ export async function watchRun(o: WatchOptions): Promise<WatchResult> {
   let preparingStage0 = false;
 
   // the trainer's losses while it pretrains the base: progress of stage 0's preparation
-  const sub = o.nc.subscribe(roleBroadcastSubject(o.runId, "director"), {
+  const sub = o.nc.subscribe(`troupe.${o.runId}._progress.*`, {
     callback: (err, msg) => {
       if (err || !preparingStage0) return;
       try {

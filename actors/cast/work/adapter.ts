@@ -7,6 +7,7 @@ import type { EvaluateInput, EvaluateOutput, JsonObject, ProgressListener, Train
 import { StageRecordError } from "../errors.js";
 import { runJob } from "../jobs.js";
 import { GateQuestion, type StoredCheckpoint, type TrainJobBody } from "../messages.js";
+import { followProgress } from "../progress.js";
 import { OBJECT_BUCKETS } from "../records.js";
 import { laneOf } from "../spec.js";
 import { ensureBase } from "./base.js";
@@ -42,15 +43,28 @@ export async function trainAdapterStage(deps: WorkDeps, input: TrainInput, onPro
     checkpoints: { bucket: OBJECT_BUCKETS.checkpoints, run: deps.runId, stage: jobId },
     base: base.ref,
   };
-  const stop = deps.progress.listen(jobId, (p) => {
-    for (const pt of p.points) onProgress({ step: pt.step, losses: { sft: pt.loss, total: pt.loss } });
-  });
+  // the job's progress, from the stream: what a resumed director missed is replayed onto the
+  // curve; the chart hears only what it has not seen
+  const { stage } = input;
+  const attempt = input.attempt.attempt;
+  let seen = deps.curve.recordedStep(stage, attempt);
+  const chartAt = deps.curve.chartStep(stage, attempt);
+  const following = new AbortController();
+  const follower = followProgress(deps.nc, deps.runId, jobId, seen, (pt) => {
+    seen = pt.step;
+    if (pt.step <= chartAt) deps.curve.record(stage, attempt, pt.step, pt.loss);
+    else onProgress({ step: pt.step, losses: { sft: pt.loss, total: pt.loss } });
+  }, following.signal).catch((err: Error) => deps.log.warn({ err: err.message, jobId }, "cannot follow the job's progress"));
   try {
     const s = await runJob(deps.queue, deps.jobs, job, { signal, cancelOnAbort: () => !deps.shuttingDown() });
     const r = s.result!;
+    // the trainer stored its last progress before the job's result: read up to it
+    const until = Date.now() + 3000;
+    while (seen < r.steps && Date.now() < until && !signal.aborted) await new Promise((res) => setTimeout(res, 20));
     return { steps: r.steps, losses: { sft: r.trainLoss, total: r.trainLoss }, checkpoint: checkpointName(r.final) };
   } finally {
-    stop();
+    following.abort();
+    await follower;
   }
 }
 

@@ -5,33 +5,9 @@ import type { BodyOf, MessageDef, ReplyOf } from "../../../protocol/mod.js";
 import { isCallTimeoutError, isNoResponderError } from "../../errors.js";
 import type { Peer } from "../../runtime/mod.js";
 import type { JobState } from "../jobs.js";
-import type { TrainJob, TrainProgressBody } from "../messages.js";
+import type { TrainJob } from "../messages.js";
 import type { RunRecord } from "../records.js";
 import type { RunSpec } from "../spec.js";
-
-/** Routes the trainer's progress broadcasts to whoever waits on that job. */
-export interface ProgressRouter {
-  listen(jobId: string, fn: (p: TrainProgressBody) => void): () => void;
-  deliver(p: TrainProgressBody): void;
-}
-
-export function createProgressRouter(): ProgressRouter {
-  const listeners = new Map<string, Set<(p: TrainProgressBody) => void>>();
-  return {
-    listen(jobId, fn) {
-      const set = listeners.get(jobId) ?? new Set();
-      set.add(fn);
-      listeners.set(jobId, set);
-      return () => {
-        set.delete(fn);
-        if (set.size === 0) listeners.delete(jobId);
-      };
-    },
-    deliver(p) {
-      for (const fn of listeners.get(p.jobId) ?? []) fn(p);
-    },
-  };
-}
 
 export interface WorkDeps {
   readonly runId: string;
@@ -41,7 +17,16 @@ export interface WorkDeps {
   readonly record: RunRecord;
   readonly queue: WorkQueue<typeof TrainJob>;
   readonly jobs: RunState<JobState>;
-  readonly progress: ProgressRouter;
+  /**
+   * The director's record of a training attempt: the last step on its loss curve, the step
+   * its chart is at, and a way to put a replayed point on the curve without telling the chart
+   * again (a resumed director replays the progress stream from the curve's last step).
+   */
+  readonly curve: {
+    recordedStep(stage: number, attempt: number): number;
+    chartStep(stage: number, attempt: number): number;
+    record(stage: number, attempt: number, step: number, loss: number): void;
+  };
   readonly log: Logger;
   /** True while the director process shuts down: aborted work is then not cancelled. */
   readonly shuttingDown: () => boolean;

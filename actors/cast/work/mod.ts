@@ -7,7 +7,7 @@ import { ensureBase } from "./base.js";
 import { captureBaseline, recordBaseline } from "./baseline.js";
 import type { WorkDeps } from "./deps.js";
 
-export { type WorkDeps, type ProgressRouter, createProgressRouter, callRole } from "./deps.js";
+export { type WorkDeps, callRole } from "./deps.js";
 export { baseDigest, type BaseRecord } from "./base.js";
 export { type BaselineRecord, candidateLayers } from "./baseline.js";
 export { adapterJobId, checkpointName } from "./adapter.js";
