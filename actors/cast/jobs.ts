@@ -90,6 +90,8 @@ export interface RunJobOptions {
   readonly pollMs?: number;
   /** Whether an abort should cancel the job (false while the director itself shuts down). */
   readonly cancelOnAbort?: () => boolean;
+  /** Tells the trainer at once (the KV flag is the durable copy). */
+  readonly notifyCancel?: (jobId: string, reason: string) => void;
 }
 
 /**
@@ -112,7 +114,15 @@ export async function runJob(
   const pollMs = o.pollMs ?? 200;
   for (;;) {
     if (o.signal.aborted) {
-      if (o.cancelOnAbort?.() ?? true) await cancelJob(states, job.jobId, String(o.signal.reason ?? "aborted")).catch(() => undefined);
+      if (o.cancelOnAbort?.() ?? true) {
+        const r = o.signal.reason as Error | undefined;
+        const reason =
+          r instanceof Error && r.name !== "AbortError"
+            ? r.message
+            : `the director aborted ${job.jobId} (its attempt timed out, or the run was stopped)`;
+        await cancelJob(states, job.jobId, reason).catch(() => undefined);
+        o.notifyCancel?.(job.jobId, reason);
+      }
       throw o.signal.reason instanceof Error ? o.signal.reason : new Error(String(o.signal.reason ?? "aborted"));
     }
     const s = await states.get(job.jobId).catch(() => null);

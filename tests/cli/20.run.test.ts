@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startNats, uniqueName } from "../harness/mod.js";
+import { openJobStates } from "../../actors/cast/mod.js";
+import { check, startNats, uniqueName } from "../harness/mod.js";
 
 const main = fileURLToPath(new URL("../../cli/main.js", import.meta.url));
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -31,7 +32,7 @@ function doc(r: { stdout: string }): Record<string, any> {
   return JSON.parse(lines[0]!);
 }
 
-test("run - the tiny scenario passes stages 0 and 1 on real actors; status reads it from KV; an impossible gate stops a run", async () => {
+test("run - on real actors: tiny passes stages 0-1; status reads KV; the base is cached; an impossible gate, an unbuilt stage 2 and an attempt timeout stop runs", async () => {
   // guards #5 (acceptance: troupe run --json, impossible stage-1 threshold)
   await using nats = await startNats();
   const out = mkdtempSync(join(tmpdir(), "troupe-e2e-"));
@@ -111,6 +112,31 @@ test("run - the tiny scenario passes stages 0 and 1 on real actors; status reads
     assert.deepEqual(t2.stages.map((x: { stage: number; status: string }) => [x.stage, x.status]), [[0, "passed"], [1, "passed"], [2, "not_available"]]);
     assert.equal(t2.stopped.kind, "not_available");
     assert.match(t2.stopped.reason, /^stage 2 \(route \+ vitality heads\) is not available/);
+
+    // an attempt that runs out of time: the director aborts it and the trainer's job is cancelled
+    const slow = join(out, "slow.yaml");
+    writeFileSync(
+      slow,
+      readFileSync(tiny, "utf8")
+        .replace("out_dir: ../runs", `out_dir: ${out}`)
+        .replace("steps: 300", "steps: 100000\n      timeout_s: 4")
+        .replace("retry: { max: 1, change: { reseed: true } }", "retry: { max: 0 }"),
+    );
+    const slowId = uniqueName("slow");
+    const timedOut = await troupe(["run", slow, "--json", "--nats", nats.url, "--run-id", slowId]);
+    assert.equal(timedOut.code, 1, timedOut.stderr.slice(-3000));
+    const t3 = doc(timedOut);
+    assert.equal(t3.stopped.kind, "gate_exhausted");
+    const r3 = JSON.parse(readFileSync(t3.report.json, "utf8"));
+    assert.equal(r3.stages.find((x: any) => x.stage === 1).attempt_reports[0].outcome, "timeout");
+    const nc = await nats.connect();
+    const jobs = await openJobStates(nc, slowId);
+    const job = await check(async () => {
+      const s = (await jobs.get("s1-a1"))?.value;
+      return s?.state === "cancelled" ? s : null;
+    }, { what: "the trainer to cancel the job" });
+    assert.match(job.cancel ?? "", /the director aborted s1-a1/);
+    assert.ok(job.step < 100000, "training stopped early");
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

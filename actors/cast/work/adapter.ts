@@ -11,7 +11,7 @@ import { followProgress } from "../progress.js";
 import { OBJECT_BUCKETS } from "../records.js";
 import { laneOf } from "../spec.js";
 import { ensureBase } from "./base.js";
-import { type WorkDeps, callRole } from "./deps.js";
+import { type WorkDeps, callRole, jobOptions } from "./deps.js";
 
 export const adapterJobId = (stage: number, attempt: number) => `s${stage}-a${attempt}`;
 
@@ -56,7 +56,7 @@ export async function trainAdapterStage(deps: WorkDeps, input: TrainInput, onPro
     else onProgress({ step: pt.step, losses: { sft: pt.loss, total: pt.loss } });
   }, following.signal).catch((err: Error) => deps.log.warn({ err: err.message, jobId }, "cannot follow the job's progress"));
   try {
-    const s = await runJob(deps.queue, deps.jobs, job, { signal, cancelOnAbort: () => !deps.shuttingDown() });
+    const s = await runJob(deps.queue, deps.jobs, job, jobOptions(deps, signal));
     const r = s.result!;
     // the trainer stored its last progress before the job's result: read up to it
     const until = Date.now() + 3000;

@@ -10,7 +10,7 @@ import { runJob } from "../jobs.js";
 import type { StoredCheckpoint, TrainJobBody } from "../messages.js";
 import { OBJECT_BUCKETS, RUN_KEYS, SHARED_RUN } from "../records.js";
 import type { RunSpec } from "../spec.js";
-import type { WorkDeps } from "./deps.js";
+import { type WorkDeps, jobOptions } from "./deps.js";
 
 export interface BaseRecord {
   readonly ref: StoredCheckpoint;
@@ -84,7 +84,7 @@ export async function ensureBase(deps: WorkDeps, signal: AbortSignal): Promise<B
     };
     deps.log.info({ base: ref }, "base found in the cache");
   } else {
-    const s = await runJob(deps.queue, deps.jobs, job, { signal, cancelOnAbort: () => !deps.shuttingDown() });
+    const s = await runJob(deps.queue, deps.jobs, job, jobOptions(deps, signal));
     const r = s.result!;
     record = {
       ref: r.final,

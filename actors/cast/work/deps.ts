@@ -5,7 +5,7 @@ import type { BodyOf, MessageDef, ReplyOf } from "../../../protocol/mod.js";
 import { isCallTimeoutError, isNoResponderError } from "../../errors.js";
 import type { Peer } from "../../runtime/mod.js";
 import type { JobState } from "../jobs.js";
-import type { TrainJob } from "../messages.js";
+import { CancelJob, type TrainJob } from "../messages.js";
 import type { RunRecord } from "../records.js";
 import type { RunSpec } from "../spec.js";
 
@@ -32,6 +32,15 @@ export interface WorkDeps {
   readonly shuttingDown: () => boolean;
   /** Longest wait for one teacher or evaluator reply (default 10 min). */
   readonly callTimeoutMs?: number;
+}
+
+/** How the director's work runs a stage job: cancelled on abort unless the director is shutting down. */
+export function jobOptions(deps: WorkDeps, signal: AbortSignal) {
+  return {
+    signal,
+    cancelOnAbort: () => !deps.shuttingDown(),
+    notifyCancel: (jobId: string, reason: string) => void deps.peer.broadcast({ role: "trainer" }, CancelJob, { jobId, reason }).catch(() => undefined),
+  };
 }
 
 /**
