@@ -9,6 +9,11 @@ const builtIn: Record<string, URL> = {
   "chaos-worker": new URL("./chaos/worker.js", import.meta.url),
   "fuzz-target": new URL("./chaos/target.js", import.meta.url),
   "bench-echo": new URL("./bench/echo.js", import.meta.url),
+  // the cast of a curriculum run (troupe run)
+  director: new URL("./cast/director.js", import.meta.url),
+  trainer: new URL("./trainer/actor.js", import.meta.url),
+  teacher: new URL("./teacher/actor.js", import.meta.url),
+  evaluator: new URL("./evaluator/actor.js", import.meta.url),
 };
 
 for (const [role, module] of Object.entries(builtIn)) registerRole(role, module);

@@ -25,6 +25,8 @@ import type { GateSection, RampSection, RetrySection, ScenarioFile, StageSection
 import { didYouMean } from "./suggest.js";
 
 const STAGE_LAYERS: readonly StageId[] = [0, 2, 3];
+/** Stage 0's default bar for a split candidate: 90 % of response tokens agree with the final layer. */
+export const DEFAULT_SPLIT_AGREEMENT = 0.9;
 
 function retryPlan(r: RetrySection | undefined): RetryPlan {
   return {
@@ -152,6 +154,9 @@ export function curriculumPlan(file: ScenarioFile, ctx: Ctx, lanes: readonly str
     }
     for (const t of terms) switchedOn.add(t);
 
+    // Stage 0 only.
+    if (id !== 0 && s.split_agreement !== undefined) at("split_agreement", `only stage 0 (baseline) records a split-layer map`);
+
     // Stage 5 only.
     if (id !== 5) {
       if (s.codecs) at("codecs", `only stage 5 (transfer adapter) measures codecs`);
@@ -174,6 +179,7 @@ export function curriculumPlan(file: ScenarioFile, ctx: Ctx, lanes: readonly str
       timeoutMs: timeout === undefined ? null : Math.round(timeout * 1000),
       codecs: s.codecs ?? [],
       bitratePenalty: s.bitrate_penalty ?? null,
+      ...(id === 0 ? { splitAgreement: s.split_agreement ?? DEFAULT_SPLIT_AGREEMENT } : {}),
     });
   });
 

@@ -49,7 +49,7 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
     hosts,
     hostsDeclared: parsed.hosts !== undefined,
     cast: castPlan(parsed, hosts, ctx),
-    model: modelPlan(parsed, ctx),
+    model: modelPlan(parsed, ctx, Object.keys(data.lanes)),
     data,
     curriculum: curriculumPlan(parsed, ctx, Object.keys(data.lanes)),
     limits: limitsPlan(parsed),

@@ -9,6 +9,8 @@ export type {
   CastPlan,
   RolePlan,
   ModelPlan,
+  BasePlan,
+  PretrainPlan,
   LoraPlan,
   DataPlan,
   LanePlan,
@@ -18,7 +20,7 @@ export type {
   Difficulty,
   Split,
 } from "./plan.js";
-export { ROLES, BACKENDS, LORA_TARGETS, DIFFICULTIES, SPLITS } from "./sections.js";
+export { ROLES, BACKENDS, LORA_TARGETS, DIFFICULTIES, PACK_DOMAINS, SPLITS } from "./sections.js";
 export type { Role } from "./sections.js";
 export {
   ScenarioError,

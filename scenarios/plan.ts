@@ -43,6 +43,22 @@ export interface LoraPlan {
   readonly blocks: readonly number[] | null;
 }
 
+/** Pretraining the frozen base on a data lane (stage 0 prepares it; cached by config digest). */
+export interface PretrainPlan {
+  readonly lane: string;
+  readonly steps: number;
+  readonly lr: number;
+  readonly batch: number;
+  /** Warm-up steps of the cosine schedule. */
+  readonly warmup: number;
+  /** Seed of the initial weights and batch order; default the run's seed. */
+  readonly seed: number;
+}
+
+export interface BasePlan {
+  readonly pretrain: PretrainPlan;
+}
+
 export interface ModelPlan {
   readonly vocab: number;
   /** Context length in tokens. */
@@ -51,6 +67,8 @@ export interface ModelPlan {
   readonly nHead: number;
   readonly nLayer: number;
   readonly dropout: number;
+  /** How the base is made; null = the seeded random initialisation (nothing pretrained). */
+  readonly base: BasePlan | null;
   readonly lora: LoraPlan | null;
 }
 

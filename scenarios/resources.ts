@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import {
   LOCAL_HOST,
+  type BasePlan,
   type CastPlan,
   type DataPlan,
   type HostPlan,
@@ -15,7 +16,8 @@ import {
   type RunInfo,
 } from "./plan.js";
 import type { Ctx } from "./schema.js";
-import { ROLES, type LaneSection, type ScenarioFile } from "./sections.js";
+import { DEFAULT_HELD_OUT_PER_CELL } from "../data/mod.js";
+import { DIFFICULTIES, PACK_DOMAINS, ROLES, type LaneSection, type ScenarioFile } from "./sections.js";
 import { didYouMean } from "./suggest.js";
 
 export function runInfo(file: ScenarioFile, baseDir: string): RunInfo {
@@ -66,7 +68,28 @@ export function castPlan(file: ScenarioFile, hosts: readonly HostPlan[], ctx: Ct
   return out;
 }
 
-export function modelPlan(file: ScenarioFile, ctx: Ctx): ModelPlan {
+function basePlan(file: ScenarioFile, ctx: Ctx, lanes: readonly string[]): BasePlan | null {
+  const p = file.model.base?.pretrain;
+  if (!p) return null;
+  if (!lanes.includes(p.lane)) {
+    ctx.issueAt(["model", "base", "pretrain", "lane"], `no data lane named "${p.lane}"${didYouMean(p.lane, lanes)}; lanes: ${lanes.join(", ") || "(none; add data.lanes)"}`);
+  }
+  if (p.warmup !== undefined && p.warmup >= p.steps) {
+    ctx.issueAt(["model", "base", "pretrain", "warmup"], `warms up for ${p.warmup} steps but pretrains only ${p.steps}`);
+  }
+  return {
+    pretrain: {
+      lane: p.lane,
+      steps: p.steps,
+      lr: p.lr,
+      batch: p.batch ?? file.curriculum.defaults?.batch ?? 16,
+      warmup: p.warmup ?? Math.min(100, Math.floor(p.steps / 10)),
+      seed: p.seed ?? file.run.seed,
+    },
+  };
+}
+
+export function modelPlan(file: ScenarioFile, ctx: Ctx, lanes: readonly string[]): ModelPlan {
   const m = file.model;
   if (m.n_embd % m.n_head !== 0) ctx.issueAt(["model", "n_head"], `n_embd ${m.n_embd} is not divisible by n_head ${m.n_head}`);
   (m.lora?.blocks ?? []).forEach((b, k) => {
@@ -79,6 +102,7 @@ export function modelPlan(file: ScenarioFile, ctx: Ctx): ModelPlan {
     nHead: m.n_head,
     nLayer: m.n_layer,
     dropout: m.dropout,
+    base: basePlan(file, ctx, lanes),
     lora: m.lora
       ? {
           r: m.lora.r,
@@ -92,9 +116,23 @@ export function modelPlan(file: ScenarioFile, ctx: Ctx): ModelPlan {
   };
 }
 
+/** The pack holds DEFAULT_HELD_OUT_PER_CELL held-out prompts per domain × difficulty. */
+function heldOutAvailable(l: Extract<LaneSection, { kind: "prompt_pack" }>): number {
+  const opts = (l.options ?? {}) as { heldOutPerCell?: unknown };
+  const perCell = typeof opts.heldOutPerCell === "number" ? opts.heldOutPerCell : DEFAULT_HELD_OUT_PER_CELL;
+  return perCell * (l.domains ?? PACK_DOMAINS).length * (l.difficulty ?? DIFFICULTIES).length;
+}
+
 function lanePlan(name: string, l: LaneSection, baseDir: string, ctx: Ctx, checkFiles: boolean): LanePlan {
   const options = l.options ?? null;
   if (l.kind === "prompt_pack") {
+    if (l.split === "heldout" && l.count !== undefined && l.count > heldOutAvailable(l)) {
+      ctx.issueAt(
+        ["data", "lanes", name, "count"],
+        `the prompt pack holds ${heldOutAvailable(l)} held-out prompts for these domains and difficulties ` +
+          `(${DEFAULT_HELD_OUT_PER_CELL} per domain and difficulty), not ${l.count}`,
+      );
+    }
     return {
       kind: "prompt_pack",
       seed: l.seed,

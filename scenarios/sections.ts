@@ -1,6 +1,7 @@
 // The schema of a scenario file, section by section. Keys are snake_case as users write
 // them; plan.ts turns the parsed file into the camelCase RunPlan the runtime uses.
 import { DIRECTIONS, LOSS_TERMS, METRICS, MODULES, RAMP_KINDS } from "../actors/director/mod.js";
+import { DIFFICULTIES as DATA_DIFFICULTIES, DOMAIN_NAMES } from "../data/mod.js";
 import {
   anything,
   bool,
@@ -26,7 +27,9 @@ export const BACKENDS = ["cpu", "mlx", "neuron"] as const;
 export const ROLES = ["director", "trainer", "teacher", "oracle", "evaluator", "transfer_encoder", "transfer_decoder"] as const;
 export type Role = (typeof ROLES)[number];
 export const LORA_TARGETS = ["qkv", "proj", "fc", "fc_proj"] as const;
-export const DIFFICULTIES = ["easy", "medium", "hard"] as const;
+/** The prompt pack's difficulties and domains are the data layer's (data/pack). */
+export const DIFFICULTIES = DATA_DIFFICULTIES;
+export const PACK_DOMAINS: readonly string[] = DOMAIN_NAMES;
 export const SPLITS = ["train", "heldout", "all"] as const;
 
 export const runSection = obj(
@@ -68,6 +71,19 @@ const loraSection = obj({
   blocks: opt(list(int({ min: 0 }), { min: 1, unique: true })),
 });
 
+/** How the trainer makes the frozen base before stage 0: pretrained on a data lane. */
+const pretrainSection = obj({
+  lane: name(),
+  steps: int({ min: 1 }),
+  lr: opt(num({ gt: 0 }), 3e-3),
+  batch: opt(int({ min: 1 })),
+  warmup: opt(int({ min: 0 })),
+  seed: opt(int({ min: 0 })),
+});
+export type PretrainSection = Infer<typeof pretrainSection>;
+
+const baseSection = obj({ pretrain: pretrainSection }, { what: "a base mapping (pretrain)" });
+
 export const modelSection = obj(
   {
     vocab: int({ min: 2 }),
@@ -76,9 +92,10 @@ export const modelSection = obj(
     n_head: int({ min: 1 }),
     n_layer: int({ min: 1 }),
     dropout: opt(num({ min: 0, lt: 1 }), 0),
+    base: opt(baseSection),
     lora: opt(loraSection),
   },
-  { what: "a model mapping (vocab, block, n_embd, n_head, n_layer, lora)" },
+  { what: "a model mapping (vocab, block, n_embd, n_head, n_layer, base, lora)" },
 );
 export type ModelSection = Infer<typeof modelSection>;
 
@@ -87,7 +104,7 @@ const laneSection = tagged("kind", {
   prompt_pack: obj({
     kind: str(),
     seed: opt(int({ min: 0 }), 0),
-    domains: opt(list(str(), { min: 1, unique: true })),
+    domains: opt(list(oneOf(DOMAIN_NAMES), { min: 1, unique: true })),
     difficulty: opt(list(oneOf(DIFFICULTIES), { min: 1, unique: true })),
     count: opt(int({ min: 1 })),
     split: opt(oneOf(SPLITS), "all"),
@@ -153,6 +170,8 @@ export const stageSection = obj({
   timeout_s: opt(num({ gt: 0 })),
   codecs: opt(list(str(), { min: 1, unique: true })),
   bitrate_penalty: opt(num({ min: 0 })),
+  /** Stage 0: logit-lens agreement with the final layer that makes a layer a split candidate. */
+  split_agreement: opt(num({ gt: 0, max: 1 })),
 });
 export type StageSection = Infer<typeof stageSection>;
 

@@ -84,6 +84,11 @@ export interface StagePlan {
   readonly codecs: readonly string[];
   /** Stage 5: weight of the optional bitrate penalty; null = off. */
   readonly bitratePenalty: number | null;
+  /**
+   * Stage 0: a layer is a split candidate when its logit-lens argmax agrees with the final
+   * layer's on at least this fraction of response tokens (absent on other stages).
+   */
+  readonly splitAgreement?: number;
 }
 
 export interface CurriculumPlan {

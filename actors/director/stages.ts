@@ -74,6 +74,11 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
     stages: [1, 6],
     meaning: "relative drop of held-out NLL, adapted vs base: (nll_base - nll_adapted) / nll_base",
   },
+  em_gain: {
+    direction: "higher",
+    stages: [1, 6],
+    meaning: "held-out exact-match accuracy of the adapted model minus the base's, on the stage's eval lane",
+  },
   route_gain: {
     direction: "higher",
     stages: [2],

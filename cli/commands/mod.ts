@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { register as registerBench } from "./bench.js";
 import { register as registerBenchKernels } from "./bench_kernels.js";
 import { register as registerChaos } from "./chaos.js";
+import { register as registerChaosCast } from "./chaos-cast.js";
 import { register as registerData } from "./data.js";
 import { register as registerDemo } from "./demo.js";
 import { register as registerRun } from "./run.js";
@@ -26,6 +27,7 @@ const commands: Register[] = [
   registerBench,
   registerBenchKernels,
   registerChaos,
+  registerChaosCast,
   registerDemo,
 ];
 

@@ -1,18 +1,24 @@
-// troupe run FILE [--export-chart OUT.(json|mmd)] — validate the scenario (exit 2 on any
-// problem, before anything starts), optionally write the curriculum statechart, then run.
-// Running needs the cast runtime (NATS, actor processes), which is not wired yet: this
-// command says so and exits 1. SEAM(runtime): replace `runCast` below.
+// troupe run FILE [--nats URL] [--json] [--run-id ID] [--resume] [--export-chart OUT]
+// Validates the scenario (exit 2 on any problem, before anything starts), optionally writes
+// the curriculum statechart and exits, or runs it: NATS (embedded unless --nats), every role
+// as its own process under a supervisor (the director included), live progress on stderr,
+// runs/<run>/report.json + report.html, and the summary on stdout. Exit 0 when the run is
+// done with every listed stage passed, 1 otherwise.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import type { RunPlan } from "../../scenarios/mod.js";
-import { UsageError } from "../errors.js";
-import { printJson, progress } from "../output.js";
+import { urlArg } from "../args.js";
+import { ExitCode, UsageError } from "../errors.js";
+import { printJson, printLine, progress } from "../output.js";
 
 interface RunOptions {
   exportChart?: string;
   nats?: string;
   json?: boolean;
+  runId?: string;
+  resume?: boolean;
+  outDir?: string;
 }
 
 export function register(program: Command): void {
@@ -21,27 +27,17 @@ export function register(program: Command): void {
     .description("run a scenario: validate it, cast the actors, walk the curriculum")
     .argument("<file>", "scenario YAML file")
     .option("--export-chart <file>", "write the curriculum statechart (.json or .mmd for Mermaid) and exit")
-    .option("--nats <url>", "use this NATS server instead of starting an embedded one")
+    .option("--nats <url>", "use this NATS server instead of starting an embedded one", urlArg("--nats"))
+    .option("--run-id <id>", "the run's id (default: <name>-<date>-<time>-<random>)")
+    .option("--resume", "continue the run --run-id from its state on the --nats server")
+    .option("--out-dir <dir>", "where runs/<run> reports go (default: the scenario's run.out_dir)")
     .option("--json", "print one JSON document")
     .action(async (file: string, opts: RunOptions) => {
-      const plan = await validated(file);
-      if (opts.exportChart) {
-        const out = opts.exportChart;
-        const { chartFormatForPath, formatChart, isChartFormatError } = await import("../../actors/director/mod.js");
-        let format;
-        try {
-          format = chartFormatForPath(out);
-        } catch (err) {
-          if (isChartFormatError(err)) throw new UsageError(err.message, { cause: err });
-          throw err;
-        }
-        mkdirSync(dirname(out), { recursive: true });
-        writeFileSync(out, formatChart(format));
-        if (opts.json) printJson({ chart: out, format, run: plan.run.name });
-        else progress(`wrote the curriculum statechart (${format}) to ${out}`);
-        return;
-      }
-      await runCast(plan, opts);
+      const loaded = await validated(file);
+      const plan = opts.outDir ? { ...loaded, run: { ...loaded.run, outDir: resolve(opts.outDir) } } : loaded;
+      if (opts.exportChart) return exportChart(plan, opts.exportChart, opts.json === true);
+      await checkLanes(plan, file);
+      await runScenario(plan, file, opts);
     });
 }
 
@@ -55,14 +51,102 @@ async function validated(file: string): Promise<RunPlan> {
   }
 }
 
-/**
- * SEAM(runtime): start (or join) NATS, cast the actors of `plan`, and run the director with
- * startDirector({ plan: plan.curriculum, available, work, store, clock: systemClock }) from
- * actors/director; print summarizeRun's RunSummary (`--json`) and exit 0 on "done".
- */
-async function runCast(plan: RunPlan, _opts: RunOptions): Promise<never> {
-  throw new Error(
-    `scenario ${plan.run.name} is valid, but the cast runtime is not wired yet, so nothing was started ` +
-      `(try: troupe scenario check, or troupe run FILE --export-chart chart.mmd)`,
-  );
+async function exportChart(plan: RunPlan, out: string, json: boolean): Promise<void> {
+  const { chartFormatForPath, formatChart, isChartFormatError } = await import("../../actors/director/mod.js");
+  let format;
+  try {
+    format = chartFormatForPath(out);
+  } catch (err) {
+    if (isChartFormatError(err)) throw new UsageError(err.message, { cause: err });
+    throw err;
+  }
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, formatChart(format));
+  if (json) printJson({ chart: out, format, run: plan.run.name });
+  else progress(`wrote the curriculum statechart (${format}) to ${out}`);
+}
+
+/** Builds every lane the run uses, so a lane the data layer cannot make is a usage error too. */
+async function checkLanes(plan: RunPlan, file: string): Promise<void> {
+  const { loadLane, runSpecFrom, isLaneError } = await import("../../actors/cast/mod.js");
+  const spec = runSpecFrom(plan, "check");
+  const used = new Set<string>();
+  if (plan.model.base) used.add(plan.model.base.pretrain.lane);
+  for (const s of plan.curriculum.stages) {
+    if (s.lane) used.add(s.lane);
+    if (s.evalLane) used.add(s.evalLane);
+  }
+  for (const lane of used) {
+    try {
+      await loadLane(spec, lane);
+    } catch (err) {
+      if (isLaneError(err)) throw new UsageError(`${file}: data.lanes.${lane}: ${err.message}`, { cause: err });
+      throw err;
+    }
+  }
+}
+
+async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promise<void> {
+  // actor logs below warnings would tear the progress view apart (TROUPE_LOG_LEVEL overrides)
+  process.env.TROUPE_LOG_LEVEL ??= "warn";
+  const { startCastRun, isCastRunError } = await import("../../actors/cast/mod.js");
+  const { createProgressView } = await import("../../actors/report/mod.js");
+  const view = createProgressView({ stream: process.stderr });
+  const timer = setInterval(() => view.tick(), 1000);
+  timer.unref();
+  let result;
+  try {
+    const run = await startCastRun({
+      plan,
+      file,
+      ...(opts.nats ? { natsUrl: opts.nats } : {}),
+      ...(opts.runId ? { runId: opts.runId } : {}),
+      resume: opts.resume === true,
+      onEvent: (e) => view.handle(e),
+    });
+    progress(`troupe run ${run.runId} on ${run.url} (troupe status --nats ${run.url} --run ${run.runId})`);
+    result = await run.done;
+  } catch (err) {
+    if (isCastRunError(err)) throw new UsageError(err.message, { cause: err });
+    throw err;
+  } finally {
+    clearInterval(timer);
+    view.close();
+  }
+  const s = result.summary;
+  const last = result.lastSummary;
+  const doc = {
+    run_id: result.runId,
+    outcome: s?.outcome ?? "failed",
+    // the stages the scenario lists (and one it listed but this build lacks); not the skipped
+    stages: (last?.stages ?? []).filter((x) => x.status !== "skipped").map((x) => ({
+      stage: x.stage,
+      name: x.name,
+      passed: x.passed,
+      status: x.status,
+      gate_metric: x.gate_metric,
+      metric: x.metric,
+      threshold: x.threshold,
+      attempts: x.attempts,
+      steps: x.steps,
+      wall_s: x.wall_s,
+    })),
+    ...(s?.stopped ? { stopped: s.stopped } : {}),
+    ...(result.failure ? { failure: result.failure } : {}),
+    resumes: last?.resumes ?? 0,
+    wall_s: Math.round(result.wallS * 10) / 10,
+    report: result.report,
+  };
+  if (opts.json) printJson(doc);
+  else {
+    printLine(`run ${doc.run_id}: ${doc.outcome} in ${doc.wall_s} s`);
+    for (const x of doc.stages) {
+      const gate = x.gate_metric ? `${x.gate_metric} ${x.metric ?? "–"} vs ${x.threshold ?? "–"}` : "";
+      printLine(`  stage ${x.stage} ${x.name.padEnd(24)} ${(x.passed ? "pass" : x.status).padEnd(14)} ${gate}${x.attempts > 1 ? ` (${x.attempts} attempts)` : ""}`);
+    }
+    if (doc.stopped) printLine(`  stopped: ${doc.stopped.reason}`);
+    if (result.failure) printLine(`  failed: ${result.failure}`);
+    if (result.report) printLine(`report: ${result.report.html}`);
+  }
+  if (!result.ok) process.exitCode = ExitCode.failure;
 }

@@ -3,11 +3,33 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { lambdasAt, termsSwitchedOn } from "../../actors/director/mod.js";
 import { isScenarioError, isScenarioReadError, loadScenario, parseScenario } from "../../scenarios/mod.js";
-import { fixtures, quickstart, repoRoot } from "./paths.js";
+import { fixtures, fullCurriculum, quickstart, repoRoot } from "./paths.js";
 
-test("scenario - quickstart lists stages 0-6 on this machine with a gate per stage", () => {
+test("scenario - quickstart: stages 0-1 on real prompt pack domains, the base never sees stage 1's domain", () => {
+  // guards #5: the quickstart once named domains and a difficulty that do not exist
   const p = loadScenario(quickstart);
   assert.equal(p.run.name, "quickstart");
+  assert.deepEqual(p.curriculum.stages.map((s) => [s.stage, s.gate.metric, s.gate.direction]), [
+    [0, "baseline_recorded", "higher"],
+    [1, "em_gain", "higher"],
+  ]);
+  assert.equal(p.run.outDir, join(repoRoot, "runs"));
+  const lane = (name: string) => {
+    const l = p.data.lanes[name]!;
+    assert.equal(l.kind, "prompt_pack");
+    return l as Extract<typeof l, { kind: "prompt_pack" }>;
+  };
+  const base = lane(p.model.base!.pretrain.lane);
+  const adapt = lane(p.curriculum.stages[1]!.lane!);
+  assert.ok(adapt.domains!.every((d) => !base.domains!.includes(d)), "stage 1 adapts to a domain the base never saw");
+  assert.equal(lane(p.curriculum.stages[1]!.evalLane!).split, "heldout");
+  assert.equal(p.curriculum.stages[0]!.splitAgreement, 0.9);
+  assert.equal(p.curriculum.stages[1]!.splitAgreement, undefined);
+});
+
+test("scenario - the full curriculum lists stages 0-6 on this machine with a gate per stage", () => {
+  const p = loadScenario(fullCurriculum);
+  assert.equal(p.run.name, "full-curriculum");
   assert.equal(p.hostsDeclared, false);
   assert.deepEqual(p.hosts.map((h) => h.name), ["local"]);
   assert.deepEqual(p.curriculum.stages.map((s) => s.stage), [0, 1, 2, 3, 4, 5, 6]);
@@ -30,8 +52,8 @@ test("scenario - quickstart lists stages 0-6 on this machine with a gate per sta
   assert.equal(p.curriculum.stages[2]!.timeoutMs, 1_800_000, "limits.attempt_timeout_s is the default per stage");
 });
 
-test("scenario - quickstart switches each λ on in its own stage and ramps it", () => {
-  const c = loadScenario(quickstart).curriculum;
+test("scenario - the full curriculum switches each λ on in its own stage and ramps it", () => {
+  const c = loadScenario(fullCurriculum).curriculum;
   assert.deepEqual([1, 2, 3, 4, 5, 6].map((s) => termsSwitchedOn(c, s as 1)), [["sft"], ["route", "vit"], ["depth"], ["sem"], ["transfer"], []]);
   assert.equal(lambdasAt(c, 2, 0).route, 0, "route starts at 0");
   assert.equal(lambdasAt(c, 2, 50).route, 0.5);
@@ -40,7 +62,7 @@ test("scenario - quickstart switches each λ on in its own stage and ramps it", 
 });
 
 test("scenario - retry policy: a stage's retry replaces the defaults; defaults fill the rest", () => {
-  const c = loadScenario(quickstart).curriculum;
+  const c = loadScenario(fullCurriculum).curriculum;
   assert.deepEqual(c.stages[1]!.retry, { max: 2, backoffMs: 5000, change: { lrMult: 0.5, stepsMult: 1.5, reseed: true } });
   assert.deepEqual(c.stages[3]!.retry, { max: 1, backoffMs: 5000, change: { lrMult: 0.5, stepsMult: 1, reseed: true } });
   assert.equal(c.stages[3]!.batch, 16);
@@ -108,6 +130,8 @@ test("scenario - a file that cannot be read is a ScenarioReadError", () => {
 });
 
 test("scenario - the plan is plain JSON", () => {
-  const p = loadScenario(quickstart);
-  assert.deepEqual(JSON.parse(JSON.stringify(p)), p);
+  for (const file of [quickstart, fullCurriculum]) {
+    const p = loadScenario(file);
+    assert.deepEqual(JSON.parse(JSON.stringify(p)), p);
+  }
 });

@@ -7,7 +7,7 @@ import { SimulatedClock } from "xstate";
 import { createMemorySnapshotStore, startDirector, type RunSummary } from "../../actors/director/mod.js";
 import { loadScenario } from "../../scenarios/mod.js";
 import { createFakeWork } from "../actors/director/fake-work.js";
-import { fixtures, quickstart } from "./paths.js";
+import { fixtures, fullCurriculum } from "./paths.js";
 
 test("pipeline - an impossible stage-1 threshold fails its gate after its retries and stops with a report", async () => {
   // guards #5 (acceptance: impossible stage-1 threshold)
@@ -27,8 +27,8 @@ test("pipeline - an impossible stage-1 threshold fails its gate after its retrie
   assert.deepEqual([third.lr, third.steps], [2.5e-4, 200], "retries halve lr and double steps as the scenario says");
 });
 
-test("pipeline - quickstart with stages 0 and 1 built stops at stage 2 saying it is not available", async () => {
-  const plan = loadScenario(quickstart);
+test("pipeline - the full curriculum with stages 0 and 1 built stops at stage 2 saying it is not available", async () => {
+  const plan = loadScenario(fullCurriculum);
   const h = await startDirector({ runId: "quickstart", store: createMemorySnapshotStore(), work: createFakeWork(), clock: new SimulatedClock(), plan: plan.curriculum, available: [0, 1] });
   const s = (await h.done) as RunSummary;
   assert.deepEqual(s.stages.map((x) => [x.stage, x.status]), [[0, "passed"], [1, "passed"], [2, "not_available"]]);

@@ -1,0 +1,41 @@
+// Public surface of the cast runtime: the run's spec and its state in JetStream, the stage
+// jobs, the cast's messages, lanes and models as the actors use them, the StageWork the
+// director runs, and the owner side (run a scenario, watch it, report it).
+export * from "./errors.js";
+export {
+  AVAILABLE_STAGES,
+  DEFAULT_CHECKPOINT_EVERY,
+  RUN_SPEC_FORMAT,
+  checkRunSpec,
+  laneOf,
+  runSpecFrom,
+  type LaneSpec,
+  type LoraSpec,
+  type ModelSpecPlan,
+  type PretrainSpec,
+  type RunPlanLike,
+  type RunSpec,
+} from "./spec.js";
+export { BUCKETS, OBJECT_BUCKETS, RUN_KEYS, SHARED_RUN, openBucket, openRunRecord, type RunKey, type RunRecord } from "./records.js";
+export { createKvSnapshotStore, type KvSnapshotStoreOptions } from "./snapshots.js";
+export {
+  JOB_QUEUE_OPTIONS,
+  JOB_STATES,
+  cancelJob,
+  newJobState,
+  openJobQueue,
+  openJobStates,
+  runJob,
+  type JobResult,
+  type JobState,
+  type JobStateName,
+  type RunJobOptions,
+} from "./jobs.js";
+export * from "./messages.js";
+export { ensureProgressStream, followProgress, progressPublisher, progressStreamName, progressSubject } from "./progress.js";
+export { domainsOf, interleaveDomains, loadLane, withoutPrompts, type LoadedLane } from "./lanes.js";
+export { checkpointStores, gptConfig, loraConfig, modelCache, refKey, useThreads } from "./models.js";
+export * from "./work/mod.js";
+export { CAST_ROLES, newRunId, runCast, startCastRun, type CastRun, type CastRunOptions, type CastRunResult } from "./owner/run.js";
+export { buildRunReport, writeRunReport, type ReportOptions } from "./owner/report.js";
+export { watchRun, type WatchOptions, type WatchResult } from "./owner/watch.js";

@@ -1,0 +1,197 @@
+// Running a scenario: the owner's side of `troupe run`. It starts (or joins) NATS, writes the
+// run's spec to KV, starts a host supervisor that casts every role the listed stages need —
+// the director included — each as its own process, watches the director's snapshot in KV to
+// drive the progress view, writes runs/<run>/report.json and report.html at every stage's end
+// and at the end, and resolves with the run summary.
+import { randomBytes } from "node:crypto";
+import { availableParallelism, hostname } from "node:os";
+import { type Logger, type NatsConnection, type NatsSession, componentLogger, openNats } from "../../../hosts/mod.js";
+import { checkToken } from "../../../protocol/mod.js";
+import { type PersistedDirectorSnapshot, type RunSummary, type SnapshotStore, summarizeRun } from "../../director/mod.js";
+import type { CastMember, ReportEvent, ReportPaths } from "../../report/mod.js";
+import { type ChildSpec, type Supervisor, startSupervisor } from "../../runtime/mod.js";
+import { CastRunError } from "../errors.js";
+import { openRunRecord, type RunRecord } from "../records.js";
+import { ensureProgressStream } from "../progress.js";
+import { createKvSnapshotStore } from "../snapshots.js";
+import { AVAILABLE_STAGES, type RunPlanLike, type RunSpec, runSpecFrom } from "../spec.js";
+import { writeRunReport } from "./report.js";
+import { watchRun } from "./watch.js";
+import "../../roles.js";
+
+/** The roles stages 0-1 need; the others (oracle, transfer encoder/decoder) are not cast yet. */
+export const CAST_ROLES = ["director", "trainer", "teacher", "evaluator"] as const;
+const ALL_ROLES = ["director", "trainer", "teacher", "oracle", "evaluator", "transfer_encoder", "transfer_decoder"] as const;
+
+export interface CastRunOptions {
+  readonly plan: RunPlanLike & { readonly cast?: Partial<Record<string, { readonly count: number }>>; readonly hostsDeclared?: boolean };
+  /** The scenario file as the user typed it (for the report). */
+  readonly file?: string | null;
+  readonly natsUrl?: string;
+  readonly runId?: string;
+  /** Continue a run whose state is on the server (needs natsUrl and runId). */
+  readonly resume?: boolean;
+  /** Progress view events (the CLI draws them). */
+  readonly onEvent?: (e: ReportEvent) => void;
+  /** Every new director snapshot seen in KV (chaos tests act on them). */
+  readonly onSnapshot?: (s: PersistedDirectorSnapshot, revision: number, run: CastRun) => void;
+  /** Kernel threads of the trainer (default: every core) and the evaluator (default 1). */
+  readonly threads?: { readonly trainer?: number; readonly teacher?: number; readonly evaluator?: number };
+  readonly log?: Logger;
+}
+
+export interface CastRunResult {
+  readonly runId: string;
+  /** The director's summary of the finished run; null when it never finished. */
+  readonly summary: RunSummary | null;
+  /** The summary of the last stored snapshot (the same as `summary` for a finished run). */
+  readonly lastSummary: RunSummary | null;
+  /** Why there is no summary (the cast escalated, the deadline passed). */
+  readonly failure: string | null;
+  readonly report: ReportPaths | null;
+  /** Every listed stage passed and the run is done. */
+  readonly ok: boolean;
+  readonly cast: readonly CastMember[];
+  readonly wallS: number;
+}
+
+export interface CastRun {
+  readonly runId: string;
+  readonly spec: RunSpec;
+  readonly supervisor: Supervisor;
+  readonly nc: NatsConnection;
+  readonly url: string;
+  readonly done: Promise<CastRunResult>;
+}
+
+export function newRunId(name: string): string {
+  const d = new Date();
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${name}-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}-${randomBytes(2).toString("hex")}`;
+}
+
+function children(plan: CastRunOptions["plan"], threads: CastRunOptions["threads"]): ChildSpec[] {
+  const count = (role: string) => (role === "director" ? 1 : Math.max(1, plan.cast?.[role]?.count ?? 1));
+  const config: Record<string, unknown> = {
+    trainer: { threads: threads?.trainer ?? availableParallelism() },
+    teacher: { threads: threads?.teacher ?? availableParallelism() },
+    evaluator: { threads: threads?.evaluator ?? 1 },
+  };
+  // one trainer takes the stage jobs; more would only wait on the queue
+  const n = (role: string) => (role === "trainer" ? 1 : count(role));
+  return CAST_ROLES.flatMap((role) =>
+    Array.from({ length: n(role) }, (_, i) => ({
+      role,
+      id: String(i),
+      ...(config[role] ? { config: config[role] } : {}),
+      // the director exits 0 when the run is over: not restarted then
+      restart: role === "director" ? ("transient" as const) : ("permanent" as const),
+    })),
+  );
+}
+
+function castNotes(plan: CastRunOptions["plan"]): string[] {
+  const notes: string[] = [];
+  const uncast = ALL_ROLES.filter((r) => !(CAST_ROLES as readonly string[]).includes(r));
+  notes.push(`Not cast: ${uncast.join(", ")} — stages ${AVAILABLE_STAGES.join(" and ")} do not need them (they come with stages 2-6).`);
+  if ((plan.cast?.trainer?.count ?? 1) > 1) notes.push("One trainer was cast: stage jobs run one at a time.");
+  if (plan.hostsDeclared) notes.push("The scenario declares hosts; this build casts every actor on this machine (placement comes with the host agent).");
+  return notes;
+}
+
+async function prepareRecord(nc: NatsConnection, runId: string, o: CastRunOptions): Promise<{ record: RunRecord; spec: RunSpec }> {
+  const record = await openRunRecord(nc, runId);
+  const existing = await record.get<RunSpec>("spec");
+  if (o.resume) {
+    if (!existing) throw new CastRunError(`run ${runId} has no state on this server; nothing to resume (check --nats and --run-id)`);
+    return { record, spec: await record.spec() };
+  }
+  if (existing) throw new CastRunError(`run ${runId} already exists on this server; use --resume to continue it, or another --run-id`);
+  const spec = runSpecFrom(o.plan, runId);
+  await record.put("spec", spec);
+  return { record, spec };
+}
+
+export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
+  if (o.resume && (!o.natsUrl || !o.runId)) {
+    throw new CastRunError("--resume continues a run kept on a NATS server: give --nats URL and --run-id ID (an embedded server's store is gone with it)");
+  }
+  const log = o.log ?? componentLogger("run");
+  const t0 = Date.now();
+  const runId = checkToken("run", o.runId ?? newRunId(o.plan.run.name));
+  const session: NatsSession = await openNats({ url: o.natsUrl, name: `troupe-run-${runId}` });
+  let prepared;
+  let store: SnapshotStore;
+  try {
+    prepared = await prepareRecord(session.nc, runId, o);
+    store = await createKvSnapshotStore(session.nc, runId);
+    await ensureProgressStream(session.nc, runId);
+  } catch (err) {
+    await session.close();
+    throw err;
+  }
+  const { record, spec } = prepared;
+  const host = hostname().replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 64) || "local";
+  let escalated: string | null = null;
+  const sup = startSupervisor({
+    run: runId,
+    natsUrl: session.url,
+    nc: session.nc,
+    host: host.startsWith("_") ? `h${host.slice(1)}` : host,
+    children: children(o.plan, o.threads),
+    intensity: { maxRestarts: 10, withinMs: 60_000 },
+    onEvent: (e) => log.debug({ event: e.event, actor: `${e.role}/${e.id}`, pid: e.pid, code: e.code, signal: e.signal }, "supervision"),
+    onEscalate: (err) => (escalated = err.message),
+  });
+  const cast = (): CastMember[] =>
+    sup.children().map((c) => ({ role: c.role, id: c.id, host: sup.host, pid: c.pid ?? null, restarts: c.restarts, backend: "cpu", status: c.state }));
+  const notes = castNotes(o.plan);
+  const hosts = [{ name: sup.host, cores: availableParallelism(), backends: ["cpu"] }];
+  let lastSnapshot: PersistedDirectorSnapshot | null = null;
+  // nothing to report before the director stored its first snapshot
+  const report = async (summary: RunSummary | null) =>
+    lastSnapshot || summary ? writeRunReport({ spec, record, snapshot: lastSnapshot, summary, file: o.file ?? spec.source, cast: cast(), hosts, notes }) : null;
+
+  const handle: CastRun = { runId, spec, supervisor: sup, nc: session.nc, url: session.url, done: null as never };
+  const done = (async (): Promise<CastRunResult> => {
+    let reportChain: Promise<unknown> = Promise.resolve();
+    try {
+      const deadline = spec.curriculum.runTimeoutMs === null ? undefined : t0 + spec.curriculum.runTimeoutMs + 120_000;
+      const watched = await watchRun({
+        nc: session.nc,
+        runId,
+        store: store!,
+        record,
+        deadline,
+        stop: () => escalated,
+        onSnapshot: (s, rev) => {
+          lastSnapshot = s;
+          o.onSnapshot?.(s, rev, handle);
+        },
+        onEvent: (e) => {
+          o.onEvent?.(e);
+          // a useful report even if this process dies later
+          if (e.type === "stage.ended") reportChain = reportChain.then(() => report(null)).catch((err) => log.warn({ err: (err as Error).message }, "interim report failed"));
+        },
+      });
+      await reportChain;
+      const paths = await report(watched.summary);
+      const summary = watched.summary;
+      const failure = watched.reason ?? (paths ? null : "the director never stored a snapshot");
+      const listed = spec.curriculum.stages.map((s) => s.stage);
+      const ok = summary !== null && summary.outcome === "done" && listed.every((st) => summary.stages.some((x) => x.stage === st && x.passed));
+      const lastSummary = summary ?? (lastSnapshot ? summarizeRun((lastSnapshot as PersistedDirectorSnapshot).context) : null);
+      return { runId, summary, lastSummary, failure, report: paths ? { json: paths.json, html: paths.html } : null, ok, cast: cast(), wallS: (Date.now() - t0) / 1000 };
+    } finally {
+      await sup.stop();
+      await session.close();
+    }
+  })();
+  (handle as { done: Promise<CastRunResult> }).done = done;
+  return handle;
+}
+
+/** Runs a scenario to its end. */
+export async function runCast(o: CastRunOptions): Promise<CastRunResult> {
+  return (await startCastRun(o)).done;
+}

@@ -1,0 +1,100 @@
+// Training progress on JetStream: the trainer publishes its per-step losses to the run's
+// progress stream (TROUPE_<run>_PROGRESS, subject troupe.<run>._progress.<job id>), so the
+// curves survive a director that was down while the trainer went on: a resumed director
+// reads the job's progress from the start and skips the steps it already recorded. Anyone
+// may also listen on the subject with a plain subscription (the owner's progress view).
+import { DeliverPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { type NatsConnection, ensureStream, publishOnce } from "../../hosts/mod.js";
+import { type Codec, type Stamper, checkToken, createCodec } from "../../protocol/mod.js";
+import { TrainProgress, type TrainProgressBody } from "./messages.js";
+
+export const progressStreamName = (run: string): string => `TROUPE_${checkToken("run", run)}_PROGRESS`;
+export const progressSubject = (run: string, jobId: string): string => `troupe.${checkToken("run", run)}._progress.${checkToken("kind", jobId)}`;
+
+export async function ensureProgressStream(nc: NatsConnection, run: string): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  await ensureStream(jsm, {
+    name: progressStreamName(run),
+    subjects: [`troupe.${checkToken("run", run)}._progress.>`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+  });
+}
+
+type Point = TrainProgressBody["points"][number];
+
+/** The trainer's side: points are sent every `everyMs` (and on flush), in order, durably. */
+export function progressPublisher(o: {
+  nc: NatsConnection;
+  run: string;
+  head: Omit<TrainProgressBody, "points">;
+  /** Distinguishes this delivery's messages from an earlier trainer's (dedup ids). */
+  delivery: number;
+  stamper: Stamper;
+  codec?: Codec;
+  everyMs?: number;
+  onError?: (err: Error) => void;
+}) {
+  const codec = o.codec ?? createCodec();
+  const subject = progressSubject(o.run, o.head.jobId);
+  let points: Point[] = [];
+  let last = 0;
+  let chain: Promise<unknown> = Promise.resolve();
+  const send = () => {
+    if (points.length === 0) return chain;
+    const body: TrainProgressBody = { ...o.head, points };
+    const msgId = `${o.head.jobId}.${o.delivery}.${points[0]!.step}`;
+    points = [];
+    last = Date.now();
+    const data = codec.encode(o.stamper.stamp(TrainProgress.kind, body));
+    chain = chain.then(() => publishOnce(o.nc, subject, data, { msgId, deadlineMs: 30_000 }).catch((err: Error) => o.onError?.(err)));
+    return chain;
+  };
+  return {
+    add(p: Point, final: boolean) {
+      points.push(p);
+      if (p.step === 1 || final || Date.now() - last >= (o.everyMs ?? 250)) void send();
+    },
+    /** Sends what is pending and resolves when every message is stored. */
+    flush: async () => {
+      await send();
+    },
+  };
+}
+
+/**
+ * The director's side: every point of a job's progress with a step above `after`, in order,
+ * from the start of the stream, until `signal` aborts.
+ */
+export async function followProgress(
+  nc: NatsConnection,
+  run: string,
+  jobId: string,
+  after: number,
+  onPoint: (p: Point) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const js = jetstream(nc);
+  const consumer = await js.consumers.get(progressStreamName(run), { filter_subjects: progressSubject(run, jobId), deliver_policy: DeliverPolicy.All });
+  const messages = await consumer.consume();
+  const stop = () => messages.stop();
+  signal.addEventListener("abort", stop, { once: true });
+  let lastStep = after;
+  try {
+    for await (const m of messages) {
+      try {
+        const env = createCodec().decode(m.data);
+        const body = TrainProgress.body.parse(env.body, env.kind);
+        for (const p of body.points) {
+          if (p.step <= lastStep) continue; // recorded before, or repeated by a resumed trainer
+          lastStep = p.step;
+          onPoint(p);
+        }
+      } catch {
+        // a progress message we cannot read is a missing point, never a wrong one
+      }
+    }
+  } finally {
+    signal.removeEventListener("abort", stop);
+  }
+}

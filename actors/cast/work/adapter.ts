@@ -1,0 +1,107 @@
+// Stage 1, domain adapter. Training is an `adapter` job on the trainer's queue: LoRA/DoRA on
+// the frozen base, on the stage's lane minus any prompt of its eval lane, checkpointed every
+// N steps; the trainer's progress broadcasts become the director's onProgress. Evaluation is
+// the evaluator's answer to the gate question: base vs adapted on the eval lane, held-out
+// exact match and loss, overall and per domain.
+import type { EvaluateInput, EvaluateOutput, JsonObject, ProgressListener, TrainInput, TrainOutput } from "../../director/mod.js";
+import { StageRecordError } from "../errors.js";
+import { runJob } from "../jobs.js";
+import { GateQuestion, type StoredCheckpoint, type TrainJobBody } from "../messages.js";
+import { followProgress } from "../progress.js";
+import { OBJECT_BUCKETS } from "../records.js";
+import { laneOf } from "../spec.js";
+import { ensureBase } from "./base.js";
+import { type WorkDeps, callRole, jobOptions } from "./deps.js";
+
+export const adapterJobId = (stage: number, attempt: number) => `s${stage}-a${attempt}`;
+
+/** "checkpoints:<run>/s1-a1/step-00000400": how a checkpoint is named in the run record. */
+export function checkpointName(ref: StoredCheckpoint): string {
+  return `${ref.bucket}:${ref.run}/${ref.stage}/${ref.kind}-${String(ref.step).padStart(8, "0")}`;
+}
+
+export async function trainAdapterStage(deps: WorkDeps, input: TrainInput, onProgress: ProgressListener, signal: AbortSignal): Promise<TrainOutput> {
+  const base = await ensureBase(deps, signal);
+  const lane = laneOf(deps.spec, input.plan.lane, `stage ${input.stage}`).name;
+  const evalLane = input.plan.evalLane ? laneOf(deps.spec, input.plan.evalLane, `stage ${input.stage}`).name : undefined;
+  if (input.attempt.lr === null) throw new StageRecordError(`stage ${input.stage} has no learning rate`);
+  const jobId = adapterJobId(input.stage, input.attempt.attempt);
+  const steps = input.attempt.steps;
+  const job: TrainJobBody = {
+    jobId,
+    kind: "adapter",
+    stage: input.stage,
+    attempt: input.attempt.attempt,
+    lane,
+    ...(evalLane ? { evalLane } : {}),
+    steps,
+    lr: input.attempt.lr,
+    batch: input.plan.batch,
+    warmup: Math.min(50, Math.floor(steps / 10)),
+    seed: input.attempt.seed,
+    checkpointEvery: deps.spec.checkpointEvery,
+    checkpoints: { bucket: OBJECT_BUCKETS.checkpoints, run: deps.runId, stage: jobId },
+    base: base.ref,
+  };
+  // the job's progress, from the stream: what a resumed director missed is replayed onto the
+  // curve; the chart hears only what it has not seen
+  const { stage } = input;
+  const attempt = input.attempt.attempt;
+  let seen = deps.curve.recordedStep(stage, attempt);
+  const chartAt = deps.curve.chartStep(stage, attempt);
+  const following = new AbortController();
+  const follower = followProgress(deps.nc, deps.runId, jobId, seen, (pt) => {
+    seen = pt.step;
+    if (pt.step <= chartAt) deps.curve.record(stage, attempt, pt.step, pt.loss);
+    else onProgress({ step: pt.step, losses: { sft: pt.loss, total: pt.loss } });
+  }, following.signal).catch((err: Error) => deps.log.warn({ err: err.message, jobId }, "cannot follow the job's progress"));
+  try {
+    const s = await runJob(deps.queue, deps.jobs, job, jobOptions(deps, signal));
+    const r = s.result!;
+    // the trainer stored its last progress before the job's result: read up to it
+    const until = Date.now() + 3000;
+    while (seen < r.steps && Date.now() < until && !signal.aborted) await new Promise((res) => setTimeout(res, 20));
+    return { steps: r.steps, losses: { sft: r.trainLoss, total: r.trainLoss }, checkpoint: checkpointName(r.final) };
+  } finally {
+    following.abort();
+    await follower;
+  }
+}
+
+export async function gateAdapterStage(deps: WorkDeps, input: EvaluateInput, signal: AbortSignal): Promise<EvaluateOutput> {
+  const base = await ensureBase(deps, signal);
+  const evalLane = laneOf(deps.spec, input.plan.evalLane, `stage ${input.stage}`).name;
+  const jobId = adapterJobId(input.stage, input.attempt.attempt);
+  const job = (await deps.jobs.get(jobId))?.value;
+  if (!job?.result) throw new StageRecordError(`job ${jobId} has no result in KV; the stage's training did not finish`);
+  const answer = await callRole(deps, "evaluator", GateQuestion, {
+    stage: input.stage,
+    attempt: input.attempt.attempt,
+    metric: input.gate.metric,
+    lane: evalLane,
+    base: base.ref,
+    adapted: job.result.final,
+  }, signal);
+  const gain: Record<string, number> = {};
+  for (const [d, a] of Object.entries(answer.adapted.byDomain)) {
+    const b = answer.base.byDomain[d];
+    if (b) gain[d] = a.exactMatch - b.exactMatch;
+  }
+  const details = {
+    metric: input.gate.metric,
+    eval_lane: evalLane,
+    base: { checkpoint: checkpointName(base.ref), ...answer.base },
+    adapted: { checkpoint: checkpointName(job.result.final), ...answer.adapted },
+    exact_match_gain_by_domain: gain,
+    trajectory: answer.trajectory,
+    training: {
+      steps: job.result.steps,
+      examples: job.result.examples,
+      removed_heldout_prompts: job.result.removedHeldOut,
+      tokens_per_s: Math.round(job.result.tokensPerS),
+      trainer_deliveries: job.deliveries,
+      resumed_from_steps: job.resumedFrom,
+    },
+  };
+  return { metric: answer.metric, details: JSON.parse(JSON.stringify(details)) as JsonObject };
+}

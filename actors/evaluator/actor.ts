@@ -1,0 +1,82 @@
+// The evaluator (role "evaluator"): scores checkpoints on held-out lanes — every checkpoint
+// the trainer announces (on the job's eval lane), and whatever the director asks — and
+// answers the director's gate question for stage 1: base vs adapted on the eval lane. Scores
+// are kept in KV (troupe_<run>_evals) by checkpoint and lane, so nothing is scored twice, a
+// restarted evaluator keeps what it knew, and the gate can show the trajectory of an attempt.
+import type { RunState } from "../../hosts/mod.js";
+import { t } from "../../protocol/mod.js";
+import { defineActor, on } from "../runtime/mod.js";
+import {
+  BUCKETS,
+  CheckpointAnnounced,
+  GateQuestion,
+  type RunSpec,
+  type Score,
+  ScoreCheckpoint,
+  type StoredCheckpoint,
+  checkpointStores,
+  loadLane,
+  modelCache,
+  openBucket,
+  openRunRecord,
+  refKey,
+  useThreads,
+} from "../cast/mod.js";
+import { scoreModel } from "./score.js";
+
+type Config = { threads?: number } | undefined;
+
+interface Stored {
+  readonly score: Score;
+  readonly job?: string;
+  readonly step?: number;
+}
+
+let spec: RunSpec | null = null;
+let evals: RunState<Stored> | null = null;
+let models: ReturnType<typeof modelCache> | null = null;
+
+async function score(ref: StoredCheckpoint, lane: string, job?: string): Promise<{ score: Score; cached: boolean }> {
+  const key = `${refKey(ref)}.${lane}`;
+  const known = (await evals!.get(key))?.value;
+  if (known) return { score: known.score, cached: true };
+  const items = (await loadLane(spec!, lane)).items;
+  const s = scoreModel(await models!(ref), items);
+  await evals!.put(key, { score: s, ...(job ? { job, step: ref.step } : {}) });
+  if (job) await evals!.put(`traj.${job}.${String(ref.step).padStart(8, "0")}`, { score: s, job, step: ref.step });
+  return { score: s, cached: false };
+}
+
+export default defineActor<Config>({
+  role: "evaluator",
+  config: t.optional(t.object({ threads: t.optional(t.int({ min: 0, max: 64 })) })),
+  async onStart(ctx) {
+    useThreads(ctx.config?.threads ?? 1);
+    spec = await (await openRunRecord(ctx.nc, ctx.run, ctx.address)).spec();
+    evals = await openBucket<Stored>(ctx.nc, ctx.run, BUCKETS.evals, ctx.address);
+    models = modelCache(checkpointStores(ctx.nc));
+  },
+  handlers: [
+    on(CheckpointAnnounced, async (body, ctx) => {
+      if (!body.evalLane) return;
+      const r = await score(body.checkpoint, body.evalLane, body.jobId);
+      ctx.log.info({ job: body.jobId, step: body.checkpoint.step, lane: body.evalLane, exactMatch: r.score.exactMatch, loss: r.score.loss }, "scored an announced checkpoint");
+    }),
+    on(ScoreCheckpoint, (body) => score(body.checkpoint, body.lane)),
+    on(GateQuestion, async (body) => {
+      const base = (await score(body.base, body.lane)).score;
+      const adapted = (await score(body.adapted, body.lane, body.adapted.stage)).score;
+      let metric: number;
+      if (body.metric === "em_gain") metric = adapted.exactMatch - base.exactMatch;
+      else if (body.metric === "heldout_gain") metric = (base.loss - adapted.loss) / base.loss;
+      else throw new Error(`the evaluator does not measure ${body.metric} for stage ${body.stage} (it reports em_gain and heldout_gain)`);
+      const prefix = `traj.${body.adapted.stage}.`;
+      const trajectory = [];
+      for (const k of (await evals!.keys()).filter((k) => k.startsWith(prefix)).sort()) {
+        const e = (await evals!.get(k))?.value;
+        if (e) trajectory.push({ step: e.step ?? 0, exactMatch: e.score.exactMatch, loss: e.score.loss });
+      }
+      return { metric, base, adapted, trajectory };
+    }),
+  ],
+});

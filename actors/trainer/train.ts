@@ -1,0 +1,127 @@
+// What the trainer does with one stage job, through the models layer's trainer loop:
+//   base     a fresh GPT of the run's config, pretrained on the job's lane (all parameters);
+//            without a lane, the seeded initialisation saved as step 0
+//   adapter  the frozen base from its checkpoint with a LoRA/DoRA adapter, trained on the
+//            lane minus any prompt of the eval lane (prompt tokens masked)
+// Checkpoints go to the job's bucket every `checkpointEvery` steps and at the end; a job taken
+// again (its trainer died) resumes from the newest good one. `onCheckpoint` hears each one
+// once it is durable.
+import {
+  type CheckpointRef,
+  type CheckpointStore,
+  type StepRecord,
+  applyLora,
+  buildModel,
+  modelFromCheckpoint,
+  resolveGptConfig,
+  specOf,
+  trainSft,
+} from "../../models/mod.js";
+import type { Logger } from "../../hosts/mod.js";
+import {
+  CastSpecError,
+  type JobResult,
+  type RunSpec,
+  type StoredCheckpoint,
+  type TrainJobBody,
+  gptConfig,
+  loadLane,
+  loraConfig,
+  withoutPrompts,
+} from "../cast/mod.js";
+
+export interface TrainJobOptions {
+  readonly spec: RunSpec;
+  readonly job: TrainJobBody;
+  readonly stores: (bucket: string) => CheckpointStore;
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  readonly onStep: (r: StepRecord) => void;
+  readonly onCheckpoint: (ref: StoredCheckpoint) => void;
+}
+
+export interface TrainJobOutcome extends JobResult {
+  readonly resumedFrom: number | null;
+}
+
+/** A store that tells `onSaved` about every checkpoint once it is written. */
+function announcing(store: CheckpointStore, bucket: string, onSaved: (ref: StoredCheckpoint) => void): CheckpointStore {
+  return {
+    location: store.location,
+    save: (meta, tensors) =>
+      store.save(meta, tensors).then((ref: CheckpointRef) => {
+        if (ref.kind === "step") onSaved({ bucket, run: ref.run, stage: ref.stage, step: ref.step, kind: ref.kind });
+        return ref;
+      }),
+    load: (ref) => store.load(ref),
+    list: (run, stage, kind) => store.list(run, stage, kind),
+    latestGood: (run, stage, kind) => store.latestGood(run, stage, kind),
+    remove: (ref) => store.remove(ref),
+  };
+}
+
+export async function runTrainJob(o: TrainJobOptions): Promise<TrainJobOutcome> {
+  const { spec, job } = o;
+  const t0 = performance.now();
+  const target = job.checkpoints;
+  const store = announcing(o.stores(target.bucket), target.bucket, o.onCheckpoint);
+  const stored = (step: number): StoredCheckpoint => ({ bucket: target.bucket, run: target.run, stage: target.stage, step, kind: "step" });
+
+  if (job.kind === "base" && job.lane === "") {
+    // no pretraining: the seeded initialisation is the base
+    const model = buildModel({ gpt: resolveGptConfig(gptConfig(spec)), lora: null, tokenizer: "bytes" }, job.seed);
+    await store.save({ run: target.run, stage: target.stage, step: 0, config: { model: specOf(model) as never }, state: null }, { model: model.namedParameters() });
+    return { steps: 0, trainLoss: Number.NaN, firstLoss: null, tokensPerS: 0, wallMs: performance.now() - t0, final: stored(0), removedHeldOut: 0, examples: 0, resumedFrom: null };
+  }
+
+  const lane = await loadLane(spec, job.lane);
+  const held = job.evalLane ? await loadLane(spec, job.evalLane) : null;
+  const { items, removed } = held ? withoutPrompts(lane.items, held.items) : { items: [...lane.items], removed: 0 };
+  if (removed > 0) o.log.info({ lane: job.lane, evalLane: job.evalLane, removed }, "training examples also in the eval lane were dropped");
+  const data = { train: items, heldOut: [], describe: { ...lane.describe, removed_heldout_prompts: removed } };
+
+  let firstLoss: number | null = null;
+  const common = {
+    data,
+    steps: job.steps,
+    batch: job.batch,
+    lr: job.lr,
+    warmupSteps: job.warmup,
+    minLr: job.lr / 10,
+    seed: job.seed,
+    checkpoints: { store, run: target.run, stage: target.stage, every: job.checkpointEvery, keep: 2 },
+    // resume only what exists: a fresh job has nothing to resume (and says so at warn level)
+    resume: (await store.list(target.run, target.stage)).length > 0,
+    onStep: (r: StepRecord) => {
+      firstLoss ??= r.loss;
+      o.onStep(r);
+    },
+    signal: o.signal,
+    log: o.log,
+  };
+
+  let result;
+  if (job.kind === "base") {
+    result = await trainSft({ ...common, config: gptConfig(spec) });
+  } else {
+    if (!job.base) throw new CastSpecError(`adapter job ${job.jobId} names no base checkpoint`);
+    if (!spec.model.lora) throw new CastSpecError(`stage ${job.stage} trains an adapter, but the scenario's model has no lora: section`);
+    const b = job.base;
+    const ck = await o.stores(b.bucket).load({ run: b.run, stage: b.stage, step: b.step, kind: b.kind });
+    const { model } = modelFromCheckpoint(ck);
+    applyLora(model, loraConfig(spec.model.lora), { seed: job.seed });
+    result = await trainSft({ ...common, model, extraConfig: { base: b } });
+  }
+  if (!result.checkpoint) throw new CastSpecError(`job ${job.jobId} finished without a final checkpoint`);
+  return {
+    steps: result.steps,
+    trainLoss: result.trainLoss,
+    firstLoss,
+    tokensPerS: result.tokensPerS,
+    wallMs: performance.now() - t0,
+    final: stored(result.checkpoint.step),
+    removedHeldOut: removed,
+    examples: items.length,
+    resumedFrom: result.resumedFrom,
+  };
+}

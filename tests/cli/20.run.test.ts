@@ -1,0 +1,166 @@
+// troupe run, end to end on the real cast: every role its own process under the supervisor,
+// a real nats-server (the harness's), the tiny scenario's honest gates, the report on disk,
+// troupe status reading the run from KV, and an impossible stage-1 threshold stopping the run.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { openJobStates } from "../../actors/cast/mod.js";
+import { check, startNats, uniqueName } from "../harness/mod.js";
+
+const main = fileURLToPath(new URL("../../cli/main.js", import.meta.url));
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const tiny = join(root, "scenarios", "tiny.yaml");
+
+function troupe(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [main, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d) => (stdout += d));
+    p.stderr.on("data", (d) => (stderr += d));
+    p.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function doc(r: { stdout: string }): Record<string, any> {
+  const lines = r.stdout.trim().split("\n");
+  assert.equal(lines.length, 1, `stdout is one JSON document: ${r.stdout}`);
+  return JSON.parse(lines[0]!);
+}
+
+test("run - on real actors: tiny passes stages 0-1; status reads KV; the base is cached; an impossible gate, an unbuilt stage 2 and an attempt timeout stop runs", async () => {
+  // guards #5 (acceptance: troupe run --json, impossible stage-1 threshold)
+  await using nats = await startNats();
+  const out = mkdtempSync(join(tmpdir(), "troupe-e2e-"));
+  try {
+    const id = uniqueName("tiny");
+    const r = await troupe(["run", tiny, "--json", "--nats", nats.url, "--run-id", id, "--out-dir", out]);
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    const s = doc(r);
+    assert.equal(s.run_id, id);
+    assert.equal(s.outcome, "done");
+    assert.ok(typeof s.wall_s === "number" && s.wall_s > 0);
+    const listed = s.stages.filter((x: { stage: number }) => x.stage <= 1);
+    assert.deepEqual(listed.map((x: { stage: number; passed: boolean }) => [x.stage, x.passed]), [[0, true], [1, true]]);
+    for (const x of listed) assert.ok(x.metric >= x.threshold, `stage ${x.stage}: ${x.metric} >= ${x.threshold}`);
+    assert.match(r.stderr, new RegExp(`troupe status --nats ${nats.url.replace(/[.]/g, "\\.")} --run ${id}`), "says how to watch it");
+
+    // the report: the gate is computed from the evaluator's real numbers
+    const report = JSON.parse(readFileSync(s.report.json, "utf8"));
+    assert.equal(report.format, "troupe-report/1");
+    const [st0, st1] = [report.stages.find((x: any) => x.stage === 0), report.stages.find((x: any) => x.stage === 1)];
+    const d1 = st1.attempt_reports[0].details;
+    assert.ok(d1.base.n > 0 && d1.adapted.n === d1.base.n, "base and adapted scored on the same held-out items");
+    assert.ok(Math.abs(d1.adapted.exactMatch - d1.base.exactMatch - st1.gate.value) < 1e-12, "em_gain = adapted - base exact match");
+    assert.ok(d1.trajectory.length >= 1, "the evaluator scored announced checkpoints");
+    assert.ok(st1.series[0].terms.sft.points.length > 10, "the loss curve was recorded");
+    const d0 = st0.attempt_reports[0].details;
+    assert.ok(d0.checks.length >= 5 && d0.checks.every((c: { ok: boolean }) => c.ok), JSON.stringify(d0.checks));
+    assert.deepEqual(d0.split_layer_map.layers, [0]);
+    assert.ok(d0.baseline.byDomain.counting.n > 0, "the baseline covers the unseen domain");
+    assert.ok(d0.captured.hidden.every((h: { bytes: number }) => h.bytes > 0), "captured hidden states were stored");
+    assert.match(readFileSync(s.report.html, "utf8"), /<svg[\s\S]*<\/svg>/);
+    assert.ok(report.cast.some((c: { role: string }) => c.role === "trainer") && report.notes.some((n: string) => /Not cast: oracle/.test(n)));
+
+    // troupe status, from KV: by run id, and the latest run
+    const st = await troupe(["status", "--nats", nats.url, "--run", id, "--json"]);
+    assert.equal(st.code, 0, st.stderr);
+    const view = doc(st);
+    assert.equal(view.outcome, "done");
+    assert.deepEqual(view.stages.slice(0, 2).map((x: { passed: boolean }) => x.passed), [true, true]);
+    assert.equal(doc(await troupe(["status", "--nats", nats.url, "--json"])).run_id, id);
+    const text = await troupe(["status", "--nats", nats.url, "--run", id]);
+    assert.match(text.stdout, /1 domain adapter\s+passed\s+em_gain/);
+
+    // an impossible threshold: exact match cannot gain more than 1
+    const impossible = join(out, "impossible.yaml");
+    writeFileSync(
+      impossible,
+      readFileSync(tiny, "utf8")
+        .replace("out_dir: ../runs", `out_dir: ${out}`)
+        .replace("steps: 300", "steps: 60")
+        .replace("gate: { metric: em_gain, min: 0.1 }", "gate: { metric: em_gain, min: 1.01 }"),
+    );
+    const bad = await troupe(["run", impossible, "--json", "--nats", nats.url]);
+    assert.equal(bad.code, 1, bad.stderr.slice(-3000));
+    const b = doc(bad);
+    assert.equal(b.outcome, "stopped");
+    assert.equal(b.stopped.kind, "gate_exhausted");
+    assert.match(b.stopped.reason, /stage 1 \(domain adapter\) did not pass its gate after 2 attempts \(1 retry, the budget\): em_gain [\d.]+ < min 1.01/);
+    const stopped = JSON.parse(readFileSync(b.report.json, "utf8"));
+    assert.equal(stopped.stopped.kind, "gate_exhausted");
+    const s1 = stopped.stages.find((x: any) => x.stage === 1);
+    assert.deepEqual([s1.status, s1.attempts, s1.attempt_reports.map((a: any) => a.outcome)], ["failed", 2, ["gate_failed", "gate_failed"]]);
+    assert.ok(stopped.notes.some((n: string) => /found in the cache/.test(n)), "the second run on this server reused the base");
+    assert.match(readFileSync(b.report.html, "utf8"), /did not pass its gate after 2 attempts/);
+
+    // a scenario that lists stage 2: stages 0-1 run for real, then the run stops there
+    const withStage2 = join(out, "stage2.yaml");
+    writeFileSync(
+      withStage2,
+      readFileSync(tiny, "utf8")
+        .replace("out_dir: ../runs", `out_dir: ${out}`)
+        .replace("\nlimits:", "    - { stage: 2, steps: 10, lr: 1.0e-3, gate: { metric: route_gain, min: 0 } }\n\nlimits:"),
+    );
+    const two = await troupe(["run", withStage2, "--json", "--nats", nats.url]);
+    assert.equal(two.code, 1, two.stderr.slice(-3000));
+    const t2 = doc(two);
+    assert.deepEqual(t2.stages.map((x: { stage: number; status: string }) => [x.stage, x.status]), [[0, "passed"], [1, "passed"], [2, "not_available"]]);
+    assert.equal(t2.stopped.kind, "not_available");
+    assert.match(t2.stopped.reason, /^stage 2 \(route \+ vitality heads\) is not available/);
+
+    // an attempt that runs out of time: the director aborts it and the trainer's job is cancelled
+    const slow = join(out, "slow.yaml");
+    writeFileSync(
+      slow,
+      readFileSync(tiny, "utf8")
+        .replace("out_dir: ../runs", `out_dir: ${out}`)
+        .replace("steps: 300", "steps: 100000\n      timeout_s: 4")
+        .replace("retry: { max: 1, change: { reseed: true } }", "retry: { max: 0 }"),
+    );
+    const slowId = uniqueName("slow");
+    const timedOut = await troupe(["run", slow, "--json", "--nats", nats.url, "--run-id", slowId]);
+    assert.equal(timedOut.code, 1, timedOut.stderr.slice(-3000));
+    const t3 = doc(timedOut);
+    assert.equal(t3.stopped.kind, "gate_exhausted");
+    const r3 = JSON.parse(readFileSync(t3.report.json, "utf8"));
+    assert.equal(r3.stages.find((x: any) => x.stage === 1).attempt_reports[0].outcome, "timeout");
+    const nc = await nats.connect();
+    const jobs = await openJobStates(nc, slowId);
+    const job = await check(async () => {
+      const s = (await jobs.get("s1-a1"))?.value;
+      return s?.state === "cancelled" ? s : null;
+    }, { what: "the trainer to cancel the job" });
+    assert.match(job.cancel ?? "", /the director aborted s1-a1/);
+    assert.ok(job.step < 100000, "training stopped early");
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test("run - a malformed scenario names file, line and key, exits 2 and starts nothing", async () => {
+  // guards #5 (acceptance: a malformed scenario starts nothing)
+  const dir = mkdtempSync(join(tmpdir(), "troupe-bad-"));
+  try {
+    const marker = join(dir, "nats-server-was-started");
+    const fake = join(dir, "fake-nats-server");
+    writeFileSync(fake, `#!/bin/sh\ntouch "${marker}"\nexit 1\n`, { mode: 0o755 });
+    const env = { TROUPE_NATS_SERVER: fake };
+    const r = await troupe(["run", "tests/fixtures/scenarios/bad/unknown-key.yaml", "--json", "--out-dir", join(dir, "runs")], env);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /tests\/fixtures\/scenarios\/bad\/unknown-key.yaml:7 model.n_embed: unknown key/);
+    assert.equal(r.stdout, "");
+    assert.equal(existsSync(marker), false, "no nats-server was started");
+    assert.equal(existsSync(join(dir, "runs")), false, "no report directory");
+    // the control: with a valid scenario the same command does reach for nats-server
+    const ok = await troupe(["run", tiny, "--json", "--out-dir", join(dir, "runs")], env);
+    assert.equal(ok.code, 1);
+    assert.equal(existsSync(marker), true, "the marker works");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
