@@ -3,6 +3,7 @@
 //
 //   await using nats = await startNats();
 //   const nc = await nats.connect();
+import { after, before } from "node:test";
 import { type NatsConnection, type NatsServerHandle, type NatsServerOptions, connectNats, startNatsServer } from "../../hosts/mod.js";
 
 export interface TestNats {
@@ -53,4 +54,39 @@ export function nextReconnect(nc: NatsConnection, timeoutMs = 15_000): Promise<v
       }
     })();
   });
+}
+
+export interface FileNats {
+  /** the server of this test file (set once `before` has run) */
+  readonly nats: TestNats;
+  /** a connection to it, closed with the server */
+  readonly nc: NatsConnection;
+}
+
+/**
+ * One real nats-server for the whole test file: started in `before`, stopped in `after`.
+ *
+ *   const env = natsForFile();
+ *   test("...", async () => { await openWorkQueue(env.nc, ...) });
+ */
+export function natsForFile(opts: NatsServerOptions = {}): FileNats {
+  let nats: TestNats | undefined;
+  let nc: NatsConnection | undefined;
+  before(async () => {
+    nats = await startNats(opts);
+    nc = await nats.connect();
+  });
+  after(() => nats?.stop());
+  const ready = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error("natsForFile: used before its before() hook ran");
+    return v;
+  };
+  return {
+    get nats() {
+      return ready(nats);
+    },
+    get nc() {
+      return ready(nc);
+    },
+  };
 }

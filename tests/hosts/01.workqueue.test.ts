@@ -1,20 +1,14 @@
-import { after, before, test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { PermanentJobError, connectNats, openWorkQueue, type NatsConnection } from "../../hosts/mod.js";
+import { PermanentJobError, connectNats, openWorkQueue } from "../../hosts/mod.js";
 import { defineMessage, t } from "../../protocol/mod.js";
-import { type TestNats, check, deferred, startNats, uniqueName } from "../harness/mod.js";
+import { check, deferred, natsForFile, uniqueName } from "../harness/mod.js";
 
 const Square = defineMessage("square", t.object({ n: t.int() }));
-let nats: TestNats;
-let nc: NatsConnection;
-before(async () => {
-  nats = await startNats();
-  nc = await nats.connect();
-});
-after(() => nats.stop());
+const env = natsForFile();
 
 test("workqueue - a job id submitted twice is stored once", async () => {
-  const q = await openWorkQueue(nc, Square, { run: uniqueName("r") });
+  const q = await openWorkQueue(env.nc, Square, { run: uniqueName("r") });
   const a = await q.submit("job-1", { n: 1 });
   const b = await q.submit("job-1", { n: 1 });
   assert.equal(a.duplicate, false);
@@ -23,7 +17,7 @@ test("workqueue - a job id submitted twice is stored once", async () => {
 });
 
 test("workqueue - every job is handled once and acknowledged", async () => {
-  const q = await openWorkQueue(nc, Square, { run: uniqueName("r") });
+  const q = await openWorkQueue(env.nc, Square, { run: uniqueName("r") });
   for (let i = 0; i < 30; i++) await q.submit(`j${i}`, { n: i });
   const seen = new Map<string, number>();
   const w = await q.process(async (job) => {
@@ -39,7 +33,7 @@ test("workqueue - every job is handled once and acknowledged", async () => {
 });
 
 test("workqueue - a failing job is retried with backoff until it succeeds", async () => {
-  const q = await openWorkQueue(nc, Square, { run: uniqueName("r"), backoffMs: [50, 100] });
+  const q = await openWorkQueue(env.nc, Square, { run: uniqueName("r"), backoffMs: [50, 100] });
   await q.submit("flaky", { n: 7 });
   const attempts: number[] = [];
   const times: number[] = [];
@@ -56,10 +50,10 @@ test("workqueue - a failing job is retried with backoff until it succeeds", asyn
 });
 
 test("workqueue - poison jobs end in the dead-letter stream with the reason, nothing dropped", async () => {
-  const q = await openWorkQueue(nc, Square, { run: uniqueName("r"), maxAttempts: 2, backoffMs: [20] });
+  const q = await openWorkQueue(env.nc, Square, { run: uniqueName("r"), maxAttempts: 2, backoffMs: [20] });
   await q.submit("perm", { n: 1 });
   await q.submit("always-fails", { n: 2 });
-  await nc.publish(q.subject, new Uint8Array([0xc1, 0x00, 0xff])); // not a message at all
+  await env.nc.publish(q.subject, new Uint8Array([0xc1, 0x00, 0xff])); // not a message at all
   await q.submit("fine", { n: 3 });
   const done: string[] = [];
   const w = await q.process(async (job) => {
@@ -82,7 +76,7 @@ test("workqueue - poison jobs end in the dead-letter stream with the reason, not
 });
 
 test("workqueue - in-progress acks keep a long job from being redelivered", async () => {
-  const q = await openWorkQueue(nc, Square, { run: uniqueName("r"), ackWaitMs: 500 });
+  const q = await openWorkQueue(env.nc, Square, { run: uniqueName("r"), ackWaitMs: 500 });
   await q.submit("long", { n: 1 });
   let deliveries = 0;
   const w = await q.process(async (job) => {
@@ -100,10 +94,10 @@ test("workqueue - in-progress acks keep a long job from being redelivered", asyn
 test("workqueue - a job whose every attempt crashed its worker is dead-lettered as exhausted", async () => {
   const run = uniqueName("r");
   const opts = { run, maxAttempts: 1, ackWaitMs: 300 };
-  const q = await openWorkQueue(nc, Square, opts);
+  const q = await openWorkQueue(env.nc, Square, opts);
   await q.submit("crashy", { n: 1 });
   // a worker on its own connection takes the job and "crashes" (its connection dies)
-  const nc2 = await connectNats(nats.server);
+  const nc2 = await connectNats(env.nats.server);
   const q2 = await openWorkQueue(nc2, Square, opts);
   const taken = deferred();
   const crashed = deferred();

@@ -1,22 +1,16 @@
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { installNativeSha256, isObjectIntegrityError, objectBlobStore, openObjects, type NatsConnection } from "../../hosts/mod.js";
+import { installNativeSha256, isObjectIntegrityError, objectBlobStore, openObjects } from "../../hosts/mod.js";
 import { createCodec, createStamper, isWireTensor, offloadTensors, resolveTensorRefs, wireTensor, type WireTensor } from "../../protocol/mod.js";
-import { type TestNats, startNats, uniqueName } from "../harness/mod.js";
+import { natsForFile, uniqueName } from "../harness/mod.js";
 
-let nats: TestNats;
-let nc: NatsConnection;
-before(async () => {
-  nats = await startNats();
-  nc = await nats.connect();
-});
-after(() => nats.stop());
+const env = natsForFile();
 
 test("objects - a multi-chunk object round-trips with its SHA-256, hashed natively", async () => {
   assert.equal(installNativeSha256(), true);
-  const o = await openObjects(nc, { run: uniqueName("r"), bucket: "ckpt" });
+  const o = await openObjects(env.nc, { run: uniqueName("r"), bucket: "ckpt" });
   const data = randomBytes(3 * 1024 * 1024 + 17);
   const s = await o.put("step-1", data);
   assert.equal(s.size, data.length);
@@ -26,10 +20,10 @@ test("objects - a multi-chunk object round-trips with its SHA-256, hashed native
 });
 
 test("objects - corrupted stored bytes are an integrity error, not data", async () => {
-  const o = await openObjects(nc, { run: uniqueName("r"), bucket: "ckpt" });
+  const o = await openObjects(env.nc, { run: uniqueName("r"), bucket: "ckpt" });
   await o.put("small", new TextEncoder().encode("the original bytes"));
   const nuid = (await o.store.info("small"))!.nuid;
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(env.nc);
   const stream = `OBJ_${o.bucket}`;
   const chunkSubject = `$O.${o.bucket}.C.${nuid}`;
   const chunk = await jsm.streams.getMessage(stream, { last_by_subj: chunkSubject });
@@ -40,7 +34,7 @@ test("objects - corrupted stored bytes are an integrity error, not data", async 
 });
 
 test("objects - a large tensor travels by Object Store reference, transparently", async () => {
-  const o = await openObjects(nc, { run: uniqueName("r"), bucket: "blobs" });
+  const o = await openObjects(env.nc, { run: uniqueName("r"), bucket: "blobs" });
   const blobs = objectBlobStore(o);
   const x = wireTensor("f32", [512, 1024], Float32Array.from({ length: 512 * 1024 }, (_, i) => i % 97));
   const codec = createCodec();

@@ -1,20 +1,14 @@
 // hosts - checkpoints in the JetStream Object Store (models' CheckpointStore over openObjects),
 // against a real nats-server: round trip, names by run/stage/step, corruption and version
 // errors refused with the file named, latestGood() falling back, removal.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type NatsConnection, objectCheckpointStore, openObjects } from "../../hosts/mod.js";
+import { objectCheckpointStore, openObjects } from "../../hosts/mod.js";
 import * as K from "../../kernels/mod.js";
 import * as M from "../../models/mod.js";
-import { type TestNats, startNats, uniqueName } from "../harness/mod.js";
+import { natsForFile, uniqueName } from "../harness/mod.js";
 
-let nats: TestNats;
-let nc: NatsConnection;
-before(async () => {
-  nats = await startNats();
-  nc = await nats.connect();
-});
-after(() => nats.stop());
+const env = natsForFile();
 
 const gpt = () => M.createGpt({ vocabSize: 32, blockSize: 8, nEmbd: 16, nHead: 2, nLayer: 1 }, 3);
 
@@ -30,9 +24,9 @@ async function saveSteps(store: M.CheckpointStore, run: string, steps: number[])
 
 test("checkpoints - the Object Store holds <stage>/<kind>-<step>/<file> per run and round-trips them", async () => {
   const run = uniqueName("ck");
-  const store = objectCheckpointStore(nc);
+  const store = objectCheckpointStore(env.nc);
   const model = await saveSteps(store, run, [5, 10]);
-  const objects = await openObjects(nc, { run, bucket: "checkpoints" });
+  const objects = await openObjects(env.nc, { run, bucket: "checkpoints" });
   const names = (await objects.list()).map((o) => o.name).sort();
   assert.deepEqual(names, [
     "train/step-00000005/manifest.json", "train/step-00000005/model.safetensors", "train/step-00000005/optim.safetensors",
@@ -48,9 +42,9 @@ test("checkpoints - the Object Store holds <stage>/<kind>-<step>/<file> per run 
 
 test("checkpoints - replaced bytes fail the manifest's SHA-256; latestGood uses the previous one", async () => {
   const run = uniqueName("ck");
-  const store = objectCheckpointStore(nc);
+  const store = objectCheckpointStore(env.nc);
   await saveSteps(store, run, [1, 2, 3]);
-  const objects = await openObjects(nc, { run, bucket: "checkpoints" });
+  const objects = await openObjects(env.nc, { run, bucket: "checkpoints" });
   const name = "train/step-00000003/model.safetensors";
   const bytes = await objects.get(name);
   bytes[bytes.length - 1]! ^= 1;
@@ -66,9 +60,9 @@ test("checkpoints - replaced bytes fail the manifest's SHA-256; latestGood uses 
 
 test("checkpoints - a manifest of another version is refused with how to fix it; a missing file is corrupt", async () => {
   const run = uniqueName("ck");
-  const store = objectCheckpointStore(nc);
+  const store = objectCheckpointStore(env.nc);
   await saveSteps(store, run, [7, 8]);
-  const objects = await openObjects(nc, { run, bucket: "checkpoints" });
+  const objects = await openObjects(env.nc, { run, bucket: "checkpoints" });
   const mname = "train/step-00000008/manifest.json";
   const m = JSON.parse(new TextDecoder().decode(await objects.get(mname)));
   m.version = 99;
@@ -83,7 +77,7 @@ test("checkpoints - a manifest of another version is refused with how to fix it;
 
 test("checkpoints - the trainer writes to the Object Store in the background and resumes from it", async () => {
   const run = uniqueName("ck");
-  const store = objectCheckpointStore(nc);
+  const store = objectCheckpointStore(env.nc);
   const data = await M.packData(["copying"], { trainPerCell: 20, heldOutPerCell: 4, block: 32 });
   const config = { vocabSize: 256, blockSize: 32, nEmbd: 16, nHead: 2, nLayer: 1 };
   const straight: number[] = [];
@@ -106,10 +100,10 @@ test("checkpoints - mirrored with a local directory: both get every checkpoint; 
   try {
     const run = uniqueName("ck");
     const local = M.localCheckpointStore(dir);
-    const store = M.mirroredCheckpointStore(local, objectCheckpointStore(nc));
+    const store = M.mirroredCheckpointStore(local, objectCheckpointStore(env.nc));
     await saveSteps(store, run, [4, 6]);
     assert.deepEqual((await local.list(run, "train")).map((r) => r.step), [4, 6]);
-    assert.deepEqual((await objectCheckpointStore(nc).list(run, "train")).map((r) => r.step), [4, 6]);
+    assert.deepEqual((await objectCheckpointStore(env.nc).list(run, "train")).map((r) => r.step), [4, 6]);
     truncateSync(join(local.dirOf({ run, stage: "train", step: 6, kind: "step" }), "model.safetensors"), 10);
     const good = await store.latestGood(run, "train");
     assert.equal(good!.checkpoint.ref.step, 6, "the Object Store's copy of step 6");
@@ -129,9 +123,9 @@ test("checkpoints - troupe train --nats writes its checkpoints to the run's Obje
     const run = uniqueName("cli");
     const main = join(import.meta.dirname, "..", "..", "cli", "main.js");
     const r = spawnSync(process.execPath, [main, "train", "--data", "pack:copying", "--steps", "6", "--checkpoint-every", "3", "--embd", "16", "--layers", "1", "--heads", "2", "--block", "48", "--batch", "4",
-      "--out", dir, "--run", run, "--nats", nats.url, "--json"], { encoding: "utf8", env: { ...process.env, TROUPE_LOG_LEVEL: "warn" } });
+      "--out", dir, "--run", run, "--nats", env.nats.url, "--json"], { encoding: "utf8", env: { ...process.env, TROUPE_LOG_LEVEL: "warn" } });
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual((await objectCheckpointStore(nc).list(run, "train")).map((x) => x.step), [3, 6]);
+    assert.deepEqual((await objectCheckpointStore(env.nc).list(run, "train")).map((x) => x.step), [3, 6]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
