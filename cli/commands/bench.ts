@@ -1,11 +1,12 @@
 // troupe bench protocol: wire-format costs against peers measured in the same run.
 import type { Command } from "commander";
+import { commandGroup } from "./groups.js";
 import { intArg, urlArg } from "../args.js";
 import { ExitCode } from "../errors.js";
 import { printJson, printLine } from "../output.js";
 
 export function register(program: Command): void {
-  const bench = program.command("bench").description("measure speed against a peer measured in the same run");
+  const bench = commandGroup(program, "bench");
   bench
     .command("protocol")
     .description("tensor codec vs memcpy (4 MiB f32), actor call vs bare NATS request")

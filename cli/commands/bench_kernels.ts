@@ -2,12 +2,9 @@
 // against PyTorch measured in the same command. Adds to the `bench` group if another layer
 // registered it already.
 import type { Command } from "commander";
+import { commandGroup } from "./groups.js";
 import { UsageError } from "../errors.js";
 import { printJson, printLine, progress } from "../output.js";
-
-function benchGroup(program: Command): Command {
-  return program.commands.find((c) => c.name() === "bench") ?? program.command("bench").description("measure troupe against its peers");
-}
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -17,7 +14,7 @@ function positiveNumber(name: string, raw: string | undefined, fallback: number)
 }
 
 export function register(program: Command): void {
-  const bench = benchGroup(program);
+  const bench = commandGroup(program, "bench");
   bench
     .command("kernels")
     .description("GEMM GFLOP/s (square n = 128..1024 and the bench GPT's shapes) vs the FMA peak and PyTorch")

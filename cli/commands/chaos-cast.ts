@@ -3,6 +3,7 @@
 // Added to the existing `chaos` group.
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { commandGroup } from "./groups.js";
 import type { RunPlan } from "../../scenarios/mod.js";
 import { intArg, urlArg } from "../args.js";
 import { ExitCode, UsageError } from "../errors.js";
@@ -42,7 +43,7 @@ function common(c: Command): Command {
 }
 
 export function register(program: Command): void {
-  const chaos = program.commands.find((c) => c.name() === "chaos") ?? program.command("chaos");
+  const chaos = commandGroup(program, "chaos");
   common(chaos.command("kill-director").description("kill -9 the director while a stage trains; check it resumes at the same stage from KV and the run finishes")).action(
     async (opts: Opts) => {
       const { runKillDirector } = await import("../../actors/chaos/kill-cast.js");

@@ -1,11 +1,12 @@
 // troupe chaos kill-actor | fuzz: the runtime's promises under abuse, checked.
 import type { Command } from "commander";
+import { commandGroup } from "./groups.js";
 import { intArg, urlArg } from "../args.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { printJson, printLine } from "../output.js";
 
 export function register(program: Command): void {
-  const chaos = program.command("chaos").description("abuse the runtime and check that it keeps its promises");
+  const chaos = commandGroup(program, "chaos");
   chaos
     .command("kill-actor")
     .description("kill -9 a supervised worker mid-queue; check that no job is lost or duplicated")
