@@ -1,11 +1,12 @@
 // What the training tasks share: run options (steps, optimizer, evaluation, checkpoints,
 // callbacks) and the resume-or-start logic.
 import type { GPT } from "../../kernels/mod.js";
-import type { CheckpointStore, Checkpoint, JsonValue } from "../checkpoint/mod.js";
+import type { CheckpointRef, CheckpointStore, Checkpoint, JsonValue } from "../checkpoint/mod.js";
 import { CheckpointNotFoundError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { modelsLogger } from "../log.js";
 import type { StepRecord, TrainProgress } from "../training/mod.js";
+import type { ModelSpec } from "../spec.js";
 
 export interface RunOptions {
   readonly steps: number;
@@ -68,3 +69,17 @@ export function loopOptions(o: RunOptions, config: JsonValue) {
 }
 
 export type TrainedModel<R> = R & { readonly model: GPT };
+
+/** What every training task returns. `valLoss` is the task's own validation measure. */
+export interface TrainResult {
+  readonly model: GPT;
+  readonly spec: ModelSpec;
+  readonly steps: number;
+  readonly trainLoss: number;
+  readonly valLoss: number;
+  readonly tokensPerS: number;
+  readonly resumedFrom: number | null;
+  readonly checkpoint: CheckpointRef | null;
+  readonly skippedSteps: number;
+  readonly wallMs: number;
+}

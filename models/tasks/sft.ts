@@ -4,13 +4,12 @@
 // on a frozen base for another domain, with held-out exact match before and after).
 import { END_BYTE, type LaneItem, type SkipSummary, createSftBatcher, loadData, sftEvalBatches } from "../../data/mod.js";
 import type { GPT, GPTConfig } from "../../kernels/mod.js";
-import type { CheckpointRef } from "../checkpoint/mod.js";
 import { CheckpointMismatchError, ModelConfigError } from "../errors.js";
 import { resolveGptConfig, weightsDigest } from "../gpt.js";
 import { type LoraConfig, adapterOf, applyLora, isAdapterParam } from "../lora/mod.js";
-import { type ModelSpec, buildModel, modelFromCheckpoint, sameSpec, specOf } from "../spec.js";
+import { buildModel, modelFromCheckpoint, sameSpec, specOf } from "../spec.js";
 import { evalLoss, train } from "../training/mod.js";
-import { type RunOptions, loopOptions, resumePoint } from "./common.js";
+import { type RunOptions, type TrainResult, loopOptions, resumePoint } from "./common.js";
 import { type ExactMatchResult, evaluateExactMatch } from "./exact-match.js";
 
 /** Train and held-out items of a lane (LaneItem from the data layer, or anything shaped so). */
@@ -60,19 +59,8 @@ export interface SftTrainOptions extends RunOptions {
   readonly extraConfig?: Record<string, unknown>;
 }
 
-export interface SftTrainResult {
-  readonly model: GPT;
-  readonly spec: ModelSpec;
-  readonly steps: number;
-  readonly trainLoss: number;
-  /** Masked CE over the held-out items (response tokens + end marker). */
-  readonly valLoss: number;
-  readonly tokensPerS: number;
-  readonly resumedFrom: number | null;
-  readonly checkpoint: CheckpointRef | null;
-  readonly skippedSteps: number;
-  readonly wallMs: number;
-}
+/** `valLoss`: Masked CE over the held-out items (response tokens + end marker). */
+export type SftTrainResult = TrainResult;
 
 export async function trainSft(o: SftTrainOptions): Promise<SftTrainResult> {
   if (o.data.train.length === 0) throw new ModelConfigError("data", "no training examples (check the domains or the file)");

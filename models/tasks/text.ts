@@ -3,12 +3,11 @@
 // --data FILE.txt` is this function.
 import { type TextCorpus, createWindowSampler, evalWindows } from "../../data/mod.js";
 import type { GPT, GPTConfig } from "../../kernels/mod.js";
-import type { CheckpointRef } from "../checkpoint/mod.js";
 import { CheckpointMismatchError } from "../errors.js";
 import { resolveGptConfig } from "../gpt.js";
-import { type ModelSpec, buildModel, modelFromCheckpoint, specOf } from "../spec.js";
+import { buildModel, modelFromCheckpoint, specOf } from "../spec.js";
 import { evalLoss, train } from "../training/mod.js";
-import { type RunOptions, loopOptions, resumePoint } from "./common.js";
+import { type RunOptions, type TrainResult, loopOptions, resumePoint } from "./common.js";
 
 export interface TextTrainOptions extends RunOptions {
   readonly corpus: TextCorpus;
@@ -18,19 +17,8 @@ export interface TextTrainOptions extends RunOptions {
   readonly evalBatches?: number;
 }
 
-export interface TextTrainResult {
-  readonly model: GPT;
-  readonly spec: ModelSpec;
-  readonly steps: number;
-  readonly trainLoss: number;
-  /** Mean CE (nats/token) over every validation window of the last 10%. */
-  readonly valLoss: number;
-  readonly tokensPerS: number;
-  readonly resumedFrom: number | null;
-  readonly checkpoint: CheckpointRef | null;
-  readonly skippedSteps: number;
-  readonly wallMs: number;
-}
+/** `valLoss`: Mean CE (nats/token) over every validation window of the last 10%. */
+export type TextTrainResult = TrainResult;
 
 export async function trainText(o: TextTrainOptions): Promise<TextTrainResult> {
   const gpt = resolveGptConfig({ ...o.model, vocabSize: o.corpus.vocabSize });
