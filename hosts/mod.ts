@@ -2,4 +2,5 @@
 export * from "./errors.js";
 export { type ActorLogFields, type Logger, actorLogger, componentLogger, rootLogger } from "./logger.js";
 export * from "./nats/mod.js";
+export { pause } from "./pause.js";
 export { type ObjectCheckpointStoreOptions, objectCheckpointStore } from "./checkpoints.js";

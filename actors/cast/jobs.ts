@@ -4,7 +4,7 @@
 // the job to its restarted process after the ack wait, and that one resumes from the job's
 // last checkpoint. The job id is the queue's message id and the KV key, so submitting the
 // same job again (a resumed director) is a no-op, and a finished job is never redone.
-import { type NatsConnection, type RunState, type WorkQueue, type WorkQueueOptions, openWorkQueue } from "../../hosts/mod.js";
+import { type NatsConnection, type RunState, type WorkQueue, type WorkQueueOptions, openWorkQueue, pause } from "../../hosts/mod.js";
 import { JobCancelledError, JobFailedError } from "./errors.js";
 import { type StoredCheckpoint, TrainJob, type TrainJobBody, type JobKind } from "./messages.js";
 import { BUCKETS, openBucket } from "./records.js";
@@ -145,15 +145,3 @@ export async function cancelJob(states: RunState<JobState>, jobId: string, reaso
   await states.update(jobId, (prev) => ({ ...(prev ?? { jobId } as JobState), cancel: reason, updatedAt: Date.now() }));
 }
 
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}

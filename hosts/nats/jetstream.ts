@@ -3,6 +3,7 @@
 import { type JetStreamManager, JetStreamApiError, type PubAck, type StreamConfig, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import { DisconnectedError, linkState, unlessDisconnected } from "./link-state.js";
+import { pause } from "../pause.js";
 
 export async function manager(nc: NatsConnection): Promise<JetStreamManager> {
   return jetstreamManager(nc, { timeout: 10_000 });
@@ -74,9 +75,6 @@ export async function publishOnce(
   }
 }
 
-function pause(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /**
  * Deletes every stream of a run (work queues, dead letters, results, KV and Object Store

@@ -11,6 +11,7 @@ import { connect } from "@nats-io/transport-node";
 import { HostsErrorCode, NatsServerError } from "../errors.js";
 import { componentLogger } from "../logger.js";
 import { trackServer, untrackServer } from "./cleanup.js";
+import { pause } from "../pause.js";
 
 export interface NatsServerOptions {
   /** enable JetStream (default true) */
@@ -257,9 +258,6 @@ function readPortsFile(dir: string): string | null {
   return null;
 }
 
-function pause(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 function pidAlive(pid: number): boolean {
   try {

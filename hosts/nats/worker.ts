@@ -4,6 +4,7 @@
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../logger.js";
+import { pause } from "../pause.js";
 
 export interface WorkerHandle {
   /** stop fetching, let the jobs in hand finish, resolve when all slots are idle */
@@ -103,15 +104,3 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerHandle> {
   };
 }
 
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}

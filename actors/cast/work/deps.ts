@@ -1,6 +1,6 @@
 // What the director's stage work needs: the run, its spec and record in KV, the trainer's
 // job queue, a way to call the teacher and the evaluator, and where progress reports arrive.
-import { type Logger, type NatsConnection, type RunState, type WorkQueue } from "../../../hosts/mod.js";
+import { type Logger, type NatsConnection, type RunState, type WorkQueue, pause } from "../../../hosts/mod.js";
 import type { BodyOf, MessageDef, ReplyOf } from "../../../protocol/mod.js";
 import { isCallTimeoutError, isNoResponderError } from "../../errors.js";
 import type { Peer } from "../../runtime/mod.js";
@@ -62,7 +62,7 @@ export async function callRole<M extends MessageDef>(
     } catch (err) {
       if (!isNoResponderError(err) && !isCallTimeoutError(err)) throw err;
       deps.log.warn({ role, kind: def.kind, err: (err as Error).message }, "no answer; retrying");
-      await sleep(wait, signal);
+      await pause(wait, signal);
       wait = Math.min(wait * 2, 2000);
     }
   }
@@ -86,14 +86,3 @@ export function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
