@@ -13,8 +13,9 @@ import {
   type WindowSamplerState,
 } from "../../data/mod.js";
 import { IGNORE_INDEX } from "../../kernels/constants.js";
+import { sharedPath } from "../../bench/shared.js";
 
-const SHAKESPEARE = "/work/shared/data/tinyshakespeare/input.txt";
+const SHAKESPEARE = sharedPath("data/tinyshakespeare/input.txt");
 const iota = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 const same = (a: TokenBatch, b: TokenBatch) =>
   Buffer.from(a.idx.buffer).equals(Buffer.from(b.idx.buffer)) && Buffer.from(a.targets.buffer).equals(Buffer.from(b.targets.buffer));
@@ -32,7 +33,7 @@ test("data - the validation split is the last 10% of the token stream", () => {
   assert.equal(corpusFromText(text, { valFraction: 0.25 }).splitAt, 750);
 });
 
-test("data - tinyshakespeare loads as bytes with a fixed split", { skip: !existsSync(SHAKESPEARE) && "tinyshakespeare not present" }, async () => {
+test("data - tinyshakespeare loads as bytes with a fixed split", { skip: !existsSync(SHAKESPEARE) && `${SHAKESPEARE} not present (set TROUPE_SHARED)` }, async () => {
   const c = await loadTextCorpus(SHAKESPEARE);
   assert.equal(c.tokens.length, 1115394);
   assert.equal(c.splitAt, 1115394 - 111539);
