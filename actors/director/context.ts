@@ -57,7 +57,7 @@ export interface AttemptRecord {
   readonly restarts: number;
 }
 
-export const STAGE_STATUSES = ["running", "passed", "failed", "skipped", "not_available", "rolled_back"] as const;
+export const STAGE_STATUSES = ["running", "passed", "failed", "omitted", "not_available", "rolled_back"] as const;
 export type StageStatus = (typeof STAGE_STATUSES)[number];
 
 export interface StageRecord {
@@ -71,7 +71,7 @@ export interface StageRecord {
   readonly attempts: readonly AttemptRecord[];
   /** Stage 6: the checkpoint a failed joint finetune rolls back to. */
   readonly checkpointId: string | null;
-  /** Why a stage was skipped or not available, or how it ended. */
+  /** Why a stage was omitted or not available, or how it ended. */
   readonly note: string | null;
 }
 

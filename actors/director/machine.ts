@@ -1,6 +1,6 @@
 // The curriculum statechart: stages 0 → 6 → done, one xstate v5 machine.
 //
-//   stageN: entering ─┬─ not in plan ──────────────▶ skipped (final) ──▶ stageN+1
+//   stageN: entering ─┬─ not in plan ──────────────▶ omitted (final) ──▶ stageN+1
 //                     ├─ not available ────────────▶ notAvailable ──▶ #stopped
 //                     └─ (stage 6: checkpointing ─▶) preparing ─▶ training ─▶ evaluating ─▶ gate
 //   gate ─┬─ passed ─▶ passed (final) ──▶ stageN+1 (stage 6: done)
@@ -123,7 +123,7 @@ export const directorSetup = setup({
     },
     enterStage: assign(({ context }, params: { stage: StageId }) => enterStage(context, params.stage)),
     closeStage: assign(({ context }, params: { status: StageStatus }) => closeStage(context, params.status, null)),
-    skipStage: assign(({ context }) => closeStage(context, "skipped", notInPlanNote())),
+    omitStage: assign(({ context }) => closeStage(context, "omitted", notInPlanNote())),
     startAttempt: assign(({ context }) => startAttempt(context)),
     bumpAttempt: assign(({ context }) => bumpAttempt(context)),
     recordProgress: assign(({ context, event }) =>
@@ -189,7 +189,7 @@ function stageNode(stage: StageId) {
       entering: {
         always: [
           { guard: { type: "stageInPlan" }, target: "checkAvailable" },
-          { target: "skipped", actions: "skipStage" },
+          { target: "omitted", actions: "omitStage" },
         ],
       },
       checkAvailable: {
@@ -198,7 +198,7 @@ function stageNode(stage: StageId) {
           { target: "notAvailable" },
         ],
       },
-      skipped: { type: "final" },
+      omitted: { type: "final" },
       notAvailable: { always: { target: "#director.stopped", actions: "stopNotAvailable" } },
       ...(joint
         ? {

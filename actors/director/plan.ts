@@ -92,7 +92,7 @@ export interface StagePlan {
 }
 
 export interface CurriculumPlan {
-  /** Stages in increasing order, starting at 0; a stage not listed is skipped and says so. */
+  /** Stages in increasing order, starting at 0; a stage not listed is recorded as omitted, and says so. */
   readonly stages: readonly StagePlan[];
   readonly seed: number;
   /** Whole-run limit, ms of the injected clock; null = none. */

@@ -70,5 +70,5 @@ export function rolledBackNote(ctx: DirectorContext): string {
 }
 
 export function notInPlanNote(): string {
-  return "not in the scenario's curriculum";
+  return "the scenario's curriculum does not list this stage";
 }

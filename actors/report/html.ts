@@ -56,7 +56,7 @@ const STATUS_BADGE: Readonly<Record<string, [string, string]>> = {
   passed: ["pass", "ok"],
   failed: ["fail", "bad"],
   not_available: ["not available", "warn"],
-  skipped: ["skipped", "muted"],
+  omitted: ["not in scenario", "muted"],
   rolled_back: ["rolled back", "warn"],
   running: ["running", "run"],
 };

@@ -68,7 +68,8 @@ export function createDirectorObserver(options: DirectorObserverOptions = {}): D
       if (!mine) {
         mine = seen[i] = { status: null, started: 0, ended: 0 };
         const gate = stagePlan(ctx.plan, r.stage)?.gate.metric ?? null;
-        out.push({ type: "stage.started", stage: r.stage, name: r.name, trains: [...r.trains], gate_metric: gate });
+        // A stage the scenario leaves out never starts; its stage.ended says it was omitted.
+        if (r.status !== "omitted") out.push({ type: "stage.started", stage: r.stage, name: r.name, trains: [...r.trains], gate_metric: gate });
       }
       r.attempts.forEach((a, j) => {
         if (j >= mine.started) {

@@ -41,7 +41,7 @@ const STATUS_MARK: Readonly<Record<StageStatus, [string, keyof Paint]>> = {
   passed: ["✓", "ok"],
   failed: ["✗", "bad"],
   not_available: ["!", "warn"],
-  skipped: ["-", "dim"],
+  omitted: ["-", "dim"],
   rolled_back: ["↶", "warn"],
   running: ["▸", "accent"],
 };

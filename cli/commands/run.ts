@@ -118,8 +118,8 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
   const doc = {
     run_id: result.runId,
     outcome: s?.outcome ?? "failed",
-    // the stages the scenario lists (and one it listed but this build lacks); not the skipped
-    stages: (last?.stages ?? []).filter((x) => x.status !== "skipped").map((x) => ({
+    // the stages the scenario lists (and one it listed but this build lacks); not the omitted
+    stages: (last?.stages ?? []).filter((x) => x.status !== "omitted").map((x) => ({
       stage: x.stage,
       name: x.name,
       passed: x.passed,

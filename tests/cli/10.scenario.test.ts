@@ -106,7 +106,7 @@ test("cli status - prints stage, losses and gates from a saved snapshot; --json 
     const view = JSON.parse(json.stdout);
     assert.deepEqual(
       view.stages.map((s: { stage: number; passed: boolean; status: string }) => [s.stage, s.passed, s.status]),
-      [[0, true, "passed"], [1, true, "passed"], ...[2, 3, 4, 5, 6].map((n) => [n, false, "skipped"])],
+      [[0, true, "passed"], [1, true, "passed"], ...[2, 3, 4, 5, 6].map((n) => [n, false, "omitted"])],
     );
     const wrong = troupe("status", "--snapshot", file, "--run", "other");
     assert.equal(wrong.status, 2);

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createDirectorObserver, phaseOf, type ReportEvent } from "../../actors/report/mod.js";
-import { sampleRun } from "./sample.js";
+import { samplePlan, sampleRun } from "./sample.js";
 
 const brief = (e: ReportEvent): string => {
   switch (e.type) {
@@ -63,6 +63,20 @@ test("report - observer turns a director run into ordered events", async () => {
   assert.equal(last.type === "progress" && last.tokens, 450 * 16 * 128, "tokens from tokensPerStep");
   const failed = events.find((e) => e.type === "attempt.ended" && e.outcome === "gate_failed");
   assert.match(failed?.type === "attempt.ended" ? (failed.verdict ?? "") : "", /heldout_gain 0\.0081 < min 0\.02/);
+});
+
+test("report - a stage the scenario leaves out never starts; it ends as omitted and the run is done", async () => {
+  const plan = samplePlan();
+  const { events, summary } = await sampleRun({ plan: { ...plan, stages: plan.stages.slice(0, 2) } });
+  const brief2 = events.filter((e) => e.type === "stage.started" || e.type === "stage.ended" || e.type === "run.ended").map(brief);
+  assert.deepEqual(brief2, [
+    "stage.started 0", "stage.ended 0 passed", "stage.started 1", "stage.ended 1 passed",
+    ...[2, 3, 4, 5, 6].map((n) => `stage.ended ${n} omitted`),
+    "run.ended done undefined",
+  ]);
+  const omitted = events.find((e) => e.type === "stage.ended" && e.stage === 2);
+  assert.match(omitted?.type === "stage.ended" ? String(omitted.verdict) : "", /does not list this stage/);
+  assert.equal(summary.outcome, "done");
 });
 
 test("report - recorder fed by the observer has each attempt's curves", async () => {

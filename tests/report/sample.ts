@@ -105,11 +105,11 @@ export interface SampleRun {
 let runs = 0;
 
 /** Runs the sample through the real director, feeding the observer, a recorder and `view`. */
-export async function sampleRun(opts: { view?: ProgressView; maxPoints?: number; extras?: boolean } = {}): Promise<SampleRun> {
+export async function sampleRun(opts: { view?: ProgressView; maxPoints?: number; extras?: boolean; plan?: CurriculumPlan } = {}): Promise<SampleRun> {
   const clock = new SimulatedClock();
   clock.set(1_700_000_000_000);
   const runId = `sample-${process.pid}-${++runs}`;
-  const plan = samplePlan();
+  const plan = opts.plan ?? samplePlan();
   const recorder = createLossRecorder(opts.maxPoints ? { maxPoints: opts.maxPoints } : {});
   const observer = createDirectorObserver({ tokensPerStep: (stage) => (stage === 0 ? null : 16 * 128) });
   const events: ReportEvent[] = [];

@@ -23,7 +23,7 @@ test("chart export - the JSON graph has every stage with preparing → training 
   assert.equal(doc.format, "troupe.director-chart");
   assert.deepEqual(doc.root.states.map((s) => s.path), ["stage0", "stage1", "stage2", "stage3", "stage4", "stage5", "stage6", "done", "stopped", "rolledBack"]);
   for (let n = 0; n <= 6; n++) {
-    for (const sub of ["preparing", "training", "evaluating", "gate", "failed", "backoff", "notAvailable", "skipped", "passed"]) {
+    for (const sub of ["preparing", "training", "evaluating", "gate", "failed", "backoff", "notAvailable", "omitted", "passed"]) {
       assert.ok(find(doc.root, `stage${n}.${sub}`), `stage${n}.${sub}`);
     }
   }

@@ -34,7 +34,7 @@ test("summary - per stage: passed, metric vs threshold, attempts, steps, wall ti
   assert.equal(s.stages[0]!.wall_s, 1.5);
   assert.equal(s.stages[1]!.wall_s, 5, "two attempts of 2.5 s each");
   assert.equal(s.wall_s, 6.5);
-  assert.deepEqual(s.stages.slice(2).map((x) => x.status), ["skipped", "skipped", "skipped", "skipped", "skipped"]);
+  assert.deepEqual(s.stages.slice(2).map((x) => x.status), ["omitted", "omitted", "omitted", "omitted", "omitted"]);
   assert.equal(s.stages[1]!.gate_metric, "heldout_gain");
   assert.equal(s.stopped, undefined);
 });
