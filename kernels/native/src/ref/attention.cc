@@ -37,7 +37,10 @@ void attention_forward(Ctx&, float* out, float* lse, float* att, const float* qk
       Head hd{qkv, b, h, T, C, hs, 1.0 / std::sqrt(static_cast<double>(hs))};
       for (int t = 0; t < T; t++) {
         double mx = -INFINITY;
-        for (int t2 = 0; t2 <= t; t2++) mx = std::fmax(mx, p[t2] = hd.score(t, t2));
+        for (int t2 = 0; t2 <= t; t2++) {
+          double z = p[t2] = hd.score(t, t2);
+          mx = z > mx ? z : mx;  // not std::fmax: see row_lse in softmax.cc (GCC 12 aarch64 ICE)
+        }
         double sum = 0.0;
         for (int t2 = 0; t2 <= t; t2++) sum += std::exp(p[t2] - mx);
         for (int t2 = 0; t2 <= t; t2++) p[t2] = std::exp(p[t2] - mx) / sum;

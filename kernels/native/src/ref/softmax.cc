@@ -8,9 +8,14 @@
 
 namespace troupe::ref {
 
+// A plain compare, not std::fmax: GCC 12 for aarch64 crashes (ICE in vect_transform_reduction)
+// vectorizing an fmax reduction at -O3. Same result: a NaN never becomes the max either way.
 static double row_lse(const float* x, int V, double scale) {
   double mx = -INFINITY;
-  for (int v = 0; v < V; v++) mx = std::fmax(mx, x[v] * scale);
+  for (int v = 0; v < V; v++) {
+    double z = x[v] * scale;
+    mx = z > mx ? z : mx;
+  }
   double s = 0.0;
   for (int v = 0; v < V; v++) s += std::exp(x[v] * scale - mx);
   return mx + std::log(s);
