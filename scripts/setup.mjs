@@ -8,11 +8,11 @@
 //   5. the TypeScript build (tsc) when any source changed
 // Everything is logged to stderr so commands that print JSON keep stdout clean.
 import { createHash } from "node:crypto";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, platform } from "node:os";
 import { delimiter, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { scriptError, scriptTools } from "./lib/run.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = new Set(process.argv.slice(2));
@@ -21,20 +21,9 @@ const force = args.has("--force-build");
 const stateDir = join(root, ".troupe");
 const t0 = Date.now();
 
-const say = (msg) => process.stderr.write(`[setup] ${msg}\n`);
+const SetupError = scriptError("SetupError");
+const { say, run } = scriptTools("setup", root, SetupError);
 const note = (msg) => { if (!quiet) say(msg); };
-
-class SetupError extends Error {
-  constructor(message) { super(message); this.name = "SetupError"; }
-}
-
-function run(cmd, argv, opts = {}) {
-  say(`$ ${cmd} ${argv.join(" ")}`);
-  // stdout of children goes to our stderr: callers of `npm run troupe -- ... --json` parse stdout.
-  const r = spawnSync(cmd, argv, { cwd: root, stdio: ["ignore", 2, 2], ...opts });
-  if (r.error) throw new SetupError(`${cmd} could not start: ${r.error.message}`);
-  return r.status ?? 1;
-}
 
 function onPath(bin) {
   for (const dir of (process.env.PATH ?? "").split(delimiter)) {
