@@ -11,3 +11,5 @@ export { type Logger, modelsLogger } from "./log.js";
 export * from "./spec.js";
 export { type GenerateOptions, generate, greedyBatch, sample } from "./generate.js";
 export * from "./tasks/mod.js";
+export { type LayeredModel, checkIndices, inEval } from "./layered.js";
+export * from "./oracle/mod.js";

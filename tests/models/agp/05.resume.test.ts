@@ -2,7 +2,7 @@
 // as the uninterrupted forward (what raw-f32 transfer relies on), and runBlocks's range checks.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { K, TINY, batch, bitwiseEqual, tinyGpt } from "../helpers.js";
+import { K, M, TINY, batch, bitwiseEqual, tinyGpt } from "../helpers.js";
 
 test("resume - resumeFrom(hidden at i, i) equals the full forward bit for bit at every index", () => {
   const model = tinyGpt(11, { nLayer: 3 });
@@ -31,4 +31,6 @@ test("resume - a range outside the model or a state of the wrong width is a type
   assert.throws(() => model.runBlocks(h, 2, 1), (e) => K.isKernelError(e) && /from <= to <= 2/.test(e.message));
   assert.throws(() => model.resumeFrom(h, 3), (e) => K.isKernelError(e) && /from 3/.test(e.message));
   assert.throws(() => model.resumeFrom(K.zeros([1, 4, 7]), 1), (e) => K.isKernelError(e) && /\[B, T, 16\]/.test(e.message));
+  const m: M.LayeredModel = model;
+  assert.throws(() => M.checkIndices(m, "layers", [0, 5]), (e) => M.isModelConfigError(e) && /outside 0\.\.2/.test(e.message));
 });
