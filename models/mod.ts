@@ -13,3 +13,4 @@ export { type GenerateOptions, generate, greedyBatch, sample } from "./generate.
 export * from "./tasks/mod.js";
 export { type LayeredModel, checkIndices, inEval } from "./layered.js";
 export * from "./oracle/mod.js";
+export * from "./heads/mod.js";
