@@ -14,3 +14,4 @@ export * from "./tasks/mod.js";
 export { type LayeredModel, checkIndices, inEval } from "./layered.js";
 export * from "./oracle/mod.js";
 export * from "./heads/mod.js";
+export * from "./transfer/mod.js";
