@@ -11,7 +11,10 @@ import type { Tensor } from "../kernels/mod.js";
 import { ModelConfigError } from "./errors.js";
 
 export interface LayeredModel {
-  readonly config: { readonly nLayer: number; readonly nEmbd: number; readonly vocabSize: number; readonly blockSize: number };
+  /** GPT-style sizes (nLayer, nEmbd, vocabSize, blockSize): the GPT has these ... */
+  readonly config?: object;
+  /** ... or decoder-style sizes (hidden, layers, vocabSize, maxPositions); see dimsOf. */
+  readonly dims?: { readonly vocabSize: number; readonly hidden: number; readonly layers: number; readonly maxPositions: number };
   /** logits [B, T, V] and the residual stream at the captured indices. */
   forwardWithHidden(idx: Tensor, options?: { readonly capture?: readonly number[] | "all" }): { readonly logits: Tensor; readonly hidden: readonly (Tensor | undefined)[] };
   /** idx [B, T] → the residual stream at index 0 [B, T, C]. */
@@ -28,9 +31,39 @@ export interface LayeredModel {
   eval(): unknown;
 }
 
+/** The sizes the AGP pieces need. */
+export interface LayeredDims {
+  /** L: blocks */
+  readonly layers: number;
+  /** C: the residual stream's width */
+  readonly channels: number;
+  readonly vocab: number;
+  /** the longest context one forward pass takes */
+  readonly positions: number;
+}
+
+const cache = new WeakMap<object, LayeredDims>();
+
+/** A model's sizes, from `dims` (decoder-style) or `config` (GPT-style). */
+export function dimsOf(model: LayeredModel): LayeredDims {
+  const known = cache.get(model);
+  if (known) return known;
+  let d: LayeredDims | null = null;
+  if (model.dims) d = { layers: model.dims.layers, channels: model.dims.hidden, vocab: model.dims.vocabSize, positions: model.dims.maxPositions };
+  else if (model.config) {
+    const c = model.config as { nLayer?: unknown; nEmbd?: unknown; vocabSize?: unknown; blockSize?: unknown };
+    if ([c.nLayer, c.nEmbd, c.vocabSize, c.blockSize].every((v) => typeof v === "number")) {
+      d = { layers: c.nLayer as number, channels: c.nEmbd as number, vocab: c.vocabSize as number, positions: c.blockSize as number };
+    }
+  }
+  if (!d) throw new ModelConfigError("model", "the model has neither dims { layers, hidden, vocabSize, maxPositions } nor a GPT config { nLayer, nEmbd, vocabSize, blockSize }");
+  cache.set(model, d);
+  return d;
+}
+
 /** Checks residual-stream indices against a model: integers in [lo, L] (lo default 0). */
-export function checkIndices(model: LayeredModel, key: string, layers: readonly number[], lo = 0, hi = model.config.nLayer): number[] {
-  const L = model.config.nLayer;
+export function checkIndices(model: LayeredModel, key: string, layers: readonly number[], lo = 0, hi = dimsOf(model).layers): number[] {
+  const L = dimsOf(model).layers;
   if (!Array.isArray(layers) || layers.length === 0) throw new ModelConfigError(key, "expected at least one residual-stream index");
   for (const l of layers) {
     if (!Number.isInteger(l) || l < lo || l > hi) {

@@ -12,7 +12,7 @@ export { type Logger, modelsLogger } from "./log.js";
 export * from "./spec.js";
 export { type GenerateOptions, generate, greedyBatch, sample } from "./generate.js";
 export * from "./tasks/mod.js";
-export { type LayeredModel, checkIndices, inEval } from "./layered.js";
+export { type LayeredDims, type LayeredModel, checkIndices, dimsOf, inEval } from "./layered.js";
 export * from "./oracle/mod.js";
 export * from "./heads/mod.js";
 export * from "./transfer/mod.js";

@@ -5,7 +5,7 @@
 // Legend: B batch, T time, n counted positions, C channels, V vocab.
 import { type Tensor, clone, noGrad } from "../../kernels/mod.js";
 import { ModelConfigError } from "../errors.js";
-import { type LayeredModel, checkIndices, inEval } from "../layered.js";
+import { type LayeredModel, checkIndices, dimsOf, inEval } from "../layered.js";
 import { type CandidateView, type OracleConfig, type TokenLabels, labelTokens, median, resolveOracleConfig } from "./labels.js";
 import { type LensStats, argmaxRows, gatherRows, lensStats, rowNorms } from "./stats.js";
 
@@ -40,15 +40,15 @@ export function maskPositions(mask: ArrayLike<number>): Int32Array {
 
 /** One batch idx [B, T] through the model; statistics of the positions where mask is set. */
 export function observeBatch(model: LayeredModel, idx: Tensor, mask: ArrayLike<number>, o: ObserveOptions): Observation {
-  const L = model.config.nLayer;
+  const L = dimsOf(model).layers;
   const cands = checkIndices(model, "oracle.candidates", o.candidates, 0, L - 1);
   const keep = [...new Set([...cands, ...(o.keepHidden ?? [])])].sort((a, b) => a - b);
   checkIndices(model, "oracle.keepHidden", keep);
   const [B, T] = [idx.shape[0]!, idx.shape[1]!];
   if (mask.length !== B * T) throw new ModelConfigError("oracle.mask", `the mask has ${mask.length} entries for a [${B}, ${T}] batch`);
   const rows = maskPositions(mask);
-  const V = model.config.vocabSize;
-  const C = model.config.nEmbd;
+  const V = dimsOf(model).vocab;
+  const C = dimsOf(model).channels;
   return inEval(model, () => noGrad(() => {
     const out = model.forwardWithHidden(idx, { capture: o.decode ? "all" : keep });
     const final = gatherRows(out.logits.f32(), V, rows);

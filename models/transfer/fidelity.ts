@@ -7,7 +7,7 @@ import { type Tensor, clone, fromArray, klDivergence, noGrad } from "../../kerne
 import { ModelConfigError } from "../errors.js";
 import { type HeadSet, headAt } from "../heads/registry.js";
 import type { TransferAdapter } from "../heads/transfer.js";
-import { type LayeredModel, checkIndices, inEval } from "../layered.js";
+import { type LayeredModel, checkIndices, dimsOf, inEval } from "../layered.js";
 import { argmaxRows } from "../oracle/stats.js";
 import { type HiddenCodec, createCodec, decodePacket, resolveCodecName } from "./codecs.js";
 import type { CodecName } from "./packet.js";
@@ -65,8 +65,8 @@ export function measureFidelity(model: LayeredModel, batches: readonly FidelityB
   const perLayer = new Map(layers.map((l) => [l, codecsAt(l)]));
   const adapters = o.heads ? [...o.heads.values()].filter((h) => h.spec.kind === "transfer") as TransferAdapter[] : [];
   const acc = new Map<string, Acc>();
-  const V = model.config.vocabSize;
-  const C = model.config.nEmbd;
+  const V = dimsOf(model).vocab;
+  const C = dimsOf(model).channels;
   inEval(model, () => noGrad(() => {
     for (const b of batches) {
       const [B, T] = [b.idx.shape[0]!, b.idx.shape[1]!];

@@ -5,7 +5,7 @@
 import { END_BYTE, packRows } from "../../../data/mod.js";
 import { IGNORE_INDEX, type Tensor, fromArray } from "../../../kernels/mod.js";
 import { ModelConfigError, StageDataError } from "../../errors.js";
-import type { LayeredModel } from "../../layered.js";
+import { type LayeredModel, dimsOf } from "../../layered.js";
 
 /** An example: tokens with the chat template applied (LaneItem from data/ fits). */
 export interface AgpItem {
@@ -64,7 +64,7 @@ export function batchesOf(items: readonly AgpItem[], B: number, T: number): AgpB
 export function blockFor(model: LayeredModel, items: readonly AgpItem[]): number {
   if (items.length === 0) throw new StageDataError("no examples: the lane is empty");
   const longest = items.reduce((m, it) => Math.max(m, it.ids.length), 0);
-  if (longest - 1 > model.config.blockSize) throw new ModelConfigError("data.block", `an example has ${longest} tokens, the model's block is ${model.config.blockSize}`);
+  if (longest - 1 > dimsOf(model).positions) throw new ModelConfigError("data.block", `an example has ${longest} tokens, the model's block is ${dimsOf(model).positions}`);
   return longest - 1;
 }
 

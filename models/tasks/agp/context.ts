@@ -6,13 +6,13 @@ import { type Tensor, fromArray, noGrad, softmax } from "../../../kernels/mod.js
 import type { ClassifierHead } from "../../heads/classifier.js";
 import { STATS, headInput, statFeatures } from "../../heads/features.js";
 import { type HeadSet, headAt } from "../../heads/registry.js";
-import type { LayeredModel } from "../../layered.js";
+import { type LayeredModel, dimsOf } from "../../layered.js";
 import { decodedStats, rowNorms } from "../../oracle/stats.js";
 
 /** The head input [N, F] of states [N, C] at `layer` (decoded with `logits`, or the lens). */
 export function inputOf(model: LayeredModel, hidden: Tensor, normRef: number, logits?: Tensor): Tensor {
-  const V = model.config.vocabSize;
-  const C = model.config.nEmbd;
+  const V = dimsOf(model).vocab;
+  const C = dimsOf(model).channels;
   const N = hidden.size / C;
   return noGrad(() => {
     const h = hidden.shape.length === 2 ? hidden : fromArray(hidden.f32(), [N, C]);
@@ -35,7 +35,7 @@ export function headContext(model: LayeredModel, heads: HeadSet | undefined, lay
   if (contextWidth(heads, layer) === 0) return null;
   const route = headAt<ClassifierHead>(heads!, "route", layer)!;
   const vit = headAt<ClassifierHead>(heads!, "vitality", layer)!;
-  const C = model.config.nEmbd;
+  const C = dimsOf(model).channels;
   const N = hidden.size / C;
   return noGrad(() => {
     const x = inputOf(model, hidden, route.spec.normRef);

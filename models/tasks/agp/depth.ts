@@ -9,7 +9,7 @@ import { type Tensor, add, fromArray, klDivergence, noGrad, scale } from "../../
 import { ModelConfigError } from "../../errors.js";
 import { DepthResidual, depthLoss } from "../../heads/depth.js";
 import { type HeadSet, addHead, createHead, headAt, headsOf } from "../../heads/registry.js";
-import { type LayeredModel, checkIndices } from "../../layered.js";
+import { type LayeredModel, checkIndices, dimsOf } from "../../layered.js";
 import type { AgpData, AgpRunOptions, GateReport } from "./common.js";
 import { gateReport, withFrozen } from "./common.js";
 import { type FitResult, fit } from "./fit.js";
@@ -31,7 +31,7 @@ function rowsOf(data: Float32Array, width: number, rows: ArrayLike<number>): Ten
 }
 
 function observe(model: LayeredModel, items: AgpData["train"], layers: readonly number[], forwardBatch?: number): LabelledTokens {
-  const L = model.config.nLayer;
+  const L = dimsOf(model).layers;
   const keep = Array.from({ length: Math.max(...layers) + 1 }, (_, i) => i).concat([L]);
   return labelItems(model, items, { candidates: layers, layers, keepHidden: keep, keepLogits: true, ...(forwardBatch ? { forwardBatch } : {}) });
 }
@@ -51,12 +51,12 @@ export interface DepthStageOptions extends AgpRunOptions {
 }
 
 export async function trainDepthResiduals(o: DepthStageOptions): Promise<{ heads: HeadSet; fit: FitResult; tokens: number }> {
-  const L = o.model.config.nLayer;
+  const L = dimsOf(o.model).layers;
   const layers = checkIndices(o.model, "depth.layers", o.layers, 1, L - 1);
   return withFrozen(o.model, async () => {
     const t = observe(o.model, o.data.train, layers, o.forwardBatch);
-    const C = o.model.config.nEmbd;
-    const V = o.model.config.vocabSize;
+    const C = dimsOf(o.model).channels;
+    const V = dimsOf(o.model).vocab;
     const set: HeadSet = o.heads ?? new Map();
     const made = layers.map((layer) => createHead({ kind: "depth", layer, channels: C, rank: o.rank ?? 8 }, (o.seed ?? 0) + 31 * layer) as unknown as DepthResidual);
     const batch = Math.min(o.batch ?? 256, t.n);
@@ -113,8 +113,8 @@ export function evaluateDepthResiduals(o: DepthEvalOptions): GateReport {
   const residuals = headsOf<DepthResidual>(o.heads, "depth");
   if (residuals.length === 0) throw new ModelConfigError("heads", "no depth residual to evaluate (train stage 3 first)");
   const layers = residuals.map((r) => r.spec.layer);
-  const V = o.model.config.vocabSize;
-  const C = o.model.config.nEmbd;
+  const V = dimsOf(o.model).vocab;
+  const C = dimsOf(o.model).channels;
   const train = observe(o.model, o.data.train, layers, o.forwardBatch);
   const held = observe(o.model, o.data.heldOut, layers, o.forwardBatch);
   const logConst = meanDistribution(train.observation.finalLogits!, train.n, V);

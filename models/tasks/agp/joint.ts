@@ -16,7 +16,7 @@ import { weightedCrossEntropy } from "../../heads/losses.js";
 import { type HeadSet, headParameters, headsOf, restoreParams, snapshotParams } from "../../heads/registry.js";
 import { DEFAULT_TRANSFER_WEIGHTS, type TransferAdapter, transferLoss } from "../../heads/transfer.js";
 import { type WeakLabeler, ruleLabeler } from "../../heads/weak-labels.js";
-import type { LayeredModel } from "../../layered.js";
+import { type LayeredModel, dimsOf } from "../../layered.js";
 import { isAdapterParam } from "../../lora/mod.js";
 import { type CandidateView, type OracleConfig, labelTokens, resolveOracleConfig } from "../../oracle/labels.js";
 import { argmaxRows, lensStats, rowNorms } from "../../oracle/stats.js";
@@ -52,8 +52,8 @@ export function jointParameters(model: LayeredModel, heads: HeadSet): [string, T
 
 export async function trainJoint(o: JointStageOptions): Promise<{ fit: FitResult; trained: number }> {
   const { model, heads } = o;
-  const C = model.config.nEmbd;
-  const V = model.config.vocabSize;
+  const C = dimsOf(model).channels;
+  const V = dimsOf(model).vocab;
   const cfg = resolveOracleConfig(o.oracle);
   const cands = [...o.candidates].sort((a, b) => a - b);
   const routes = headsOf<ClassifierHead>(heads, "route");
@@ -211,7 +211,7 @@ export interface JointEvalOptions {
 export function evaluateJoint(o: JointEvalOptions): GateReport & { readonly after: ArchitectureReport } {
   const router = o.router ?? calibrateRouter(o.model, o.heads, o.data.train, { ...(o.maxError !== undefined ? { maxError: o.maxError } : {}) }).router;
   const after = measureRouted(o.model, o.heads, o.data.heldOut, { router, rounds: o.rounds ?? 1 });
-  const L = o.model.config.nLayer;
+  const L = dimsOf(o.model).layers;
   const floor = Math.max(o.before.em_full, after.em_full) - (o.maxEmDrop ?? 0.02);
   const counted = (em: number, q: number) => (em >= floor ? q : 0);
   const fixed: Record<string, { em: number; qpc: number }> = { "full depth": { em: after.em_full, qpc: counted(after.em_full, after.em_full / L) } };

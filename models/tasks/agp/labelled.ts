@@ -6,7 +6,7 @@
 import { fromArray, noGrad } from "../../../kernels/mod.js";
 import { StageDataError } from "../../errors.js";
 import { STATS, headInput, statFeatures } from "../../heads/features.js";
-import type { LayeredModel } from "../../layered.js";
+import { type LayeredModel, dimsOf } from "../../layered.js";
 import { type OracleConfig, type TokenLabels, resolveOracleConfig } from "../../oracle/labels.js";
 import { type ObserveOptions, type Observation, concatObservations, labelObservation, observeBatch, referenceNorms } from "../../oracle/observe.js";
 import { type AgpItem, batchesOf, blockFor } from "./common.js";
@@ -63,13 +63,13 @@ export function labelItems(model: LayeredModel, items: readonly AgpItem[], o: La
   if (all.n === 0) throw new StageDataError("no response tokens to label (every example has an empty response?)");
   const oracle = resolveOracleConfig(o.oracle);
   const normRef = o.normRef ?? referenceNorms(all);
-  const labels = labelObservation(all, model.config.vocabSize, o.layers, oracle, normRef);
-  const C = model.config.nEmbd;
+  const labels = labelObservation(all, dimsOf(model).vocab, o.layers, oracle, normRef);
+  const C = dimsOf(model).channels;
   const features = new Map<number, Float32Array>();
   const entropy = new Map<number, Float32Array>();
   for (const h of o.layers) {
     const s = all.stats.get(h)!;
-    const st = statFeatures(s, all.norms.get(h)!, normRef.get(h)!, model.config.vocabSize);
+    const st = statFeatures(s, all.norms.get(h)!, normRef.get(h)!, dimsOf(model).vocab);
     features.set(h, noGrad(() => headInput(fromArray(all.hidden.get(h)!, [all.n, C]), fromArray(st, [all.n, STATS])).f32().slice()));
     entropy.set(h, s.entropy);
   }

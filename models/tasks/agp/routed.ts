@@ -14,7 +14,7 @@ import { ModelConfigError } from "../../errors.js";
 import type { ClassifierHead } from "../../heads/classifier.js";
 import type { DepthResidual } from "../../heads/depth.js";
 import { type HeadSet, headAt, headsOf } from "../../heads/registry.js";
-import type { LayeredModel } from "../../layered.js";
+import { type LayeredModel, dimsOf } from "../../layered.js";
 import { Route } from "../../oracle/labels.js";
 import { argmaxRows } from "../../oracle/stats.js";
 import type { AgpItem } from "./common.js";
@@ -65,9 +65,9 @@ function keepRows(x: Tensor, rows: readonly number[]): Tensor {
 
 /** One decoding step for rows `seqs`: each row's next token and the blocks it ran. */
 function step(model: LayeredModel, seqs: readonly number[][], heads: HeadSet | null, router: RouterConfig | null): { next: number[]; layers: number[]; exitAt: (number | "full")[] } {
-  const L = model.config.nLayer;
-  const C = model.config.nEmbd;
-  const V = model.config.vocabSize;
+  const L = dimsOf(model).layers;
+  const C = dimsOf(model).channels;
+  const V = dimsOf(model).vocab;
   const T = Math.max(...seqs.map((s) => s.length));
   const idx = new Int32Array(seqs.length * T).fill(END_BYTE);
   seqs.forEach((s, b) => idx.set(s, b * T));
@@ -136,7 +136,7 @@ export function decode(model: LayeredModel, prompts: readonly Int32Array[], o: D
   const stop = o.stopToken ?? END_BYTE;
   const B = o.batch ?? 64;
   const longest = prompts.reduce((m, p) => Math.max(m, p.length), 0);
-  if (longest + o.maxTokens - 1 > model.config.blockSize) throw new ModelConfigError("decode.maxTokens", `a prompt of ${longest} tokens plus ${o.maxTokens} new ones does not fit the block of ${model.config.blockSize}`);
+  if (longest + o.maxTokens - 1 > dimsOf(model).positions) throw new ModelConfigError("decode.maxTokens", `a prompt of ${longest} tokens plus ${o.maxTokens} new ones does not fit the block of ${dimsOf(model).positions}`);
   const outputs: number[][] = prompts.map(() => []);
   const exits: Record<string, number> = { full: 0 };
   let tokens = 0;
@@ -196,7 +196,7 @@ export function measureRouted(model: LayeredModel, heads: HeadSet, items: readon
   const prompts = items.map((it) => it.ids.subarray(0, it.promptLen));
   const maxTokens = o.maxTokens ?? items.reduce((m, it) => Math.max(m, it.ids.length - it.promptLen), 0) + 4;
   const rounds = o.rounds ?? 3;
-  const opts = { maxTokens: Math.min(maxTokens, model.config.blockSize - prompts.reduce((m, p) => Math.max(m, p.length), 0) + 1), ...(o.batch ? { batch: o.batch } : {}) };
+  const opts = { maxTokens: Math.min(maxTokens, dimsOf(model).positions - prompts.reduce((m, p) => Math.max(m, p.length), 0) + 1), ...(o.batch ? { batch: o.batch } : {}) };
   const fullRate: number[] = [];
   const routedRate: number[] = [];
   let full: DecodeRun | null = null;
@@ -210,7 +210,7 @@ export function measureRouted(model: LayeredModel, heads: HeadSet, items: readon
   const em = (run: DecodeRun) => items.reduce((n, it, i) => n + (score(tok.decode(run.outputs[i]!), it.response) ? 1 : 0), 0) / items.length;
   return {
     mean_layers_per_token: routed!.layers / routed!.tokens,
-    full_layers: model.config.nLayer,
+    full_layers: dimsOf(model).layers,
     tokens_per_s_routed: median(routedRate),
     tokens_per_s_full: median(fullRate),
     em_routed: em(routed!),

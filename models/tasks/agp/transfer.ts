@@ -11,7 +11,7 @@ import { type Tensor, add, clone, fromArray, klDivergence, noGrad, scale } from 
 import { ModelConfigError } from "../../errors.js";
 import { type HeadSet, addHead, createHead, headsOf } from "../../heads/registry.js";
 import { DEFAULT_TRANSFER_WEIGHTS, type LatentBits, TransferAdapter, type TransferLossWeights, learnedBytesPerToken, transferLoss } from "../../heads/transfer.js";
-import { type LayeredModel, checkIndices, inEval } from "../../layered.js";
+import { type LayeredModel, checkIndices, dimsOf } from "../../layered.js";
 import { CODECS } from "../../transfer/packet.js";
 import { type FidelityRow, measureFidelity } from "../../transfer/fidelity.js";
 import { type AgpData, type AgpRunOptions, type GateReport, batchesOf, blockFor, gateReport, makeBatch, withFrozen, withFrozenSync } from "./common.js";
@@ -43,9 +43,9 @@ export function eighthLatent(C: number, bits: LatentBits): number {
 }
 
 export async function trainTransfer(o: TransferStageOptions): Promise<{ heads: HeadSet; fit: FitResult; bytesPerToken: number }> {
-  const L = o.model.config.nLayer;
+  const L = dimsOf(o.model).layers;
   const layers = checkIndices(o.model, "transfer.layers", o.layers, 1, L - 1);
-  const C = o.model.config.nEmbd;
+  const C = dimsOf(o.model).channels;
   const bits = o.bits ?? 8;
   const latent = o.latent ?? eighthLatent(C, bits);
   const set: HeadSet = o.heads ?? new Map();
@@ -97,14 +97,14 @@ export interface TransferEvalOptions {
   readonly forwardBatch?: number;
 }
 
-/** The constant-state baseline: every position gets the training mean state of the layer. */
+/** The constant-state baseline: every position gets the mean state of the layer over (up to 1024) training prompts. */
 function constantStateKl(model: LayeredModel, data: AgpData, layer: number, B: number): number {
-  const C = model.config.nEmbd;
+  const C = dimsOf(model).channels;
   const T = blockFor(model, [...data.train, ...data.heldOut]);
   const mean = new Float64Array(C);
   let n = 0;
   noGrad(() => {
-    for (const b of batchesOf(data.train, B, T)) {
+    for (const b of batchesOf(data.train.slice(0, 1024), B, T)) {
       const h = model.forwardWithHidden(b.idx, { capture: [layer] }).hidden[layer]!.f32();
       for (let i = 0; i < b.B * T; i++) {
         if (!b.valid[i]) continue;

@@ -34,3 +34,26 @@ test("resume - a range outside the model or a state of the wrong width is a type
   const m: M.LayeredModel = model;
   assert.throws(() => M.checkIndices(m, "layers", [0, 5]), (e) => M.isModelConfigError(e) && /outside 0\.\.2/.test(e.message));
 });
+
+test("resume - a decoder-style model (dims, no GPT config) works through the same narrow view", () => {
+  const gpt = tinyGpt(4, { nLayer: 3 });
+  const view: M.LayeredModel = {
+    dims: { vocabSize: TINY.vocabSize, hidden: TINY.nEmbd, layers: 3, maxPositions: TINY.blockSize },
+    forwardWithHidden: (idx, o) => gpt.forwardWithHidden(idx, o),
+    embed: (idx) => gpt.embed(idx),
+    runBlocks: (h, a, b) => gpt.runBlocks(h, a, b),
+    logitLens: (h) => gpt.logitLens(h),
+    resumeFrom: (h, l) => gpt.resumeFrom(h, l),
+    namedParameters: () => gpt.namedParameters(),
+    get training() { return gpt.training; },
+    train: (on) => gpt.train(on),
+    eval: () => gpt.eval(),
+  };
+  assert.deepEqual(M.dimsOf(view), { layers: 3, channels: TINY.nEmbd, vocab: TINY.vocabSize, positions: TINY.blockSize });
+  const { idx } = batch(2, 8, TINY.vocabSize, 5);
+  const rows = M.measureFidelity(view, [{ idx, mask: new Float32Array(16).fill(1) }], { layers: [2], codecs: ["raw-f32"] });
+  assert.equal(rows[0]!.kl_mean, 0);
+  const o = M.observeBatch(view, idx, new Float32Array(16).fill(1), { candidates: [1, 2] });
+  assert.equal(o.n, 16);
+  assert.throws(() => M.dimsOf({ ...view, dims: undefined } as M.LayeredModel), (e) => M.isModelConfigError(e) && /neither dims/.test(e.message));
+});
