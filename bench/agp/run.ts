@@ -77,7 +77,7 @@ export async function runAgpBench(o: AgpBenchOptions = {}) {
   });
   const s4 = await timed("stage 4", async () => {
     const r = await M.trainSemantic({ model, data, layer: 1, steps: n(300), lr: 3e-3, heads, seed: 3 });
-    return M.evaluateSemantic({ model, data, heads, steps: n(300), lr: 3e-3, converged: Number.isFinite(r.fit.last.sem!) && r.fit.last.sem! < r.fit.first.sem! });
+    return M.evaluateSemantic({ model, data, heads, steps: n(300), lr: 3e-3, repeats: 3, converged: Number.isFinite(r.fit.last.sem!) && r.fit.last.sem! < r.fit.first.sem! });
   });
   const s5 = await timed("stage 5", async () => {
     await M.trainTransfer({ model, data, layers: [1, 2], steps: n(1000), lr: 3e-3, hidden: 256, heads, seed: 4 });

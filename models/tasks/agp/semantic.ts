@@ -8,7 +8,8 @@
 //             equally similar everywhere)
 //   improves  route and vitality heads at the same layer, trained with the activations as
 //             extra inputs, against the same heads trained without them (named baseline) and
-//             with a constant vector of the same width (trivial baseline: training noise):
+//             with a constant vector of the same width (trivial baseline: training noise),
+//             each averaged over `repeats` seeds:
 //             sem_gain = max(route-accuracy gain, dead-AUROC gain), 0 when unstable.
 // Stable but not improving is the director's `passed_off_path`: details.off_path says so.
 // Legend: n positions, P labels, F features.
@@ -193,6 +194,8 @@ export interface SemanticEvalOptions extends Omit<AgpRunOptions, "lambdas"> {
   readonly minContrast?: number;
   /** whether the training loss stayed finite and fell (from trainSemantic's fit); default true */
   readonly converged?: boolean;
+  /** seeds each comparison head is trained with; gains are averaged over them (default 1) */
+  readonly repeats?: number;
 }
 
 /** Stage 4 gate: stable, and sem_gain beats the heads without it and with a constant vector. */
@@ -230,18 +233,21 @@ export async function evaluateSemantic(o: SemanticEvalOptions): Promise<GateRepo
       constant: { train: new Map([[layer, constant(train.n)]]), held: new Map([[layer, constant(held.n)]]) },
     };
     const scores: Record<string, { accuracy: number; dead_auroc: number }> = {};
+    const repeats = o.repeats ?? 1;
     for (const [name, v] of Object.entries(variants)) {
-      const { heads } = await trainClassifiers({ ...run, tokens: train, kinds: ["route", "vitality"], extra: v.train });
-      const route = [...heads.values()].find((h) => h.spec.kind === "route") as unknown as ClassifierHead;
-      const vit = [...heads.values()].find((h) => h.spec.kind === "vitality") as unknown as ClassifierHead;
-      const hr = held.labels.heads[0]!;
-      const rp = classProbs(route, held, v.held);
-      const vp = classProbs(vit, held, v.held);
-      const pred = Int32Array.from({ length: held.n }, (_, r) => argmax(rp, r, 4));
-      scores[name] = {
-        accuracy: classScores(pred, hr.route, 4).accuracy,
-        dead_auroc: auroc(Array.from({ length: held.n }, (_, r) => vp[r * 4 + Vitality.dead]!), Array.from(hr.vitality, (x) => x === Vitality.dead)),
-      };
+      const s = { accuracy: 0, dead_auroc: 0 };
+      for (let k = 0; k < repeats; k++) {
+        const { heads } = await trainClassifiers({ ...run, seed: run.seed + 1000 * k, tokens: train, kinds: ["route", "vitality"], extra: v.train });
+        const route = [...heads.values()].find((h) => h.spec.kind === "route") as unknown as ClassifierHead;
+        const vit = [...heads.values()].find((h) => h.spec.kind === "vitality") as unknown as ClassifierHead;
+        const hr = held.labels.heads[0]!;
+        const rp = classProbs(route, held, v.held);
+        const vp = classProbs(vit, held, v.held);
+        const pred = Int32Array.from({ length: held.n }, (_, r) => argmax(rp, r, 4));
+        s.accuracy += classScores(pred, hr.route, 4).accuracy / repeats;
+        s.dead_auroc += auroc(Array.from({ length: held.n }, (_, r) => vp[r * 4 + Vitality.dead]!), Array.from(hr.vitality, (x) => x === Vitality.dead)) / repeats;
+      }
+      scores[name] = s;
     }
     const gain = (name: string) => Math.max(scores[name]!.accuracy - scores.plain!.accuracy, nanToZero(scores[name]!.dead_auroc - scores.plain!.dead_auroc));
     const semGain = gain("semantic");

@@ -111,6 +111,17 @@ test("routed decoding - the calibrated router runs fewer layers per token at the
   const full = M.decode(model, data.heldOut.slice(0, 20).map((it) => it.ids.subarray(0, it.promptLen)), { maxTokens: 8 });
   assert.deepEqual(none.outputs.map((o) => [...o]), full.outputs.map((o) => [...o]));
   assert.equal(none.layers, 3 * none.tokens);
+  // threshold 0 at index 1: every token leaves there, one block each
+  const all = M.decode(model, data.heldOut.slice(0, 20).map((it) => it.ids.subarray(0, it.promptLen)), { maxTokens: 8, heads, router: { thresholds: { "1": 0 } } });
+  assert.equal(all.layers, all.tokens);
+  assert.equal(all.exits["1"], all.tokens);
+  // a looser error budget never calibrates a higher threshold or fewer exits
+  const loose = M.calibrateRouter(model, heads, data.train, { maxError: 0.2 });
+  for (const p of cal.points) {
+    const q = loose.points.find((x) => x.layer === p.layer)!;
+    assert.ok(q.exitRate >= p.exitRate && (p.threshold === null || (q.threshold !== null && q.threshold <= p.threshold)), JSON.stringify({ strict: p, loose: q }));
+    assert.ok(p.threshold === null || p.errorRate <= 0.005);
+  }
 });
 
 test("stage 6 - the joint finetune trains what its λ switch on, and a failed gate rolls everything back", async () => {
