@@ -10,6 +10,8 @@ export const ModelsErrorCode = {
   checkpointMismatch: "CHECKPOINT_MISMATCH",
   nonFinite: "TRAIN_NON_FINITE",
   aborted: "TRAIN_ABORTED",
+  packet: "PACKET",
+  stage: "STAGE_DATA",
 } as const;
 export type ModelsErrorCode = (typeof ModelsErrorCode)[keyof typeof ModelsErrorCode];
 
@@ -111,6 +113,34 @@ export class TrainingAbortedError extends ModelsError {
     this.name = "TrainingAbortedError";
     this.step = step;
   }
+}
+
+export const PACKET_REASONS = ["magic", "version", "codec", "length", "shape", "checksum", "nonfinite", "adapter", "malformed"] as const;
+export type PacketReason = (typeof PACKET_REASONS)[number];
+
+/** A hidden-state packet that cannot be decoded; `reason` says which check failed. */
+export class PacketError extends ModelsError {
+  readonly reason: PacketReason;
+  constructor(reason: PacketReason, message: string, options?: { cause?: unknown }) {
+    super(ModelsErrorCode.packet, `packet: ${message}`, options);
+    this.name = "PacketError";
+    this.reason = reason;
+  }
+}
+
+/** A stage task got data it cannot learn from or judge (no labelled tokens, one class only, ...). */
+export class StageDataError extends ModelsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ModelsErrorCode.stage, message, options);
+    this.name = "StageDataError";
+  }
+}
+
+export function isPacketError(err: unknown): err is PacketError {
+  return err instanceof PacketError;
+}
+export function isStageDataError(err: unknown): err is StageDataError {
+  return err instanceof StageDataError;
 }
 
 export function isModelsError(err: unknown): err is ModelsError {

@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { register as registerBench } from "./bench.js";
 import { register as registerBenchKernels } from "./bench_kernels.js";
+import { register as registerBenchAgp } from "./bench_agp.js";
 import { register as registerChaos } from "./chaos.js";
 import { register as registerChaosCast } from "./chaos-cast.js";
 import { register as registerData } from "./data.js";
@@ -26,6 +27,7 @@ const commands: Register[] = [
   registerGenerate,
   registerBench,
   registerBenchKernels,
+  registerBenchAgp,
   registerChaos,
   registerChaosCast,
   registerDemo,
