@@ -69,9 +69,9 @@ export interface SweepReport {
   readonly seconds: number;
 }
 
-/** Why `python` cannot run the generator (no such file, no torch), or null. Does not import torch (fast). */
+/** Why `python` cannot run the generator (no such file, no torch), or null. Finds torch without importing it (fast); an empty torch/ folder is not torch. */
 export function torchMissing(python: string): string | null {
-  const r = spawnSync(python, ["-c", "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('torch') else 3)"], { encoding: "utf8" });
+  const r = spawnSync(python, ["-c", "import importlib.util as u, sys; s = u.find_spec('torch'); sys.exit(0 if s and s.origin else 3)"], { encoding: "utf8" });
   if (r.error) return `${python} cannot run: ${r.error.message}`;
   if (r.status === 3) return `${python} has no torch (Debian/Ubuntu: apt-get install python3-torch, which npm test's set-up does as root; elsewhere pip install torch and set TROUPE_PYTHON)`;
   if (r.status !== 0) return `${python} failed: ${r.stderr.trim().slice(-300)}`;
