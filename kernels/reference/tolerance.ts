@@ -10,7 +10,7 @@
 export const F32_UNIT_ROUNDOFF = 2 ** -24;
 
 /** ρ: how far a parameter may end from the reference, as a fraction of how far the reference moved it. */
-export const TRAJECTORY_FRACTION = 1e-2;
+export const TRAJECTORY_FRACTION = 2e-2;
 
 export interface NumericsShape {
   /** K: the longest reduction of the forward or backward (for a GPT: max(B·T, 4C, V)). */
