@@ -1,4 +1,5 @@
-// troupe chaos kill-director | kill-trainer on the tiny scenario: real processes, kill -9.
+// troupe chaos kill-director | kill-trainer on the tiny scenario: real processes, kill -9, on
+// one harness nats-server for the file (so the tiny base is pretrained once, not per test).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -6,9 +7,11 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { natsForFile } from "../harness/mod.js";
 
 const main = fileURLToPath(new URL("../../cli/main.js", import.meta.url));
 const root = fileURLToPath(new URL("../../../", import.meta.url));
+const env = natsForFile();
 
 function troupe(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -25,7 +28,7 @@ test("chaos - kill -9 the director while stage 1 trains: it resumes at stage 1 f
   // guards #5 (acceptance: chaos kill-director)
   const out = mkdtempSync(join(tmpdir(), "troupe-kd-"));
   try {
-    const r = await troupe(["chaos", "kill-director", "--json", "--out-dir", out]);
+    const r = await troupe(["chaos", "kill-director", "--json", "--out-dir", out, "--nats", env.nats.url]);
     assert.equal(r.code, 0, r.stdout + r.stderr.slice(-3000));
     const d = JSON.parse(r.stdout);
     assert.equal(d.killed_stage, 1);
@@ -51,7 +54,7 @@ test("chaos - kill -9 the trainer after a stage-1 checkpoint: it resumes from th
   // guards #5 (acceptance: killing the trainer mid-stage resumes from its last checkpoint)
   const out = mkdtempSync(join(tmpdir(), "troupe-kt-"));
   try {
-    const r = await troupe(["chaos", "kill-trainer", "--json", "--out-dir", out]);
+    const r = await troupe(["chaos", "kill-trainer", "--json", "--out-dir", out, "--nats", env.nats.url]);
     assert.equal(r.code, 0, r.stdout + r.stderr.slice(-3000));
     const d = JSON.parse(r.stdout);
     assert.equal(d.killed_stage, 1);
