@@ -25,6 +25,23 @@ test("scenario - quickstart: stages 0-1 on real prompt pack domains, the base ne
   assert.equal(lane(p.curriculum.stages[1]!.evalLane!).split, "heldout");
   assert.equal(p.curriculum.stages[0]!.splitAgreement, 0.9);
   assert.equal(p.curriculum.stages[1]!.splitAgreement, undefined);
+  // guards #14: stage 1's held-out cut has longer strings than most of its training
+  assert.deepEqual(adapt.responseLength, { min: 0, max: 6 });
+  assert.deepEqual(lane(p.curriculum.stages[1]!.evalLane!).difficulty, ["hard"]);
+});
+
+test("scenario - a prompt-pack lane's response_length becomes the plan's responseLength, and a reversed range is an error", () => {
+  const text = (len: string) =>
+    [
+      "run: { name: x }",
+      "model: { vocab: 256, block: 64, n_embd: 64, n_head: 4, n_layer: 4 }",
+      `data: { lanes: { long: { kind: prompt_pack, domains: [reversal], split: heldout, response_length: ${len} } } }`,
+      "curriculum: { stages: [ { stage: 0, steps: 1, gate: { metric: base_em_gain, min: 0.1 } } ] }",
+    ].join("\n");
+  const lane = parseScenario(text("{ min: 7 }"), "x.yaml").data.lanes["long"]!;
+  assert.deepEqual(lane.kind === "prompt_pack" ? lane.responseLength : null, { min: 7, max: null });
+  assert.throws(() => parseScenario(text("{ min: 7, max: 3 }"), "x.yaml"), /x.yaml:3 data.lanes.long.response_length.max: max \(3\) is below min \(7\)/);
+  assert.throws(() => parseScenario(text("{ longest: 3 }"), "x.yaml"), /data.lanes.long.response_length.longest: unknown key/);
 });
 
 test("scenario - the full curriculum lists stages 0-6 on this machine with a gate per stage", () => {
