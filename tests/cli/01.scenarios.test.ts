@@ -24,13 +24,18 @@ function json(out: { code: number | null; stdout: string; stderr: string }): Rec
   return JSON.parse(lines[0]!) as Record<string, unknown>;
 }
 
-test("cli - chaos kill-actor: killed 3 times mid-queue, nothing lost or duplicated", async () => {
+test("cli - chaos kill-actor: killed 3 times mid-queue, work repeated and counted, nothing lost, no result duplicated", async () => {
   const r = json(await troupe(["chaos", "kill-actor", "--json", "--jobs", "300", "--kills", "3"]));
   assert.equal(r.jobs, 300);
   assert.equal(r.kills, 3);
   assert.ok((r.restarts as number) >= 3);
   assert.equal(r.completed, 300);
   assert.equal(r.lost, 0);
+  // guards #14: every execution is counted; each kill lands just after a stored result, with a job in flight
+  assert.ok((r.interrupted_executions as number) >= 1, `interrupted ${r.interrupted_executions}`);
+  assert.ok((r.duplicated_executions as number) >= (r.interrupted_executions as number), "every execution cut short ran again");
+  assert.equal(r.executions, 300 + (r.duplicated_executions as number));
+  assert.equal(r.results, 300);
   assert.equal(r.duplicated_results, 0);
   assert.equal(r.wrong_results, 0);
   assert.equal(r.worker_processes, 4, "results came from four different worker processes");
