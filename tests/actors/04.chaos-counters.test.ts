@@ -1,8 +1,10 @@
-// The counters of `troupe chaos kill-actor` can move: with deduplication off a killed worker's
-// result is stored twice, and a job that never completes is counted as lost after a bounded
-// wait instead of ending the run in a timeout. guards #14
+// The counters of `troupe chaos kill-actor` and `chaos fuzz` can move: with deduplication off
+// a killed worker's result is stored twice, a job that never completes is counted as lost
+// after a bounded wait instead of ending the run in a timeout, and a fuzz table that expects
+// the wrong code is caught. guards #14
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { runFuzz } from "../../actors/chaos/fuzz.js";
 import { runKillActor } from "../../actors/chaos/kill-actor.js";
 import { natsForFile } from "../harness/mod.js";
 
@@ -30,4 +32,12 @@ test("chaos counters - a poison job and a job that never finishes are reported l
   assert.equal(r.settle_timed_out, true, "the stalled job kept the queue from draining");
   assert.ok(r.settle_ms >= 3000 && Date.now() - t0 < 60_000, `${r.settle_ms} ms`);
   assert.equal(r.interrupted_executions, 2, "both were started and never finished");
+});
+
+test("chaos counters - fuzz compares the actor's refusals with its table, so a wrong table is caught", async () => {
+  const right = await runFuzz({ natsUrl: env.nats.url, messages: 600, seed: 3 });
+  assert.deepEqual(right.mismatched_codes, []);
+  const wrong = await runFuzz({ natsUrl: env.nats.url, messages: 600, seed: 3, expect: { nan: "SHAPE" } });
+  assert.deepEqual(wrong.mismatched_codes, ["NAN", "SHAPE"]);
+  assert.deepEqual(wrong.rejected_by_code, right.rejected_by_code, "the actor did the same; only the expectation changed");
 });
