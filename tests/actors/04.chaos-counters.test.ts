@@ -1,12 +1,16 @@
 // The counters of `troupe chaos kill-actor` and `chaos fuzz` can move: with deduplication off
 // a killed worker's result is stored twice, a job that never completes is counted as lost
-// after a bounded wait instead of ending the run in a timeout, and a fuzz table that expects
-// the wrong code is caught. guards #14
+// after a bounded wait instead of ending the run in a timeout, a fuzz table that expects the
+// wrong code is caught, and `chaos kill-trainer`'s resume point is read from the progress
+// stream, independently of the trainer's record. guards #14
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { runFuzz } from "../../actors/chaos/fuzz.js";
 import { runKillActor } from "../../actors/chaos/kill-actor.js";
-import { natsForFile } from "../harness/mod.js";
+import { followProgressTrail } from "../../actors/chaos/progress-trail.js";
+import { ensureProgressStream, progressPublisher } from "../../actors/cast/mod.js";
+import { createStamper } from "../../protocol/mod.js";
+import { check, natsForFile, uniqueName } from "../harness/mod.js";
 
 const env = natsForFile();
 
@@ -40,4 +44,36 @@ test("chaos counters - fuzz compares the actor's refusals with its table, so a w
   const wrong = await runFuzz({ natsUrl: env.nats.url, messages: 600, seed: 3, expect: { nan: "SHAPE" } });
   assert.deepEqual(wrong.mismatched_codes, ["NAN", "SHAPE"]);
   assert.deepEqual(wrong.rejected_by_code, right.rejected_by_code, "the actor did the same; only the expectation changed");
+});
+
+test("chaos counters - the progress trail says where each delivery of a job resumed, from what was published", async () => {
+  const run = uniqueName("trail");
+  const stamper = createStamper(run, `troupe.${run}._client.test`);
+  const head = { jobId: "s1-a1", stage: 1, attempt: 1, steps: 200 };
+  const publish = async (delivery: number, from: number, to: number) => {
+    const p = progressPublisher({ nc: env.nc, run, head, delivery, stamper });
+    for (let step = from; step <= to; step++) p.add({ step, loss: 1 / step, tokens: 32 }, step === to);
+    await p.flush();
+  };
+  await ensureProgressStream(env.nc, run);
+  const trail = await followProgressTrail(env.nc, run, "s1-a1");
+  await publish(1, 1, 130); // killed at 130, after the checkpoint at 100
+  await publish(2, 101, 200); // the restarted trainer resumed from 100
+  await check(() => trail.deliveries().at(-1)?.last === 200, { what: "the trail to reach step 200" });
+  await trail.stop();
+  assert.deepEqual(trail.deliveries().map((d) => [d.delivery, d.first, d.last]), [[1, 1, 130], [2, 101, 200]]);
+  assert.deepEqual(trail.resumedFrom(), [100]);
+  // the other way: a trainer that started over would show 0, not its record's 100
+  const fresh = uniqueName("trail");
+  await ensureProgressStream(env.nc, fresh);
+  const again = await followProgressTrail(env.nc, fresh, "s1-a1");
+  const p1 = progressPublisher({ nc: env.nc, run: fresh, head, delivery: 1, stamper: createStamper(fresh, `troupe.${fresh}._client.test`) });
+  p1.add({ step: 1, loss: 1, tokens: 32 }, true);
+  await p1.flush();
+  const p2 = progressPublisher({ nc: env.nc, run: fresh, head, delivery: 2, stamper: createStamper(fresh, `troupe.${fresh}._client.test`) });
+  p2.add({ step: 1, loss: 1, tokens: 32 }, true);
+  await p2.flush();
+  await check(() => again.deliveries().length === 2, { what: "both deliveries" });
+  await again.stop();
+  assert.deepEqual(again.resumedFrom(), [0]);
 });

@@ -61,6 +61,12 @@ test("chaos - kill -9 the trainer after a stage-1 checkpoint: it resumes from th
     assert.ok(d.checkpoint_step > 0);
     assert.ok(d.resumed_from.length >= 1 && d.resumed_from[0] > 0, `resumed from ${d.resumed_from}`);
     assert.ok(d.resumed_from[0] >= d.checkpoint_step, "not older than the checkpoint that was durable at the kill");
+    // guards #14: the trainer's own record agrees with what it published to the progress stream
+    assert.deepEqual(d.resumed_from_stream, d.resumed_from);
+    assert.equal(d.resumed_from_agrees, true);
+    assert.ok(d.progress_deliveries.length >= 2, JSON.stringify(d.progress_deliveries));
+    assert.equal(d.progress_deliveries[0].first, 1);
+    assert.ok(d.progress_deliveries[0].last >= d.resumed_from[0], "the first delivery got at least as far as the checkpoint");
     assert.ok(d.trainer_restarts >= 1);
     const s1 = d.stages.find((s: { stage: number }) => s.stage === 1);
     assert.deepEqual([s1.passed, s1.attempts], [true, 1], "the interrupted attempt itself completed");
