@@ -96,7 +96,7 @@ test("run - on real actors: tiny passes stages 0-1; status reads KV; the base is
       impossible,
       readFileSync(tiny, "utf8")
         .replace("out_dir: ../runs", `out_dir: ${out}`)
-        .replace("steps: 400", "steps: 60")
+        .replace("steps: 300", "steps: 60")
         .replace("gate: { metric: em_gain, min: 0.2 }", "gate: { metric: em_gain, min: 1.01 }"),
     );
     const bad = await troupe(["run", impossible, "--json", "--nats", nats.url]);
@@ -133,7 +133,7 @@ test("run - on real actors: tiny passes stages 0-1; status reads KV; the base is
       slow,
       readFileSync(tiny, "utf8")
         .replace("out_dir: ../runs", `out_dir: ${out}`)
-        .replace("steps: 400", "steps: 100000\n      timeout_s: 4")
+        .replace("steps: 300", "steps: 100000\n      timeout_s: 4")
         .replace("retry: { max: 1, change: { reseed: true } }", "retry: { max: 0 }"),
     );
     const slowId = uniqueName("slow");
@@ -169,7 +169,7 @@ test("run - gates fail what only looks like progress: an adapter that always ans
       readFileSync(tiny, "utf8")
         .replace("out_dir: ../runs", `out_dir: ${out}`)
         .replace("    reversal_heldout:", "    ones: { kind: jsonl, path: ones.jsonl }\n    counting_heldout: { kind: prompt_pack, seed: 5, domains: [counting], difficulty: [easy], split: heldout }\n    reversal_heldout:")
-        .replace("steps: 400", "steps: 150")
+        .replace("steps: 300", "steps: 150")
         .replace("lane: reversal\n      eval_lane: reversal_heldout", "lane: ones\n      eval_lane: counting_heldout")
         .replace("gate: { metric: em_gain, min: 0.2 }", "gate: { metric: em_gain, min: 0.1 }")
         .replace("retry: { max: 1, change: { reseed: true } }", "retry: { max: 0 }"),
