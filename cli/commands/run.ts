@@ -146,7 +146,8 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
   else {
     printLine(`run ${doc.run_id}: ${doc.outcome} in ${doc.wall_s} s`);
     for (const x of doc.stages) {
-      const gate = x.gate_metric ? `${x.gate_metric} ${x.metric ?? "–"} vs ${x.threshold ?? "–"}` : "";
+      const num = (v: number | null) => (v === null ? "–" : String(Number(v.toPrecision(4))));
+      const gate = x.gate_metric ? `${x.gate_metric} ${num(x.metric)} vs ${num(x.threshold)}` : "";
       printLine(`  stage ${x.stage} ${x.name.padEnd(24)} ${(x.passed ? "pass" : x.status).padEnd(14)} ${gate}${x.attempts > 1 ? ` (${x.attempts} attempts)` : ""}`);
       if (x.evidence) {
         const refs = x.evidence.references.map((r) => `${r.name} ${r.value.toFixed(2)}`).join(", ");
