@@ -134,7 +134,11 @@ export const ScoreCheckpoint = defineMessage(
   t.object({ score: ScoreSchema, cached: t.boolean() }),
 );
 
-/** The director's gate question for stage 1: base vs adapted on the eval lane. */
+/**
+ * The director's gate question for stage 1: base vs adapted on the eval lane. The reply's
+ * `metric` is the evaluator's (em_gain: over the base alone); the director's work measures
+ * em_gain against the trivial baselines too, from the per-item hits (work/adapter-gate.ts).
+ */
 export const GateQuestion = defineMessage(
   "cast.eval.gate",
   t.object({
