@@ -84,6 +84,8 @@ export type LanePlan =
       readonly difficulty: readonly Difficulty[] | null;
       readonly count: number | null;
       readonly split: Split;
+      /** Characters of the expected answer a prompt must have; null = any. */
+      readonly responseLength: { readonly min: number; readonly max: number | null } | null;
       readonly options: unknown;
     }
   | { readonly kind: "jsonl"; readonly path: string; readonly split: Split; readonly options: unknown }

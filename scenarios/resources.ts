@@ -133,6 +133,10 @@ function lanePlan(name: string, l: LaneSection, baseDir: string, ctx: Ctx, check
           `(${DEFAULT_HELD_OUT_PER_CELL} per domain and difficulty), not ${l.count}`,
       );
     }
+    const len = l.response_length;
+    if (len?.min !== undefined && len.max !== undefined && len.max < len.min) {
+      ctx.issueAt(["data", "lanes", name, "response_length", "max"], `max (${len.max}) is below min (${len.min})`);
+    }
     return {
       kind: "prompt_pack",
       seed: l.seed,
@@ -140,6 +144,7 @@ function lanePlan(name: string, l: LaneSection, baseDir: string, ctx: Ctx, check
       difficulty: l.difficulty ?? null,
       count: l.count ?? null,
       split: l.split,
+      responseLength: len ? { min: len.min ?? 0, max: len.max ?? null } : null,
       options,
     };
   }

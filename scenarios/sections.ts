@@ -108,6 +108,8 @@ const laneSection = tagged("kind", {
     difficulty: opt(list(oneOf(DIFFICULTIES), { min: 1, unique: true })),
     count: opt(int({ min: 1 })),
     split: opt(oneOf(SPLITS), "all"),
+    /** Only prompts whose expected answer has min..max characters (a held-out cut of longer strings). */
+    response_length: opt(obj({ min: opt(int({ min: 0 })), max: opt(int({ min: 0 })) }, { what: "a length range (min, max)" })),
     options: opt(anything()),
   }),
   /** Prompt/response pairs, one JSON object a line. */

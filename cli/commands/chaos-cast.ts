@@ -63,10 +63,13 @@ export function register(program: Command): void {
       const r = await runKillTrainer({ plan: await plan(opts), file: opts.scenario, stage: opts.stage as 0 | 1, ...(opts.nats ? { natsUrl: opts.nats } : {}) });
       const stage = r.stages.find((s) => s.stage === opts.stage);
       // the stage completes in the attempt that was interrupted: no retry papered over it
-      const ok = r.checkpoint_step !== null && r.resumed_from.length > 0 && r.resumed_from.every((n) => n > 0) && stage?.passed === true && stage.attempts === 1;
+      // and where it resumed, as the trainer recorded it, is where the progress stream shows it
+      const ok = r.checkpoint_step !== null && r.resumed_from.length > 0 && r.resumed_from.every((n) => n > 0) && r.resumed_from_agrees &&
+        stage?.passed === true && stage.attempts === 1;
       if (opts.json) printJson(r);
       else {
-        printLine(`killed the trainer at step ${r.killed_at_step ?? "–"} (checkpoint ${r.checkpoint_step ?? "–"}); resumed from ${r.resumed_from.join(", ") || "(never)"}`);
+        printLine(`killed the trainer at step ${r.killed_at_step ?? "–"} (checkpoint ${r.checkpoint_step ?? "–"}); resumed from ${r.resumed_from.join(", ") || "(never)"}` +
+          ` (progress stream: ${r.resumed_from_stream.join(", ") || "no resume"}${r.resumed_from_agrees ? "" : " — DISAGREES"})`);
         printLine(`run ${r.run_id}: ${r.outcome}; ${r.stages.map((s) => `stage ${s.stage} ${s.passed ? "passed" : "failed"}`).join(", ")}`);
       }
       if (!ok) process.exitCode = ExitCode.failure;
