@@ -12,6 +12,7 @@ import { register as registerScenario } from "./scenario.js";
 import { register as registerStatus } from "./status.js";
 import { register as registerTrain } from "./train.js";
 import { register as registerGenerate } from "./generate.js";
+import { register as registerPool } from "./pool.js";
 import { register as registerVerify } from "./verify.js";
 
 type Register = (program: Command) => void;
@@ -28,6 +29,7 @@ const commands: Register[] = [
   registerBenchKernels,
   registerChaos,
   registerChaosCast,
+  registerPool,
   registerDemo,
 ];
 
