@@ -109,17 +109,21 @@ export function createPool(o: PoolOptions): Pool {
     healthIntervalMs: o.healthIntervalMs ?? 500,
     buckets: o.buckets ?? null,
     log,
-    onChange: () => {
-      ensureModel();
-      for (const w of [...waiters]) {
-        if (workers.list.filter(eligible).length >= w.n) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve();
-        }
-      }
-      dispatch();
-    },
+    onChange: () => changed(),
   });
+
+  /** After any change of a worker: load the model where needed, wake whoever waits for workers, send rows. */
+  function changed(): void {
+    ensureModel();
+    const n = workers.list.filter(eligible).length;
+    for (const w of [...waiters]) {
+      if (n >= w.n) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+    dispatch();
+  }
 
   function ensureModel(): void {
     if (!model || closed) return;
@@ -142,7 +146,7 @@ export function createPool(o: PoolOptions): Pool {
         },
       ).finally(() => {
         w.loading = false;
-        dispatch();
+        changed();
       });
     }
   }

@@ -68,12 +68,16 @@ export function trackWorkers(o: {
 
   const sameBuckets = (a: readonly Bucket[], b: readonly Bucket[]) => a.map(bucketName).sort().join() === b.map(bucketName).sort().join();
 
+  const out = new Set<TrackedWorker>();
   const setStatus = (w: TrackedWorker, s: WorkerStatus) => {
     if (w.status === s) return;
     const was = w.status;
     w.status = s;
-    if ((s === "down" || s === "draining") && was !== "down" && was !== "draining" && was !== "connecting") w.stats.outOfRotation++;
-    if (s === "ready" && (was === "down" || was === "draining")) w.stats.returned++;
+    if ((s === "down" || s === "draining") && !out.has(w) && was !== "connecting") {
+      out.add(w);
+      w.stats.outOfRotation++;
+    }
+    if (s === "ready" && out.delete(w)) w.stats.returned++;
     o.log.info({ worker: w.address, from: was, to: s }, "pool worker");
     o.onChange();
   };
