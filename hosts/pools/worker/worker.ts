@@ -281,7 +281,13 @@ export async function startPoolWorker(o: PoolWorkerOptions): Promise<PoolWorker>
     address,
     port,
     state: () => state,
-    ready: () => (state === "SERVING" ? Promise.resolve() : new Promise<void>((r) => readyWaiters.push(r))),
+    ready: () =>
+      state === "SERVING"
+        ? Promise.resolve()
+        : new Promise<void>((resolve, reject) => {
+            readyWaiters.push(resolve);
+            void closed.then((err) => reject(err ?? new PoolConfigError("the worker closed before it served a model")));
+          }),
     describe,
     drain: (ms, reason) => drain(ms ?? drainDefault, reason),
     closed,
