@@ -13,6 +13,7 @@ import { register as registerStatus } from "./status.js";
 import { register as registerTrain } from "./train.js";
 import { register as registerGenerate } from "./generate.js";
 import { register as registerPool } from "./pool.js";
+import { register as registerPoolDrills } from "./pool-drills.js";
 import { register as registerVerify } from "./verify.js";
 
 type Register = (program: Command) => void;
@@ -30,6 +31,7 @@ const commands: Register[] = [
   registerChaos,
   registerChaosCast,
   registerPool,
+  registerPoolDrills,
   registerDemo,
 ];
 
