@@ -41,9 +41,14 @@ test("pool packing - bucketed groups rows by seq_len bucket and waits for a full
   r = pickRows("bucketed", rows.slice(0, 3), B, now, 50);
   assert.equal(r.pick, null);
   assert.equal(r.wakeAt, now + 40);
-  // after the wait, the oldest group goes, partly filled
+  // after the wait the oldest group goes: as many rows as a compiled batch holds exactly
+  // (two rows, batches 1 and 4 at seq 16: one now in 1x16, the other next, rather than 4x16 half empty)
   r = pickRows("bucketed", rows.slice(0, 3), B, now + 40, 50);
-  assert.deepEqual(r.pick, { rows: [0, 2], seqLen: 16 });
+  assert.deepEqual(r.pick, { rows: [0], seqLen: 16 });
+  const three = [3, 4, 5].map((length, i) => ({ length, key: "k", queuedAt: now - 60 + i }));
+  assert.deepEqual(pickRows("bucketed", three, B, now, 50).pick, { rows: [0], seqLen: 16 }, "3 rows: 1x16 exactly, not 4x16");
+  const lone = parseBuckets("4x16,8x32");
+  assert.deepEqual(pickRows("bucketed", three, lone, now, 50).pick, { rows: [0, 1, 2], seqLen: 16 }, "no batch fills exactly: all of them, padded");
   // different outputs never share a request
   r = pickRows("bucketed", [{ length: 3, key: "a", queuedAt: 0 }, { length: 3, key: "b", queuedAt: 0 }, { length: 3, key: "a", queuedAt: 0 }, { length: 3, key: "a", queuedAt: 0 }, { length: 3, key: "a", queuedAt: 0 }], B, 0, 50);
   assert.deepEqual(r.pick, { rows: [0, 2, 3, 4], seqLen: 16 });

@@ -170,3 +170,35 @@ test("pool scheduler - useModel: workers without it load the pool's model from t
     await closeAll(pool, ws);
   }
 });
+
+test("pool scheduler - switching models waits for the rows asked of the previous one; later rows get the new model", async () => {
+  using a = await testCheckpoint(TEST_GPT, 31);
+  using b = await testCheckpoint(TEST_GPT, 32);
+  const ws = await inProcess(2, null);
+  const pool = createPool({ workers: ws.map((w) => w.address) });
+  const modelA = { id: "a", digest: "", source: { path: a.path } };
+  const modelB = { id: "b", digest: "", source: { path: b.path } };
+  try {
+    // digests: what the workers compute from the files (the Load checks them)
+    const probe = await startPoolWorker({ buckets: BUCKETS, cores: 1 });
+    const { workerClient } = await import("../../hosts/pools/mod.js");
+    const c = workerClient(probe.address);
+    const digestA = (await c.load({ modelId: "a", digest: "", path: a.path, source: "path" })).model!.digest;
+    const digestB = (await c.load({ modelId: "b", digest: "", path: b.path, source: "path" })).model!.digest;
+    c.close();
+    await probe.close();
+    await pool.useModel({ ...modelA, digest: digestA });
+    const rows = Array.from({ length: 60 }, (_, i) => rowOf(i, 1 + (i % 40)));
+    const first = rows.map((r) => pool.forward(r, { logits: "last" }));
+    const switched = pool.useModel({ ...modelB, digest: digestB });
+    const asA = await Promise.all(first);
+    await switched;
+    const asB = await Promise.all(rows.slice(0, 10).map((r) => pool.forward(r, { logits: "last" })));
+    const near = (x: Float32Array, y: Float32Array) => x.every((v, k) => Math.abs(v - y[k]!) <= 1e-5);
+    asA.forEach((r, i) => assert.ok(near(r.logits!, localLast(a.model, rows[i]!)), `row ${i} submitted before the switch ran on model a`));
+    asB.forEach((r, i) => assert.ok(near(r.logits!, localLast(b.model, rows[i]!)), `row ${i} submitted after the switch ran on model b`));
+    assert.ok(!near(asA[0]!.logits!, asB[0]!.logits!), "the two models differ");
+  } finally {
+    await closeAll(pool, ws);
+  }
+});

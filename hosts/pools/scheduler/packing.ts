@@ -2,8 +2,10 @@
 // `troupe bench pool`:
 //   bucketed: rows are grouped by the smallest compiled seq_len that holds them (and by what
 //             they ask for); a group goes out when it fills the largest batch compiled for its
-//             seq_len, or when its oldest row has waited max_wait_ms (then as many rows as it
-//             has, up to that batch). Padding is only what the bucket grid forces.
+//             seq_len, or when its oldest row has waited max_wait_ms — then as many of its
+//             oldest rows as the largest compiled batch it fills exactly (5 rows with batches
+//             1, 4, 8: 4 now, the fifth next), or all of them when it fills none. Padding is
+//             only what the bucket grid forces.
 //   naive:    first fit in arrival order: the oldest row and the rows after it that ask for the
 //             same outputs, up to the largest compiled batch, out at once, whatever their
 //             lengths; the worker pads them all to the longest one's bucket.
@@ -85,5 +87,11 @@ export function pickRows(policy: PackingPolicy, waiting: readonly Waiting[], buc
     }
   }
   if (!best) return { pick: null, wakeAt };
-  return { pick: { rows: best.rows.slice(0, best.full), seqLen: best.seqLen }, wakeAt };
+  let n = best.full;
+  if (best.rows.length < best.full) {
+    // due but not full: the largest compiled batch the group fills exactly, else all of it
+    const exact = buckets.reduce((m, b) => (b.seqLen === best!.seqLen && b.batch <= best!.rows.length ? Math.max(m, b.batch) : m), 0);
+    n = exact > 0 ? exact : best.rows.length;
+  }
+  return { pick: { rows: best.rows.slice(0, n), seqLen: best.seqLen }, wakeAt };
 }

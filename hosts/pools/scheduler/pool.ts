@@ -55,7 +55,10 @@ export interface Pool {
   ready(o?: { timeoutMs?: number; workers?: number }): Promise<void>;
   /** One row: token ids (length 1..the longest bucket) and what to return. */
   forward(tokens: Int32Array, outputs: RowOutputs, o?: { deadlineMs?: number }): Promise<PoolRowResult>;
-  /** Serve this model from now on (workers load it); resolves when one worker serves it. */
+  /**
+   * Serve this model from now on (workers load it); resolves when one worker serves it. Rows
+   * already submitted finish on the model they were submitted for: a switch waits for them.
+   */
   useModel(model: PoolModel, o?: { timeoutMs?: number }): Promise<void>;
   readonly policy: PackingPolicy;
   metrics(): PoolMetrics;
@@ -101,6 +104,8 @@ export function createPool(o: PoolOptions): Pool {
   let wake: NodeJS.Timeout | null = null;
   const waiters: { n: number; resolve(): void }[] = [];
   const loadFailedAt = new Map<TrackedWorker, number>();
+  /** Woken whenever a request ends (useModel waits for the rows of the previous model). */
+  const idle: (() => void)[] = [];
 
   const eligible = (w: TrackedWorker) => w.status === "ready" && !w.loading && w.info !== null && (model === null || w.digest === model.digest);
 
@@ -155,6 +160,9 @@ export function createPool(o: PoolOptions): Pool {
     counters.c.failed++;
     if (err instanceof PoolDeadlineError) counters.c.deadlineExceeded++;
     r.reject(err);
+    queueMicrotask(() => {
+      for (const f of idle.splice(0)) f();
+    });
   };
 
   function expire(now: number): void {
@@ -262,6 +270,7 @@ export function createPool(o: PoolOptions): Pool {
       .finally(() => {
         w.busy--;
         dispatch();
+        for (const f of idle.splice(0)) f();
       });
   }
 
@@ -324,8 +333,12 @@ export function createPool(o: PoolOptions): Pool {
       });
     },
     async useModel(m, opts = {}) {
-      model = m;
-      ensureModel();
+      if (model?.digest !== m.digest || model.id !== m.id) {
+        // rows in the queue or in flight were asked of the current model: let them finish first
+        while (queue.length > 0 || workers.list.some((w) => w.busy > 0)) await new Promise<void>((r) => idle.push(r));
+        model = m;
+        ensureModel();
+      }
       await this.ready({ timeoutMs: opts.timeoutMs ?? 600_000 });
     },
     metrics: () =>
