@@ -174,3 +174,14 @@ test("pool worker - work still held at the drain deadline is cut off and the wor
     w.kill("SIGKILL");
   }
 });
+
+test("pool worker - a process whose model cannot be loaded exits 1 saying why, and ready() rejects", async () => {
+  const w = await spawnPoolWorker({ buckets: BUCKETS, cores: 1, model: { path: "/nonexistent/checkpoint" } });
+  try {
+    await assert.rejects(w.ready, /exited \(code 1\) before it was ready/);
+    assert.deepEqual(await w.exited, { code: 1, signal: null });
+    assert.match(w.log(), /cannot load a model from \/nonexistent\/checkpoint/);
+  } finally {
+    w.kill("SIGKILL");
+  }
+});

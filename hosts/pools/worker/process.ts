@@ -35,7 +35,8 @@ const emit = (event: string, fields: Record<string, unknown>) => process.stdout.
 export async function runWorkerProcess(spec: WorkerProcessSpec, extra: Pick<PoolWorkerOptions, "wrapService"> = {}): Promise<number> {
   const worker = await startPoolWorker({ ...spec, model: modelSourceOf(spec.model), ...extra });
   emit("listening", { address: worker.address, port: worker.port, pid: process.pid });
-  void worker.ready().then(() => emit("ready", { address: worker.address, model: worker.describe().model }));
+  // a worker whose model never loads closes with the error (reported as the exit event below)
+  worker.ready().then(() => emit("ready", { address: worker.address, model: worker.describe().model }), () => undefined);
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
