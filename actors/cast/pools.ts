@@ -12,7 +12,7 @@ import { type Infer, t } from "../../protocol/mod.js";
 import type { Logger } from "../../hosts/mod.js";
 import type { StoredCheckpoint } from "./messages.js";
 import { refKey } from "./models.js";
-import { RUN_KEYS, type RunRecord } from "./records.js";
+import { RUN_KEYS, type RunRecord, openRunRecord } from "./records.js";
 
 /** What a pooled teacher or evaluator gets in its actor config. */
 export const PoolConfigSchema = t.object({
@@ -63,6 +63,32 @@ export function poolModelLoader(nc: NatsConnection, natsUrl: string): (ref: Stor
       known.set(key, p);
     }
     return p;
+  };
+}
+
+/** A pooled role's pool, its checkpoint-to-model lookup, its metrics in KV, and how to close it. */
+export interface RolePool {
+  readonly pool: Pool;
+  /** Has every worker serve this checkpoint (a Load by digest where needed); resolves when one does. */
+  use(ref: StoredCheckpoint): Promise<void>;
+  /** Say that work was done: the metrics in KV are refreshed (at most once a second). */
+  touch(): void;
+  close(): Promise<void>;
+}
+
+export async function startRolePool(o: { nc: NatsConnection; run: string; address: string; role: "teacher" | "evaluator"; cfg: PoolRoleConfig; log: Logger }): Promise<RolePool> {
+  const pool = await openRolePool(o.cfg, o.log);
+  const modelOf = poolModelLoader(o.nc, o.cfg.natsUrl);
+  const metrics = poolMetricsPublisher(await openRunRecord(o.nc, o.run, o.address), o.role, o.cfg, pool, o.log);
+  o.log.info({ workers: o.cfg.workers, buckets: o.cfg.buckets, origin: o.cfg.origin }, `the ${o.role} runs on a pool`);
+  return {
+    pool,
+    use: async (ref) => pool.useModel(await modelOf(ref)),
+    touch: () => metrics.touch(),
+    async close() {
+      await metrics.flush();
+      await pool.close();
+    },
   };
 }
 

@@ -22,11 +22,9 @@ import {
   loadLane,
   modelCache,
   openBucket,
-  openRolePool,
   openRunRecord,
-  poolMetricsPublisher,
-  poolModelLoader,
   refKey,
+  startRolePool,
   useThreads,
 } from "../cast/mod.js";
 import { scoreViaPool } from "./pool-score.js";
@@ -63,33 +61,26 @@ export default defineActor<Config>({
   config: t.optional(t.object({ threads: t.optional(t.int({ min: 0, max: 64 })), pool: t.optional(PoolConfigSchema) })),
   async onStart(ctx) {
     useThreads(ctx.config?.threads ?? 1);
-    const record = await openRunRecord(ctx.nc, ctx.run, ctx.address);
-    spec = await record.spec();
+    spec = await (await openRunRecord(ctx.nc, ctx.run, ctx.address)).spec();
     evals = await openBucket<Stored>(ctx.nc, ctx.run, BUCKETS.evals, ctx.address);
     models = modelCache(checkpointStores(ctx.nc));
     scorer = async (ref, items) => scoreModel(await models!(ref), items);
     const cfg = ctx.config?.pool;
     if (cfg) {
-      const pool = await openRolePool(cfg, ctx.log);
-      const modelOf = poolModelLoader(ctx.nc, cfg.natsUrl);
-      const metrics = poolMetricsPublisher(record, "evaluator", cfg, pool, ctx.log);
+      const p = await startRolePool({ nc: ctx.nc, run: ctx.run, address: ctx.address, role: "evaluator", cfg, log: ctx.log });
       // one checkpoint at a time: the workers serve one model, and switching means a compile
       let chain: Promise<unknown> = Promise.resolve();
       scorer = (ref, items) => {
-        const p = chain.then(async () => {
-          await pool.useModel(await modelOf(ref));
-          const s = await scoreViaPool(pool, items, spec!.model.block);
-          metrics.touch();
+        const next = chain.then(async () => {
+          await p.use(ref);
+          const s = await scoreViaPool(p.pool, items, spec!.model.block);
+          p.touch();
           return s;
         });
-        chain = p.catch(() => undefined);
-        return p;
+        chain = next.catch(() => undefined);
+        return next;
       };
-      closePool = async () => {
-        await metrics.flush();
-        await pool.close();
-      };
-      ctx.log.info({ workers: cfg.workers, buckets: cfg.buckets, origin: cfg.origin }, "the evaluator scores on a pool");
+      closePool = () => p.close();
     }
   },
   async onStop() {

@@ -7,8 +7,8 @@
 import { t, wireTensor } from "../../protocol/mod.js";
 import { defineActor, on } from "../runtime/mod.js";
 import {
-  OBJECT_BUCKETS, PoolConfigSchema, type PoolRoleConfig, type StoredCheckpoint, TeacherForward, checkpointStores, modelCache, openRolePool,
-  openRunRecord, poolMetricsPublisher, poolModelLoader, refKey, useThreads,
+  OBJECT_BUCKETS, PoolConfigSchema, type PoolRoleConfig, type StoredCheckpoint, TeacherForward, checkpointStores, modelCache, refKey,
+  startRolePool, useThreads,
 } from "../cast/mod.js";
 import { createBatcher } from "./batcher.js";
 import { type ForwardWant, forwardMany } from "./forward.js";
@@ -37,20 +37,14 @@ export default defineActor<Config>({
     let run = async (g: Group, reqs: Parameters<typeof forwardMany>[1]) => forwardMany(await models!(g.ref), reqs, g.T, g.layers, g.want);
     const cfg = ctx.config?.pool;
     if (cfg) {
-      const pool = await openRolePool(cfg, ctx.log);
-      const modelOf = poolModelLoader(ctx.nc, cfg.natsUrl);
-      const metrics = poolMetricsPublisher(await openRunRecord(ctx.nc, ctx.run, ctx.address), "teacher", cfg, pool, ctx.log);
+      const p = await startRolePool({ nc: ctx.nc, run: ctx.run, address: ctx.address, role: "teacher", cfg, log: ctx.log });
       run = async (g, reqs) => {
-        await pool.useModel(await modelOf(g.ref));
-        const out = await forwardViaPool(pool, reqs, g.T, g.layers, g.want);
-        metrics.touch();
+        await p.use(g.ref);
+        const out = await forwardViaPool(p.pool, reqs, g.T, g.layers, g.want);
+        p.touch();
         return out;
       };
-      closePool = async () => {
-        await metrics.flush();
-        await pool.close();
-      };
-      ctx.log.info({ workers: cfg.workers, buckets: cfg.buckets, origin: cfg.origin }, "teacher passes run on a pool");
+      closePool = () => p.close();
     }
     batcher = createBatcher<Group>({ windowMs: ctx.config?.windowMs ?? 5, maxRows: ctx.config?.maxRows ?? 256, run });
   },
