@@ -45,8 +45,8 @@ export interface RolePlan {
   readonly count: number;
   readonly on: readonly string[];
   readonly backend: Backend | null;
-  /** The role's forward passes run on this pool; null = on its own kernels. */
-  readonly pool: PoolPlan | null;
+  /** The role's forward passes run on this pool; absent = on its own kernels. */
+  readonly pool?: PoolPlan;
 }
 export type CastPlan = Readonly<Record<Role, RolePlan>>;
 

@@ -64,7 +64,7 @@ export function castPlan(file: ScenarioFile, hosts: readonly HostPlan[], ctx: Ct
       }
     }
     if (role === "director" && (r?.count ?? 1) !== 1) ctx.issueAt(["cast", role, "count"], "a run has exactly one director");
-    out[role] = { count: r?.count ?? 1, on, backend: r?.backend ?? null, pool: r?.pool ? poolPlan(role, r.pool, file.model.block, ctx) : null };
+    out[role] = { count: r?.count ?? 1, on, backend: r?.backend ?? null, ...(r?.pool ? { pool: poolPlan(role, r.pool, file.model.block, ctx) } : {}) };
   }
   return out;
 }

@@ -19,8 +19,8 @@ test("scenario pools - quickstart-pool puts the teacher on 2 local workers; the 
     deadlineMs: 300_000,
     policy: "bucketed",
   });
-  assert.equal(pooled.cast.evaluator.pool, null);
-  assert.equal(plain.cast.teacher.pool, null);
+  assert.equal(pooled.cast.evaluator.pool, undefined);
+  assert.equal(plain.cast.teacher.pool, undefined, "a plan without pools is what it was before pools existed");
   assert.deepEqual(pooled.model, plain.model);
   assert.deepEqual(pooled.curriculum, plain.curriculum);
   assert.deepEqual(pooled.data, plain.data);
