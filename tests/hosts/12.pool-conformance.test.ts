@@ -21,7 +21,7 @@ interface Report {
 
 /** Runs the CLI in a child process (asynchronously: the worker under test may live in this one). */
 async function conformance(target: string, ...extra: string[]): Promise<{ code: number | null; report: Report; lines: string[] }> {
-  const args = [CLI, "pool", "conformance", "--target", target, "--json", "--drain-deadline-ms", "5000", ...extra];
+  const args = [CLI, "pool", "conformance", "--target", target, "--json", ...extra];
   const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     execFile(process.execPath, args, { encoding: "utf8", timeout: 120_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }));

@@ -105,14 +105,28 @@ export async function cores(c: Ctx): Promise<string> {
  */
 export async function drain(c: Ctx, deadlineMs: number): Promise<string> {
   const b = c.buckets[c.buckets.length - 1]!;
-  // held work of about a second (or a quarter of the deadline), sized from how long this bucket takes here
-  const probe = await ok(c, send(c.client, { tokens: tokenRows(20, b.batch, b.seqLen, c.model.vocabSize), B: b.batch, T: b.seqLen, logits: "LOGITS_LAST" }, io(c)), "timing the largest bucket");
-  const perExecMs = Math.max(0.5, probe.executions[0]?.computeMs ?? probe.chunks.length);
-  const want = Math.ceil(Math.min(1000, deadlineMs / 4) / perExecMs);
-  const rows = Math.max(b.batch, Math.min(c.info.maxRows, b.batch * want));
+  // Held work: every in-flight slot but one (the new request must not meet the in-flight
+  // limit) with as many rows as the worker takes, so new work can be sent while it runs even on
+  // a loaded machine — unless that would not finish within half the deadline at the fastest of
+  // three timings of the largest bucket.
+  const one = tokenRows(20, b.batch, b.seqLen, c.model.vocabSize);
+  let perExecMs = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const probe = await ok(c, send(c.client, { tokens: one, B: b.batch, T: b.seqLen, logits: "LOGITS_LAST" }, io(c)), "timing the largest bucket");
+    perExecMs = Math.min(perExecMs, Math.max(0.05, probe.executions[0]?.computeMs ?? 1));
+  }
+  const count = Math.max(1, c.info.maxInFlight - 1);
+  const waves = Math.ceil(count / c.info.cores);
+  const execs = Math.floor(deadlineMs / 2 / (waves * perExecMs));
+  const rows = Math.min(c.info.maxRows, b.batch * Math.max(1, execs));
   const tokens = tokenRows(21, rows, b.seqLen, c.model.vocabSize);
-  const held = Array.from({ length: c.info.cores }, () => send(c.client, { tokens, B: rows, T: b.seqLen, logits: "LOGITS_LAST" }, io(c)));
-  await new Promise((r) => setTimeout(r, 50)); // let them reach the worker
+  const held = Array.from({ length: count }, () => send(c.client, { tokens, B: rows, T: b.seqLen, logits: "LOGITS_LAST" }, io(c)));
+  // the worker must hold them when the notice comes: wait until Health counts them in flight
+  const until = Date.now() + 30_000;
+  while ((await c.client.health()).inFlight < count) {
+    if (Date.now() > until) throw new Failure(`the worker never reported the ${count} held requests in flight (Health in_flight)`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
   const t0 = Date.now();
   const reply = await c.client.drain({ deadlineMs, reason: "conformance" });
   const fresh = await send(c.client, { tokens: tokens.subarray(0, b.seqLen), B: 1, T: b.seqLen, logits: "LOGITS_LAST" }, io(c));
@@ -129,5 +143,5 @@ export async function drain(c: Ctx, deadlineMs: number): Promise<string> {
     if (Date.now() > limit) throw new Failure(`the worker still answers ${deadlineMs + 5000} ms after the drain notice; it must exit`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return `Drain held ${reply.held} request(s) of ${rows} rows (deadline ${reply.deadlineMs} ms): new work refused with UNAVAILABLE DRAINING, Health DRAINING, the held requests completed, the worker left after ${Date.now() - t0} ms`;
+  return `Drain held ${reply.held} request(s) of ${rows} rows (deadline ${reply.deadlineMs} ms): new work refused with UNAVAILABLE DRAINING, Health DRAINING, the ${outs.length} held requests completed, the worker left after ${Date.now() - t0} ms`;
 }
