@@ -12,6 +12,7 @@ export const ModelsErrorCode = {
   aborted: "TRAIN_ABORTED",
   packet: "PACKET",
   stage: "STAGE_DATA",
+  exportFormat: "EXPORT_FORMAT",
 } as const;
 export type ModelsErrorCode = (typeof ModelsErrorCode)[keyof typeof ModelsErrorCode];
 
@@ -173,4 +174,15 @@ export function isNonFiniteLossError(err: unknown): err is NonFiniteLossError {
 }
 export function isTrainingAbortedError(err: unknown): err is TrainingAbortedError {
   return err instanceof TrainingAbortedError;
+}
+
+/** A model cannot be written to, or read from, an interchange format (GGUF): says what and why. */
+export class ExportFormatError extends ModelsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ModelsErrorCode.exportFormat, message, options);
+    this.name = "ExportFormatError";
+  }
+}
+export function isExportFormatError(err: unknown): err is ExportFormatError {
+  return err instanceof ExportFormatError;
 }

@@ -1,0 +1,43 @@
+// What llama.cpp's CPU backend computes for an exported model, reproduced in troupe: the
+// weights as the GGUF stores them (round-tripped through F16 / Q8_0 / Q4_0), and the inputs of
+// every matrix product converted to the weight's "vec_dot type" the way ggml does before the
+// dot products — F16 for F16 weights, Q8_0 blocks of 32 along the input for Q8_0 and Q4_0
+// weights (ggml-cpu's type_traits: vec_dot_type). The lm head of a tied model multiplies by
+// token_embd, so the final LayerNorm's output is converted too. This is "troupe's own
+// dequantised model" the GGUF interop tests compare llama.cpp's greedy continuations with.
+// Legend: N rows, C in features.
+import { type GPT, type GgmlTypeName, LayerNorm, Linear, Module, type Layer, type Tensor, fakeQuant, tensor, toF16, toF32 } from "../../kernels/mod.js";
+import { type ExportType, dequantizedCopy, exportedType } from "./gguf.js";
+
+function convert(x: Tensor, type: GgmlTypeName): Tensor {
+  if (type === "q8_0" || type === "q4_0") return fakeQuant(x, { bits: 8, granularity: "block" });
+  if (type === "f16") return tensor(toF32(toF16(x)).f32(), [...x.shape]);
+  return x;
+}
+
+/** A layer whose input is converted to `type` first (inline: keeps the wrapped layer's names). */
+class ConvertedInput extends Module implements Layer {
+  constructor(private readonly inner: Module & Layer, private readonly type: GgmlTypeName, private readonly after: boolean) {
+    super();
+    this.addModule("inner", inner, { inline: true });
+  }
+  forward(x: Tensor): Tensor {
+    return this.after ? convert(this.inner.forward(x), this.type) : this.inner.forward(convert(x, this.type));
+  }
+}
+
+/** The model llama.cpp runs for this export type: stored weights and ggml's activation conversions. */
+export function ggmlEquivalent(model: GPT, type: ExportType): GPT {
+  const m = dequantizedCopy(model, type);
+  m.eval();
+  for (const [path, mod] of m.namedModules()) {
+    if (mod instanceof Linear) {
+      const t = exportedType(type, mod.weight.shape);
+      if (t !== "f32") m.replaceModule(path, new ConvertedInput(mod, t, false));
+    }
+  }
+  const head = m.config.tiedLmHead ? m.namedParameters().find(([n]) => n === "wte.weight")![1] : m.namedParameters().find(([n]) => n === "lm_head.weight")![1];
+  const headType = exportedType(type, head.shape);
+  if (headType !== "f32") m.replaceModule("ln_f", new ConvertedInput(m.getModule("ln_f") as LayerNorm, headType, true));
+  return m;
+}

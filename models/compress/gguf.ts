@@ -1,0 +1,152 @@
+// GGUF export and import of troupe models, for llama.cpp. The GPT is written as llama.cpp's
+// `gpt2` architecture (src/models/gpt2.cpp): learned positions, pre-LayerNorm blocks with a
+// fused qkv projection (q, k, v in that order, heads contiguous), tanh-GELU MLP, final
+// LayerNorm, and an lm_head that is the token embedding when tied (no `output.weight`; llama.cpp
+// then reuses `token_embd.weight`). Linear weights [out, in] become ggml {in, out}: the same
+// bytes, the dimensions listed fastest-first. Matrices take the export type (F32, F16, Q8_0,
+// Q4_0; a matrix whose rows are not a multiple of 32 stays F32 for the block types); vectors
+// (norms, biases) stay F32 as llama.cpp expects. The tokenizer is the byte vocabulary (vocab.ts).
+// Legend: V vocab, C channels, L layers, P positions (block size).
+import { type GPT, type GgmlTypeName, type GgufFile, type GgufKV, type GgufTensor, kv, ggmlBytes, ggufToF32, parseGguf, quantizeBlocks, readGguf, serializeGguf, toF16, tensor as makeTensor, noGrad } from "../../kernels/mod.js";
+import { writeFileSync } from "node:fs";
+import { ExportFormatError } from "../errors.js";
+import { createGpt } from "../gpt.js";
+import { byteVocabMetadata, isByteVocab } from "./vocab.js";
+
+export const ExportType = { f32: "f32", f16: "f16", q8_0: "q8_0", q4_0: "q4_0" } as const;
+export type ExportType = (typeof ExportType)[keyof typeof ExportType];
+
+/** general.file_type (llama_ftype): ALL_F32 0, MOSTLY_F16 1, MOSTLY_Q4_0 2, MOSTLY_Q8_0 7. */
+const FILE_TYPE: Record<ExportType, number> = { f32: 0, f16: 1, q4_0: 2, q8_0: 7 };
+
+export interface GgufExportOptions {
+  readonly type: ExportType;
+  /** general.name (default "troupe-gpt"). */
+  readonly name?: string;
+}
+
+export interface GgufExport {
+  readonly bytes: Uint8Array;
+  readonly type: ExportType;
+  readonly tensors: { readonly name: string; readonly source: string; readonly type: GgmlTypeName; readonly shape: readonly number[] }[];
+}
+
+/** troupe parameter name → gguf tensor name (llama.cpp gpt2). */
+function ggufName(name: string): string | null {
+  const fixed: Record<string, string> = {
+    "wte.weight": "token_embd.weight",
+    "wpe.weight": "position_embd.weight",
+    "ln_f.weight": "output_norm.weight",
+    "ln_f.bias": "output_norm.bias",
+    "lm_head.weight": "output.weight",
+  };
+  if (fixed[name]) return fixed[name]!;
+  const m = /^h\.(\d+)\.(ln_1|qkv|proj|ln_2|fc|fc_proj)\.(weight|bias)$/.exec(name);
+  if (!m) return null;
+  const part: Record<string, string> = { ln_1: "attn_norm", qkv: "attn_qkv", proj: "attn_output", ln_2: "ffn_norm", fc: "ffn_up", fc_proj: "ffn_down" };
+  return `blk.${m[1]}.${part[m[2]!]}.${m[3]}`;
+}
+
+/** The ggml type a tensor of this shape gets under an export type. */
+export function exportedType(type: ExportType, shape: readonly number[]): GgmlTypeName {
+  if (shape.length < 2) return "f32";
+  if (type === "q8_0" || type === "q4_0") return shape[shape.length - 1]! % 32 === 0 ? type : "f32";
+  return type;
+}
+
+function encode(values: Float32Array, shape: readonly number[], t: GgmlTypeName): Uint8Array {
+  if (t === "f32") return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
+  if (t === "f16") {
+    const h = toF16(makeTensor(values, [values.length])).data as Uint16Array;
+    return new Uint8Array(h.buffer.slice(h.byteOffset, h.byteOffset + h.byteLength));
+  }
+  const out = quantizeBlocks(values, t);
+  if (out.length !== ggmlBytes(t, shape)) throw new ExportFormatError(`internal: ${t} size mismatch`);
+  return out;
+}
+
+/** The GGUF file of a GPT (plain Linear layers: merge adapters and strip QAT wrappers first). */
+export function gptToGguf(model: GPT, options: GgufExportOptions): GgufExport {
+  const type = options.type;
+  if (!(type in FILE_TYPE)) throw new ExportFormatError(`unknown export type ${JSON.stringify(type)} (f32, f16, q8_0, q4_0)`);
+  const c = model.config;
+  if (c.vocabSize !== 256) throw new ExportFormatError(`the GGUF tokenizer is troupe's byte vocabulary (256 tokens); this model has ${c.vocabSize}`);
+  const meta: [string, GgufKV][] = [
+    ["general.architecture", kv.string("gpt2")],
+    ["general.name", kv.string(options.name ?? "troupe-gpt")],
+    ["general.file_type", kv.u32(FILE_TYPE[type])],
+    ["general.quantization_version", kv.u32(2)],
+    ["gpt2.context_length", kv.u32(c.blockSize)],
+    ["gpt2.embedding_length", kv.u32(c.nEmbd)],
+    ["gpt2.feed_forward_length", kv.u32(4 * c.nEmbd)],
+    ["gpt2.block_count", kv.u32(c.nLayer)],
+    ["gpt2.attention.head_count", kv.u32(c.nHead)],
+    ["gpt2.attention.layer_norm_epsilon", kv.f32(c.lnEps)],
+    ...byteVocabMetadata(),
+  ];
+  const tensors: GgufTensor[] = [];
+  const listed: GgufExport["tensors"][number][] = [];
+  for (const [name, p] of model.namedParameters()) {
+    const g = ggufName(name);
+    if (!g) throw new ExportFormatError(`parameter "${name}" has no place in llama.cpp's gpt2 architecture (merge adapters and remove quantisation wrappers before exporting)`);
+    const values = noGrad(() => p.f32());
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i]!)) throw new ExportFormatError(`parameter "${name}" holds ${values[i]} at ${i}; refusing to export a non-finite model`);
+    }
+    const t = exportedType(type, p.shape);
+    tensors.push({ name: g, shape: [...p.shape], type: t, data: encode(values, p.shape, t) });
+    listed.push({ name: g, source: name, type: t, shape: [...p.shape] });
+  }
+  return { bytes: serializeGguf(meta, tensors), type, tensors: listed };
+}
+
+/** Writes the GGUF file; returns what was written. */
+export function exportGguf(model: GPT, path: string, options: GgufExportOptions): GgufExport {
+  const out = gptToGguf(model, options);
+  writeFileSync(path, out.bytes);
+  return out;
+}
+
+function u(file: GgufFile, key: string, source: string): number {
+  const e = file.metadata.get(key);
+  if (!e || e.type === "array") throw new ExportFormatError(`${source}: GGUF metadata "${key}" is missing`);
+  return Number(e.value);
+}
+
+/** A GPT from a GGUF file of llama.cpp's gpt2 architecture with the byte vocabulary (quantised tensors dequantised). */
+export function gptFromGguf(file: GgufFile, source = "<gguf>"): GPT {
+  const arch = file.metadata.get("general.architecture")?.value;
+  if (arch !== "gpt2") throw new ExportFormatError(`${source}: architecture ${JSON.stringify(arch)} is not supported here (gpt2)`);
+  const tokens = file.metadata.get("tokenizer.ggml.tokens")?.value as readonly unknown[] | undefined;
+  const merges = file.metadata.get("tokenizer.ggml.merges")?.value as readonly unknown[] | undefined;
+  if (!isByteVocab(tokens, merges)) throw new ExportFormatError(`${source}: the tokenizer is not troupe's byte vocabulary (256 byte tokens, no merges)`);
+  const C = u(file, "gpt2.embedding_length", source);
+  const byName = new Map(file.tensors.map((t) => [t.name, t]));
+  const model = createGpt({
+    vocabSize: 256, blockSize: u(file, "gpt2.context_length", source), nEmbd: C, nHead: u(file, "gpt2.attention.head_count", source),
+    nLayer: u(file, "gpt2.block_count", source), lnEps: u(file, "gpt2.attention.layer_norm_epsilon", source), tiedLmHead: !byName.has("output.weight"),
+  });
+  const ff = u(file, "gpt2.feed_forward_length", source);
+  if (ff !== 4 * C) throw new ExportFormatError(`${source}: feed_forward_length ${ff} is not 4 × ${C}, which troupe's GPT needs`);
+  const state = new Map<string, ReturnType<typeof makeTensor>>();
+  for (const [name, p] of model.namedParameters()) {
+    const g = ggufName(name)!;
+    const t = byName.get(g);
+    if (!t) throw new ExportFormatError(`${source}: tensor "${g}" is missing`);
+    if (t.shape.join(",") !== p.shape.join(",")) throw new ExportFormatError(`${source}: tensor "${g}" is [${t.shape.join(", ")}], expected [${p.shape.join(", ")}]`);
+    state.set(name, makeTensor(ggufToF32(t), [...t.shape]));
+    byName.delete(g);
+  }
+  if (byName.size > 0) throw new ExportFormatError(`${source}: unexpected tensors ${[...byName.keys()].join(", ")}`);
+  model.loadStateDict(state);
+  return model;
+}
+
+export function readGgufModel(path: string): GPT {
+  return gptFromGguf(readGguf(path), path);
+}
+
+/** The model llama.cpp computes with after this export: every exported tensor round-tripped through its type. */
+export function dequantizedCopy(model: GPT, type: ExportType): GPT {
+  return gptFromGguf(parseGguf(gptToGguf(model, { type }).bytes), `<${type} export>`);
+}
