@@ -9,7 +9,11 @@ import { ExportFormatError } from "../../models/mod.js";
 export interface LlamaCppOptions {
   /** Threads llama.cpp computes with (default 1). */
   readonly threads?: number;
-  /** Context length in tokens (default 256). */
+  /**
+   * Context length in tokens (default 256). Keep it above the longest sequence: node-llama-cpp
+   * shifts a full context (drops its start) before the last token, which changes that token's
+   * logits. A sequence must also stay within the model's positions (gpt2: context_length).
+   */
   readonly contextSize?: number;
   /** The model's vocabulary size (default 256, troupe's bytes). */
   readonly vocabSize?: number;

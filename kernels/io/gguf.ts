@@ -280,7 +280,7 @@ export function readGguf(path: string): GgufFile {
 /** A GGUF tensor's values as f32 (dequantised for Q8_0/Q4_0). */
 export function ggufToF32(t: GgufTensor): Float32Array {
   const n = t.shape.reduce((a, b) => a * b, 1);
-  if (t.type === "f32") return new Float32Array(t.data.slice().buffer, 0, n);
+  if (t.type === "f32") return new Float32Array(new Uint8Array(t.data).buffer, 0, n); // a copy: data may be a view at any offset
   if (t.type === "f16") {
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = halfToFloat(t.data[2 * i]! | (t.data[2 * i + 1]! << 8));
