@@ -3,7 +3,7 @@
 // its model.safetensors (so the file alone is enough to load the model).
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { type GPT, type GPTConfig, createRng, parseSafetensors } from "../kernels/mod.js";
+import { type GPT, type ResolvedGPTConfig, createRng, parseSafetensors } from "../kernels/mod.js";
 import type { Checkpoint } from "./checkpoint/mod.js";
 import { MANIFEST_FILE, MODEL_FILE } from "./checkpoint/mod.js";
 import { CheckpointFormatError, CheckpointNotFoundError, ModelConfigError } from "./errors.js";
@@ -11,7 +11,7 @@ import { GPT as GPTClass, resolveGptConfig } from "./gpt.js";
 import { type LoraConfig, adapterOf, applyLora, resolveLoraConfig } from "./lora/mod.js";
 
 export interface ModelSpec {
-  readonly gpt: Required<GPTConfig>;
+  readonly gpt: ResolvedGPTConfig;
   /** The adapter on the model, with the exact layers it wraps; null for a plain model. */
   readonly lora: (LoraConfig & { readonly layers: string[] }) | null;
   readonly tokenizer: "bytes";

@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { register as registerBench } from "./bench.js";
 import { register as registerBenchKernels } from "./bench_kernels.js";
 import { register as registerBenchAgp } from "./bench_agp.js";
+import { register as registerBenchCompress } from "./bench_compress.js";
 import { register as registerChaos } from "./chaos.js";
 import { register as registerChaosCast } from "./chaos-cast.js";
 import { register as registerData } from "./data.js";
@@ -30,6 +31,7 @@ const commands: Register[] = [
   registerBench,
   registerBenchKernels,
   registerBenchAgp,
+  registerBenchCompress,
   registerChaos,
   registerChaosCast,
   registerPool,

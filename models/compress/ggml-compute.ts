@@ -67,12 +67,13 @@ export function ggmlEquivalent(model: GPT, type: ExportType): GPT {
   }
   for (const [path, mod] of m.namedModules()) {
     if (mod instanceof Linear) {
-      const t = exportedType(type, mod.weight.shape);
+      const t = exportedType(type, mod.weight.shape, `${path}.weight`);
       if (t !== "f32") m.replaceModule(path, new ConvertedInput(mod, t, false));
     }
   }
-  const head = m.config.tiedLmHead ? m.namedParameters().find(([n]) => n === "wte.weight")![1] : m.namedParameters().find(([n]) => n === "lm_head.weight")![1];
-  const headType = exportedType(type, head.shape);
+  const headName = m.config.tiedLmHead ? "wte.weight" : "lm_head.weight";
+  const head = m.namedParameters().find(([n]) => n === headName)![1];
+  const headType = exportedType(type, head.shape, headName);
   if (headType !== "f32") m.replaceModule("ln_f", new ConvertedInput(m.getModule("ln_f") as LayerNorm, headType, true));
   return m;
 }

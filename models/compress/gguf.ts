@@ -4,8 +4,9 @@
 // LayerNorm, and an lm_head that is the token embedding when tied (no `output.weight`; llama.cpp
 // then reuses `token_embd.weight`). Linear weights [out, in] become ggml {in, out}: the same
 // bytes, the dimensions listed fastest-first. Matrices take the export type (F32, F16, Q8_0,
-// Q4_0; a matrix whose rows are not a multiple of 32 stays F32 for the block types); vectors
-// (norms, biases) stay F32 as llama.cpp expects. The tokenizer is the byte vocabulary (vocab.ts).
+// Q4_0; a matrix whose rows are not a multiple of 32 stays F32 for the block types), except that
+// a Q4_0 export keeps the embeddings (token, position; the tied lm head) in Q8_0, as llama.cpp's
+// quantiser keeps its output tensor above the body's type; vectors (norms, biases) stay F32. The tokenizer is the byte vocabulary (vocab.ts).
 // Legend: V vocab, C channels, L layers, P positions (block size).
 import { type GPT, type GgmlTypeName, type GgufFile, type GgufKV, type GgufTensor, kv, ggmlBytes, ggufToF32, parseGguf, quantizeBlocks, readGguf, serializeGguf, toF16, tensor as makeTensor, noGrad } from "../../kernels/mod.js";
 import { writeFileSync } from "node:fs";
@@ -47,10 +48,18 @@ function ggufName(name: string): string | null {
   return `blk.${m[1]}.${part[m[2]!]}.${m[3]}`;
 }
 
-/** The ggml type a tensor of this shape gets under an export type. */
-export function exportedType(type: ExportType, shape: readonly number[]): GgmlTypeName {
+/** Embedding tables (and the untied head), which a Q4_0 export keeps in Q8_0. */
+export function isEmbedding(name: string): boolean {
+  return name === "wte.weight" || name === "wpe.weight" || name === "lm_head.weight";
+}
+
+/** The ggml type troupe parameter `name` of this shape gets under an export type. */
+export function exportedType(type: ExportType, shape: readonly number[], name = ""): GgmlTypeName {
   if (shape.length < 2) return "f32";
-  if (type === "q8_0" || type === "q4_0") return shape[shape.length - 1]! % 32 === 0 ? type : "f32";
+  if (type === "q8_0" || type === "q4_0") {
+    if (shape[shape.length - 1]! % 32 !== 0) return "f32";
+    return type === "q4_0" && isEmbedding(name) ? "q8_0" : type;
+  }
   return type;
 }
 
@@ -78,7 +87,7 @@ export function gptToGguf(model: GPT, options: GgufExportOptions): GgufExport {
     ["general.quantization_version", kv.u32(2)],
     ["gpt2.context_length", kv.u32(c.blockSize)],
     ["gpt2.embedding_length", kv.u32(c.nEmbd)],
-    ["gpt2.feed_forward_length", kv.u32(4 * c.nEmbd)],
+    ["gpt2.feed_forward_length", kv.u32(c.mlpHidden ?? 4 * c.nEmbd)],
     ["gpt2.block_count", kv.u32(c.nLayer)],
     ["gpt2.attention.head_count", kv.u32(c.nHead)],
     ["gpt2.attention.layer_norm_epsilon", kv.f32(c.lnEps)],
@@ -93,7 +102,7 @@ export function gptToGguf(model: GPT, options: GgufExportOptions): GgufExport {
     for (let i = 0; i < values.length; i++) {
       if (!Number.isFinite(values[i]!)) throw new ExportFormatError(`parameter "${name}" holds ${values[i]} at ${i}; refusing to export a non-finite model`);
     }
-    const t = exportedType(type, p.shape);
+    const t = exportedType(type, p.shape, name);
     tensors.push({ name: g, shape: [...p.shape], type: t, data: encode(values, p.shape, t) });
     listed.push({ name: g, source: name, type: t, shape: [...p.shape] });
   }
@@ -121,13 +130,13 @@ export function gptFromGguf(file: GgufFile, source = "<gguf>"): GPT {
   const merges = file.metadata.get("tokenizer.ggml.merges")?.value as readonly unknown[] | undefined;
   if (!isByteVocab(tokens, merges)) throw new ExportFormatError(`${source}: the tokenizer is not troupe's byte vocabulary (256 byte tokens, no merges)`);
   const C = u(file, "gpt2.embedding_length", source);
+  const ff = u(file, "gpt2.feed_forward_length", source);
   const byName = new Map(file.tensors.map((t) => [t.name, t]));
   const model = createGpt({
     vocabSize: 256, blockSize: u(file, "gpt2.context_length", source), nEmbd: C, nHead: u(file, "gpt2.attention.head_count", source),
     nLayer: u(file, "gpt2.block_count", source), lnEps: u(file, "gpt2.attention.layer_norm_epsilon", source), tiedLmHead: !byName.has("output.weight"),
+    mlpHidden: ff,
   });
-  const ff = u(file, "gpt2.feed_forward_length", source);
-  if (ff !== 4 * C) throw new ExportFormatError(`${source}: feed_forward_length ${ff} is not 4 × ${C}, which troupe's GPT needs`);
   const state = new Map<string, ReturnType<typeof makeTensor>>();
   for (const [name, p] of model.namedParameters()) {
     const g = ggufName(name)!;

@@ -3,3 +3,9 @@
 export { ExportType, dequantizedCopy, exportGguf, exportedType, gptFromGguf, gptToGguf, readGgufModel, type GgufExport, type GgufExportOptions } from "./gguf.js";
 export { byteToUnicode, byteVocabMetadata, isByteVocab } from "./vocab.js";
 export { ggmlEquivalent } from "./ggml-compute.js";
+export { QatFormat, QuantLinear, applyQat, removeQat, type QatClock, type QatConfig } from "./qat.js";
+export {
+  applyMasks, cubicSparsity, dropPrunedChannels, magnitudeMasks, maskSparsity, readMasks, serializeMasks, structuredMasks,
+  type CubicSchedule, type Masks, type StructuredPlan,
+} from "./prune.js";
+export { copyGpt, scheduled, trainCompressed, validationLoss, type CompressTrainOptions, type CompressTrainResult, type DistillConfig, type PruneConfig, type Scheduled } from "./steps.js";
