@@ -3,3 +3,4 @@
 export { shakespeareBase, SHAKESPEARE, type Base, type BaseOptions } from "./base.js";
 export { runQuantBench, type QuantBenchOptions } from "./quant.js";
 export { runDistillBench, type DistillBenchOptions } from "./distill.js";
+export { runGenerateBench, type GenerateBenchOptions } from "./generate.js";

@@ -14,6 +14,7 @@ import { register as registerScenario } from "./scenario.js";
 import { register as registerStatus } from "./status.js";
 import { register as registerTrain } from "./train.js";
 import { register as registerGenerate } from "./generate.js";
+import { register as registerCompress } from "./compress.js";
 import { register as registerPool } from "./pool.js";
 import { register as registerPoolDrills } from "./pool-drills.js";
 import { register as registerVerify } from "./verify.js";
@@ -28,6 +29,7 @@ const commands: Register[] = [
   registerVerify,
   registerTrain,
   registerGenerate,
+  registerCompress,
   registerBench,
   registerBenchKernels,
   registerBenchAgp,

@@ -12,7 +12,7 @@
 // Legend: OC out features, C in features.
 import { type GPT, Linear, Module, type Layer, type Tensor, type SteKind, activationQuant8, fakeQuant, linear, noGrad, signQuant, ternaryQuant } from "../../kernels/mod.js";
 import { ModelConfigError } from "../errors.js";
-import { matchesAnyTarget } from "../lora/config.js";
+import { matchesAnyTarget } from "../lora/mod.js";
 
 export const QatFormat = { q4_0: "q4_0", q8_0: "q8_0", int: "int", ternary: "ternary", sign: "sign" } as const;
 export type QatFormat = (typeof QatFormat)[keyof typeof QatFormat];

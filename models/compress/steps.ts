@@ -4,7 +4,7 @@
 // every optimizer step (and raised on a cubic schedule), and the QAT clock advanced per step.
 // Legend: B batch, T time, V vocab.
 import { type TextCorpus, createWindowSampler, evalWindows } from "../../data/mod.js";
-import { type GPT, type Tensor, averageTeachers, clone, crossEntropy, distillationLoss, distillationLossTopK, noGrad, topK } from "../../kernels/mod.js";
+import { type GPT, type Tensor, averageTeachers, clone, serializeSafetensors, crossEntropy, distillationLoss, distillationLossTopK, noGrad, topK } from "../../kernels/mod.js";
 import { ModelConfigError } from "../errors.js";
 import { createGpt } from "../gpt.js";
 import { evalLoss, train } from "../training/mod.js";
@@ -140,4 +140,10 @@ export function copyGpt(model: GPT): GPT {
 export function validationLoss(model: GPT, corpus: TextCorpus, batches?: number, batch = 16): number {
   const val = evalWindows(corpus.val, { batch, block: model.config.blockSize });
   return evalLoss(model, batches ? val.slice(0, batches) : val);
+}
+
+/** Writes a plain GPT as a model.safetensors that loadModelFile reads (the spec in its metadata). */
+export function serializeModelFile(model: GPT, metadata: Record<string, string> = {}): Uint8Array {
+  const spec = { gpt: { ...model.config }, lora: null, tokenizer: "bytes" };
+  return serializeSafetensors(model.namedParameters(), { ...metadata, troupe_config: JSON.stringify({ model: spec }) });
 }
