@@ -27,7 +27,7 @@ const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length
 
 export async function runGenerateBench(o: GenerateBenchOptions = {}) {
   const say = o.say ?? (() => undefined);
-  const threads = o.threads ?? 2, type = o.type ?? "f32", nPrompts = o.prompts ?? 4, rounds = o.rounds ?? 3;
+  const threads = o.threads ?? 1, type = o.type ?? "f32", nPrompts = o.prompts ?? 4, rounds = o.rounds ?? 3;
   const base = await shakespeareBase(o);
   const block = base.model.config.blockSize;
   const promptLen = 16;

@@ -66,7 +66,7 @@ export function register(program: Command): void {
     .option("--json", "print one JSON document")
     .option("--fresh", "train the base again instead of using the cached one")
     .option("--base-steps <n>", "training steps of the f32 base", intArg("--base-steps", 1, 1_000_000), 2000)
-    .option("--threads <n>", "threads on both sides", intArg("--threads", 1, 64), 2)
+    .option("--threads <n>", "threads on both sides (1: on a shared 2-core machine ggml's spinning thread barrier collapses when cores are oversubscribed)", intArg("--threads", 1, 64), 1)
     .option("--type <t>", "GGUF type both sides run (f32, f16, q8_0, q4_0)", "f32")
     .option("--prompts <n>", "held-out prompts of 16 tokens", intArg("--prompts", 1, 100), 4)
     .option("--tokens <n>", "new tokens per prompt (at most block - 16)", intArg("--tokens", 1, 100000), 112)
