@@ -10,3 +10,4 @@ export {
 } from "./prune.js";
 export { copyGpt, scheduled, serializeModelFile, trainCompressed, validationLoss, type CompressTrainOptions, type CompressTrainResult, type DistillConfig, type PruneConfig, type Scheduled } from "./steps.js";
 export { runPipeline, type PipelineOptions, type PipelineReport, type PipelineStep, type StepReport } from "./pipeline.js";
+export { PtqLinear, applyPtq, type PtqConfig } from "./ptq.js";
