@@ -20,7 +20,7 @@ export async function runDistillBench(o: DistillBenchOptions = {}) {
   const teacher = base.model;
   const steps = o.studentSteps ?? 600;
   const cfg = { ...teacher.config, nEmbd: teacher.config.nEmbd / 2 };
-  const T = o.temperature ?? 2, alpha = o.alpha ?? 0.5;
+  const T = o.temperature ?? 1, alpha = o.alpha ?? 0.5;
   const common = { corpus: base.corpus, steps, lr: 2e-3, warmupSteps: 30, minLr: 2e-4, seed: 1 };
   say(`[bench] distill: student ${cfg.nEmbd} channels, hard labels (${steps} steps) ...`);
   const hard = M.createGpt(cfg, 11);

@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .option("--fresh", "train the base again instead of using the cached one")
     .option("--base-steps <n>", "training steps of the f32 teacher", intArg("--base-steps", 1, 1_000_000), 2000)
     .option("--steps <n>", "student steps (each)", intArg("--steps", 1, 1_000_000), 600)
-    .option("--temperature <t>", "KD temperature", "2")
+    .option("--temperature <t>", "KD temperature", "1")
     .option("--alpha <a>", "KD weight of the KL term", "0.5")
     .option("--top-k <k>", "use only the teacher's k largest logits per position", intArg("--top-k", 1, 1 << 20))
     .option("--data <file>", "the text corpus (default ../shared/data/tinyshakespeare/input.txt)")
