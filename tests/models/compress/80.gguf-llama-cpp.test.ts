@@ -81,6 +81,19 @@ for (const type of ["q8_0", "q4_0"] as const) {
   });
 }
 
+testNeeding("gguf - a model with pruned MLP channels dropped (smaller feed_forward_length) runs in llama.cpp", missing, async () => {
+  const { model, corpus } = await shakespeareModel();
+  const pruned = M.copyGpt(model);
+  const { masks, plan } = M.structuredMasks(pruned, { channelSparsity: 0.5 });
+  M.applyMasks(pruned, masks);
+  const smaller = M.dropPrunedChannels(pruned, plan);
+  assert.equal(smaller.config.mlpHidden, 128);
+  const path = join(dir.path, "m-pruned.gguf");
+  M.exportGguf(smaller, path, { type: "f32" });
+  const worst = await worstLogProbDiff(path, M.ggmlEquivalent(smaller, "f32"), heldOut(corpus, 2, 64));
+  assert.ok(worst <= 1e-3, `worst difference ${worst}`);
+});
+
 testNeeding("gguf - the byte vocabulary tokenizes and detokenizes in llama.cpp exactly as in troupe", missing, async () => {
   const { model } = await shakespeareModel();
   const path = join(dir.path, "m-tok.gguf");
