@@ -10,6 +10,8 @@ export const HostsErrorCode = {
   integrity: "OBJECT_INTEGRITY",
   notFound: "NOT_FOUND",
   job: "JOB",
+  unavailable: "NATS_UNAVAILABLE",
+  fenced: "FENCED",
 } as const;
 export type HostsErrorCode = (typeof HostsErrorCode)[keyof typeof HostsErrorCode];
 
@@ -78,6 +80,46 @@ export class PermanentJobError extends HostsError {
   }
 }
 
+/**
+ * NATS did not answer an operation that was retried across reconnects until its deadline. The
+ * operation may be retried later (the cause is transient by nature); it never means the data
+ * is wrong.
+ */
+export class NatsUnavailableError extends HostsError {
+  readonly what: string;
+  readonly waitedMs: number;
+  constructor(what: string, waitedMs: number, options?: { cause?: unknown }) {
+    const last = options?.cause instanceof Error ? ` (last error: ${options.cause.name}: ${options.cause.message})` : "";
+    super(HostsErrorCode.unavailable, `${what}: NATS did not answer for ${(waitedMs / 1000).toFixed(1)} s${last}; retry later`, options);
+    this.name = "NatsUnavailableError";
+    this.what = what;
+    this.waitedMs = waitedMs;
+  }
+}
+
+/**
+ * A lease holder acted with an epoch that is no longer current: someone took the lease since
+ * (see hosts/nats/lease.ts). The stale holder must stop acting for the leased thing.
+ */
+export class FencedError extends HostsError {
+  readonly lease: string;
+  readonly epoch: number;
+  readonly current: number;
+  readonly holder: string | null;
+  constructor(lease: string, epoch: number, current: number, holder: string | null) {
+    super(
+      HostsErrorCode.fenced,
+      `lease ${JSON.stringify(lease)}: epoch ${epoch} was superseded by epoch ${current}` + (holder ? ` (held by ${holder})` : "") +
+        `; this holder must stop acting for it`,
+    );
+    this.name = "FencedError";
+    this.lease = lease;
+    this.epoch = epoch;
+    this.current = current;
+    this.holder = holder;
+  }
+}
+
 export function isHostsError(err: unknown): err is HostsError {
   return err instanceof HostsError;
 }
@@ -95,4 +137,10 @@ export function isPermanentJobError(err: unknown): err is PermanentJobError {
 }
 export function isNotFoundError(err: unknown): err is NotFoundError {
   return err instanceof NotFoundError;
+}
+export function isNatsUnavailableError(err: unknown): err is NatsUnavailableError {
+  return err instanceof NatsUnavailableError;
+}
+export function isFencedError(err: unknown): err is FencedError {
+  return err instanceof FencedError;
 }
