@@ -64,7 +64,10 @@ export function progressPublisher(o: {
 
 /**
  * The director's side: every point of a job's progress with a step above `after`, in order,
- * from the start of the stream, until `signal` aborts.
+ * from the start of the stream, until `signal` aborts. Resolves promptly on abort whenever it
+ * comes — also before the consumer exists (a resumed director whose job was already over
+ * aborts at once: guards #16 item 1, where the abort came before the listener and the loop
+ * never ended).
  */
 export async function followProgress(
   nc: NatsConnection,
@@ -74,16 +77,26 @@ export async function followProgress(
   onPoint: (p: Point) => void,
   signal: AbortSignal,
 ): Promise<void> {
+  if (signal.aborted) return;
   const js = jetstream(nc);
-  const consumer = await js.consumers.get(progressStreamName(run), { filter_subjects: progressSubject(run, jobId), deliver_policy: DeliverPolicy.All });
-  const messages = await consumer.consume();
+  const aborted = new Promise<null>((resolve) => signal.addEventListener("abort", () => resolve(null), { once: true }));
+  const consumer = await Promise.race([js.consumers.get(progressStreamName(run), { filter_subjects: progressSubject(run, jobId), deliver_policy: DeliverPolicy.All }), aborted]);
+  if (!consumer || signal.aborted) return;
+  const opening = consumer.consume();
+  const messages = await Promise.race([opening, aborted]);
+  if (!messages || signal.aborted) {
+    void opening.then((m) => m.stop(), () => undefined);
+    return;
+  }
   const stop = () => messages.stop();
   signal.addEventListener("abort", stop, { once: true });
+  if (signal.aborted) stop();
   let lastStep = after;
+  const codec = createCodec();
   try {
     for await (const m of messages) {
       try {
-        const env = createCodec().decode(m.data);
+        const env = codec.decode(m.data);
         const body = TrainProgress.body.parse(env.body, env.kind);
         for (const p of body.points) {
           if (p.step <= lastStep) continue; // recorded before, or repeated by a resumed trainer
