@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ensureProgressStream, followProgress, progressPublisher } from "../../actors/cast/mod.js";
 import { createStamper } from "../../protocol/mod.js";
-import { natsForFile, uniqueName } from "../harness/mod.js";
+import { check, natsForFile, startNats, uniqueName } from "../harness/mod.js";
 
 const env = natsForFile();
 
@@ -50,4 +50,35 @@ test("progress - an abort before the consumer is open ends the follower at once 
   const already = new AbortController();
   already.abort();
   await within(followProgress(env.nc, run, "s1-a1", 0, () => undefined, already.signal), 5000, "a follower aborted before it started");
+});
+
+test("progress - the follower keeps hearing points across a nats-server restart (#16)", async () => {
+  // nats.js's ordered consumer stalled after a restart: the loss curve lost every later point
+  await using nats = await startNats();
+  const nc = await nats.connect();
+  const run = uniqueName("r");
+  await ensureProgressStream(nc, run);
+  const pub = progressPublisher({ nc: await nats.connect(), run, head: { jobId: "j", stage: 1, attempt: 1, steps: 60 }, delivery: 1, stamper: createStamper(run, "test"), everyMs: 0 });
+  const seen: number[] = [];
+  const abort = new AbortController();
+  const following = followProgress(nc, run, "j", 0, (p) => seen.push(p.step), abort.signal);
+  const send = async (from: number, to: number) => {
+    for (let step = from; step <= to; step++) {
+      pub.add({ step, loss: 1, tokens: step }, false);
+      await pub.flush();
+    }
+  };
+  try {
+    await send(1, 20);
+    await check(() => seen.length === 20, { what: "the points before the restart" });
+    await nats.server.kill();
+    await new Promise((r) => setTimeout(r, 400)); // the outage under test
+    await nats.server.restart();
+    await send(21, 60);
+    await check(() => seen.length === 60, { timeoutMs: 20_000, what: "every point after the restart" });
+    assert.deepEqual(seen, Array.from({ length: 60 }, (_, i) => i + 1), "in order, none twice");
+  } finally {
+    abort.abort();
+    await within(following, 5000, "the follower");
+  }
 });
