@@ -3,6 +3,7 @@
 // Pure readers, so the drills' counters can be shown moving the other way in tests.
 import type { NatsConnection } from "../../hosts/mod.js";
 import type { RunSummary } from "../director/mod.js";
+import { readReport } from "../report/mod.js";
 import { type JobState, openJobStates } from "../cast/mod.js";
 
 export interface JobAudit {
@@ -56,4 +57,23 @@ export function gatesDecided(summary: RunSummary | null, listed: readonly number
     const s = summary.stages.find((x) => x.stage === st);
     return !!s && s.metric !== null && (s.status === "passed" || s.status === "failed");
   });
+}
+
+/**
+ * Steps missing from the loss curves of a stage's trained attempts in a run's report (every
+ * step 1..steps of each attempt that trained): the director follows the trainer's progress
+ * stream, and an outage must not cut the curve.
+ */
+export async function missingCurveSteps(reportFile: string | null, stage: number): Promise<number | null> {
+  if (!reportFile) return null;
+  const r = await readReport(reportFile);
+  const s = r.stages.find((x) => x.stage === stage);
+  if (!s) return null;
+  let missing = 0;
+  for (const a of s.attempt_reports) {
+    if (a.steps === 0) continue;
+    const seen = new Set(s.series.find((x) => x.attempt === a.attempt)?.terms.total?.points.map((p) => p.step) ?? []);
+    for (let k = 1; k <= a.steps; k++) if (!seen.has(k)) missing++;
+  }
+  return missing;
 }

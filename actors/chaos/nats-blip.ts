@@ -9,14 +9,15 @@
 //              owner sees): its saves of the next transitions, the job's submission and the
 //              trainer's first job-state writes are in flight
 // for each outage length. The promises checked per run: it ends `done` with its gates decided,
-// no job was cancelled or failed, every done job's final checkpoint is at its last step, and the run
-// moved on (a new snapshot stored, or its end) within the outage plus 10 s of the kill.
+// no job was cancelled or failed, every done job's final checkpoint is at its last step, the
+// stage's loss curve has every step, and the run moved on (a new snapshot stored, or its end)
+// within the outage plus 10 s of the kill.
 // One server serves every run (the base is pretrained once and found in the cache after).
 import { type Logger, type NatsServerHandle, componentLogger, connectNats, deleteRunStreams, pause, startNatsServer } from "../../hosts/mod.js";
 import type { PersistedDirectorSnapshot } from "../director/mod.js";
 import { phaseOf } from "../report/mod.js";
 import { type CastRunOptions, startCastRun } from "../cast/mod.js";
-import { auditJobs, gatesDecided } from "./audit.js";
+import { auditJobs, gatesDecided, missingCurveSteps } from "./audit.js";
 
 export const BLIP_POINTS = ["mid-step", "last-step", "save"] as const;
 export type BlipPoint = (typeof BLIP_POINTS)[number];
@@ -50,6 +51,8 @@ export interface BlipRun {
   readonly cancelled_jobs: number;
   readonly stale_final: number;
   readonly failed_jobs: number;
+  /** stage-1 steps missing from the report's loss curve (null: no report) */
+  readonly curve_missing_steps: number | null;
   readonly refused_cancels: number;
   readonly director_restarts: number;
   readonly trainer_restarts: number;
@@ -138,6 +141,7 @@ async function oneRun(server: NatsServerHandle, o: NatsBlipOptions, point: BlipP
       cancelled_jobs: audit.cancelled_jobs,
       stale_final: audit.stale_final,
       failed_jobs: audit.failed_jobs,
+      curve_missing_steps: await missingCurveSteps(result.report?.json ?? null, stage),
       refused_cancels: audit.refused_cancels,
       director_restarts: result.cast.find((c) => c.role === "director")?.restarts ?? 0,
       trainer_restarts: result.cast.find((c) => c.role === "trainer")?.restarts ?? 0,
@@ -177,7 +181,7 @@ export function judgeBlips(runs: readonly BlipRun[], wallMs: number): NatsBlipRe
     failed_jobs: runs.reduce((n, r) => n + r.failed_jobs, 0),
     max_stall_s: stalls.length ? Math.max(...stalls) : null,
     stall_margin_s: STALL_MARGIN_S,
-    ok: runs.every((r) => r.killed_in !== null && r.outcome === "done" && r.gates_decided && r.cancelled_jobs === 0 && r.stale_final === 0 && r.failed_jobs === 0 && inBounds(r)),
+    ok: runs.every((r) => r.killed_in !== null && r.outcome === "done" && r.gates_decided && r.cancelled_jobs === 0 && r.stale_final === 0 && r.failed_jobs === 0 && r.curve_missing_steps === 0 && inBounds(r)),
     by_run: runs,
     wall_s: Math.round(wallMs / 100) / 10,
   };

@@ -33,14 +33,15 @@ test("drill verdicts - the job audit counts cancelled, stale-final, failed jobs 
 function blipRun(over: Partial<BlipRun>): BlipRun {
   return {
     run_id: "r", point: "last-step", outage_s: 4, killed_in: "stage1.training", killed_at_step: 290, stall_s: 5, outcome: "done", gates_decided: true,
-    stages: [], cancelled_jobs: 0, stale_final: 0, failed_jobs: 0, refused_cancels: 0, director_restarts: 0, trainer_restarts: 0, jobs: [], wall_s: 1, ...over,
+    stages: [], cancelled_jobs: 0, stale_final: 0, failed_jobs: 0, curve_missing_steps: 0, refused_cancels: 0, director_restarts: 0, trainer_restarts: 0, jobs: [], wall_s: 1, ...over,
   };
 }
 
-test("drill verdicts - nats-blip fails on a stall past the outage + 10 s, a lost blip, a cancel, a stale final, a failed job, a run not done", () => {
+test("drill verdicts - nats-blip fails on a stall past the outage + 10 s, a lost blip, a cancel, a stale final, a failed job, a cut loss curve, a run not done", () => {
   assert.equal(judgeBlips([blipRun({}), blipRun({ outage_s: 0.4, stall_s: 10.4 })], 1).ok, true);
   const bad: Partial<BlipRun>[] = [
     { stall_s: 14.1 }, { stall_s: null }, { killed_in: null }, { cancelled_jobs: 1 }, { stale_final: 1 }, { failed_jobs: 1 }, { outcome: "stopped" }, { gates_decided: false },
+    { curve_missing_steps: 299 }, { curve_missing_steps: null },
   ];
   for (const b of bad) assert.equal(judgeBlips([blipRun({}), blipRun(b)], 1).ok, false, JSON.stringify(b));
   const r = judgeBlips([blipRun({ stall_s: 3 }), blipRun({ stall_s: 7, cancelled_jobs: 2, stale_final: 1, outcome: "stopped" }), blipRun({ killed_in: null, stall_s: null })], 1);

@@ -23,6 +23,7 @@ test("chaos - nats-blip: nats-server down 4 s around stage 1's last step; the ru
     assert.ok(d.max_stall_s <= 4 + 10, `moved on ${d.max_stall_s} s after the kill`);
     assert.ok(run.gates_decided);
     for (const j of run.jobs) assert.equal(j.final, j.steps, `job ${j.job}: final checkpoint at its last step`);
+    assert.equal(run.curve_missing_steps, 0, "the loss curve has every step");
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
