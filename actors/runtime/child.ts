@@ -8,13 +8,13 @@
 //            done: a transient actor (the director) is then restarted, not taken as finished
 //            (guards #16 item 5: a SIGTERM to the director used to look like the end of the run)
 // An uncaught error exits 1, and the supervisor restarts it.
+import { constants } from "node:os";
 import { pathToFileURL } from "node:url";
 import { actorLogger, connectNats } from "../../hosts/mod.js";
 import { ActorDefinitionError, isActorConfigError } from "../errors.js";
 import type { NatsConnection } from "../../hosts/mod.js";
 import { isActorDefinition } from "./define.js";
 import { type RunningActor, startActor } from "./actor.js";
-import { constants } from "node:os";
 import { type ChildMessage, type ChildSpecWire, EXIT_CONFIG, type ParentMessage } from "./ipc.js";
 
 const spec = JSON.parse(process.env.TROUPE_ACTOR_SPEC ?? "null") as ChildSpecWire | null;
