@@ -14,9 +14,10 @@
 // within the outage plus 10 s of the kill.
 // One server serves every run (the base is pretrained once and found in the cache after).
 import { type Logger, type NatsServerHandle, componentLogger, connectNats, deleteRunStreams, pause, startNatsServer } from "../../hosts/mod.js";
-import type { PersistedDirectorSnapshot } from "../director/mod.js";
+import type { PersistedDirectorSnapshot, SnapshotStore } from "../director/mod.js";
 import { phaseOf } from "../report/mod.js";
-import { type CastRunOptions, startCastRun } from "../cast/mod.js";
+import { type CastRunOptions, TrainProgress, adapterJobId, createKvSnapshotStore, progressSubject, startCastRun } from "../cast/mod.js";
+import { createCodec } from "../../protocol/mod.js";
 import { auditJobs, gatesDecided, missingCurveSteps } from "./audit.js";
 
 export const BLIP_POINTS = ["mid-step", "last-step", "save"] as const;
@@ -80,49 +81,71 @@ export interface NatsBlipReport {
 
 const stateName = (v: unknown): string => JSON.stringify(v).replace(/[{}"]/g, "").replace(":", ".");
 
-function triggers(point: BlipPoint, s: PersistedDirectorSnapshot, stage: number): boolean {
-  const p = phaseOf(s.value);
-  if (p?.stage !== stage) return false;
-  const progress = s.context.progress;
-  if (point === "save") return true;
-  if (p.phase !== "training" || !progress || progress.stage !== stage) return false;
-  if (point === "mid-step") return progress.step >= Math.ceil(progress.steps / 2);
-  return progress.step >= progress.steps - 25;
+/** The `save` point: the first stored snapshot of stage 1. */
+function atStageStart(s: PersistedDirectorSnapshot, stage: number): boolean {
+  return phaseOf(s.value)?.stage === stage;
+}
+
+/** The training points, on the trainer's own progress reports (every 250 ms, and at the last step). */
+function atStep(point: BlipPoint, step: number, steps: number): boolean {
+  if (point === "mid-step") return step >= Math.ceil(steps / 2);
+  if (point === "last-step") return step >= steps - 25;
+  return false;
 }
 
 async function oneRun(server: NatsServerHandle, o: NatsBlipOptions, point: BlipPoint, outageS: number, log: Logger): Promise<BlipRun> {
   const t0 = Date.now();
   const stage = 1;
-  const blip: { at: number; back: number; revision: number; state: string; step: number | null; movedAt: number | null } = {
-    at: 0, back: 0, revision: 0, state: "", step: null, movedAt: null,
-  };
+  const blip = { at: 0, back: 0, baseline: 0, state: "", step: null as number | null, movedAt: null as number | null };
+  let lastState = "";
   let blipping: Promise<void> = Promise.resolve();
+  let snapshots: SnapshotStore | null = null;
+  const trigger = (step: number | null) => {
+    if (blip.at !== 0) return;
+    Object.assign(blip, { at: Date.now(), state: lastState, step });
+    log.info({ point, outage_s: outageS, state: blip.state, step }, "killing nats-server");
+    blipping = (async () => {
+      await server.kill();
+      await pause(outageS * 1000);
+      await server.restart();
+      blip.back = Date.now();
+      // "moved on" = a snapshot stored after this one (conservative: this read may already
+      // see a save made after the restart, and then the next one counts)
+      blip.baseline = (await snapshots?.load(runId).catch(() => null))?.revision ?? 0;
+      log.info({ down_ms: blip.back - blip.at }, "nats-server is back");
+    })();
+  };
+  let runId = "";
   const onSnapshot = (s: PersistedDirectorSnapshot, revision: number) => {
-    if (blip.at === 0) {
-      if (!triggers(point, s, stage)) return;
-      Object.assign(blip, { at: Date.now(), revision, state: stateName(s.value), step: s.context.progress?.step ?? null });
-      log.info({ point, outage_s: outageS, state: blip.state, step: blip.step }, "killing nats-server");
-      blipping = (async () => {
-        await server.kill();
-        await pause(outageS * 1000);
-        await server.restart();
-        blip.back = Date.now();
-        log.info({ down_ms: blip.back - blip.at }, "nats-server is back");
-      })();
-    } else if (blip.movedAt === null && blip.back > 0 && revision > blip.revision) {
-      blip.movedAt = Date.now();
-    }
+    lastState = stateName(s.value);
+    if (point === "save" && atStageStart(s, stage)) trigger(null);
+    else if (blip.movedAt === null && blip.baseline > 0 && revision > blip.baseline) blip.movedAt = Date.now();
   };
   const stop = () =>
     blip.at > 0 && blip.movedAt === null && Date.now() - blip.at > (outageS + GIVE_UP_MARGIN_S) * 1000
       ? `the run did not move for ${GIVE_UP_MARGIN_S} s after the outage (the drill gave up on it)`
       : null;
-  const run = await startCastRun({ plan: o.plan, file: o.file ?? null, natsUrl: server.url, onSnapshot, stop });
-  const result = await run.done;
-  await blipping;
-  const endedAt = Date.now();
-  const nc = await connectNats(server, { name: "troupe-chaos-audit" });
+  const nc = await connectNats(server, { name: "troupe-chaos-blip" });
   try {
+    const run = await startCastRun({ plan: o.plan, file: o.file ?? null, natsUrl: server.url, onSnapshot, stop });
+    runId = run.runId;
+    snapshots = await createKvSnapshotStore(nc, runId);
+    const codec = createCodec();
+    const sub = nc.subscribe(progressSubject(runId, adapterJobId(stage, 1)), {
+      callback: (err, m) => {
+        if (err || blip.at !== 0) return;
+        try {
+          const p = TrainProgress.body.parse(codec.decode(m.data).body, TrainProgress.kind);
+          const last = p.points[p.points.length - 1];
+          if (last && atStep(point, last.step, p.steps)) trigger(last.step);
+        } catch {
+          // not a progress report we can read: no trigger
+        }
+      },
+    });
+    const result = await run.done.finally(() => sub.unsubscribe());
+    await blipping;
+    const endedAt = Date.now();
     const audit = await auditJobs(nc, run.runId);
     const listed = run.spec.curriculum.stages.map((s) => s.stage);
     const summary = result.summary;
