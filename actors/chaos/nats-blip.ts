@@ -1,6 +1,8 @@
 // `troupe chaos nats-blip`: real curriculum runs (scenarios/tiny.yaml by default) during which
 // the nats-server is killed -9 and started again on the same store, once per run, at one of
-// these points of stage 1 (the owner sees the director's snapshots every 250 ms):
+// these points of stage 1 (the first two heard on the trainer's progress reports, which come
+// every 250 ms and at the last step; the third on the director's snapshots, seen by the owner
+// every 250 ms):
 //   mid-step   training is half done: a trainer step, progress reports and a snapshot save
 //              are in flight
 //   last-step  training is within 25 steps of its end: the final checkpoint, the job's `done`
