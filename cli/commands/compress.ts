@@ -122,9 +122,14 @@ export function register(program: Command): void {
     .option("--data <file>", "text corpus: validation loss (and QAT's training data)", "../shared/data/tinyshakespeare/input.txt")
     .option("--steps <n>", "QAT steps", intArg("--steps", 1, 1_000_000), 300)
     .option("--lr <x>", "QAT learning rate", "3e-4")
+    .option("--activations <bits>", "also simulate static activation quantisation of every Linear input at this width (calibrated; reported, not written to the GGUF)", intArg("--activations", 2, 8))
+    .option("--calibration <kind>", "activation calibration: minmax | percentile", "percentile")
+    .option("--percentile <p>", "for --calibration percentile", "99.99")
+    .option("--calibration-batches <n>", "batches of 16 training windows to calibrate on", intArg("--calibration-batches", 1, 10_000), 8)
     .requiredOption("--out <file>", "the GGUF file to write")
     .option("--json", "print one JSON document")
-    .action(async (o: { checkpoint: string; bits: string; method: string; data: string; steps: number; lr: string; out: string; json?: boolean }) => {
+    .action(async (o: { checkpoint: string; bits: string; method: string; data: string; steps: number; lr: string; activations?: number; calibration: string; percentile: string; calibrationBatches: number; out: string; json?: boolean }) => {
+      if (o.calibration !== "minmax" && o.calibration !== "percentile") throw new UsageError(`--calibration must be minmax or percentile, got ${JSON.stringify(o.calibration)}`);
       if (o.bits !== "8" && o.bits !== "4") throw new UsageError(`--bits must be 8 or 4, got ${JSON.stringify(o.bits)}`);
       if (o.method !== "ptq" && o.method !== "qat") throw new UsageError(`--method must be ptq or qat, got ${JSON.stringify(o.method)}`);
       const type = o.bits === "8" ? "q8_0" : "q4_0";
@@ -139,9 +144,17 @@ export function register(program: Command): void {
         Mm.removeQat(model);
       }
       const after = Mm.validationLoss(Mm.dequantizedCopy(model, type), corpus);
+      let activations: Record<string, unknown> | null = null;
+      if (o.activations) {
+        const sim = Mm.copyGpt(model);
+        const calib = D.evalWindows(corpus.train, { batch: 16, block: model.config.blockSize, maxBatches: o.calibrationBatches });
+        const calibration = o.calibration === "minmax" ? { kind: "minmax" as const } : { kind: "percentile" as const, percentile: num("--percentile", o.percentile, 1e-6, 100) };
+        Mm.applyPtq(sim, calib, { weights: type, activations: { bits: o.activations, calibration } });
+        activations = { bits: o.activations, calibration, batches: calib.length, val_loss: Mm.validationLoss(sim, corpus) };
+      }
       const g = Mm.gptToGguf(model, { type });
       writeOut(o.out, g.bytes);
-      const r = { out: o.out, method: o.method, type, bytes: g.bytes.length, f32_val_loss: before, val_loss: after, relative: after / before - 1 };
+      const r = { out: o.out, method: o.method, type, bytes: g.bytes.length, f32_val_loss: before, val_loss: after, relative: after / before - 1, activations };
       if (o.json) printJson(r);
       else printLine(`${o.method} ${type}: val loss ${before.toFixed(4)} → ${after.toFixed(4)} (${((after / before - 1) * 100).toFixed(2)}%), wrote ${o.out} (${g.bytes.length} bytes)`);
     });

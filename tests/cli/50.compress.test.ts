@@ -92,8 +92,10 @@ test("cli - export, quantize, prune and distill write what the next command load
   const e = json(await troupe(["export", "--checkpoint", t, "--type", "q8_0", "--out", "t.q8_0.gguf", "--json"]));
   assert.equal(e.type, "q8_0");
   assert.ok(M.readGgufModel(join(dir, "t.q8_0.gguf")));
-  const q = json(await troupe(["quantize", "--checkpoint", t, "--bits", "4", "--method", "ptq", "--data", corpusFile, "--out", "t.q4.gguf", "--json"]));
+  const q = json(await troupe(["quantize", "--checkpoint", t, "--bits", "4", "--method", "ptq", "--data", corpusFile, "--activations", "8", "--calibration", "minmax", "--out", "t.q4.gguf", "--json"]));
   assert.ok(q.val_loss >= q.f32_val_loss * 0.95 && q.bytes < e.bytes);
+  assert.equal(q.activations.bits, 8);
+  assert.ok(Number.isFinite(q.activations.val_loss));
   const p = json(await troupe(["prune", "--checkpoint", t, "--kind", "channels", "--sparsity", "0.25", "--steps", "10", "--data", corpusFile, "--out", "pruned", "--json"]));
   assert.equal(p.config.mlpHidden, 96);
   assert.ok(p.parameters < p.parameters_before);
