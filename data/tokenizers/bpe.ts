@@ -29,8 +29,6 @@ export class BpeModel {
   private readonly unkId: number;
   private readonly byteIds = new Int32Array(256).fill(-1);
   private readonly cache = new Map<string, Int32Array>();
-  /** Characters dropped because neither unk_token nor byte_fallback could stand for them (as HF does). */
-  dropped = 0;
 
   constructor(private readonly o: BpeOptions) {
     this.vocab = o.vocab;
@@ -97,8 +95,10 @@ export class BpeModel {
         }
       }
       if (this.unkId < 0) {
-        this.dropped++;
-        continue;
+        // the Rust crate drops the character before merging, @huggingface/tokenizers after it
+        // (so their ids differ); either way text is lost, so troupe refuses instead
+        const cp = ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+        throw new TokenizerError(`U+${cp} ${JSON.stringify(ch)} is not in the vocabulary and the tokenizer has neither an unk_token nor byte_fallback: it cannot be encoded without losing it`);
       }
       if (!(this.o.fuseUnk && lastUnk)) ids.push(this.unkId);
       lastUnk = true;

@@ -18,8 +18,6 @@ export interface HfTokenizer extends Tokenizer {
   tokenToId(token: string): number | undefined;
   idToToken(id: number): string | undefined;
   readonly addedTokens: readonly AddedToken[];
-  /** Characters dropped so far because the vocabulary had neither them, an unk token nor byte fallback. */
-  readonly dropped: number;
 }
 
 const END_NAMES = ["<|endoftext|>", "</s>", "<|end_of_text|>", "<|eot_id|>", "<|im_end|>", "<eos>"];
@@ -148,10 +146,6 @@ class HfTokenizerImpl implements HfTokenizer {
       if (t) return t.id;
     }
     throw new TokenizerError(`no end-of-text token: ${TOKENIZER_CONFIG_FILE} names no eos_token and no added token is one of ${END_NAMES.join(" ")}`);
-  }
-
-  get dropped(): number {
-    return this.model.dropped;
   }
 
   tokenToId(token: string): number | undefined {
