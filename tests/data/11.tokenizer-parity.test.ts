@@ -80,13 +80,10 @@ test("tokenizers - with neither unk nor byte fallback a missing character is a T
   assert.equal([...withUnk.encode("a🎭🎭b")].filter((id) => id === withUnk.tokenToId("<unk>")).length, 1);
 });
 
-test("tokenizers - the comparison can fail: moving a merge behind one that needs it changes troupe's ids", () => {
+test("tokenizers - the comparison can fail: dropping the first merge from troupe's copy changes the ids", () => {
   const files = gpt2Style();
   const j = JSON.parse(files.json);
-  const first = (j.model.merges[0] as string[]).join("");
-  const k = (j.model.merges as string[][]).findIndex((m) => m.includes(first));
-  assert.ok(k > 0);
-  [j.model.merges[0], j.model.merges[k]] = [j.model.merges[k], j.model.merges[0]];
+  j.model.merges.splice(0, 1);
   const ours = D.tokenizerFromJson(enc(j), enc(files.config));
   const ref = new Reference(JSON.parse(files.json), JSON.parse(files.config));
   const text = sampleCorpus();
