@@ -59,6 +59,7 @@ export {
   type CorpusOptions,
   type TextCorpus,
 } from "./corpus.js";
+export { bitsPerByte, targetBytes } from "./bpb.js";
 export { createWindowSampler, evalWindows, type WindowOptions, type WindowSampler, type WindowSamplerState } from "./windows.js";
 export {
   createSftBatcher,
@@ -136,4 +137,4 @@ export {
 } from "./lanes/config.js";
 export type { LaneItem } from "./lanes/rules.js";
 export { loadSource, splitRecords, type SourceRecords, type SourceReport } from "./lanes/source.js";
-export { buildLane, buildLanes, loadData, type DataSet, type Lane, type LaneReport, type Lanes, type RecordSplits } from "./lanes/build.js";
+export { buildLane, buildLanes, loadData, type DataSet, type Lane, type LaneReport, type Lanes, type LoadDataOptions, type RecordSplits } from "./lanes/build.js";
