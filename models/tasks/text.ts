@@ -30,11 +30,11 @@ export async function trainText(o: TextTrainOptions): Promise<TextTrainResult> {
   let model: GPT;
   if (resume) {
     model = modelFromCheckpoint(resume).model;
-    if (JSON.stringify(model.config) !== JSON.stringify(gpt) && o.model) {
-      throw new CheckpointMismatchError(`the checkpoint's model ${JSON.stringify(model.config)} differs from the requested ${JSON.stringify(gpt)}; resume with the same model options`);
-    }
     if (tokenizerId(tokenizerOf(model).spec) !== tokenizerId(o.corpus.tokenizer.spec)) {
       throw new CheckpointMismatchError(`the checkpoint was trained with tokenizer ${tokenizerId(tokenizerOf(model).spec)}, this corpus is tokenized with ${tokenizerId(o.corpus.tokenizer.spec)}; resume with the same --tokenizer`);
+    }
+    if (JSON.stringify(model.config) !== JSON.stringify(gpt) && o.model) {
+      throw new CheckpointMismatchError(`the checkpoint's model ${JSON.stringify(model.config)} differs from the requested ${JSON.stringify(gpt)}; resume with the same model options`);
     }
   } else {
     model = attachTokenizer(buildModel({ gpt, lora: null, tokenizer: o.corpus.tokenizer.spec }, seed), o.corpus.tokenizer);
