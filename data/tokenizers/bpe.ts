@@ -68,8 +68,11 @@ export class BpeModel {
     let ids = this.cache.get(word);
     if (!ids) {
       ids = this.merge(this.symbols(word));
-      if (this.cache.size >= CACHE_MAX) this.cache.clear();
-      this.cache.set(word, ids);
+      if (word.length <= 256) {
+        // words repeat; a whole text as one word (no pre-tokenizer) does not
+        if (this.cache.size >= CACHE_MAX) this.cache.clear();
+        this.cache.set(word, ids);
+      }
     }
     for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
   }

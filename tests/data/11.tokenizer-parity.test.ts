@@ -1,11 +1,14 @@
 // troupe's tokenizer.json reader against the independent one, @huggingface/tokenizers: the same
 // ids (with and without the post-processor's special tokens) on a corpus and on awkward text,
-// for a GPT-2-style byte-level BPE, the Llama-3 layout and the SentencePiece-style layouts.
+// for a GPT-2-style byte-level BPE, the Llama-3 layout and the SentencePiece-style layouts;
+// and against the Rust crate itself (via @anush008/tokenizers) on the same files.
 // guards #15 (item 4: tokenizers)
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Tokenizer as Reference } from "@huggingface/tokenizers";
 import * as D from "../../data/mod.js";
+import { testNeeding } from "../harness/needs.js";
+import { rustMissing, rustTokenizer } from "./rust-reference.js";
 import { AWKWARD, enc, gpt2Style, llama2Style, llama3Style, sampleCorpus } from "./tokenizer-fixtures.js";
 
 function both(files: { json: string; config: string }) {
@@ -88,4 +91,22 @@ test("tokenizers - the comparison can fail: dropping the first merge from troupe
   const ref = new Reference(JSON.parse(files.json), JSON.parse(files.config));
   const text = sampleCorpus();
   assert.notDeepEqual([...ours.encode(text)], ref.encode(text, { add_special_tokens: false }).ids);
+});
+
+testNeeding("tokenizers - the Rust tokenizers crate gives the same ids on every layout", rustMissing, async () => {
+  const texts = [...AWKWARD.filter((t) => !t.includes("\udc00")), ...corpusLines, "<s>hello</s> world", "a <mask> b", "x troupe-added y", "<|begin_of_text|>hi<|eot_id|>"];
+  const layouts = { gpt2: gpt2Style(), llama3: llama3Style(), llama2: llama2Style(), metaspace: llama2Style({ metaspace: true }), unk: llama2Style({ byteFallback: false }) };
+  let compared = 0;
+  for (const [name, files] of Object.entries(layouts)) {
+    const rust = rustTokenizer(files.json);
+    const ours = D.tokenizerFromJson(enc(files.json), enc(files.config));
+    for (const text of texts) {
+      for (const special of [false, true]) {
+        const want = (await rust.encode(text, null, { addSpecialTokens: special })).getIds();
+        assert.deepEqual([...ours.encode(text, { addSpecialTokens: special })], want, `${name}: ${JSON.stringify(text.slice(0, 60))} (special tokens ${special})`);
+        compared++;
+      }
+    }
+  }
+  assert.ok(compared > 1000);
 });

@@ -9,6 +9,7 @@ import { Tokenizer as Reference } from "@huggingface/tokenizers";
 import * as D from "../../data/mod.js";
 import { sharedPath } from "../../bench/shared.js";
 import { testNeeding } from "../harness/needs.js";
+import { rustMissing, rustTokenizer } from "./rust-reference.js";
 
 const SHAKESPEARE = sharedPath("data/tinyshakespeare/input.txt");
 const missing = existsSync(SHAKESPEARE) ? null : `${SHAKESPEARE} not present (the shared data lives in ../shared beside the repository; or set TROUPE_SHARED)`;
@@ -33,6 +34,7 @@ testNeeding("tokenizers - BPE trained on tinyshakespeare: every line round-trips
     }
     const all = ours.encode(text);
     assert.deepEqual([...all], ref.encode(text, { add_special_tokens: false }).ids, "the whole corpus in one call");
+
     assert.equal(ours.decode(all), text);
     // it compresses: well over 2 bytes per token at this vocabulary
     assert.ok(text.length / all.length > 2.5, `${(text.length / all.length).toFixed(2)} bytes per token`);
@@ -40,4 +42,11 @@ testNeeding("tokenizers - BPE trained on tinyshakespeare: every line round-trips
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+testNeeding("tokenizers - the Rust tokenizers crate reads the tinyshakespeare BPE the same way", missing ?? rustMissing, async () => {
+  const text = readFileSync(SHAKESPEARE, "utf8");
+  const tok = D.tokenizerOfTrained(D.trainBpe(text, { vocabSize: 2048 }));
+  const rust = rustTokenizer(new TextDecoder().decode(tok.files.get("tokenizer.json")!));
+  assert.deepEqual([...tok.encode(text)], (await rust.encode(text, null, { addSpecialTokens: false })).getIds());
 });
