@@ -83,6 +83,10 @@ test("tokenizer - a lone model.safetensors finds its tokenizer.json beside it; a
   writeFileSync(join(ck, "tokenizer.json"), other.files.get("tokenizer.json")!);
   await assert.rejects(M.loadModelFile(ck), (e: unknown) => M.isBadCheckpointError(e) && /tokenizer.json/.test((e as Error).message));
   rmSync(lone, { recursive: true, force: true });
+  // a checkpoint file may not take the name of the manifest or a tensor file
+  for (const name of ["manifest.json", "model.safetensors", "../escape", ""]) {
+    assert.throws(() => M.encodeCheckpoint({ run: "r", stage: "s", step: 1, config: null, state: null }, { model: [], files: [[name, new Uint8Array(1)]] }), (e: unknown) => M.isModelConfigError(e), name);
+  }
 });
 
 test("tokenizer - SFT with a BPE: pads with its eot, the base's tokenizer carries over to an adapter", async () => {
