@@ -12,6 +12,7 @@ import { register as registerDemo } from "./demo.js";
 import { register as registerRun } from "./run.js";
 import { register as registerScenario } from "./scenario.js";
 import { register as registerStatus } from "./status.js";
+import { register as registerTokenizer } from "./tokenizer.js";
 import { register as registerTrain } from "./train.js";
 import { register as registerGenerate } from "./generate.js";
 import { register as registerCompress } from "./compress.js";
@@ -27,6 +28,7 @@ const commands: Register[] = [
   registerScenario,
   registerData,
   registerVerify,
+  registerTokenizer,
   registerTrain,
   registerGenerate,
   registerCompress,
