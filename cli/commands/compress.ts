@@ -42,6 +42,12 @@ function writeOut(path: string, bytes: Uint8Array): void {
   writeFileSync(path, bytes);
 }
 
+/** model.safetensors in `dir`, with the model's tokenizer files beside it (none for bytes). */
+function writeModel(Mm: typeof import("../../models/mod.js"), dir: string, model: import("../../models/mod.js").GPT): void {
+  writeOut(join(dir, "model.safetensors"), Mm.serializeModelFile(model));
+  for (const [name, bytes] of Mm.tokenizerOf(model).files) writeOut(join(dir, name), bytes);
+}
+
 export function register(program: Command): void {
   program
     .command("compress")
@@ -186,7 +192,7 @@ export function register(program: Command): void {
       });
       writeOut(join(o.out, "masks.safetensors"), Mm.serializeMasks(r.masks!, { kind: o.kind, sparsity: String(sparsity) }));
       if (o.kind === "channels") model = Mm.dropPrunedChannels(model, Mm.structuredMasks(model, { channelSparsity: sparsity }).plan);
-      writeOut(join(o.out, "model.safetensors"), Mm.serializeModelFile(model));
+      writeModel(Mm, o.out, model);
       const after = Mm.validationLoss(model, corpus);
       const res = { out: o.out, kind: o.kind, sparsity, parameters_before: Mm.countParameters(teacher), parameters: Mm.countParameters(model), val_loss_before: before, val_loss: after, config: model.config };
       if (o.json) printJson(res);
@@ -218,7 +224,7 @@ export function register(program: Command): void {
         distill: { teachers, temperature: num("--temperature", o.temperature, 1e-3, 100), alpha: num("--alpha", o.alpha, 0, 1), ...(o.topK ? { topK: o.topK } : {}) },
         onProgress: (p) => p.step % 100 === 0 && progress(`[distill] step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)}`),
       });
-      writeOut(join(o.out, "model.safetensors"), Mm.serializeModelFile(student));
+      writeModel(Mm, o.out, Mm.attachTokenizer(student, Mm.tokenizerOf(teachers[0]!)));
       const res = { out: o.out, teachers: o.teacher, student: student.config, parameters: Mm.countParameters(student), val_loss: r.valLoss, teacher_val_loss: Mm.validationLoss(teachers[0]!, corpus), top_k: r.topK };
       if (o.json) printJson(res);
       else printLine(`student ${student.config.nEmbd}x${student.config.nLayer} (${res.parameters} parameters): val loss ${r.valLoss.toFixed(4)} (teacher ${res.teacher_val_loss.toFixed(4)}); wrote ${o.out}`);

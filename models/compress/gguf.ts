@@ -6,13 +6,17 @@
 // bytes, the dimensions listed fastest-first. Matrices take the export type (F32, F16, Q8_0,
 // Q4_0; a matrix whose rows are not a multiple of 32 stays F32 for the block types), except that
 // a Q4_0 export keeps the embeddings (token, position; the tied lm head) in Q8_0, as llama.cpp's
-// quantiser keeps its output tensor above the body's type; vectors (norms, biases) stay F32. The tokenizer is the byte vocabulary (vocab.ts).
+// quantiser keeps its output tensor above the body's type; vectors (norms, biases) stay F32. The
+// tokenizer is the model's: the byte vocabulary (vocab.ts) or a byte-level BPE tokenizer.json
+// (vocab-bpe.ts), read back and attached to the imported model.
 // Legend: V vocab, C channels, L layers, P positions (block size).
 import { type GPT, type GgmlTypeName, type GgufFile, type GgufKV, type GgufTensor, kv, ggmlBytes, ggufToF32, parseGguf, quantizeBlocks, readGguf, serializeGguf, toF16, tensor as makeTensor, noGrad } from "../../kernels/mod.js";
 import { writeFileSync } from "node:fs";
 import { ExportFormatError } from "../errors.js";
 import { createGpt } from "../gpt.js";
+import { attachTokenizer, tokenizerOf } from "../spec.js";
 import { byteVocabMetadata, isByteVocab } from "./vocab.js";
+import { bpeTokenizerFromGguf, bpeVocabMetadata } from "./vocab-bpe.js";
 
 export const ExportType = { f32: "f32", f16: "f16", q8_0: "q8_0", q4_0: "q4_0" } as const;
 export type ExportType = (typeof ExportType)[keyof typeof ExportType];
@@ -79,7 +83,8 @@ export function gptToGguf(model: GPT, options: GgufExportOptions): GgufExport {
   const type = options.type;
   if (!(type in FILE_TYPE)) throw new ExportFormatError(`unknown export type ${JSON.stringify(type)} (f32, f16, q8_0, q4_0)`);
   const c = model.config;
-  if (c.vocabSize !== 256) throw new ExportFormatError(`the GGUF tokenizer is troupe's byte vocabulary (256 tokens); this model has ${c.vocabSize}`);
+  const tok = tokenizerOf(model);
+  if (tok.spec === "bytes" && c.vocabSize !== 256) throw new ExportFormatError(`the GGUF tokenizer is troupe's byte vocabulary (256 tokens); this model has ${c.vocabSize}`);
   const meta: [string, GgufKV][] = [
     ["general.architecture", kv.string("gpt2")],
     ["general.name", kv.string(options.name ?? "troupe-gpt")],
@@ -91,7 +96,7 @@ export function gptToGguf(model: GPT, options: GgufExportOptions): GgufExport {
     ["gpt2.block_count", kv.u32(c.nLayer)],
     ["gpt2.attention.head_count", kv.u32(c.nHead)],
     ["gpt2.attention.layer_norm_epsilon", kv.f32(c.lnEps)],
-    ...byteVocabMetadata(),
+    ...(tok.spec === "bytes" ? byteVocabMetadata() : bpeVocabMetadata(tok, c.vocabSize)),
   ];
   const tensors: GgufTensor[] = [];
   const listed: GgufExport["tensors"][number][] = [];
@@ -128,12 +133,14 @@ export function gptFromGguf(file: GgufFile, source = "<gguf>"): GPT {
   if (arch !== "gpt2") throw new ExportFormatError(`${source}: architecture ${JSON.stringify(arch)} is not supported here (gpt2)`);
   const tokens = file.metadata.get("tokenizer.ggml.tokens")?.value as readonly unknown[] | undefined;
   const merges = file.metadata.get("tokenizer.ggml.merges")?.value as readonly unknown[] | undefined;
-  if (!isByteVocab(tokens, merges)) throw new ExportFormatError(`${source}: the tokenizer is not troupe's byte vocabulary (256 byte tokens, no merges)`);
+  const bytes = isByteVocab(tokens, merges);
+  if (!bytes && !(merges && merges.length > 0)) throw new ExportFormatError(`${source}: the tokenizer is neither troupe's byte vocabulary (256 byte tokens, no merges) nor a BPE with merges`);
+  const tok = bytes ? null : bpeTokenizerFromGguf(file, source);
   const C = u(file, "gpt2.embedding_length", source);
   const ff = u(file, "gpt2.feed_forward_length", source);
   const byName = new Map(file.tensors.map((t) => [t.name, t]));
   const model = createGpt({
-    vocabSize: 256, blockSize: u(file, "gpt2.context_length", source), nEmbd: C, nHead: u(file, "gpt2.attention.head_count", source),
+    vocabSize: tokens!.length, blockSize: u(file, "gpt2.context_length", source), nEmbd: C, nHead: u(file, "gpt2.attention.head_count", source),
     nLayer: u(file, "gpt2.block_count", source), lnEps: u(file, "gpt2.attention.layer_norm_epsilon", source), tiedLmHead: !byName.has("output.weight"),
     mlpHidden: ff,
   });
@@ -148,6 +155,7 @@ export function gptFromGguf(file: GgufFile, source = "<gguf>"): GPT {
   }
   if (byName.size > 0) throw new ExportFormatError(`${source}: unexpected tensors ${[...byName.keys()].join(", ")}`);
   model.loadStateDict(state);
+  if (tok) attachTokenizer(model, tok);
   return model;
 }
 
@@ -157,5 +165,6 @@ export function readGgufModel(path: string): GPT {
 
 /** The model llama.cpp computes with after this export: every exported tensor round-tripped through its type. */
 export function dequantizedCopy(model: GPT, type: ExportType): GPT {
-  return gptFromGguf(parseGguf(gptToGguf(model, { type }).bytes), `<${type} export>`);
+  const m = gptFromGguf(parseGguf(gptToGguf(model, { type }).bytes), `<${type} export>`);
+  return attachTokenizer(m, tokenizerOf(model));
 }

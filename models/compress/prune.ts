@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { type GPT, type Tensor, noGrad, parseSafetensors, serializeSafetensors, tensor } from "../../kernels/mod.js";
 import { ModelConfigError } from "../errors.js";
 import { createGpt } from "../gpt.js";
+import { attachTokenizer, tokenizerOf } from "../spec.js";
 
 export interface CubicSchedule {
   /** Sparsity at `begin` (default 0). */
@@ -194,5 +195,5 @@ export function dropPrunedChannels(model: GPT, plan: StructuredPlan): GPT {
   }
   out.loadStateDict(state);
   out.train(model.training);
-  return out;
+  return attachTokenizer(out, tokenizerOf(model));
 }

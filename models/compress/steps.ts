@@ -7,6 +7,7 @@ import { type TextCorpus, createWindowSampler, evalWindows } from "../../data/mo
 import { type GPT, type Tensor, averageTeachers, clone, serializeSafetensors, crossEntropy, distillationLoss, distillationLossTopK, noGrad, topK } from "../../kernels/mod.js";
 import { ModelConfigError } from "../errors.js";
 import { createGpt } from "../gpt.js";
+import { attachTokenizer, specOf, tokenizerOf } from "../spec.js";
 import { evalLoss, train } from "../training/mod.js";
 import type { StepRecord, TrainProgress } from "../training/mod.js";
 import { type CubicSchedule, type Masks, applyMasks, cubicSparsity, magnitudeMasks, structuredMasks } from "./prune.js";
@@ -133,7 +134,7 @@ export function copyGpt(model: GPT): GPT {
   const m = createGpt(model.config);
   m.loadStateDict(new Map(model.namedParameters().map(([n, p]) => [n, clone(p)])));
   m.eval();
-  return m;
+  return attachTokenizer(m, tokenizerOf(model));
 }
 
 /** CE on the validation split (nats/token), eval mode. */
@@ -144,6 +145,6 @@ export function validationLoss(model: GPT, corpus: TextCorpus, batches?: number,
 
 /** Writes a plain GPT as a model.safetensors that loadModelFile reads (the spec in its metadata). */
 export function serializeModelFile(model: GPT, metadata: Record<string, string> = {}): Uint8Array {
-  const spec = { gpt: { ...model.config }, lora: null, tokenizer: "bytes" };
+  const spec = { ...specOf(model), lora: null };
   return serializeSafetensors(model.namedParameters(), { ...metadata, troupe_config: JSON.stringify({ model: spec }) });
 }
