@@ -9,6 +9,8 @@ import { expectI32, expectRank, fmt, numberIn, positiveInt } from "../ops/valida
 import { arange } from "../tensor/create.js";
 import type { Rng } from "../tensor/rng.js";
 import type { Tensor } from "../tensor/tensor.js";
+import { type DecoderDims, type DecoderOutput, type ForwardOptions, captureLoop } from "./decoder.js";
+import { KvCache } from "./kv-cache.js";
 import { Embedding, LayerNorm, Linear } from "./layers.js";
 import { Module, ModuleList } from "./module.js";
 import { TransformerBlock } from "./transformer.js";
@@ -25,19 +27,11 @@ export interface GPTConfig {
   readonly dropout?: number;
 }
 
-export interface GPTOutput {
-  /** [B, T, V] */
-  readonly logits: Tensor;
-  /** Residual stream [B, T, C]: hidden[0] after the embeddings, hidden[i + 1] after block i (captured layers only; others undefined). */
-  readonly hidden: (Tensor | undefined)[];
-}
-
-export interface ForwardOptions {
-  /** Residual-stream indices to return in `hidden` (0 = embeddings, i + 1 = after block i), or "all". */
-  readonly capture?: readonly number[] | "all";
-}
+export type GPTOutput = DecoderOutput;
+export type { ForwardOptions } from "./decoder.js";
 
 export class GPT extends Module {
+  readonly arch = "gpt2";
   readonly config: Required<GPTConfig>;
   /** The source of dropout seeds (forked from the init generator); checkpoint its state(). */
   readonly dropoutRng: Rng;
@@ -65,6 +59,11 @@ export class GPT extends Module {
     this.addModule("h", new ModuleList(blocks));
     this.addModule("ln_f", new LayerNorm(c.nEmbd, c.lnEps));
     if (!c.tiedLmHead) this.addModule("lm_head", new Linear(c.nEmbd, c.vocabSize, rng, { bias: false, std }));
+  }
+
+  get dims(): DecoderDims {
+    const c = this.config;
+    return { vocabSize: c.vocabSize, hidden: c.nEmbd, layers: c.nLayer, heads: c.nHead, kvHeads: c.nHead, headDim: c.nEmbd / c.nHead, maxPositions: c.blockSize };
   }
 
   get blocks(): ModuleList<TransformerBlock> {
@@ -104,19 +103,50 @@ export class GPT extends Module {
 
   /** logits [B, T, V] for idx [B, T], plus the captured hidden states. */
   forwardWithHidden(idx: Tensor, options: ForwardOptions = {}): GPTOutput {
+    return captureLoop(this.config.nLayer, options, (keep) => {
+      let x = this.embed(idx);
+      keep(0, x);
+      let i = 0;
+      for (const block of this.blocks) {
+        x = block.forward(x);
+        keep(++i, x);
+      }
+      return this.logitLens(x);
+    });
+  }
+
+  /** The residual stream at index `layer` (0: after the embeddings) [B, T, C] through blocks layer..L-1 and the head → logits. */
+  resumeFrom(hidden: Tensor, layer: number): Tensor {
     const L = this.config.nLayer;
-    const want = options.capture === "all" ? null : new Set(options.capture ?? []);
-    const keep = (i: number) => want === null || want.has(i);
-    const hidden: (Tensor | undefined)[] = new Array(L + 1);
-    let x = this.embed(idx);
-    if (keep(0)) hidden[0] = x;
-    let i = 0;
-    for (const block of this.blocks) {
-      x = block.forward(x);
-      i++;
-      if (keep(i)) hidden[i] = x;
+    if (!Number.isInteger(layer) || layer < 0 || layer > L) {
+      throw new ArgumentError({ op: "GPT.resumeFrom", arg: "layer" }, `Expected "layer" in 0..${L}, got ${layer}`);
     }
-    return { logits: this.logitLens(x), hidden };
+    if (hidden.shape.length !== 3 || hidden.shape[2] !== this.config.nEmbd) {
+      throw new ArgumentError({ op: "GPT.resumeFrom", arg: "hidden" }, `Expected a state [B, T, ${this.config.nEmbd}], got ${fmt(hidden.shape)}`);
+    }
+    let x = hidden;
+    for (let i = layer; i < L; i++) x = this.blocks.at(i).forward(x);
+    return this.logitLens(x);
+  }
+
+  /** A KV cache for `batch` rows of up to `capacity` positions (at most blockSize: positions are learned). */
+  createCache(batch: number, capacity: number): KvCache {
+    if (capacity > this.config.blockSize) {
+      throw new ArgumentError({ op: "GPT.createCache", arg: "capacity" }, `a GPT has ${this.config.blockSize} learned positions; a cache of ${capacity} cannot be filled`);
+    }
+    return new KvCache(batch, capacity, this.config.nLayer, this.config.nEmbd);
+  }
+
+  /** Logits [B, Tn, V] of the next Tn tokens idx [B, Tn], appended to `cache` (inference only). */
+  forwardCached(idx: Tensor, cache: KvCache): Tensor {
+    const ii = expectI32("GPT.forwardCached", "idx", idx);
+    expectRank("GPT.forwardCached", "idx", ii, 2);
+    const Tn = ii.shape[1]!;
+    cache.reserve(Tn);
+    let x = add(this.child<Embedding>("wte").forward(ii), embedding(this.child<Embedding>("wpe").weight, cache.positions(Tn)));
+    for (let i = 0; i < this.config.nLayer; i++) x = this.blocks.at(i).forwardCached(x, cache, i);
+    cache.advance(Tn);
+    return this.logitLens(x);
   }
 
   forward(idx: Tensor): Tensor {
