@@ -2,7 +2,8 @@
 // greedy decoding of many prompts at once (exact-match evaluation). No KV cache: each new
 // token re-runs the (cropped) context, which is fast enough at these model sizes.
 // Legend: B batch rows, T time, V vocab.
-import { type GPT, createRng, fromArray, noGrad, workspace } from "../kernels/mod.js";
+import type { CausalLM } from "./arch/mod.js";
+import { createRng, fromArray, noGrad, workspace } from "../kernels/mod.js";
 import { ModelConfigError } from "./errors.js";
 
 export interface GenerateOptions {
@@ -20,9 +21,9 @@ export interface GenerateOptions {
 const ws = workspace();
 
 /** Logits [B, V] at each row's last position for left-aligned rows of different lengths. */
-function lastLogits(model: GPT, rows: readonly Int32Array[]): Float32Array[] {
-  const block = model.config.blockSize;
-  const V = model.config.vocabSize;
+function lastLogits(model: CausalLM, rows: readonly Int32Array[]): Float32Array[] {
+  const block = model.dims.maxPositions;
+  const V = model.dims.vocabSize;
   const windows = rows.map((r) => (r.length > block ? r.subarray(r.length - block) : r));
   const T = Math.max(...windows.map((w) => w.length));
   const idx = new Int32Array(windows.length * T);
@@ -40,7 +41,7 @@ function argmax(x: Float32Array): number {
 }
 
 /** Continues `prompt` (token ids); returns the new tokens only. */
-export function generate(model: GPT, prompt: Int32Array, options: GenerateOptions = {}): Int32Array {
+export function generate(model: CausalLM, prompt: Int32Array, options: GenerateOptions = {}): Int32Array {
   const maxTokens = options.maxTokens ?? 200;
   const temperature = options.temperature ?? 1;
   if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new ModelConfigError("generate.maxTokens", `expected a non-negative integer, got ${maxTokens}`);
@@ -83,7 +84,7 @@ export function sample(logits: Float32Array, temperature: number, topK: number |
 }
 
 /** Greedy continuations of many prompts, `batch` rows at a time, each stopping at `stopToken`. */
-export function greedyBatch(model: GPT, prompts: readonly Int32Array[], options: { maxTokens: number; stopToken: number; batch?: number }): Int32Array[] {
+export function greedyBatch(model: CausalLM, prompts: readonly Int32Array[], options: { maxTokens: number; stopToken: number; batch?: number }): Int32Array[] {
   const batch = options.batch ?? 64;
   const results: number[][] = prompts.map(() => []);
   const wasTraining = model.training;

@@ -1,9 +1,12 @@
-// The public surface of the models layer: the GPT backbone with hidden-state capture and the
-// logit lens, LoRA/DoRA adapters, the trainer loop, checkpoints (format, store interface, the
+// The public surface of the models layer: the architectures (gpt2, llama) behind one registry,
+// Hugging Face model directories and PEFT adapters in and out, hidden-state capture and the
+// logit lens, KV-cached generation, LoRA/DoRA adapters, the trainer loop, checkpoints (format, store interface, the
 // local-directory store), generation, and the library tasks the director's quickstart uses.
 // models/ knows nothing of NATS: the Object Store checkpoint store lives in hosts/.
 export * from "./errors.js";
 export * from "./gpt.js";
+export * from "./arch/mod.js";
+export * from "./hf/mod.js";
 export * from "./lora/mod.js";
 export * from "./checkpoint/mod.js";
 export * from "./training/mod.js";
@@ -11,3 +14,4 @@ export { type Logger, modelsLogger } from "./log.js";
 export * from "./spec.js";
 export { type GenerateOptions, generate, greedyBatch, sample } from "./generate.js";
 export * from "./tasks/mod.js";
+export * from "./verify/mod.js";

@@ -2,7 +2,7 @@
 // run, checkpoint stores by bucket, models loaded from a stored checkpoint (verified by the
 // store, cached per process), and the kernel thread count of an actor process.
 import { configureKernels, type GPTConfig } from "../../kernels/mod.js";
-import { type CheckpointStore, type GPT, type LoraConfig, modelFromCheckpoint } from "../../models/mod.js";
+import { type CausalLM, type CheckpointStore, type LoraConfig, modelFromCheckpoint } from "../../models/mod.js";
 import { type NatsConnection, objectCheckpointStore } from "../../hosts/mod.js";
 import type { StoredCheckpoint } from "./messages.js";
 import type { LoraSpec, RunSpec } from "./spec.js";
@@ -34,8 +34,8 @@ export function refKey(ref: StoredCheckpoint): string {
 
 /** Frozen models by checkpoint, loaded once (the last few kept). */
 export function modelCache(stores: (bucket: string) => CheckpointStore, keep = 3) {
-  const cache = new Map<string, Promise<GPT>>();
-  return async (ref: StoredCheckpoint): Promise<GPT> => {
+  const cache = new Map<string, Promise<CausalLM>>();
+  return async (ref: StoredCheckpoint): Promise<CausalLM> => {
     const key = refKey(ref);
     let p = cache.get(key);
     if (!p) {

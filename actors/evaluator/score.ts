@@ -3,12 +3,12 @@
 // normalisation) and the masked cross-entropy of the expected responses, overall and per
 // domain.
 import { END_BYTE, type LaneItem, sftEvalBatches } from "../../data/mod.js";
-import { type GPT, evalLoss, evaluateExactMatch } from "../../models/mod.js";
+import { type CausalLM, evalLoss, evaluateExactMatch } from "../../models/mod.js";
 import type { Score } from "../cast/mod.js";
 
-export function scoreModel(model: GPT, items: readonly LaneItem[]): Score {
+export function scoreModel(model: CausalLM, items: readonly LaneItem[]): Score {
   const em = evaluateExactMatch(model, items);
-  const block = model.config.blockSize;
+  const block = model.dims.maxPositions;
   const lossOf = (xs: readonly LaneItem[]) => evalLoss(model, sftEvalBatches(xs, { batch: 64, block, pad: END_BYTE }));
   const byDomain: Score["byDomain"] = {};
   for (const d of [...new Set(items.map((i) => i.domain))].sort()) {

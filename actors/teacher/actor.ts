@@ -52,7 +52,7 @@ export default defineActor<Config>({
         stored = { name: s.name, bytes: s.size, digest: s.digest };
       }
       const model = await models!(body.checkpoint);
-      const { vocabSize: V, nEmbd: C } = model.config;
+      const { vocabSize: V, hidden: C } = model.dims;
       const L = body.layers.length;
       return {
         ...(r.logits ? { logits: wireTensor("f32", [B, T, V], r.logits) } : {}),

@@ -13,7 +13,7 @@ import {
   applyLora,
   buildModel,
   modelFromCheckpoint,
-  resolveGptConfig,
+  freshSpec,
   specOf,
   trainSft,
 } from "../../models/mod.js";
@@ -69,7 +69,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<TrainJobOutcome> 
 
   if (job.kind === "base" && job.lane === "") {
     // no pretraining: the seeded initialisation is the base
-    const model = buildModel({ gpt: resolveGptConfig(gptConfig(spec)), lora: null, tokenizer: "bytes" }, job.seed);
+    const model = buildModel(freshSpec("gpt2", gptConfig(spec)), job.seed);
     await store.save({ run: target.run, stage: target.stage, step: 0, config: { model: specOf(model) as never }, state: null }, { model: model.namedParameters() });
     return { steps: 0, trainLoss: Number.NaN, firstLoss: null, tokensPerS: 0, wallMs: performance.now() - t0, final: stored(0), removedHeldOut: 0, examples: 0, resumedFrom: null };
   }

@@ -80,12 +80,12 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
       return {
         train_loss: round(r.trainLoss), val_loss: round(r.valLoss), tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
         wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, skipped_steps: r.skippedSteps, checkpoint: ckDir(r),
-        parameters: M.countParameters(r.model), config: r.spec.gpt,
+        parameters: M.countParameters(r.model), arch: r.spec.arch, config: r.spec.config,
       };
     }
     const block = flags.block ?? (flags.base ? undefined : M.DEFAULT_SFT_BLOCK);
     const base = flags.base ? await M.loadModelFile(flags.base) : null;
-    const dataBlock = block ?? base!.model.config.blockSize;
+    const dataBlock = block ?? base!.model.dims.maxPositions;
     const data = flags.data.startsWith("pack:")
       ? await M.packData(flags.data.slice(5).split(",").map((s) => s.trim()).filter(Boolean), { block: dataBlock, ...(flags.packTrain ? { trainPerCell: flags.packTrain } : {}) })
       : await M.jsonlData(flags.data, { block: dataBlock });

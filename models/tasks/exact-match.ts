@@ -1,6 +1,6 @@
 // Held-out exact match: greedy decoding of each prompt (chat template) up to the end marker,
 // scored by the data layer's normalization (cut at 0x03, trim, compare exactly).
-import type { GPT } from "../../kernels/mod.js";
+import type { CausalLM } from "../arch/mod.js";
 import { END_BYTE, type ScoreSummary, byteTokenizer, chatTemplate, createScoreboard } from "../../data/mod.js";
 import { greedyBatch } from "../generate.js";
 
@@ -24,7 +24,7 @@ export interface ExactMatchOptions {
   readonly batch?: number;
 }
 
-export function evaluateExactMatch(model: GPT, items: readonly ExactMatchItem[], options: ExactMatchOptions = {}): ExactMatchResult {
+export function evaluateExactMatch(model: CausalLM, items: readonly ExactMatchItem[], options: ExactMatchOptions = {}): ExactMatchResult {
   const tok = byteTokenizer();
   const template = chatTemplate({ tokenizer: tok });
   const longest = items.reduce((m, it) => Math.max(m, tok.encode(it.response).length), 0);

@@ -3,7 +3,8 @@
 // pretrainBase (a fresh GPT on some domains of the prompt pack) and trainAdapter (LoRA/DoRA
 // on a frozen base for another domain, with held-out exact match before and after).
 import { END_BYTE, type LaneItem, type SkipSummary, createSftBatcher, loadData, sftEvalBatches } from "../../data/mod.js";
-import type { GPT, GPTConfig } from "../../kernels/mod.js";
+import type { GPTConfig } from "../../kernels/mod.js";
+import type { CausalLM } from "../arch/mod.js";
 import { CheckpointMismatchError, ModelConfigError } from "../errors.js";
 import { resolveGptConfig, weightsDigest } from "../gpt.js";
 import { type LoraConfig, adapterOf, applyLora, isAdapterParam } from "../lora/mod.js";
@@ -53,7 +54,7 @@ export interface DataSkips {
 export interface SftTrainOptions extends RunOptions {
   readonly data: SftData;
   /** A model to train (e.g. a base with an adapter applied); else a fresh GPT of `config`. */
-  readonly model?: GPT;
+  readonly model?: CausalLM;
   readonly config?: Partial<GPTConfig>;
   /** Recorded in checkpoints (e.g. the base this adapter sits on). */
   readonly extraConfig?: Record<string, unknown>;
@@ -67,7 +68,7 @@ export async function trainSft(o: SftTrainOptions): Promise<SftTrainResult> {
   const seed = o.seed ?? 1337;
   const batch = o.batch ?? 32;
   const resume = await resumePoint(o);
-  let model = o.model ?? buildModel({ gpt: resolveGptConfig({ blockSize: DEFAULT_SFT_BLOCK, ...o.config }), lora: null, tokenizer: "bytes" }, seed);
+  let model = o.model ?? buildModel({ arch: "gpt2", config: resolveGptConfig({ blockSize: DEFAULT_SFT_BLOCK, ...o.config }), lora: null, tokenizer: "bytes" }, seed);
   if (resume) {
     const fromCk = modelFromCheckpoint(resume).model;
     if (o.model) {
@@ -77,7 +78,7 @@ export async function trainSft(o: SftTrainOptions): Promise<SftTrainResult> {
       o.model.loadStateDict(fromCk.stateDict());
     } else model = fromCk;
   }
-  const block = model.config.blockSize;
+  const block = model.dims.maxPositions;
   const longest = o.data.train.reduce((m, it) => Math.max(m, it.ids.length), 0);
   if (longest > block + 1) throw new ModelConfigError("data.block", `an example has ${longest} tokens, the model's block is ${block}`);
   const batcher = createSftBatcher(o.data.train, { batch, block, seed, pad: END_BYTE });
@@ -114,7 +115,7 @@ export async function pretrainBase(o: PretrainBaseOptions): Promise<SftTrainResu
 
 export interface TrainAdapterOptions extends RunOptions {
   /** The frozen base (it gets the adapter in place; mergeAdapters to fuse it later). */
-  readonly base: GPT;
+  readonly base: CausalLM;
   /** Pack domains to adapt to, or ready data (e.g. from JSONL). */
   readonly domains?: readonly string[];
   readonly data?: SftData;
@@ -134,7 +135,7 @@ export interface TrainAdapterResult extends SftTrainResult {
  * with the base frozen, then exact match of the adapted model on the same held-out items.
  */
 export async function trainAdapter(o: TrainAdapterOptions): Promise<TrainAdapterResult> {
-  const data = o.data ?? (o.domains ? await packData(o.domains, { block: o.base.config.blockSize, ...o.pack }) : null);
+  const data = o.data ?? (o.domains ? await packData(o.domains, { block: o.base.dims.maxPositions, ...o.pack }) : null);
   if (!data) throw new ModelConfigError("trainAdapter", "give domains or data");
   if (adapterOf(o.base)) throw new ModelConfigError("trainAdapter.base", "the base already carries an adapter; merge it first (mergeAdapters)");
   const baseExactMatch = evaluateExactMatch(o.base, data.heldOut);

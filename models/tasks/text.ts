@@ -2,7 +2,8 @@
 // training, the fixed consecutive windows of the last 10% for validation. `troupe train
 // --data FILE.txt` is this function.
 import { type TextCorpus, createWindowSampler, evalWindows } from "../../data/mod.js";
-import type { GPT, GPTConfig } from "../../kernels/mod.js";
+import type { GPTConfig } from "../../kernels/mod.js";
+import type { CausalLM } from "../arch/mod.js";
 import { CheckpointMismatchError } from "../errors.js";
 import { resolveGptConfig } from "../gpt.js";
 import { buildModel, modelFromCheckpoint, specOf } from "../spec.js";
@@ -26,18 +27,18 @@ export async function trainText(o: TextTrainOptions): Promise<TextTrainResult> {
   const seed = o.seed ?? 1337;
   const data = { kind: "text", name: o.corpus.name, tokens: o.corpus.tokens.length, valTokens: o.corpus.val.length };
   const resume = await resumePoint(o);
-  let model: GPT;
+  let model: CausalLM;
   if (resume) {
     model = modelFromCheckpoint(resume).model;
-    if (JSON.stringify(model.config) !== JSON.stringify(gpt) && o.model) {
-      throw new CheckpointMismatchError(`the checkpoint's model ${JSON.stringify(model.config)} differs from the requested ${JSON.stringify(gpt)}; resume with the same model options`);
+    if (JSON.stringify(specOf(model).config) !== JSON.stringify(gpt) && o.model) {
+      throw new CheckpointMismatchError(`the checkpoint's model ${JSON.stringify(specOf(model).config)} differs from the requested ${JSON.stringify(gpt)}; resume with the same model options`);
     }
   } else {
-    model = buildModel({ gpt, lora: null, tokenizer: "bytes" }, seed);
+    model = buildModel({ arch: "gpt2", config: gpt, lora: null, tokenizer: "bytes" }, seed);
   }
   const spec = specOf(model);
-  const sampler = createWindowSampler(o.corpus.train, { batch, block: model.config.blockSize, seed });
-  const allVal = evalWindows(o.corpus.val, { batch, block: model.config.blockSize });
+  const sampler = createWindowSampler(o.corpus.train, { batch, block: model.dims.maxPositions, seed });
+  const allVal = evalWindows(o.corpus.val, { batch, block: model.dims.maxPositions });
   const someVal = allVal.slice(0, o.evalBatches ?? 8);
   const config = { model: spec as never, data, train: { batch, seed, steps: o.steps } };
   const r = await train({

@@ -19,7 +19,7 @@ test("cli - verify --json prints the report and exits 0 when within tolerance", 
 test("cli - verify of a missing file is a usage error (exit 2); a malformed one fails (exit 1)", () => {
   const missing = spawnSync(process.execPath, [main, "verify", "/nonexistent.safetensors"], { encoding: "utf8" });
   assert.equal(missing.status, 2);
-  assert.match(missing.stderr, /no such file: \/nonexistent.safetensors/);
+  assert.match(missing.stderr, /no such file or directory: \/nonexistent.safetensors/);
   const bad = spawnSync(process.execPath, [main, "verify", main], { encoding: "utf8" });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /FormatError: .* not a valid safetensors file/);
