@@ -52,6 +52,10 @@ export interface Decoder extends Module {
   createCache(batch: number, capacity: number): KvCache;
   /** Logits [B, Tn, V] of the next Tn tokens, appended to the cache (inference only). */
   forwardCached(idx: Tensor, cache: KvCache): Tensor;
+  /** The next Tn tokens through the embeddings and blocks 0..layer-1 (cached) → the state at residual index `layer` [B, Tn, C]. */
+  prefixCached(idx: Tensor, layer: number, cache: KvCache): Tensor;
+  /** States [B, Tn, C] at residual index `layer` through blocks layer..L-1 (cached) and the head → logits [B, Tn, V]. */
+  resumeCached(hidden: Tensor, layer: number, cache: KvCache): Tensor;
 }
 
 /**

@@ -139,14 +139,34 @@ export class GPT extends Module {
 
   /** Logits [B, Tn, V] of the next Tn tokens idx [B, Tn], appended to `cache` (inference only). */
   forwardCached(idx: Tensor, cache: KvCache): Tensor {
-    const ii = expectI32("GPT.forwardCached", "idx", idx);
-    expectRank("GPT.forwardCached", "idx", ii, 2);
+    return this.resumeCached(this.prefixCached(idx, 0, cache), 0, cache);
+  }
+
+  /** The next Tn tokens through the embeddings (at the cache's positions) and blocks 0..layer-1 → [B, Tn, C]. */
+  prefixCached(idx: Tensor, layer: number, cache: KvCache): Tensor {
+    const ii = expectI32("GPT.prefixCached", "idx", idx);
+    expectRank("GPT.prefixCached", "idx", ii, 2);
+    this.checkLayer("GPT.prefixCached", layer);
     const Tn = ii.shape[1]!;
-    cache.reserve(Tn);
-    let x = add(this.child<Embedding>("wte").forward(ii), embedding(this.child<Embedding>("wpe").weight, cache.positions(Tn)));
-    for (let i = 0; i < this.config.nLayer; i++) x = this.blocks.at(i).forwardCached(x, cache, i);
-    cache.advance(Tn);
+    const pos = cache.positions(Tn);
+    cache.embed(Tn);
+    let x = add(this.child<Embedding>("wte").forward(ii), embedding(this.child<Embedding>("wpe").weight, pos));
+    for (let i = 0; i < layer; i++) x = this.blocks.at(i).forwardCached(x, cache, i);
+    return x;
+  }
+
+  /** States [B, Tn, C] at residual index `layer` through blocks layer..L-1 (cached) and the head → logits. */
+  resumeCached(hidden: Tensor, layer: number, cache: KvCache): Tensor {
+    this.checkLayer("GPT.resumeCached", layer);
+    let x = hidden;
+    for (let i = layer; i < this.config.nLayer; i++) x = this.blocks.at(i).forwardCached(x, cache, i);
     return this.logitLens(x);
+  }
+
+  private checkLayer(op: string, layer: number): void {
+    if (!Number.isInteger(layer) || layer < 0 || layer > this.config.nLayer) {
+      throw new ArgumentError({ op, arg: "layer" }, `Expected "layer" in 0..${this.config.nLayer}, got ${layer}`);
+    }
   }
 
   forward(idx: Tensor): Tensor {

@@ -118,11 +118,12 @@ export class LlamaAttention extends Module {
   /** x [B, Tn, C] for the next Tn positions of `cache` (layer `layer`) → [B, Tn, C]; inference only. */
   forwardCached(x: Tensor, cache: KvCache, layer: number): Tensor {
     const Tn = x.shape[1]!;
-    const pos = cache.positions(Tn);
-    const [q, k, v] = this.qkv(x, pos, cache.length + Tn);
-    cache.write(layer, k, v);
+    cache.reserve(Tn, layer);
+    const pos = cache.positions(Tn, layer);
+    const [q, k, v] = this.qkv(x, pos, cache.lengths[layer]! + Tn);
+    const length = cache.write(layer, k, v);
     const L = cache.layers[layer]!;
-    const att = cachedAttention(q, L.k, L.v, { heads: this.s.c.numHeads, kvHeads: this.s.c.numKvHeads, length: cache.length + Tn, start: cache.padded ? cache.start : null });
+    const att = cachedAttention(q, L.k, L.v, { heads: this.s.c.numHeads, kvHeads: this.s.c.numKvHeads, length, start: cache.padded ? cache.start : null });
     return this.child<Module & Layer>("o_proj").forward(att);
   }
 }
@@ -286,12 +287,30 @@ export class Llama extends Module {
 
   /** Logits [B, Tn, V] of the next Tn tokens idx [B, Tn], appended to `cache` (inference only). */
   forwardCached(idx: Tensor, cache: KvCache): Tensor {
+    return this.resumeCached(this.prefixCached(idx, 0, cache), 0, cache);
+  }
+
+  /** The next Tn tokens through the embeddings and blocks 0..layer-1 (cached) → [B, Tn, C]. */
+  prefixCached(idx: Tensor, layer: number, cache: KvCache): Tensor {
+    this.checkLayer("Llama.prefixCached", layer);
     const ii = this.checkIdx(idx);
-    const Tn = ii.shape[1]!;
-    cache.reserve(Tn);
+    cache.embed(ii.shape[1]!);
     let x = this.child<LlamaModel>("model").child<Embedding>("embed_tokens").forward(ii);
-    for (let i = 0; i < this.config.numLayers; i++) x = this.layers.at(i).forwardCached(x, cache, i);
-    cache.advance(Tn);
+    for (let i = 0; i < layer; i++) x = this.layers.at(i).forwardCached(x, cache, i);
+    return x;
+  }
+
+  /** States [B, Tn, C] at residual index `layer` through blocks layer..L-1 (cached) and the head → logits. */
+  resumeCached(hidden: Tensor, layer: number, cache: KvCache): Tensor {
+    this.checkLayer("Llama.resumeCached", layer);
+    let x = hidden;
+    for (let i = layer; i < this.config.numLayers; i++) x = this.layers.at(i).forwardCached(x, cache, i);
     return this.logitLens(x);
+  }
+
+  private checkLayer(op: string, layer: number): void {
+    if (!Number.isInteger(layer) || layer < 0 || layer > this.config.numLayers) {
+      throw new ArgumentError({ op, arg: "layer" }, `Expected "layer" in 0..${this.config.numLayers}, got ${layer}`);
+    }
   }
 }

@@ -46,9 +46,9 @@ export class MultiHeadAttention extends Module implements Layer {
     const qkv = this.child<Module & Layer>("qkv").forward(x);
     const C = qkv.shape[2]! / 3;
     const [q, k, v] = [0, 1, 2].map((i) => contiguous(narrow(qkv, 2, i * C, C))) as [Tensor, Tensor, Tensor];
-    cache.write(layer, k, v);
+    const length = cache.write(layer, k, v);
     const L = cache.layers[layer]!;
-    const att = cachedAttention(q, L.k, L.v, { heads: this.heads, kvHeads: this.heads, length: cache.length + x.shape[1]!, start: cache.padded ? cache.start : null });
+    const att = cachedAttention(q, L.k, L.v, { heads: this.heads, kvHeads: this.heads, length, start: cache.padded ? cache.start : null });
     return this.child<Module & Layer>("proj").forward(att);
   }
 }
