@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { register as registerBench } from "./bench.js";
 import { register as registerBenchKernels } from "./bench_kernels.js";
+import { register as registerBenchGenerate } from "./bench_generate.js";
 import { register as registerChaos } from "./chaos.js";
 import { register as registerChaosCast } from "./chaos-cast.js";
 import { register as registerData } from "./data.js";
@@ -13,6 +14,7 @@ import { register as registerStatus } from "./status.js";
 import { register as registerTrain } from "./train.js";
 import { register as registerGenerate } from "./generate.js";
 import { register as registerVerify } from "./verify.js";
+import { register as registerModel } from "./model.js";
 
 type Register = (program: Command) => void;
 
@@ -24,8 +26,10 @@ const commands: Register[] = [
   registerVerify,
   registerTrain,
   registerGenerate,
+  registerModel,
   registerBench,
   registerBenchKernels,
+  registerBenchGenerate,
   registerChaos,
   registerChaosCast,
   registerDemo,

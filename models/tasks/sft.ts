@@ -79,6 +79,9 @@ export async function trainSft(o: SftTrainOptions): Promise<SftTrainResult> {
     } else model = fromCk;
   }
   const block = model.dims.maxPositions;
+  const V = model.dims.vocabSize;
+  const bad = o.data.train.find((it) => it.ids.some((t) => t >= V));
+  if (bad) throw new ModelConfigError("model", `the model's vocabulary has ${V} entries, the data has token ${Math.max(...bad.ids)} (the byte tokenizer needs at least 256)`);
   const longest = o.data.train.reduce((m, it) => Math.max(m, it.ids.length), 0);
   if (longest > block + 1) throw new ModelConfigError("data.block", `an example has ${longest} tokens, the model's block is ${block}`);
   const batcher = createSftBatcher(o.data.train, { batch, block, seed, pad: END_BYTE });

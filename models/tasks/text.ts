@@ -4,7 +4,7 @@
 import { type TextCorpus, createWindowSampler, evalWindows } from "../../data/mod.js";
 import type { GPTConfig } from "../../kernels/mod.js";
 import type { CausalLM } from "../arch/mod.js";
-import { CheckpointMismatchError } from "../errors.js";
+import { CheckpointMismatchError, ModelConfigError } from "../errors.js";
 import { resolveGptConfig } from "../gpt.js";
 import { buildModel, modelFromCheckpoint, specOf } from "../spec.js";
 import { evalLoss, train } from "../training/mod.js";
@@ -14,6 +14,8 @@ export interface TextTrainOptions extends RunOptions {
   readonly corpus: TextCorpus;
   /** Defaults: DEFAULT_TEXT_CONFIG (vocab 256, block 128, 128 channels, 4 layers, 4 heads). */
   readonly model?: Partial<GPTConfig>;
+  /** Train this model (any architecture, e.g. a Hugging Face directory) instead of a fresh GPT. */
+  readonly start?: CausalLM;
   /** Validation batches used by the periodic evaluation (default 8); the final one uses all. */
   readonly evalBatches?: number;
 }
@@ -33,6 +35,11 @@ export async function trainText(o: TextTrainOptions): Promise<TextTrainResult> {
     if (JSON.stringify(specOf(model).config) !== JSON.stringify(gpt) && o.model) {
       throw new CheckpointMismatchError(`the checkpoint's model ${JSON.stringify(specOf(model).config)} differs from the requested ${JSON.stringify(gpt)}; resume with the same model options`);
     }
+  } else if (o.start) {
+    if (o.start.dims.vocabSize < o.corpus.vocabSize) {
+      throw new ModelConfigError("model", `the model's vocabulary has ${o.start.dims.vocabSize} entries; the ${o.corpus.vocabSize}-symbol byte tokenizer of this corpus needs at least ${o.corpus.vocabSize}`);
+    }
+    model = o.start;
   } else {
     model = buildModel({ arch: "gpt2", config: gpt, lora: null, tokenizer: "bytes" }, seed);
   }
