@@ -19,6 +19,7 @@ import type { Ctx } from "./schema.js";
 import { DEFAULT_HELD_OUT_PER_CELL } from "../data/mod.js";
 import { DIFFICULTIES, PACK_DOMAINS, ROLES, type LaneSection, type ScenarioFile } from "./sections.js";
 import { didYouMean } from "./suggest.js";
+import { architecture, readHfConfig } from "../models/mod.js";
 
 export function runInfo(file: ScenarioFile, baseDir: string): RunInfo {
   return {
@@ -89,18 +90,48 @@ function basePlan(file: ScenarioFile, ctx: Ctx, lanes: readonly string[]): BaseP
   };
 }
 
-export function modelPlan(file: ScenarioFile, ctx: Ctx, lanes: readonly string[]): ModelPlan {
+const GPT_KEYS = ["vocab", "block", "n_embd", "n_head", "n_layer"] as const;
+
+/** The model's sizes: from the scenario's GPT keys, or from a Hugging Face directory's config.json. */
+function modelDims(file: ScenarioFile, ctx: Ctx, baseDir: string): { arch: string; hf: string | null; vocab: number; block: number; nEmbd: number; nHead: number; nLayer: number; linears: readonly string[] } | null {
   const m = file.model;
-  if (m.n_embd % m.n_head !== 0) ctx.issueAt(["model", "n_head"], `n_embd ${m.n_embd} is not divisible by n_head ${m.n_head}`);
+  if (m.hf !== undefined) {
+    for (const k of GPT_KEYS) if (m[k] !== undefined) ctx.issueAt(["model", k], `model.hf takes its sizes from the directory's config.json; remove ${k}`);
+    const dir = resolve(baseDir, m.hf);
+    try {
+      const { arch, config } = readHfConfig(dir);
+      const d = arch.dims(config);
+      if (d.vocabSize < 256) ctx.issueAt(["model", "hf"], `${dir} has a vocabulary of ${d.vocabSize}; the data lanes use troupe's byte tokenizer, which needs 256`);
+      return { arch: arch.name, hf: dir, vocab: d.vocabSize, block: d.maxPositions, nEmbd: d.hidden, nHead: d.heads, nLayer: d.layers, linears: arch.linearNames };
+    } catch (err) {
+      ctx.issueAt(["model", "hf"], `not a model directory troupe reads: ${(err as Error).message}`);
+      return null;
+    }
+  }
+  const missing = GPT_KEYS.filter((k) => m[k] === undefined);
+  for (const k of missing) ctx.issueAt(["model", k], "missing; expected an integer (or give model.hf: a Hugging Face model directory)");
+  if (missing.length) return null;
+  if (m.n_embd! % m.n_head! !== 0) ctx.issueAt(["model", "n_head"], `n_embd ${m.n_embd} is not divisible by n_head ${m.n_head}`);
+  return { arch: "gpt2", hf: null, vocab: m.vocab!, block: m.block!, nEmbd: m.n_embd!, nHead: m.n_head!, nLayer: m.n_layer!, linears: architecture("gpt2").linearNames };
+}
+
+export function modelPlan(file: ScenarioFile, ctx: Ctx, lanes: readonly string[], baseDir = "."): ModelPlan {
+  const m = file.model;
+  const d = modelDims(file, ctx, baseDir) ?? { arch: "gpt2", hf: null, vocab: 256, block: 1, nEmbd: 1, nHead: 1, nLayer: 1, linears: [] };
   (m.lora?.blocks ?? []).forEach((b, k) => {
-    if (b >= m.n_layer) ctx.issueAt(["model", "lora", "blocks", k], `block ${b} does not exist: the model has n_layer ${m.n_layer}`);
+    if (b >= d.nLayer) ctx.issueAt(["model", "lora", "blocks", k], `block ${b} does not exist: the model has ${d.nLayer} layers`);
+  });
+  (m.lora?.targets ?? []).forEach((t, k) => {
+    if (d.linears.length && !d.linears.includes(t)) ctx.issueAt(["model", "lora", "targets", k], `${d.arch} has no layer "${t}"${didYouMean(t, d.linears)}; its layers: ${d.linears.join(", ")}`);
   });
   return {
-    vocab: m.vocab,
-    block: m.block,
-    nEmbd: m.n_embd,
-    nHead: m.n_head,
-    nLayer: m.n_layer,
+    arch: d.arch,
+    hf: d.hf,
+    vocab: d.vocab,
+    block: d.block,
+    nEmbd: d.nEmbd,
+    nHead: d.nHead,
+    nLayer: d.nLayer,
     dropout: m.dropout,
     base: basePlan(file, ctx, lanes),
     lora: m.lora

@@ -34,7 +34,7 @@ export {
 export * from "./messages.js";
 export { ensureProgressStream, followProgress, progressPublisher, progressStreamName, progressSubject } from "./progress.js";
 export { domainsOf, interleaveDomains, loadLane, withoutPrompts, type LoadedLane } from "./lanes.js";
-export { checkpointStores, gptConfig, loraConfig, modelCache, refKey, useThreads } from "./models.js";
+export { checkpointStores, gptConfig, initialModel, loraConfig, modelCache, refKey, useThreads } from "./models.js";
 export * from "./work/mod.js";
 export { CAST_ROLES, newRunId, runCast, startCastRun, type CastRun, type CastRunOptions, type CastRunResult } from "./owner/run.js";
 export { buildRunReport, writeRunReport, type ReportOptions } from "./owner/report.js";

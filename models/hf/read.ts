@@ -5,7 +5,8 @@
 // copies of the checkpoint. Every problem is a ModelFileError naming the file, the tensor and
 // what was expected.
 // Legend: V vocab, C hidden.
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type SafetensorsEntry, type SafetensorsFile, createRng, formatShape, isKernelError, noGrad, openSafetensors } from "../../kernels/mod.js";
 import { type Architecture, type CausalLM, architecture } from "../arch/mod.js";
@@ -46,6 +47,20 @@ function readJson(file: string): Record<string, unknown> {
   } catch (err) {
     throw new ModelFileError({ file }, `is not a JSON object (${(err as Error).message})`, { cause: err });
   }
+}
+
+/**
+ * What identifies a model directory's contents cheaply (no weights read): the SHA-256 of
+ * config.json and of the weight files' names, sizes and modification times.
+ */
+export function hfFingerprint(dir: string): string {
+  const h = createHash("sha256");
+  h.update(readFileSync(join(dir, HF_CONFIG)));
+  for (const f of readdirSync(dir).filter((n) => n.endsWith(".safetensors") || n === HF_INDEX).sort()) {
+    const st = statSync(join(dir, f));
+    h.update(`${f}:${st.size}:${st.mtimeMs}`);
+  }
+  return h.digest("hex").slice(0, 16);
 }
 
 /** Is `dir` a Hugging Face model directory (has config.json)? */
