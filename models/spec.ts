@@ -40,8 +40,16 @@ export function freshSpec(arch: string, config: unknown): ModelSpec {
   return { arch: a.name, config: a.resolve(config) as Record<string, unknown>, lora: null, tokenizer: "bytes" };
 }
 
-/** A model of this spec (random weights from `seed`; load a state dict next). */
-export function buildModel(spec: ModelSpec, seed = 0): CausalLM {
+/** The spec of checkpoints written before architectures existed: a GPT config under `gpt`. */
+export interface LegacyModelSpec {
+  readonly gpt: Record<string, unknown>;
+  readonly lora: ModelSpec["lora"];
+  readonly tokenizer: "bytes";
+}
+
+/** A model of this spec (random weights from `seed`; load a state dict next). Legacy { gpt } specs build a gpt2. */
+export function buildModel(raw: ModelSpec | LegacyModelSpec, seed = 0): CausalLM {
+  const spec: ModelSpec = "arch" in raw ? raw : { arch: "gpt2", config: raw.gpt, lora: raw.lora, tokenizer: raw.tokenizer };
   const a = architecture(spec.arch);
   const model = a.create(a.resolve(spec.config), createRng(seed));
   if (spec.lora) applyLora(model, { ...resolveLoraConfig(spec.lora), targets: spec.lora.layers });

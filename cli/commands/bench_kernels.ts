@@ -43,20 +43,11 @@ export function register(program: Command): void {
       const rounds = positiveNumber("rounds", opts.rounds, 2);
       if (!Number.isInteger(rounds)) throw new UsageError(`--rounds must be a positive integer, got ${opts.rounds}`);
       const arch = opts.arch ?? "gpt2";
-      if (arch === "llama") {
-        const { runLlamaTrainBench } = await import("../../bench/kernels/mod.js");
-        progress(`[bench] train --arch llama: a peer-configuration probe, then ${rounds} rounds of troupe and the PyTorch peer, FMA peak between rounds ...`);
-        const r = runLlamaTrainBench({ peerScript: opts.peer ? opts.peerScript : false, rounds });
-        if (opts.json) return printJson(r);
-        printLine(`troupe ${r.tokens_per_s} tokens/s (${r.step_ms} ms/step, ${r.model_gflops} GFLOP/s = ${r.fraction_of_peak} of the ${r.fma_peak_gflops} GFLOP/s FMA peak)  torch ${r.peer?.torch_tokens_per_s ?? "-"} (${r.peer?.torch_config ?? "-"})  ratio ${r.ratio ?? "-"}`);
-        return;
-      }
-      if (arch !== "gpt2") throw new UsageError(`--arch must be gpt2 or llama, got ${JSON.stringify(arch)}`);
-      const { runTrainBench } = await import("../../bench/kernels/mod.js");
-      progress(`[bench] train: ${rounds} rounds of 5 x 10 timed steps and the PyTorch peer; RSS after 10 and 200 steps ...`);
-      const r = runTrainBench({ peerScript: opts.peer ? opts.peerScript : false, rounds });
-      if (opts.json) return printJson(r);
-      printLine(`troupe ${r.tokens_per_s} tokens/s (${r.step_ms} ms/step)  torch ${r.peer?.torch_tokens_per_s ?? "-"}  ratio ${r.ratio ?? "-"}`);
-      printLine(`RSS ${r.rss_mb.after_10} MB after 10 steps, ${r.rss_mb.after_200} MB after ${r.rss_mb.steps}`);
+      const { trainBenchArchs, runTrainBenchFor } = await import("../../bench/kernels/mod.js");
+      if (!trainBenchArchs.includes(arch)) throw new UsageError(`--arch must be one of ${trainBenchArchs.join(", ")}, got ${JSON.stringify(arch)}`);
+      progress(`[bench] train --arch ${arch}: ${rounds} rounds of troupe and the PyTorch peer (medians over all) ...`);
+      const { result, lines } = runTrainBenchFor(arch, { peerScript: opts.peer ? opts.peerScript : false, rounds });
+      if (opts.json) return printJson(result);
+      for (const l of lines) printLine(l);
     });
 }
