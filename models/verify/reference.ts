@@ -73,6 +73,7 @@ export function reproduce(model: CausalLM, ref: Reference, trained: readonly [st
   const idx = ref.need("input.idx");
   const targets = ref.need("input.targets");
   const out: NamedComparison[] = [];
+  model.eval(); // no dropout: a reference with random masks could not be reproduced anyway
   const logits = model.forward(idx);
   const loss = crossEntropy(logits, targets);
   out.push({ group: "logits", name: "out.logits", actual: logits.f32().slice(), expected: ref.need("out.logits").f32() });

@@ -255,7 +255,7 @@ def noise_check(loss64, params, grads):
         g64 = p64[n].grad
         # the first update's shift from the f32 error: lr * eps / (|g| + eps)^2 * |g32 - g64|
         shift = ADAMW["lr"] * ADAMW["eps"] / (g64.abs() + ADAMW["eps"]) ** 2 * (g.double() - g64).abs()
-        noisy = shift > 5e-6  # half of verify's after_params tolerance
+        noisy = shift > 1e-6  # a tenth of verify's after_params tolerance, for any kernel set (arm64's portable ones round differently)
         if noisy.any():
             raise SystemExit(f"{n}: {int(noisy.sum())} gradient element(s) are float noise (f32 {g[noisy][0].item():.3e} vs f64 {g64[noisy][0].item():.3e}); AdamW would follow it. Pick another seed.")
 
