@@ -1,7 +1,9 @@
 // The public surface of the models layer: the architectures (gpt2, llama) behind one registry,
 // Hugging Face model directories and PEFT adapters in and out, hidden-state capture and the
-// logit lens, KV-cached generation, LoRA/DoRA adapters, the trainer loop, checkpoints (format, store interface, the
-// local-directory store), generation, and the library tasks the director's quickstart uses.
+// logit lens, KV-cached generation, LoRA/DoRA adapters, the trainer loop, checkpoints (format,
+// store interface, the local-directory store), generation, the library tasks of every
+// curriculum stage, and the AGP pieces: the oracle's labels, the heads, hidden-state packets
+// and codecs.
 // models/ knows nothing of NATS: the Object Store checkpoint store lives in hosts/.
 export * from "./errors.js";
 export * from "./gpt.js";
@@ -15,3 +17,7 @@ export * from "./spec.js";
 export { type GenerateOptions, generate, greedyBatch, sample } from "./generate.js";
 export * from "./tasks/mod.js";
 export * from "./verify/mod.js";
+export { type LayeredDims, type LayeredModel, checkIndices, dimsOf, inEval } from "./layered.js";
+export * from "./oracle/mod.js";
+export * from "./heads/mod.js";
+export * from "./transfer/mod.js";

@@ -49,7 +49,7 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
     run: runInfo(parsed, baseDir),
     hosts,
     hostsDeclared: parsed.hosts !== undefined,
-    cast: castPlan(parsed, hosts, ctx),
+    cast: castPlan(parsed, hosts, ctx, model.block),
     model,
     data,
     curriculum: curriculumPlan(parsed, ctx, Object.keys(data.lanes), model.nLayer),

@@ -2,8 +2,10 @@
 // sample a continuation from a model (a checkpoint, stage or run directory, a model.safetensors
 // written by troupe, or a Hugging Face model directory). --adapter puts an adapter on it first:
 // a troupe adapter.safetensors or a PEFT adapter directory. Decoding uses the KV cache
-// (--no-cache re-runs the context for every token, as before it existed). Text goes through
-// the byte tokenizer; a model whose vocabulary cannot hold bytes takes --prompt-ids.
+// (--no-cache re-runs the context for every token, as before it existed). The model's own
+// tokenizer (bytes, or the tokenizer.json its checkpoint or model directory carries) encodes and
+// decodes; --chat uses its chat template (tokenizer_config.json's, else Q:/A:) and stops at its
+// end token. A byte-level model whose vocabulary cannot hold bytes takes --prompt-ids.
 import { statSync } from "node:fs";
 import type { Command } from "commander";
 import { intArg } from "../args.js";
@@ -38,7 +40,7 @@ export function register(program: Command): void {
     .option("--top-k <k>", "sample among the k most likely tokens", intArg("--top-k", 1, 1 << 20))
     .option("--seed <n>", "sampling seed", intArg("--seed", 0, 0xffffffff), 0)
     .option("--adapter <path>", "an adapter to put on the model: a troupe adapter.safetensors or a PEFT adapter directory")
-    .option("--chat", "wrap the prompt in the chat template (Q: …\\nA: ) and stop at the end marker")
+    .option("--chat", "wrap the prompt in the model's chat template (Q: …\\nA: unless its tokenizer has one) and stop at its end token")
     .option("--no-cache", "re-run the whole context for every token (no KV cache)")
     .option("--json", "print one JSON document")
     .action(async (flags: Flags) => {
@@ -54,32 +56,32 @@ export function register(program: Command): void {
         else await M.loadAdapter(model, flags.adapter);
       }
       const V = model.dims.vocabSize;
-      const tok = D.byteTokenizer();
+      const tok = M.tokenizerOf(model);
+      const template = D.templateFor(tok);
       let prompt: Int32Array;
       if (flags.promptIds !== undefined) {
         const ids = flags.promptIds.split(",").map((s) => Number(s.trim()));
         if (ids.length === 0 || !ids.every((i) => Number.isInteger(i) && i >= 0 && i < V)) throw new UsageError(`--prompt-ids must be comma-separated integers in [0, ${V}), got ${JSON.stringify(flags.promptIds)}`);
         prompt = Int32Array.from(ids);
       } else {
-        if (V < 256) throw new UsageError(`this model's vocabulary has ${V} entries; troupe's byte tokenizer needs 256 (give --prompt-ids; BPE tokenizers come with tokenizer.json support)`);
-        const template = D.chatTemplate({ tokenizer: tok });
+        if (tok.spec === "bytes" && V < 256) throw new UsageError(`this model's vocabulary has ${V} entries; troupe's byte tokenizer needs 256 (give --prompt-ids, or a model directory with a tokenizer.json)`);
         prompt = flags.chat ? template.encodePrompt(flags.prompt!) : tok.encode(flags.prompt!);
       }
       const t0 = performance.now();
       const out = M.generate(model, prompt, {
         maxTokens: flags.tokens, temperature, seed: flags.seed, cache: flags.cache,
         ...(flags.topK !== undefined ? { topK: flags.topK } : {}),
-        ...(flags.chat ? { stopToken: D.END_BYTE } : {}),
+        ...(flags.chat ? { stopToken: tok.eot } : {}),
       });
       const ms = performance.now() - t0;
       const tokens_per_s = Math.round((out.length / ms) * 1000);
       if (flags.promptIds !== undefined) {
-        if (flags.json) printJson({ checkpoint: source, prompt_ids: [...prompt], ids: [...out], tokens: out.length, tokens_per_s });
+        if (flags.json) printJson({ checkpoint: source, tokenizer: D.tokenizerId(tok.spec), prompt_ids: [...prompt], ids: [...out], tokens: out.length, tokens_per_s });
         else printLine([...out].join(","));
         return;
       }
-      const text = flags.chat ? D.chatTemplate({ tokenizer: tok }).decodeResponse(out) : tok.decode(out);
-      if (flags.json) printJson({ checkpoint: source, prompt: flags.prompt, text, tokens: out.length, tokens_per_s });
+      const text = flags.chat ? template.decodeResponse(out) : tok.decode(out);
+      if (flags.json) printJson({ checkpoint: source, tokenizer: D.tokenizerId(tok.spec), prompt: flags.prompt, text, tokens: out.length, tokens_per_s });
       else printLine(flags.chat ? text : flags.prompt + text);
     });
 }

@@ -1,5 +1,6 @@
 // `troupe train`: plain single-host training, the way nanoGPT or mlx-lm's LoRA trainer is used.
 //   troupe train --data FILE.txt [--steps 2000] [--resume] --json          byte-level LM on a text file
+//   troupe train --data FILE.txt --tokenizer DIR                            the same with a tokenizer.json (e.g. a BPE)
 //   troupe train --data FILE.jsonl|pack:DOMAINS [--lora R --base CKPT]     SFT (prompt tokens masked)
 //   troupe train --model HF_DIR --data ... [--lora R] --save-hf OUT [--fuse] fine-tune a Hugging Face model
 //                and write it back as a model directory (or the adapter as a PEFT directory)
@@ -38,6 +39,7 @@ export interface TrainFlags {
   model?: string;
   saveHf?: string;
   fuse?: boolean;
+  tokenizer?: string;
   run?: string;
   out: string;
   stage: string;
@@ -75,9 +77,10 @@ export function register(program: Command): void {
     .option("--lora-targets <list>", "layers to adapt (default: the architecture's, qkv,proj for gpt2, q_proj,v_proj for llama)")
     .option("--dora", "DoRA instead of LoRA")
     .option("--base <checkpoint>", "base model for --lora: a checkpoint, stage or run directory, or a model.safetensors")
-    .option("--model <dir>", "the model to train: a Hugging Face model directory (config.json + safetensors) or a troupe checkpoint; with --lora, the frozen base")
+    .option("--model <dir>", "the model to train: a Hugging Face model directory (config.json + safetensors, its tokenizer.json if it ships one) or a troupe checkpoint; with --lora, the frozen base")
     .option("--save-hf <dir>", "write the result as a Hugging Face model directory (with --lora: the adapter as a PEFT directory)")
     .option("--fuse", "with --lora and --save-hf: merge the adapter into the base weights and write the model")
+    .option("--tokenizer <dir>", "tokenize with the tokenizer.json in DIR (made by `troupe tokenizer train`, or a model directory's); default bytes, or the --model/--base model's")
     .option("--run <name>", "run name (default: from --data)")
     .option("--out <dir>", "where runs are written", "runs")
     .option("--stage <name>", "stage name of the checkpoints", "train")

@@ -46,6 +46,8 @@ export interface Decoder extends Module {
   forwardWithHidden(idx: Tensor, options?: ForwardOptions): DecoderOutput;
   /** The final norm and the head on any residual-stream state [..., C] → [..., V]. */
   logitLens(hidden: Tensor): Tensor;
+  /** The state at residual index `from` [B, T, C] → the state at index `to` (blocks from..to-1). */
+  runBlocks(hidden: Tensor, from: number, to: number): Tensor;
   /** hidden [B, T, C] = the state at residual index `layer` → blocks layer..L-1 and the head → logits. */
   resumeFrom(hidden: Tensor, layer: number): Tensor;
   loss(idx: Tensor, targets: Tensor): { logits: Tensor; loss: Tensor };

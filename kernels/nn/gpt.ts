@@ -115,20 +115,6 @@ export class GPT extends Module {
     });
   }
 
-  /** The residual stream at index `layer` (0: after the embeddings) [B, T, C] through blocks layer..L-1 and the head → logits. */
-  resumeFrom(hidden: Tensor, layer: number): Tensor {
-    const L = this.config.nLayer;
-    if (!Number.isInteger(layer) || layer < 0 || layer > L) {
-      throw new ArgumentError({ op: "GPT.resumeFrom", arg: "layer" }, `Expected "layer" in 0..${L}, got ${layer}`);
-    }
-    if (hidden.shape.length !== 3 || hidden.shape[2] !== this.config.nEmbd) {
-      throw new ArgumentError({ op: "GPT.resumeFrom", arg: "hidden" }, `Expected a state [B, T, ${this.config.nEmbd}], got ${fmt(hidden.shape)}`);
-    }
-    let x = hidden;
-    for (let i = layer; i < L; i++) x = this.blocks.at(i).forward(x);
-    return this.logitLens(x);
-  }
-
   /** A KV cache for `batch` rows of up to `capacity` positions (at most blockSize: positions are learned). */
   createCache(batch: number, capacity: number): KvCache {
     if (capacity > this.config.blockSize) {
@@ -171,6 +157,30 @@ export class GPT extends Module {
 
   forward(idx: Tensor): Tensor {
     return this.forwardWithHidden(idx).logits;
+  }
+
+  /**
+   * Runs blocks from..to-1 on a residual-stream state [B, T, C] taken at index `from` and
+   * returns the state at index `to` (0 = after the embeddings, i = after block i-1). The same
+   * ops as forwardWithHidden, so a state captured there continues bit for bit.
+   */
+  runBlocks(hidden: Tensor, from: number, to: number): Tensor {
+    const L = this.config.nLayer;
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > L || from > to) {
+      throw new ArgumentError({ op: "GPT.runBlocks", arg: "from" }, `Expected 0 <= from <= to <= ${L} (residual-stream indices of this ${L}-block model), got from ${from}, to ${to}`);
+    }
+    expectRank("GPT.runBlocks", "hidden", hidden, 3);
+    if (hidden.shape[2] !== this.config.nEmbd) {
+      throw new ArgumentError({ op: "GPT.runBlocks", arg: "hidden" }, `Expected a state [B, T, ${this.config.nEmbd}], got ${fmt(hidden.shape)}`);
+    }
+    let x = hidden;
+    for (let i = from; i < to; i++) x = this.blocks.at(i).forward(x);
+    return x;
+  }
+
+  /** Resumes the forward pass from the residual stream at index `layer`: blocks layer..L-1, then ln_f and the head → logits [B, T, V]. */
+  resumeFrom(hidden: Tensor, layer: number): Tensor {
+    return this.logitLens(this.runBlocks(hidden, layer, this.config.nLayer));
   }
 
   /** Mean cross-entropy of the next-token logits against targets [B, T] (IGNORE_INDEX skipped). */

@@ -241,11 +241,11 @@ export class Llama extends Module {
     return linear(h, head);
   }
 
-  /** Blocks from..L-1 on x [B, T, C] (positions 0..T-1), each state offered to `each`. */
-  private run(x: Tensor, from: number, each: (i: number, x: Tensor) => void): Tensor {
+  /** Blocks from..to-1 on x [B, T, C] (positions 0..T-1), each state offered to `each`. */
+  private run(x: Tensor, from: number, to: number, each: (i: number, x: Tensor) => void): Tensor {
     const [B, T] = [x.shape[0]!, x.shape[1]!];
     const pos = this.positionsFor(B, T);
-    for (let i = from; i < this.config.numLayers; i++) {
+    for (let i = from; i < to; i++) {
       x = this.layers.at(i).forward(x, pos, T);
       each(i + 1, x);
     }
@@ -256,19 +256,29 @@ export class Llama extends Module {
     return captureLoop(this.config.numLayers, options, (keep) => {
       const x = this.embed(idx);
       keep(0, x);
-      return this.logitLens(this.run(x, 0, keep));
+      return this.logitLens(this.run(x, 0, this.config.numLayers, keep));
     });
   }
 
-  /** The residual stream after block `layer - 1` (layer 0: the embeddings) [B, T, C] through the rest and the head → logits. */
-  resumeFrom(hidden: Tensor, layer: number): Tensor {
-    if (!Number.isInteger(layer) || layer < 0 || layer > this.config.numLayers) {
-      throw new ArgumentError({ op: "Llama.resumeFrom", arg: "layer" }, `Expected "layer" in 0..${this.config.numLayers}, got ${layer}`);
+  /**
+   * Runs blocks from..to-1 on a residual-stream state [B, T, C] taken at index `from` and
+   * returns the state at index `to` (0 = after the embeddings, i = after block i-1). The same
+   * ops as forwardWithHidden, so a state captured there continues bit for bit.
+   */
+  runBlocks(hidden: Tensor, from: number, to: number): Tensor {
+    const L = this.config.numLayers;
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > L || from > to) {
+      throw new ArgumentError({ op: "Llama.runBlocks", arg: "from" }, `Expected 0 <= from <= to <= ${L} (residual-stream indices of this ${L}-block model), got from ${from}, to ${to}`);
     }
     if (hidden.shape.length !== 3 || hidden.shape[2] !== this.config.hiddenSize) {
-      throw new ArgumentError({ op: "Llama.resumeFrom", arg: "hidden" }, `Expected a state [B, T, ${this.config.hiddenSize}], got ${fmt(hidden.shape)}`);
+      throw new ArgumentError({ op: "Llama.runBlocks", arg: "hidden" }, `Expected a state [B, T, ${this.config.hiddenSize}], got ${fmt(hidden.shape)}`);
     }
-    return this.logitLens(this.run(hidden, layer, () => {}));
+    return this.run(hidden, from, to, () => {});
+  }
+
+  /** The residual stream at index `layer` (0: the embeddings) [B, T, C] through blocks layer..L-1 and the head → logits. */
+  resumeFrom(hidden: Tensor, layer: number): Tensor {
+    return this.logitLens(this.runBlocks(hidden, layer, this.config.numLayers));
   }
 
   forward(idx: Tensor): Tensor {

@@ -3,14 +3,17 @@
 // F16 or BF16 (widened to f32 on load). Tensors are read from disk straight into the model's
 // parameters one at a time, so loading needs the model's memory plus one tensor, not two
 // copies of the checkpoint. Every problem is a ModelFileError naming the file, the tensor and
-// what was expected.
+// what was expected. A directory that ships tokenizer.json (and tokenizer_config.json, its chat
+// template) gets that tokenizer attached to the model; without one the model keeps bytes.
 // Legend: V vocab, C hidden.
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type SafetensorsEntry, type SafetensorsFile, createRng, formatShape, isKernelError, noGrad, openSafetensors } from "../../kernels/mod.js";
 import { type Architecture, type CausalLM, architecture } from "../arch/mod.js";
+import { TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, type Tokenizer, byteTokenizer, tokenizerFromJson } from "../../data/mod.js";
 import { ModelFileError, isModelsError } from "../errors.js";
+import { attachTokenizer } from "../tokenizer.js";
 
 export const HF_CONFIG = "config.json";
 export const HF_WEIGHTS = "model.safetensors";
@@ -26,6 +29,8 @@ export interface HfModel {
   readonly files: string[];
   /** The dtypes found in them ("F32", "BF16", ...). */
   readonly dtypes: string[];
+  /** The directory's tokenizer.json (+ tokenizer_config.json), attached to the model; bytes when it has none. */
+  readonly tokenizer: Tokenizer;
 }
 
 export interface LoadHfOptions {
@@ -51,12 +56,12 @@ function readJson(file: string): Record<string, unknown> {
 
 /**
  * What identifies a model directory's contents cheaply (no weights read): the SHA-256 of
- * config.json and of the weight files' names, sizes and modification times.
+ * config.json and of the weight and tokenizer files' names, sizes and modification times.
  */
 export function hfFingerprint(dir: string): string {
   const h = createHash("sha256");
   h.update(readFileSync(join(dir, HF_CONFIG)));
-  for (const f of readdirSync(dir).filter((n) => n.endsWith(".safetensors") || n === HF_INDEX).sort()) {
+  for (const f of readdirSync(dir).filter((n) => n.endsWith(".safetensors") || n === HF_INDEX || n === TOKENIZER_FILE || n === TOKENIZER_CONFIG_FILE).sort()) {
     const st = statSync(join(dir, f));
     h.update(`${f}:${st.size}:${st.mtimeMs}`);
   }
@@ -75,6 +80,21 @@ export function readHfConfig(dir: string): { arch: Architecture; config: unknown
   const json = readJson(file);
   const arch = architecture(json.model_type, file);
   return { arch, config: arch.fromHf(json, file), json };
+}
+
+/**
+ * The tokenizer a model directory ships (tokenizer.json, with tokenizer_config.json when present),
+ * or null when it has no tokenizer.json. One that troupe cannot read is a ModelFileError naming the file.
+ */
+export function readHfTokenizer(dir: string): Tokenizer | null {
+  const file = join(dir, TOKENIZER_FILE);
+  if (!existsSync(file)) return null;
+  const configFile = join(dir, TOKENIZER_CONFIG_FILE);
+  try {
+    return tokenizerFromJson(readFileSync(file), existsSync(configFile) ? readFileSync(configFile) : null);
+  } catch (err) {
+    throw new ModelFileError({ file }, `cannot be used as the model's tokenizer: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /** The weight files and which one holds each tensor. */
@@ -168,7 +188,12 @@ export function loadHfModel(dir: string, options: LoadHfOptions = {}): HfModel {
       if (used.has(name) || arch.isHfBuffer(name) || (tiedHead && name === "lm_head.weight")) continue;
       throw new ModelFileError({ file: entries.get(name)!.file.path, tensor: name }, `is not a parameter of ${arch.name} with this config.json (a different architecture or size?)`);
     }
-    return { model, arch, config, dir, files, dtypes: [...dtypes].sort() };
+    const tokenizer = readHfTokenizer(dir) ?? byteTokenizer();
+    if (tokenizer.spec !== "bytes" && tokenizer.vocabSize > model.dims.vocabSize) {
+      throw new ModelFileError({ file: join(dir, TOKENIZER_FILE) }, `has ${tokenizer.vocabSize} ids, more than config.json's vocab_size ${model.dims.vocabSize}`);
+    }
+    attachTokenizer(model, tokenizer);
+    return { model, arch, config, dir, files, dtypes: [...dtypes].sort(), tokenizer };
   } catch (err) {
     if (isModelsError(err)) throw err;
     if (isKernelError(err)) throw new ModelFileError({ file: files[0]! }, (err as Error).message, { cause: err });

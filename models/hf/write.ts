@@ -2,13 +2,17 @@
 // architecture's keys and the weights under their Hugging Face names and layouts, in
 // model.safetensors or, past `maxShardBytes`, in shards with model.safetensors.index.json (as
 // transformers' save_pretrained does). F32 by default, so reading it back is bit-identical;
-// BF16 or F16 on request. Each file lands by rename, one tensor is converted at a time.
+// BF16 or F16 on request. Each file lands by rename, one tensor is converted at a time. The
+// model's tokenizer (tokenizer.json, tokenizer_config.json) goes beside the weights, as
+// transformers' directories carry it; a byte-level model writes none (and removes stale ones).
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from "../../data/mod.js";
 import { type StreamedTensor, type Tensor, fromArray, toBF16, toF16, writeSafetensorsFile } from "../../kernels/mod.js";
 import { architectureOf, type CausalLM } from "../arch/mod.js";
 import { ModelConfigError } from "../errors.js";
 import { adapterOf } from "../lora/mod.js";
+import { tokenizerOf } from "../tokenizer.js";
 import { HF_CONFIG, HF_INDEX, HF_WEIGHTS } from "./read.js";
 
 export interface SaveHfOptions {
@@ -98,5 +102,18 @@ export function saveHfModel(model: CausalLM, dir: string, options: SaveHfOptions
   const config = { ...arch.toHf(arch.configOf(model)), torch_dtype: dtype === "f32" ? "float32" : dtype === "bf16" ? "bfloat16" : "float16", ...options.extraConfig };
   writeJson(join(dir, HF_CONFIG), config);
   files.push(HF_CONFIG);
+  const tok = tokenizerOf(model);
+  for (const f of [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE]) {
+    const b = tok.files.get(f);
+    if (!b) {
+      rmSync(join(dir, f), { force: true });
+      continue;
+    }
+    const tmp = join(dir, `${f}.tmp-${process.pid}`);
+    writeFileSync(tmp, b);
+    renameSync(tmp, join(dir, f));
+    files.push(f);
+    bytes += b.length;
+  }
   return { dir, files, bytes };
 }

@@ -23,7 +23,8 @@ for (const [name, make] of [["gpt2", () => tinyGpt(2)], ["llama", () => tinyLlam
     assert.deepEqual([...hidden.get(1)!.shape], [2, 6, C]);
     assert.ok(bitwiseEqual(K.noGrad(() => M.logitLens(model, hidden.get(L)!, L)).f32(), logits.f32()), "the last layer's lens is the logits");
     for (const l of [0, 1]) assert.ok(bitwiseEqual(K.noGrad(() => model.resumeFrom(hidden.get(l)!, l)).f32(), logits.f32()), `resumeFrom(${l})`);
-    assert.throws(() => model.resumeFrom(hidden.get(0)!, L + 1), /"layer" in 0\.\./);
+    assert.throws(() => model.resumeFrom(hidden.get(0)!, L + 1), /Expected 0 <= from <= to <= \d+ \(residual-stream indices/);
+    assert.ok(bitwiseEqual(K.noGrad(() => model.runBlocks(hidden.get(0)!, 0, 1)).f32(), hidden.get(1)!.f32()), "runBlocks(0, 1) is block 0");
   });
 }
 
