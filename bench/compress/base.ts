@@ -48,5 +48,5 @@ export async function shakespeareBase(o: BaseOptions = {}): Promise<Base> {
   writeFileSync(`${file}.tmp`, serializeSafetensors(r.model.namedParameters()));
   renameSync(`${file}.tmp`, file);
   r.model.eval();
-  return { model: r.model, corpus, cached: null, steps };
+  return { model: r.model as GPT, corpus, cached: null, steps };
 }

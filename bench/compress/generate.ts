@@ -4,8 +4,7 @@
 // decodes with models/generate.ts; llama.cpp decodes the file with an F32 KV cache. Interleaved
 // rounds, each side's median tokens/s (prompt processing included on both sides). same_tokens:
 // both greedy continuations are identical for every prompt.
-// troupe has no KV cache yet (each token re-runs the context); the branch that adds one swaps
-// it in here.
+// troupe decodes with its KV cache (models/generate.ts: prefill, then one row per token).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -66,7 +65,7 @@ export async function runGenerateBench(o: GenerateBenchOptions = {}) {
       troupe_tokens_per_s: Math.round(t), llama_cpp_tokens_per_s: Math.round(l), ratio: Math.round((t / l) * 1000) / 1000, same_tokens: same,
       settings: {
         type, threads, prompts: nPrompts, prompt_tokens: promptLen, new_tokens: tokens, rounds, model: base.model.config,
-        troupe: { kernels: kernelInfo().kernels, blas: kernelInfo().blas, kv_cache: false }, llama_cpp: peer.info,
+        troupe: { kernels: kernelInfo().kernels, blas: kernelInfo().blas, kv_cache: true }, llama_cpp: peer.info,
         per_round: { troupe: tr.map(Math.round), llama_cpp: lr.map(Math.round) },
       },
     };

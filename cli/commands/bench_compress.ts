@@ -1,10 +1,10 @@
-// `troupe bench quant | distill | generate`: the compression pipeline's numbers on the
+// `troupe bench quant | distill` (and the llama.cpp half of `bench generate`, bench_generate.ts): the compression pipeline's numbers on the
 // tinyshakespeare model, each against its peer in the same run (the f32 checkpoint, a student
 // on hard labels, llama.cpp on the same GGUF file).
 import type { Command } from "commander";
 import { commandGroup } from "./groups.js";
 import { intArg } from "../args.js";
-import { ExitCode, UsageError } from "../errors.js";
+import { ExitCode } from "../errors.js";
 import { printJson, printLine, progress } from "../output.js";
 
 interface Common {
@@ -59,29 +59,5 @@ export function register(program: Command): void {
       if (o.json) printJson(r);
       else printLine(`student ${r.settings.student.nEmbd} channels, ${r.settings.steps} steps: hard labels ${r.hard_labels_val_loss}, distilled ${r.distilled_val_loss} (teacher ${r.teacher_val_loss}): ${r.kd_beats_hard_labels ? "KD wins" : "KD LOSES"} by ${r.gain}`);
       if (o.check && !r.kd_beats_hard_labels) process.exitCode = ExitCode.failure;
-    });
-  bench
-    .command("generate")
-    .description("greedy generation from one exported GGUF: troupe vs llama.cpp (node-llama-cpp), same threads, same run")
-    .option("--json", "print one JSON document")
-    .option("--fresh", "train the base again instead of using the cached one")
-    .option("--base-steps <n>", "training steps of the f32 base", intArg("--base-steps", 1, 1_000_000), 2000)
-    .option("--threads <n>", "threads on both sides (1: on a shared 2-core machine ggml's spinning thread barrier collapses when cores are oversubscribed)", intArg("--threads", 1, 64), 1)
-    .option("--type <t>", "GGUF type both sides run (f32, f16, q8_0, q4_0)", "f32")
-    .option("--prompts <n>", "held-out prompts of 16 tokens", intArg("--prompts", 1, 100), 4)
-    .option("--tokens <n>", "new tokens per prompt (at most block - 16)", intArg("--tokens", 1, 100000), 112)
-    .option("--rounds <n>", "interleaved rounds; tokens/s is each side's median", intArg("--rounds", 1, 50), 3)
-    .option("--data <file>", "the text corpus (default ../shared/data/tinyshakespeare/input.txt)")
-    .option("--check", "exit 1 unless same_tokens")
-    .action(async (o: Common & { threads: number; type: string; prompts: number; tokens: number; rounds: number }) => {
-      if (!["f32", "f16", "q8_0", "q4_0"].includes(o.type)) throw new UsageError(`--type must be one of f32, f16, q8_0, q4_0, got ${JSON.stringify(o.type)}`);
-      const { runGenerateBench } = await import("../../bench/compress/mod.js");
-      const r = await runGenerateBench({
-        steps: o.baseSteps, fresh: !!o.fresh, threads: o.threads, type: o.type as "f32", prompts: o.prompts, tokens: o.tokens, rounds: o.rounds, say: progress,
-        ...(o.data ? { data: o.data } : {}),
-      });
-      if (o.json) printJson(r);
-      else printLine(`${r.settings.type}, ${r.settings.threads} threads: troupe ${r.troupe_tokens_per_s} tokens/s vs llama.cpp ${r.llama_cpp_tokens_per_s}: ratio ${r.ratio}; same tokens: ${r.same_tokens}`);
-      if (o.check && !r.same_tokens) process.exitCode = ExitCode.failure;
     });
 }

@@ -42,8 +42,20 @@ function writeOut(path: string, bytes: Uint8Array): void {
   writeFileSync(path, bytes);
 }
 
+/** A fresh student of the teacher's architecture: `embd` channels (default half) and `layers` blocks (default the teacher's). */
+function studentOf(Mm: M, teacher: import("../../models/mod.js").CausalLM, embd?: number, layers?: number): import("../../models/mod.js").CausalLM {
+  const c = Mm.configOf(teacher);
+  const width = embd ?? teacher.dims.hidden / 2;
+  if (teacher.arch === "llama") {
+    const ratio = width / teacher.dims.hidden;
+    const { headDim: _h, ...rest } = c;
+    return Mm.createModel("llama", { ...rest, hiddenSize: width, intermediateSize: Math.max(1, Math.round((c.intermediateSize as number) * ratio)), numLayers: layers ?? teacher.dims.layers }, 1);
+  }
+  return Mm.createModel(teacher.arch, { ...c, nEmbd: width, nLayer: layers ?? teacher.dims.layers, mlpHidden: undefined }, 1);
+}
+
 /** model.safetensors in `dir`, with the model's tokenizer files beside it (none for bytes). */
-function writeModel(Mm: typeof import("../../models/mod.js"), dir: string, model: import("../../models/mod.js").GPT): void {
+function writeModel(Mm: M, dir: string, model: import("../../models/mod.js").CausalLM): void {
   writeOut(join(dir, "model.safetensors"), Mm.serializeModelFile(model));
   for (const [name, bytes] of Mm.tokenizerOf(model).files) writeOut(join(dir, name), bytes);
 }
@@ -112,11 +124,11 @@ export function register(program: Command): void {
       if (!["f32", "f16", "q8_0", "q4_0"].includes(o.type)) throw new UsageError(`--type must be one of f32, f16, q8_0, q4_0, got ${JSON.stringify(o.type)}`);
       const Mm = await import("../../models/mod.js");
       const model = await loadModel(Mm, o.checkpoint);
-      const g = Mm.gptToGguf(model, { type: o.type as "f32" });
+      const g = Mm.modelToGguf(model, { type: o.type as "f32" });
       writeOut(o.out, g.bytes);
-      const r = { out: o.out, type: o.type, bytes: g.bytes.length, tensors: g.tensors.length, architecture: "gpt2", config: model.config };
+      const r = { out: o.out, type: o.type, bytes: g.bytes.length, tensors: g.tensors.length, architecture: model.arch, config: Mm.configOf(model) };
       if (o.json) printJson(r);
-      else printLine(`wrote ${o.out}: ${g.bytes.length} bytes, ${g.tensors.length} tensors (${o.type}, llama.cpp gpt2)`);
+      else printLine(`wrote ${o.out}: ${g.bytes.length} bytes, ${g.tensors.length} tensors (${o.type}, llama.cpp ${model.arch})`);
     });
 
   program
@@ -153,12 +165,12 @@ export function register(program: Command): void {
       let activations: Record<string, unknown> | null = null;
       if (o.activations) {
         const sim = Mm.copyGpt(model);
-        const calib = D.evalWindows(corpus.train, { batch: 16, block: model.config.blockSize, maxBatches: o.calibrationBatches });
+        const calib = D.evalWindows(corpus.train, { batch: 16, block: model.dims.maxPositions, maxBatches: o.calibrationBatches });
         const calibration = o.calibration === "minmax" ? { kind: "minmax" as const } : { kind: "percentile" as const, percentile: num("--percentile", o.percentile, 1e-6, 100) };
         Mm.applyPtq(sim, calib, { weights: type, activations: { bits: o.activations, calibration } });
         activations = { bits: o.activations, calibration, batches: calib.length, val_loss: Mm.validationLoss(sim, corpus) };
       }
-      const g = Mm.gptToGguf(model, { type });
+      const g = Mm.modelToGguf(model, { type });
       writeOut(o.out, g.bytes);
       const r = { out: o.out, method: o.method, type, bytes: g.bytes.length, f32_val_loss: before, val_loss: after, relative: after / before - 1, activations };
       if (o.json) printJson(r);
@@ -194,7 +206,7 @@ export function register(program: Command): void {
       if (o.kind === "channels") model = Mm.dropPrunedChannels(model, Mm.structuredMasks(model, { channelSparsity: sparsity }).plan);
       writeModel(Mm, o.out, model);
       const after = Mm.validationLoss(model, corpus);
-      const res = { out: o.out, kind: o.kind, sparsity, parameters_before: Mm.countParameters(teacher), parameters: Mm.countParameters(model), val_loss_before: before, val_loss: after, config: model.config };
+      const res = { out: o.out, kind: o.kind, sparsity, parameters_before: Mm.countParameters(teacher), parameters: Mm.countParameters(model), val_loss_before: before, val_loss: after, config: Mm.configOf(model) };
       if (o.json) printJson(res);
       else printLine(`${o.kind} pruning to ${sparsity}: ${res.parameters_before} → ${res.parameters} parameters, val loss ${before.toFixed(4)} → ${after.toFixed(4)}; wrote ${o.out}`);
     });
@@ -217,16 +229,15 @@ export function register(program: Command): void {
       const D = await import("../../data/mod.js");
       const teachers = await Promise.all(o.teacher.map((t) => loadModel(Mm, t)));
       const corpus = await D.loadTextCorpus(await corpusPath(o.data));
-      const t0 = teachers[0]!.config;
-      const student = Mm.createGpt({ ...t0, nEmbd: o.embd ?? t0.nEmbd / 2, nLayer: o.layers ?? t0.nLayer, mlpHidden: undefined }, 1);
+      const student = studentOf(Mm, teachers[0]!, o.embd, o.layers);
       const r = await Mm.trainCompressed({
         model: student, corpus, steps: o.steps, lr: 2e-3,
         distill: { teachers, temperature: num("--temperature", o.temperature, 1e-3, 100), alpha: num("--alpha", o.alpha, 0, 1), ...(o.topK ? { topK: o.topK } : {}) },
         onProgress: (p) => p.step % 100 === 0 && progress(`[distill] step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)}`),
       });
       writeModel(Mm, o.out, Mm.attachTokenizer(student, Mm.tokenizerOf(teachers[0]!)));
-      const res = { out: o.out, teachers: o.teacher, student: student.config, parameters: Mm.countParameters(student), val_loss: r.valLoss, teacher_val_loss: Mm.validationLoss(teachers[0]!, corpus), top_k: r.topK };
+      const res = { out: o.out, teachers: o.teacher, student: Mm.configOf(student), parameters: Mm.countParameters(student), val_loss: r.valLoss, teacher_val_loss: Mm.validationLoss(teachers[0]!, corpus), top_k: r.topK };
       if (o.json) printJson(res);
-      else printLine(`student ${student.config.nEmbd}x${student.config.nLayer} (${res.parameters} parameters): val loss ${r.valLoss.toFixed(4)} (teacher ${res.teacher_val_loss.toFixed(4)}); wrote ${o.out}`);
+      else printLine(`student ${student.arch} ${student.dims.hidden}x${student.dims.layers} (${res.parameters} parameters): val loss ${r.valLoss.toFixed(4)} (teacher ${res.teacher_val_loss.toFixed(4)}); wrote ${o.out}`);
     });
 }

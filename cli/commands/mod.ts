@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { register as registerBench } from "./bench.js";
 import { register as registerBenchKernels } from "./bench_kernels.js";
+import { register as registerBenchGenerate } from "./bench_generate.js";
 import { register as registerBenchAgp } from "./bench_agp.js";
 import { register as registerBenchCompress } from "./bench_compress.js";
 import { register as registerChaos } from "./chaos.js";
@@ -19,6 +20,7 @@ import { register as registerCompress } from "./compress.js";
 import { register as registerPool } from "./pool.js";
 import { register as registerPoolDrills } from "./pool-drills.js";
 import { register as registerVerify } from "./verify.js";
+import { register as registerModel } from "./model.js";
 
 type Register = (program: Command) => void;
 
@@ -32,8 +34,10 @@ const commands: Register[] = [
   registerTrain,
   registerGenerate,
   registerCompress,
+  registerModel,
   registerBench,
   registerBenchKernels,
+  registerBenchGenerate,
   registerBenchAgp,
   registerBenchCompress,
   registerChaos,

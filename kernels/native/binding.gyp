@@ -36,6 +36,7 @@
         "src/binding/compress.cc",
         "src/compress/ref.cc",
         "src/compress/fast.cc",
+        "src/binding/model.cc",
         "src/core/pool.cc",
         "src/core/cpu.cc",
         "src/core/runtime.cc",
@@ -46,6 +47,7 @@
         "src/ref/norm.cc",
         "src/ref/softmax.cc",
         "src/ref/attention.cc",
+        "src/ref/model.cc",
         "src/ref/optim.cc",
         "src/ref/table.cc",
         "src/isa/portable.cc"

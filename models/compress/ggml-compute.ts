@@ -3,12 +3,14 @@
 // every matrix product converted to the weight's "vec_dot type" the way ggml does before the
 // dot products — F16 for F16 weights, Q8_0 blocks of 32 along the input for Q8_0 and Q4_0
 // weights (ggml-cpu's type_traits: vec_dot_type). The lm head of a tied model multiplies by
-// token_embd, so the final LayerNorm's output is converted too. And GELU is ggml's: a table of
+// token_embd, so the final norm's output is converted too. For the GPT, GELU is ggml's: a table of
 // f16 values looked up at the f16-rounded input (ggml-cpu vec.h, GGML_GELU_FP16), so the MLP's
-// activation is rounded to f16 on both sides. This is "troupe's own dequantised model" the
-// GGUF interop tests compare llama.cpp with.
+// activation is rounded to f16 on both sides (the Llama's SiLU/SwiGLU is computed in f32 by
+// ggml, as by troupe). This is "troupe's own dequantised model" the GGUF interop tests compare
+// llama.cpp with, for either architecture.
 // Legend: N rows, C in features.
-import { type GPT, type GgmlTypeName, type LayerNorm, Linear, MLP, Module, type Layer, type Tensor, fakeQuant, tensor, toF16, toF32 } from "../../kernels/mod.js";
+import { type GgmlTypeName, Linear, type MLP, Module, type Layer, type Tensor, fakeQuant, tensor, toF16, toF32 } from "../../kernels/mod.js";
+import type { CausalLM } from "../arch/mod.js";
 import { type ExportType, dequantizedCopy, exportedType } from "./gguf.js";
 
 function convert(x: Tensor, type: GgmlTypeName): Tensor {
@@ -58,12 +60,15 @@ class GgmlMlp extends Module implements Layer {
 }
 
 /** The model llama.cpp runs for this export type: stored weights and ggml's activation conversions. */
-export function ggmlEquivalent(model: GPT, type: ExportType): GPT {
+export function ggmlEquivalent<M extends CausalLM>(model: M, type: ExportType): M {
   const m = dequantizedCopy(model, type);
   m.eval();
-  for (let i = 0; i < m.config.nLayer; i++) {
-    const mlp = m.getModule(`h.${i}.mlp`) as MLP;
-    m.replaceModule(`h.${i}.mlp`, new GgmlMlp(mlp.child("fc"), mlp.child("fc_proj")));
+  const gpt = m.arch === "gpt2";
+  if (gpt) {
+    for (let i = 0; i < m.dims.layers; i++) {
+      const mlp = m.getModule(`h.${i}.mlp`) as MLP;
+      m.replaceModule(`h.${i}.mlp`, new GgmlMlp(mlp.child("fc"), mlp.child("fc_proj")));
+    }
   }
   for (const [path, mod] of m.namedModules()) {
     if (mod instanceof Linear) {
@@ -71,9 +76,13 @@ export function ggmlEquivalent(model: GPT, type: ExportType): GPT {
       if (t !== "f32") m.replaceModule(path, new ConvertedInput(mod, t, false));
     }
   }
-  const headName = m.config.tiedLmHead ? "wte.weight" : "lm_head.weight";
-  const head = m.namedParameters().find(([n]) => n === headName)![1];
-  const headType = exportedType(type, head.shape, headName);
-  if (headType !== "f32") m.replaceModule("ln_f", new ConvertedInput(m.getModule("ln_f") as LayerNorm, headType, true));
+  // the lm head: a Linear (converted above) unless tied, when it multiplies by the embedding
+  const tiedName = gpt ? "wte.weight" : "model.embed_tokens.weight", norm = gpt ? "ln_f" : "model.norm";
+  const untied = m.namedParameters().some(([n]) => n === "lm_head.weight");
+  if (!untied) {
+    const head = m.namedParameters().find(([n]) => n === tiedName)![1];
+    const headType = exportedType(type, head.shape, tiedName);
+    if (headType !== "f32") m.replaceModule(norm, new ConvertedInput(m.getModule(norm) as Module & Layer, headType, true));
+  }
   return m;
 }

@@ -1,6 +1,10 @@
-// Compression: GGUF export/import for llama.cpp (byte vocabulary as a merge-free GPT-2 BPE),
+// Compression: GGUF export/import for llama.cpp (gpt2 and llama architectures; the byte
+// vocabulary as a merge-free GPT-2 BPE, byte-level BPE tokenizer.json vocabularies as they are),
 // and the compression steps (distillation, pruning, QAT, PTQ) built on kernels/quant.
-export { ExportType, dequantizedCopy, exportGguf, exportedType, gptFromGguf, gptToGguf, readGgufModel, type GgufExport, type GgufExportOptions } from "./gguf.js";
+export { ExportType, dequantizedCopy, exportGguf, exportedType, gptFromGguf, gptToGguf, modelFromGguf, modelToGguf, readGgufModel, type GgufExport, type GgufExportOptions } from "./gguf.js";
+export { llama3RopeFactors, llamaGgufName, permuteRope } from "./gguf-llama.js";
+export { dropLlamaChannels, llamaChannelMasks } from "./prune-llama.js";
+export { bpeTokenizerFromGguf, bpeVocabMetadata } from "./vocab-bpe.js";
 export { byteToUnicode, byteVocabMetadata, isByteVocab } from "./vocab.js";
 export { ggmlEquivalent } from "./ggml-compute.js";
 export { QatFormat, QuantLinear, applyQat, removeQat, type QatClock, type QatConfig } from "./qat.js";

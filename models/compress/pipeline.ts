@@ -8,10 +8,11 @@
 // those of the GGUF the model would be written as; the export step reports the file's size.
 import { writeFileSync } from "node:fs";
 import type { TextCorpus } from "../../data/mod.js";
-import type { GPT } from "../../kernels/mod.js";
+import type { CausalLM } from "../arch/mod.js";
 import { ModelConfigError } from "../errors.js";
 import { createGpt } from "../gpt.js";
-import { type ExportType, dequantizedCopy, gptToGguf } from "./gguf.js";
+import { attachTokenizer, tokenizerOf } from "../spec.js";
+import { type ExportType, dequantizedCopy, modelToGguf as gptToGguf } from "./gguf.js";
 import { type Masks, dropPrunedChannels, structuredMasks } from "./prune.js";
 import { type QatClock, type QatConfig, applyQat, removeQat } from "./qat.js";
 import { type DistillConfig, copyGpt, trainCompressed, validationLoss } from "./steps.js";
@@ -34,7 +35,7 @@ export type PipelineStep =
   | { readonly kind: "export"; readonly type: ExportType; readonly path: string };
 
 export interface PipelineOptions {
-  readonly teacher: GPT;
+  readonly teacher: CausalLM;
   readonly corpus: TextCorpus;
   readonly steps: readonly PipelineStep[];
   /** Largest relative rise of the validation loss over the teacher's a step may leave (default 0.05). */
@@ -70,14 +71,14 @@ export interface PipelineReport {
 
 type QatState = { config: QatConfig; clock: QatClock; format: ExportType } | null;
 
-const paramsOf = (m: GPT) => m.namedParameters().reduce((a, [, p]) => a + p.size, 0);
+const paramsOf = (m: CausalLM) => m.namedParameters().reduce((a, [, p]) => a + p.size, 0);
 
 export async function runPipeline(o: PipelineOptions): Promise<PipelineReport> {
   const say = o.say ?? (() => undefined);
   const maxInc = o.maxIncrease ?? 0.05;
   const { teacher, corpus } = o;
   teacher.eval();
-  const val = (m: GPT) => validationLoss(m, corpus, o.valBatches);
+  const val = (m: CausalLM) => validationLoss(m, corpus, o.valBatches);
   const teacherLoss = val(teacher);
   const teacherBytes = gptToGguf(teacher, { type: "f32" }).bytes.length;
   let model = copyGpt(teacher);
@@ -104,10 +105,12 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineReport> {
     const detail: Record<string, unknown> = {};
     if (s.kind === "distill") {
       if (s.student) {
-        const c = { ...teacher.config, ...s.student };
+        if (teacher.arch !== "gpt2") throw new ModelConfigError(`steps[${i}].student`, `a fresh student is a GPT (n_embd, n_layer, n_head); this teacher is ${teacher.arch}: distil into a copy of it (no student) instead`);
+        const c = { ...(teacher as unknown as { config: Record<string, unknown> }).config, ...s.student, mlpHidden: undefined };
         delete (c as { seed?: number }).seed;
-        model = createGpt(c, s.student.seed ?? 1);
-        detail.student = model.config;
+        const student = createGpt(c, s.student.seed ?? 1);
+        model = attachTokenizer(student, tokenizerOf(teacher));
+        detail.student = student.config;
       }
       const r = await fit(s);
       detail.top_k = r.topK;
@@ -122,7 +125,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineReport> {
         model = dropPrunedChannels(model, plan);
         masks = null;
         if (wasQat) qat = { config: wasQat.config, format: wasQat.format, clock: applyQat(model, wasQat.config).clock };
-        detail.mlp_hidden = model.config.mlpHidden ?? 4 * model.config.nEmbd;
+        detail.mlp_hidden = (model.namedParameters().find(([n]) => /(\.fc|mlp\.up_proj)\.weight$/.test(n))?.[1].shape[0]) ?? null;
       }
       detail.sparsity = s.sparsity;
     } else if (s.kind === "quantize") {
@@ -156,7 +159,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineReport> {
     const bytes = s.kind === "export" ? gptToGguf(plain, { type: format }).bytes.length : format === "f32" ? 4 * paramsOf(plain) : gptToGguf(plain, { type: format }).bytes.length;
     const inc = loss / teacherLoss - 1;
     const passed = inc <= maxInc;
-    const tokens = Math.min(corpus.val.length, (o.valBatches ?? Infinity) * 16 * model.config.blockSize);
+    const tokens = Math.min(corpus.val.length, (o.valBatches ?? Infinity) * 16 * model.dims.maxPositions);
     rows.push({
       step: s.kind, bytes, val_loss: round(loss), val_loss_increase: round(inc), passed, parameters: paramsOf(plain),
       eval_tokens_per_s: Math.round(tokens / evalS), train_s: round(trainS, 1), detail,

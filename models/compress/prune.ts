@@ -8,10 +8,12 @@
 // n_embd / n_head, so a head cannot be dropped from the file) and unstructured zeros stay dense.
 // Legend: C channels, F MLP hidden channels, H heads, hs head size.
 import { readFileSync } from "node:fs";
-import { type GPT, type Tensor, noGrad, parseSafetensors, serializeSafetensors, tensor } from "../../kernels/mod.js";
+import { type GPT, type Llama, type Tensor, noGrad, parseSafetensors, serializeSafetensors, tensor } from "../../kernels/mod.js";
+import type { CausalLM } from "../arch/mod.js";
 import { ModelConfigError } from "../errors.js";
 import { createGpt } from "../gpt.js";
 import { attachTokenizer, tokenizerOf } from "../spec.js";
+import { dropLlamaChannels, llamaChannelMasks } from "./prune-llama.js";
 
 export interface CubicSchedule {
   /** Sparsity at `begin` (default 0). */
@@ -35,14 +37,14 @@ export function cubicSparsity(step: number, s: CubicSchedule): number {
 /** Masks by parameter name (1 keeps, 0 prunes), same size as the parameter. */
 export type Masks = Map<string, Float32Array>;
 
-const param = (model: GPT, name: string): Tensor => {
+const param = (model: CausalLM, name: string): Tensor => {
   const p = model.namedParameters().find(([n]) => n === name)?.[1];
   if (!p) throw new ModelConfigError("prune.targets", `no parameter "${name}"`);
   return p;
 };
 
 /** Zeroes every masked weight (after each optimizer step, and once when masks change). */
-export function applyMasks(model: GPT, masks: Masks): void {
+export function applyMasks(model: CausalLM, masks: Masks): void {
   noGrad(() => {
     for (const [name, m] of masks) {
       const d = param(model, name).f32();
@@ -62,9 +64,10 @@ export function maskSparsity(masks: Masks): number {
 }
 
 /** Unstructured magnitude masks: each target matrix keeps its largest |w| (default targets: every block matrix). */
-export function magnitudeMasks(model: GPT, sparsity: number, targets?: readonly string[]): Masks {
+export function magnitudeMasks(model: CausalLM, sparsity: number, targets?: readonly string[]): Masks {
   if (!(sparsity >= 0 && sparsity < 1)) throw new ModelConfigError("prune.sparsity", `expected a number in [0, 1), got ${sparsity}`);
-  const names = targets ?? model.namedParameters().filter(([n, p]) => /^h\.\d+\.(qkv|proj|fc|fc_proj)\.weight$/.test(n) && p.shape.length === 2).map(([n]) => n);
+  const block = /^(h\.\d+\.(qkv|proj|fc|fc_proj)|model\.layers\.\d+\.(self_attn|mlp)\.[a-z]+_proj)\.weight$/;
+  const names = targets ?? model.namedParameters().filter(([n, p]) => block.test(n) && p.shape.length === 2).map(([n]) => n);
   const masks: Masks = new Map();
   for (const name of names) {
     const w = param(model, name).f32();
@@ -99,11 +102,17 @@ export interface StructuredPlan {
  * Structured masks: in every block the `channelSparsity` fraction of MLP hidden channels and the
  * `headSparsity` fraction of heads with the smallest scores.
  */
-export function structuredMasks(model: GPT, options: { channelSparsity?: number; headSparsity?: number }): { masks: Masks; plan: StructuredPlan } {
+export function structuredMasks(m: CausalLM, options: { channelSparsity?: number; headSparsity?: number }): { masks: Masks; plan: StructuredPlan } {
   const cs = options.channelSparsity ?? 0, hsp = options.headSparsity ?? 0;
   for (const [k, v] of [["channelSparsity", cs], ["headSparsity", hsp]] as const) {
     if (!(v >= 0 && v < 1)) throw new ModelConfigError(`prune.${k}`, `expected a number in [0, 1), got ${v}`);
   }
+  if (m.arch === "llama") {
+    if (hsp > 0) throw new ModelConfigError("prune.headSparsity", "head pruning is implemented for the GPT only (a Llama's grouped-query heads share key/value heads); prune MLP channels");
+    return llamaChannelMasks(m as Llama, cs);
+  }
+  if (m.arch !== "gpt2") throw new ModelConfigError("prune", `structured pruning is not implemented for ${m.arch}`);
+  const model = m as GPT;
   const { nEmbd: C, nHead: H, nLayer: L } = model.config;
   const F = model.config.mlpHidden ?? 4 * C;
   const hs = C / H;
@@ -167,12 +176,14 @@ export function readMasks(path: string): { masks: Masks; metadata: Record<string
  * The same function with the pruned MLP channels removed: a GPT whose blocks have F − k hidden
  * channels, the kept rows of fc and columns of fc_proj copied. Every block must drop as many.
  */
-export function dropPrunedChannels(model: GPT, plan: StructuredPlan): GPT {
+export function dropPrunedChannels<M extends CausalLM>(m: M, plan: StructuredPlan): M {
+  if (m.arch === "llama") return dropLlamaChannels(m as unknown as Llama, plan) as unknown as M;
+  const model = m as unknown as GPT;
   const C = model.config.nEmbd;
   const F = model.config.mlpHidden ?? 4 * C;
   const k = plan.channels[0]?.length ?? 0;
   if (plan.channels.some((c) => c.length !== k)) throw new ModelConfigError("prune.plan", "every block must drop the same number of MLP channels to share one mlpHidden");
-  if (k === 0) return model;
+  if (k === 0) return m;
   const Fk = F - k;
   const out = createGpt({ ...model.config, mlpHidden: Fk });
   const src = new Map(model.namedParameters());
@@ -195,5 +206,5 @@ export function dropPrunedChannels(model: GPT, plan: StructuredPlan): GPT {
   }
   out.loadStateDict(state);
   out.train(model.training);
-  return attachTokenizer(out, tokenizerOf(model));
+  return attachTokenizer(out, tokenizerOf(model)) as unknown as M;
 }

@@ -5,8 +5,9 @@
 // observer, runs the batches without recording, then swaps the observers for the quantised
 // layers. Nothing trains.
 // Legend: B batch, T time.
-import { type GPT, type CalibrationOptions, Linear, Module, type Layer, type Observer, type Tensor, createObserver, fakeQuant, fromArray, linear, noGrad } from "../../kernels/mod.js";
+import { type CalibrationOptions, Linear, Module, type Layer, type Observer, type Tensor, createObserver, fakeQuant, fromArray, linear, noGrad } from "../../kernels/mod.js";
 import type { TokenBatch } from "../../data/mod.js";
+import type { CausalLM } from "../arch/mod.js";
 import { ModelConfigError } from "../errors.js";
 
 export interface PtqConfig {
@@ -46,7 +47,7 @@ export class PtqLinear extends Module implements Layer {
 }
 
 /** Quantises the model's Linear layers in place; returns the calibrated input range of each. */
-export function applyPtq(model: GPT, calibration: readonly TokenBatch[], config: PtqConfig): Map<string, { min: number; max: number } | null> {
+export function applyPtq(model: CausalLM, calibration: readonly TokenBatch[], config: PtqConfig): Map<string, { min: number; max: number } | null> {
   const w = config.weights;
   if (typeof w === "object" && !(Number.isInteger(w.bits) && w.bits >= 2 && w.bits <= 8)) throw new ModelConfigError("ptq.weights.bits", `expected 2..8, got ${w.bits}`);
   if (config.activations && calibration.length === 0) throw new ModelConfigError("ptq.calibration", "activation quantisation needs calibration batches");

@@ -10,8 +10,9 @@
 // schedule lowers the bit width over training (e.g. 8 → 4 → 2). The latent f32 weights train;
 // removeQat() puts the plain Linear layers back (the export then quantises them the same way).
 // Legend: OC out features, C in features.
-import { type GPT, Linear, Module, type Layer, type Tensor, type SteKind, activationQuant8, fakeQuant, linear, noGrad, signQuant, ternaryQuant } from "../../kernels/mod.js";
+import { Linear, Module, type Layer, type Tensor, type SteKind, activationQuant8, fakeQuant, linear, noGrad, signQuant, ternaryQuant } from "../../kernels/mod.js";
 import { ModelConfigError } from "../errors.js";
+import { type CausalLM, architectureOf } from "../arch/mod.js";
 import { matchesAnyTarget } from "../lora/mod.js";
 
 export const QatFormat = { q4_0: "q4_0", q8_0: "q8_0", int: "int", ternary: "ternary", sign: "sign" } as const;
@@ -31,7 +32,7 @@ export interface QatConfig {
   readonly progressive?: readonly (readonly [number, number])[];
   /** 8-bit absmax activations per token (default: on for ternary, off otherwise). */
   readonly activations8?: boolean;
-  /** Layers to wrap (default every Linear: qkv, proj, fc, fc_proj, lm_head). */
+  /** Layers to wrap (default every Linear the architecture has: qkv, proj, fc, fc_proj / q_proj … down_proj; and lm_head). */
   readonly targets?: readonly string[];
 }
 
@@ -102,10 +103,10 @@ function checkConfig(c: QatConfig): QatConfig {
 }
 
 /** Wraps the target Linear layers; returns their paths and the clock to advance during training. */
-export function applyQat(model: GPT, config: QatConfig): { targets: string[]; clock: QatClock } {
+export function applyQat(model: CausalLM, config: QatConfig): { targets: string[]; clock: QatClock } {
   const c = checkConfig(config);
   const clock: QatClock = { step: 0, totalSteps: 0 };
-  const patterns = c.targets ?? ["qkv", "proj", "fc", "fc_proj", "lm_head"];
+  const patterns = c.targets ?? [...architectureOf(model).linearNames, "lm_head"];
   const targets: string[] = [];
   for (const [path, m] of model.namedModules()) {
     if (!(m instanceof Linear) || !matchesAnyTarget(path, [...patterns])) continue;
@@ -119,7 +120,7 @@ export function applyQat(model: GPT, config: QatConfig): { targets: string[]; cl
 }
 
 /** Puts the plain Linear layers back (latent weights kept; bake: true stores the quantised values instead). */
-export function removeQat(model: GPT, options: { bake?: boolean } = {}): string[] {
+export function removeQat(model: CausalLM, options: { bake?: boolean } = {}): string[] {
   const layers = model.namedModules().filter((e): e is [string, QuantLinear] => e[1] instanceof QuantLinear);
   for (const [path, q] of layers) {
     if (options.bake) q.base.weight.f32().set(noGrad(() => q.quantizedWeight()).f32());

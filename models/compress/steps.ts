@@ -4,9 +4,9 @@
 // every optimizer step (and raised on a cubic schedule), and the QAT clock advanced per step.
 // Legend: B batch, T time, V vocab.
 import { type TextCorpus, createWindowSampler, evalWindows } from "../../data/mod.js";
-import { type GPT, type Tensor, averageTeachers, clone, serializeSafetensors, crossEntropy, distillationLoss, distillationLossTopK, noGrad, topK } from "../../kernels/mod.js";
+import { type Tensor, averageTeachers, clone, serializeSafetensors, crossEntropy, distillationLoss, distillationLossTopK, noGrad, topK } from "../../kernels/mod.js";
 import { ModelConfigError } from "../errors.js";
-import { createGpt } from "../gpt.js";
+import { type CausalLM, configOf, createModel } from "../arch/mod.js";
 import { attachTokenizer, specOf, tokenizerOf } from "../spec.js";
 import { evalLoss, train } from "../training/mod.js";
 import type { StepRecord, TrainProgress } from "../training/mod.js";
@@ -23,7 +23,7 @@ export function scheduled(v: Scheduled, step: number, total: number): number {
 }
 
 export interface DistillConfig {
-  readonly teachers: readonly GPT[];
+  readonly teachers: readonly CausalLM[];
   /** Softmax temperature (default 2). */
   readonly temperature?: Scheduled;
   /** Weight of the KL term (default 0.5). */
@@ -42,7 +42,7 @@ export interface PruneConfig {
 }
 
 export interface CompressTrainOptions {
-  readonly model: GPT;
+  readonly model: CausalLM;
   readonly corpus: TextCorpus;
   readonly steps: number;
   readonly batch?: number;
@@ -70,7 +70,7 @@ export interface CompressTrainResult {
   readonly topK: number | null;
 }
 
-function masksFor(model: GPT, p: PruneConfig, sparsity: number): Masks {
+function masksFor(model: CausalLM, p: PruneConfig, sparsity: number): Masks {
   if (p.kind === "magnitude") return magnitudeMasks(model, sparsity);
   return structuredMasks(model, p.kind === "channels" ? { channelSparsity: sparsity } : { headSparsity: sparsity }).masks;
 }
@@ -79,18 +79,19 @@ function masksFor(model: GPT, p: PruneConfig, sparsity: number): Masks {
 export async function trainCompressed(o: CompressTrainOptions): Promise<CompressTrainResult> {
   const { model, corpus } = o;
   const batch = o.batch ?? 16;
-  const block = model.config.blockSize;
+  const block = model.dims.maxPositions;
+  const V = model.dims.vocabSize;
   const d = o.distill;
   if (d) {
     if (d.teachers.length === 0) throw new ModelConfigError("distill.teachers", "expected at least one teacher");
     for (const t of d.teachers) {
-      if (t.config.vocabSize !== model.config.vocabSize || t.config.blockSize < block) {
-        throw new ModelConfigError("distill.teachers", `a teacher (vocab ${t.config.vocabSize}, block ${t.config.blockSize}) cannot teach this student (vocab ${model.config.vocabSize}, block ${block})`);
+      if (t.dims.vocabSize !== V || t.dims.maxPositions < block) {
+        throw new ModelConfigError("distill.teachers", `a teacher (vocab ${t.dims.vocabSize}, block ${t.dims.maxPositions}) cannot teach this student (vocab ${V}, block ${block})`);
       }
       t.eval();
     }
-    if (d.topK !== undefined && !(Number.isInteger(d.topK) && d.topK >= 1 && d.topK <= model.config.vocabSize)) {
-      throw new ModelConfigError("distill.topK", `expected an integer in [1, ${model.config.vocabSize}], got ${d.topK}`);
+    if (d.topK !== undefined && !(Number.isInteger(d.topK) && d.topK >= 1 && d.topK <= V)) {
+      throw new ModelConfigError("distill.topK", `expected an integer in [1, ${V}], got ${d.topK}`);
     }
   }
   let step = 0;
@@ -98,7 +99,7 @@ export async function trainCompressed(o: CompressTrainOptions): Promise<Compress
   if (masks) applyMasks(model, masks);
   const clock = o.qatClock;
   if (clock) clock.totalSteps = o.steps;
-  const loss = (m: GPT, idx: Tensor, targets: Tensor): Tensor => {
+  const loss = (m: CausalLM, idx: Tensor, targets: Tensor): Tensor => {
     if (!d) return crossEntropy(m.forward(idx), targets);
     const T = scheduled(d.temperature ?? 2, step, o.steps);
     const alpha = scheduled(d.alpha ?? 0.5, step, o.steps);
@@ -107,7 +108,7 @@ export async function trainCompressed(o: CompressTrainOptions): Promise<Compress
       return zs.length === 1 ? zs[0]! : averageTeachers(zs, T, d.weights);
     });
     const s = m.forward(idx);
-    if (d.topK !== undefined && d.topK < m.config.vocabSize) return distillationLossTopK(s, noGrad(() => topK(teacher, d.topK!)), targets, { temperature: T, alpha });
+    if (d.topK !== undefined && d.topK < V) return distillationLossTopK(s, noGrad(() => topK(teacher, d.topK!)), targets, { temperature: T, alpha });
     return distillationLoss(s, teacher, targets, { temperature: T, alpha });
   };
   const onStep = (r: StepRecord) => {
@@ -129,22 +130,22 @@ export async function trainCompressed(o: CompressTrainOptions): Promise<Compress
   return { valLoss, trainLoss: r.trainLoss, steps: r.steps, masks, wallMs: r.wallMs, topK: d?.topK ?? null };
 }
 
-/** A copy of a plain GPT (same config, cloned weights), in eval mode. */
-export function copyGpt(model: GPT): GPT {
-  const m = createGpt(model.config);
+/** A copy of a plain model of any architecture (same config, cloned weights, same tokenizer), in eval mode. */
+export function copyGpt<M extends CausalLM>(model: M): M {
+  const m = createModel(model.arch, configOf(model)) as M;
   m.loadStateDict(new Map(model.namedParameters().map(([n, p]) => [n, clone(p)])));
   m.eval();
   return attachTokenizer(m, tokenizerOf(model));
 }
 
 /** CE on the validation split (nats/token), eval mode. */
-export function validationLoss(model: GPT, corpus: TextCorpus, batches?: number, batch = 16): number {
-  const val = evalWindows(corpus.val, { batch, block: model.config.blockSize });
+export function validationLoss(model: CausalLM, corpus: TextCorpus, batches?: number, batch = 16): number {
+  const val = evalWindows(corpus.val, { batch, block: model.dims.maxPositions });
   return evalLoss(model, batches ? val.slice(0, batches) : val);
 }
 
-/** Writes a plain GPT as a model.safetensors that loadModelFile reads (the spec in its metadata). */
-export function serializeModelFile(model: GPT, metadata: Record<string, string> = {}): Uint8Array {
+/** Writes a plain model as a model.safetensors that loadModelFile reads (the spec in its metadata). */
+export function serializeModelFile(model: CausalLM, metadata: Record<string, string> = {}): Uint8Array {
   const spec = { ...specOf(model), lora: null };
   return serializeSafetensors(model.namedParameters(), { ...metadata, troupe_config: JSON.stringify({ model: spec }) });
 }

@@ -73,7 +73,7 @@ test("cli - compress runs the pipeline from a config and prints the report; the 
   assert.equal(r.steps[1].detail.mlp_hidden, 64);
   const gguf = join(dir, "out-ok", "m.gguf");
   assert.ok(existsSync(gguf) && existsSync(join(dir, "out-ok", "compress-report.json")));
-  assert.equal(M.readGgufModel(gguf).config.mlpHidden, 64);
+  assert.equal((M.readGgufModel(gguf) as M.GPT).config.mlpHidden, 64);
 });
 
 test("cli - a gate that does not hold stops the pipeline there with exit 1", async () => {

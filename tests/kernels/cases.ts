@@ -3,6 +3,7 @@
 import { K, leaf } from "./helpers.js";
 import type { Tensor } from "../../kernels/mod.js";
 import { compressCases } from "./cases-compress.js";
+import { decoderCases } from "./cases-decoder.js";
 
 export interface OpCase {
   readonly name: string;
@@ -125,4 +126,6 @@ export const opCases: OpCase[] = [
   { name: "narrow axis 0 (shared memory)", make: (rng) => [r(rng, [5, 7])], run: (x) => K.mul(K.narrow(x, 0, 1, 3), K.narrow(x, 0, 2, 3)) },
   // compression: the fused distillation loss (#12)
   ...compressCases,
+  // the Llama family (rope, swiglu, grouped-query attention): cases-decoder.ts
+  ...decoderCases,
 ];

@@ -27,7 +27,7 @@ function bpeModel() {
     const corpus = D.corpusFromText(train, { tokenizer: tok });
     const r = await M.trainText({ corpus, steps: 120, model: { nEmbd: 64, nLayer: 2, nHead: 4, blockSize: 64 }, lr: 3e-3, warmupSteps: 10, evalEvery: 120, seed: 3 });
     r.model.eval();
-    return { model: r.model, tok, val };
+    return { model: r.model as K.GPT, tok: tok as D.Tokenizer, val };
   })();
   return built;
 }
@@ -46,13 +46,13 @@ testNeeding("gguf-bpe - llama.cpp tokenizes like troupe's BPE and computes the s
     let tokens = 0;
     for (let i = 0; i < 40; i++) {
       const s = val.slice(i * 400, i * 400 + 200);
-      const ours = Array.from(tok.encode(s));
+      const ours: number[] = Array.from(tok.encode(s));
       assert.deepEqual(peer.tokenize(s), ours, `tokenize ${JSON.stringify(s.slice(0, 40))}…`);
       tokens += ours.length;
     }
     assert.ok(tokens < 40 * 200 * 0.8, `merges are used (${tokens} tokens for 8000 characters)`);
     // log-probabilities on held-out text
-    const ids = Array.from(tok.encode(val.slice(5000, 6000))).slice(0, 64);
+    const ids: number[] = Array.from(tok.encode(val.slice(5000, 6000))).slice(0, 64);
     const theirs = await peer.logProbs(ids);
     const ours = K.noGrad(() => K.logSoftmax(model.forward(K.tensor(ids, [1, ids.length], "i32")))).f32();
     const V = model.config.vocabSize;
@@ -69,7 +69,7 @@ testNeeding("gguf-bpe - llama.cpp tokenizes like troupe's BPE and computes the s
   const p8 = await openLlamaCpp(q8, { threads: 1, contextSize: 128, vocabSize: model.config.vocabSize });
   try {
     for (let i = 0; i < 5; i++) {
-      const prompt = Array.from(tok.encode(val.slice(i * 3000, i * 3000 + 60))).slice(0, 12);
+      const prompt: number[] = Array.from(tok.encode(val.slice(i * 3000, i * 3000 + 60))).slice(0, 12);
       assert.deepEqual(await p8.greedy(prompt, 24), Array.from(M.generate(ref, Int32Array.from(prompt), { maxTokens: 24, temperature: 0 })), `prompt ${i}`);
     }
   } finally {

@@ -20,7 +20,7 @@ export function shakespeareModel(steps = 250): Promise<{ model: K.GPT; corpus: D
     const corpus = await D.loadTextCorpus(SHAKESPEARE);
     const r = await M.trainText({ corpus, steps, model: { nEmbd: 64, nLayer: 2, nHead: 4, blockSize: 64 }, lr: 3e-3, warmupSteps: 20, evalEvery: steps, seed: 7 });
     r.model.eval();
-    return { model: r.model, corpus };
+    return { model: r.model as K.GPT, corpus };
   })();
   return cached;
 }
