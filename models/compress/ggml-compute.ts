@@ -71,18 +71,16 @@ export function ggmlEquivalent<M extends CausalLM>(model: M, type: ExportType): 
     }
   }
   for (const [path, mod] of m.namedModules()) {
-    if (mod instanceof Linear) {
+    if (mod instanceof Linear && path !== "lm_head") {
       const t = exportedType(type, mod.weight.shape, `${path}.weight`);
       if (t !== "f32") m.replaceModule(path, new ConvertedInput(mod, t, false));
     }
   }
-  // the lm head: a Linear (converted above) unless tied, when it multiplies by the embedding
-  const tiedName = gpt ? "wte.weight" : "model.embed_tokens.weight", norm = gpt ? "ln_f" : "model.norm";
-  const untied = m.namedParameters().some(([n]) => n === "lm_head.weight");
-  if (!untied) {
-    const head = m.namedParameters().find(([n]) => n === tiedName)![1];
-    const headType = exportedType(type, head.shape, tiedName);
-    if (headType !== "f32") m.replaceModule(norm, new ConvertedInput(m.getModule(norm) as Module & Layer, headType, true));
-  }
+  // the lm head (logitLens multiplies by its weight directly, tied or not): convert the final norm's output
+  const norm = gpt ? "ln_f" : "model.norm";
+  const headName = m.namedParameters().some(([n]) => n === "lm_head.weight") ? "lm_head.weight" : gpt ? "wte.weight" : "model.embed_tokens.weight";
+  const head = m.namedParameters().find(([n]) => n === headName)![1];
+  const headType = exportedType(type, head.shape, headName);
+  if (headType !== "f32") m.replaceModule(norm, new ConvertedInput(m.getModule(norm) as Module & Layer, headType, true));
   return m;
 }

@@ -120,7 +120,8 @@ function num(file: GgufFile, key: string, source: string, fallback?: number): nu
     if (fallback !== undefined) return fallback;
     throw new ExportFormatError(`${source}: GGUF metadata "${key}" is missing`);
   }
-  return Number(e.value);
+  // f32 values (eps, theta, factors) back to the shortest decimal that rounds to them (1e-5, not 9.99999975e-6)
+  return e.type === "f32" ? Number(Math.fround(Number(e.value)).toPrecision(7)) : Number(e.value);
 }
 
 /** A troupe Llama from a GGUF of llama.cpp's llama architecture (quantised tensors dequantised). */
