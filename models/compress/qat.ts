@@ -50,6 +50,11 @@ export class QuantLinear extends Module implements Layer {
     this.addModule("base", base, { inline: true });
   }
 
+  /** The fake-quantised weight, for callers that multiply by a head's weight directly (a Llama's logit lens). */
+  get weight(): Tensor {
+    return this.quantizedWeight();
+  }
+
   /** Bits in force now (int format). */
   bits(): number {
     const p = this.config.progressive;

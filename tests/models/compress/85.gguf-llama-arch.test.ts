@@ -122,3 +122,37 @@ test("gguf-llama - rope factors of llama3 scaling; an unknown scaling or a missi
   const cut = K.parseGguf(K.serializeGguf(h.metadata, h.tensors.filter((t) => t.name !== "blk.1.ffn_gate.weight")));
   assert.throws(() => M.modelFromGguf(cut, "y.gguf"), /blk.1.ffn_gate.weight" is missing/);
 });
+
+testNeeding("gguf-llama - a Llama pruned (MLP channels dropped) and Q4_0 quantization-aware trained runs in llama.cpp as troupe computes it", missing, async () => {
+  const { model, corpus } = await llamaModel();
+  // channels: masked model == smaller model; llama.cpp runs the smaller one
+  const pruned = M.copyGpt(model);
+  const { masks, plan } = M.structuredMasks(pruned, { channelSparsity: 0.5 });
+  M.applyMasks(pruned, masks);
+  const smaller = M.dropPrunedChannels(pruned, plan);
+  assert.equal(M.configOf(smaller).intermediateSize, 80);
+  const ids = heldOut(corpus, 1, 64)[0]!;
+  const logits = (m: M.CausalLM) => K.noGrad(() => m.forward(K.tensor(ids, [1, 64], "i32"))).f32();
+  const a = logits(pruned), b = logits(smaller);
+  assert.ok(a.every((v, i) => Math.abs(v - b[i]!) < 1e-4), "dropping masked channels keeps the function");
+  assert.throws(() => M.structuredMasks(model, { headSparsity: 0.25 }), (e: unknown) => M.isModelConfigError(e) && /head pruning is implemented for the GPT only/.test((e as Error).message));
+  const pPath = join(dir.path, "l-pruned.gguf");
+  M.exportGguf(smaller, pPath, { type: "f32" });
+  assert.ok((await worstLogProbDiff(pPath, M.ggmlEquivalent(smaller, "f32"), heldOut(corpus, 2, 64))) <= 1e-3);
+  // Q4_0 QAT: wraps every Llama projection, trains, exports; llama.cpp's greedy tokens are troupe's
+  const q = M.copyGpt(smaller);
+  const { targets, clock } = M.applyQat(q, { format: "q4_0" });
+  assert.equal(targets.length, 2 * 7 + 1);
+  const r = await M.trainCompressed({ model: q, corpus, steps: 20, lr: 3e-4, qatClock: clock, valBatches: 2 });
+  assert.ok(Number.isFinite(r.valLoss));
+  M.removeQat(q);
+  const qPath = join(dir.path, "l-qat.gguf");
+  M.exportGguf(q, qPath, { type: "q4_0" });
+  const ours = M.ggmlEquivalent(q, "q4_0");
+  const peer = await openLlamaCpp(qPath, { threads: 1, contextSize: 128 });
+  try {
+    for (const p of heldOut(corpus, 5, 16)) assert.deepEqual(await peer.greedy(p, 24), Array.from(M.generate(ours, Int32Array.from(p), { maxTokens: 24, temperature: 0 })));
+  } finally {
+    await peer.close();
+  }
+});
