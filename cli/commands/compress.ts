@@ -42,18 +42,6 @@ function writeOut(path: string, bytes: Uint8Array): void {
   writeFileSync(path, bytes);
 }
 
-/** A fresh student of the teacher's architecture: `embd` channels (default half) and `layers` blocks (default the teacher's). */
-function studentOf(Mm: M, teacher: import("../../models/mod.js").CausalLM, embd?: number, layers?: number): import("../../models/mod.js").CausalLM {
-  const c = Mm.configOf(teacher);
-  const width = embd ?? teacher.dims.hidden / 2;
-  if (teacher.arch === "llama") {
-    const ratio = width / teacher.dims.hidden;
-    const { headDim: _h, ...rest } = c;
-    return Mm.createModel("llama", { ...rest, hiddenSize: width, intermediateSize: Math.max(1, Math.round((c.intermediateSize as number) * ratio)), numLayers: layers ?? teacher.dims.layers }, 1);
-  }
-  return Mm.createModel(teacher.arch, { ...c, nEmbd: width, nLayer: layers ?? teacher.dims.layers, mlpHidden: undefined }, 1);
-}
-
 /** model.safetensors in `dir`, with the model's tokenizer files beside it (none for bytes). */
 function writeModel(Mm: M, dir: string, model: import("../../models/mod.js").CausalLM): void {
   writeOut(join(dir, "model.safetensors"), Mm.serializeModelFile(model));
@@ -229,7 +217,7 @@ export function register(program: Command): void {
       const D = await import("../../data/mod.js");
       const teachers = await Promise.all(o.teacher.map((t) => loadModel(Mm, t)));
       const corpus = await D.loadTextCorpus(await corpusPath(o.data));
-      const student = studentOf(Mm, teachers[0]!, o.embd, o.layers);
+      const student = Mm.freshStudent(teachers[0]!, { ...(o.embd ? { width: o.embd } : {}), ...(o.layers ? { layers: o.layers } : {}) });
       const r = await Mm.trainCompressed({
         model: student, corpus, steps: o.steps, lr: 2e-3,
         distill: { teachers, temperature: num("--temperature", o.temperature, 1e-3, 100), alpha: num("--alpha", o.alpha, 0, 1), ...(o.topK ? { topK: o.topK } : {}) },

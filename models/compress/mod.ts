@@ -12,6 +12,6 @@ export {
   applyMasks, cubicSparsity, dropPrunedChannels, magnitudeMasks, maskSparsity, readMasks, serializeMasks, structuredMasks,
   type CubicSchedule, type Masks, type StructuredPlan,
 } from "./prune.js";
-export { copyGpt, scheduled, serializeModelFile, trainCompressed, validationLoss, type CompressTrainOptions, type CompressTrainResult, type DistillConfig, type PruneConfig, type Scheduled } from "./steps.js";
+export { copyGpt, freshStudent, scheduled, serializeModelFile, trainCompressed, validationLoss, type CompressTrainOptions, type CompressTrainResult, type DistillConfig, type PruneConfig, type Scheduled } from "./steps.js";
 export { runPipeline, type PipelineOptions, type PipelineReport, type PipelineStep, type StepReport } from "./pipeline.js";
 export { PtqLinear, applyPtq, type PtqConfig } from "./ptq.js";

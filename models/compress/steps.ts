@@ -138,6 +138,22 @@ export function copyGpt<M extends CausalLM>(model: M): M {
   return attachTokenizer(m, tokenizerOf(model));
 }
 
+/**
+ * A fresh student of the teacher's architecture with `width` channels (default half the
+ * teacher's) and `layers` blocks (default the teacher's); a Llama's MLP and heads scale with it.
+ */
+export function freshStudent(teacher: CausalLM, o: { width?: number; layers?: number; seed?: number } = {}): CausalLM {
+  const c = configOf(teacher);
+  const width = o.width ?? teacher.dims.hidden / 2;
+  const layers = o.layers ?? teacher.dims.layers;
+  if (teacher.arch === "llama") {
+    const { headDim: _h, ...rest } = c;
+    const inter = Math.max(1, Math.round(((c.intermediateSize as number) * width) / teacher.dims.hidden));
+    return createModel("llama", { ...rest, hiddenSize: width, intermediateSize: inter, numLayers: layers }, o.seed ?? 1);
+  }
+  return createModel(teacher.arch, { ...c, nEmbd: width, nLayer: layers, mlpHidden: undefined }, o.seed ?? 1);
+}
+
 /** CE on the validation split (nats/token), eval mode. */
 export function validationLoss(model: CausalLM, corpus: TextCorpus, batches?: number, batch = 16): number {
   const val = evalWindows(corpus.val, { batch, block: model.dims.maxPositions });
