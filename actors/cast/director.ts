@@ -8,8 +8,11 @@
 // run summary to KV when the run ends, and then stops (exit 0: not restarted). A director
 // whose snapshot save fails (another director owns the run, or KV is gone) exits 1, and its
 // supervisor restarts it to resume from what is stored.
-import { createDirectorObserver, createLossRecorder, type LossRecorder, type LossRecorderState } from "../report/mod.js";
 import {
+  createDirectorObserver,
+  createLossRecorder,
+  type LossRecorder,
+  type LossRecorderState,
   type DirectorHandle,
   type StageId,
   isDirectorStoppedError,

@@ -36,6 +36,19 @@ export { ensureProgressStream, followProgress, progressPublisher, progressStream
 export { domainsOf, interleaveDomains, loadLane, withoutPrompts, type LoadedLane } from "./lanes.js";
 export { checkpointStores, gptConfig, loraConfig, modelCache, refKey, useThreads } from "./models.js";
 export * from "./work/mod.js";
-export { CAST_ROLES, newRunId, runCast, startCastRun, type CastRun, type CastRunOptions, type CastRunResult } from "./owner/run.js";
-export { buildRunReport, writeRunReport, type ReportOptions } from "./owner/report.js";
+export {
+  CAST_ROLES,
+  newRunId,
+  runCast,
+  startCastRun,
+  type CastMember,
+  type CastRun,
+  type CastRunOptions,
+  type CastRunResult,
+  type HostInfo,
+  type ReportOptions,
+  type ReportPaths,
+  type ReportWriter,
+} from "./owner/run.js";
+export { canonicalJson, configDigest } from "./digest.js";
 export { watchRun, type WatchOptions, type WatchResult } from "./owner/watch.js";

@@ -6,7 +6,7 @@
 // The actors layer may not import scenarios/, so the spec is built from anything shaped like
 // a scenario's RunPlan (RunPlanLike below matches it structurally).
 import type { CurriculumPlan, StageId } from "../director/mod.js";
-import { configDigest } from "../report/mod.js";
+import { configDigest } from "./digest.js";
 import { CastSpecError } from "./errors.js";
 
 export const RUN_SPEC_FORMAT = "troupe-run-spec/1";

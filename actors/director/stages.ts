@@ -13,6 +13,8 @@ export function isStageId(n: unknown): n is StageId {
 /** The loss terms of `L = L_sft + λ_route L_route + λ_vit L_vit + λ_depth L_depth + λ_sem L_sem + λ_transfer L_transfer`. */
 export const LOSS_TERMS = ["sft", "route", "vit", "depth", "sem", "transfer"] as const;
 export type LossTerm = (typeof LOSS_TERMS)[number];
+/** A loss name: a term of L, or `total` (the composite L). */
+export type LossName = LossTerm | "total";
 
 /** The stage that switches each loss term on; a term may be on in that stage or a later one. */
 export const LOSS_HOME_STAGE: Readonly<Record<LossTerm, StageId>> = {

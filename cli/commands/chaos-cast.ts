@@ -47,7 +47,8 @@ export function register(program: Command): void {
   common(chaos.command("kill-director").description("kill -9 the director while a stage trains; check it resumes at the same stage from KV and the run finishes")).action(
     async (opts: Opts) => {
       const { runKillDirector } = await import("../../actors/chaos/kill-cast.js");
-      const r = await runKillDirector({ plan: await plan(opts), file: opts.scenario, stage: opts.stage as 0 | 1, ...(opts.nats ? { natsUrl: opts.nats } : {}) });
+      const { writeRunReport } = await import("../../report/mod.js");
+      const r = await runKillDirector({ plan: await plan(opts), file: opts.scenario, stage: opts.stage as 0 | 1, writeReport: writeRunReport, ...(opts.nats ? { natsUrl: opts.nats } : {}) });
       const ok = r.killed_stage !== null && r.killed_stage === r.resumed_stage && r.outcome === "done" && r.stages.every((s) => s.passed);
       if (opts.json) printJson(r);
       else {
@@ -60,7 +61,8 @@ export function register(program: Command): void {
   common(chaos.command("kill-trainer").description("kill -9 the trainer after a checkpoint of a stage; check it resumes from that checkpoint and the stage completes")).action(
     async (opts: Opts) => {
       const { runKillTrainer } = await import("../../actors/chaos/kill-cast.js");
-      const r = await runKillTrainer({ plan: await plan(opts), file: opts.scenario, stage: opts.stage as 0 | 1, ...(opts.nats ? { natsUrl: opts.nats } : {}) });
+      const { writeRunReport } = await import("../../report/mod.js");
+      const r = await runKillTrainer({ plan: await plan(opts), file: opts.scenario, stage: opts.stage as 0 | 1, writeReport: writeRunReport, ...(opts.nats ? { natsUrl: opts.nats } : {}) });
       const stage = r.stages.find((s) => s.stage === opts.stage);
       // the stage completes in the attempt that was interrupted: no retry papered over it
       // and where it resumed, as the trainer recorded it, is where the progress stream shows it

@@ -90,7 +90,7 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
   // actor logs below warnings would tear the progress view apart (TROUPE_LOG_LEVEL overrides)
   process.env.TROUPE_LOG_LEVEL ??= "warn";
   const { startCastRun, isCastRunError } = await import("../../actors/cast/mod.js");
-  const { createProgressView } = await import("../../actors/report/mod.js");
+  const { createProgressView, writeRunReport } = await import("../../report/mod.js");
   const view = createProgressView({ stream: process.stderr });
   const timer = setInterval(() => view.tick(), 1000);
   timer.unref();
@@ -103,6 +103,7 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
       ...(opts.runId ? { runId: opts.runId } : {}),
       resume: opts.resume === true,
       onEvent: (e) => view.handle(e),
+      writeReport: writeRunReport,
     });
     progress(`troupe run ${run.runId} on ${run.url} (troupe status --nats ${run.url} --run ${run.runId})`);
     result = await run.done;

@@ -1,27 +1,67 @@
 // Running a scenario: the owner's side of `troupe run`. It starts (or joins) NATS, writes the
 // run's spec to KV, starts a host supervisor that casts every role the listed stages need —
 // the director included — each as its own process, watches the director's snapshot in KV to
-// drive the progress view, writes runs/<run>/report.json and report.html at every stage's end
-// and at the end, and resolves with the run summary.
+// drive the progress view, has runs/<run>/report.json and report.html written at every stage's
+// end and at the end (by the report layer above, which the caller passes in as `writeReport`),
+// and resolves with the run summary.
 import { randomBytes } from "node:crypto";
 import { availableParallelism, hostname } from "node:os";
 import { type Logger, type NatsConnection, type NatsSession, componentLogger, openNats } from "../../../hosts/mod.js";
 import { checkToken } from "../../../protocol/mod.js";
-import { type PersistedDirectorSnapshot, type RunSummary, type SnapshotStore, summarizeRun } from "../../director/mod.js";
-import type { CastMember, ReportEvent, ReportPaths } from "../../report/mod.js";
+import { type PersistedDirectorSnapshot, type ReportEvent, type RunSummary, type SnapshotStore, summarizeRun } from "../../director/mod.js";
 import { type ChildSpec, type Supervisor, startSupervisor } from "../../runtime/mod.js";
 import { CastRunError } from "../errors.js";
 import { openRunRecord, type RunRecord } from "../records.js";
 import { ensureProgressStream } from "../progress.js";
 import { createKvSnapshotStore } from "../snapshots.js";
 import { AVAILABLE_STAGES, type RunPlanLike, type RunSpec, runSpecFrom } from "../spec.js";
-import { writeRunReport } from "./report.js";
 import { watchRun } from "./watch.js";
 import "../../roles.js";
 
 /** The roles stages 0-1 need; the others (oracle, transfer encoder/decoder) are not cast yet. */
 export const CAST_ROLES = ["director", "trainer", "teacher", "evaluator"] as const;
 const ALL_ROLES = ["director", "trainer", "teacher", "oracle", "evaluator", "transfer_encoder", "transfer_decoder"] as const;
+
+/** One actor of the cast, as the report shows it. */
+export interface CastMember {
+  readonly role: string;
+  readonly id: string;
+  readonly host: string;
+  readonly pid: number | null;
+  readonly restarts: number;
+  readonly backend?: string | null;
+  readonly status?: string | null;
+}
+
+export interface HostInfo {
+  readonly name: string;
+  readonly address?: string | null;
+  readonly cores?: number | null;
+  readonly memory_gb?: number | null;
+  readonly backends?: readonly string[];
+}
+
+/** What the report of a run is made from (the report layer's writeRunReport takes it). */
+export interface ReportOptions {
+  readonly spec: RunSpec;
+  readonly record: RunRecord;
+  readonly snapshot: PersistedDirectorSnapshot | null;
+  readonly summary: RunSummary | null;
+  /** The scenario file as the user gave it. */
+  readonly file: string | null;
+  readonly cast: readonly CastMember[];
+  readonly hosts: readonly HostInfo[];
+  readonly notes: readonly string[];
+}
+
+/** Where a written report is. */
+export interface ReportPaths {
+  readonly json: string;
+  readonly html: string;
+}
+
+/** Writes the report of a run (the report layer's writeRunReport); without one, no report is written. */
+export type ReportWriter = (o: ReportOptions) => Promise<ReportPaths>;
 
 export interface CastRunOptions {
   readonly plan: RunPlanLike & { readonly cast?: Partial<Record<string, { readonly count: number }>>; readonly hostsDeclared?: boolean };
@@ -38,6 +78,8 @@ export interface CastRunOptions {
   /** Kernel threads of the trainer (default: every core) and the evaluator (default 1). */
   readonly threads?: { readonly trainer?: number; readonly teacher?: number; readonly evaluator?: number };
   readonly log?: Logger;
+  /** Writes runs/<run>/report.json and report.html (the report layer's writeRunReport). */
+  readonly writeReport?: ReportWriter;
 }
 
 export interface CastRunResult {
@@ -150,7 +192,7 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
   let lastSnapshot: PersistedDirectorSnapshot | null = null;
   // nothing to report before the director stored its first snapshot
   const report = async (summary: RunSummary | null) =>
-    lastSnapshot || summary ? writeRunReport({ spec, record, snapshot: lastSnapshot, summary, file: o.file ?? spec.source, cast: cast(), hosts, notes }) : null;
+    o.writeReport && (lastSnapshot || summary) ? o.writeReport({ spec, record, snapshot: lastSnapshot, summary, file: o.file ?? spec.source, cast: cast(), hosts, notes }) : null;
 
   const handle: CastRun = { runId, spec, supervisor: sup, nc: session.nc, url: session.url, done: null as never };
   const done = (async (): Promise<CastRunResult> => {
@@ -177,7 +219,7 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
       await reportChain;
       const paths = await report(watched.summary);
       const summary = watched.summary;
-      const failure = watched.reason ?? (paths ? null : "the director never stored a snapshot");
+      const failure = watched.reason ?? (lastSnapshot || summary ? null : "the director never stored a snapshot");
       const listed = spec.curriculum.stages.map((s) => s.stage);
       const ok = summary !== null && summary.outcome === "done" && listed.every((st) => summary.stages.some((x) => x.stage === st && x.passed));
       const lastSummary = summary ?? (lastSnapshot ? summarizeRun((lastSnapshot as PersistedDirectorSnapshot).context) : null);

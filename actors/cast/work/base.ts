@@ -5,7 +5,7 @@
 // pretrain section the base is the seeded random initialisation, written once the same way.
 import { createHash } from "node:crypto";
 import { objectCheckpointStore } from "../../../hosts/mod.js";
-import { canonicalJson } from "../../report/mod.js";
+import { canonicalJson } from "../digest.js";
 import { runJob } from "../jobs.js";
 import type { StoredCheckpoint, TrainJobBody } from "../messages.js";
 import { OBJECT_BUCKETS, RUN_KEYS, SHARED_RUN } from "../records.js";

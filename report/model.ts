@@ -4,15 +4,14 @@
 // and cast, and sections later stages fill (transfer fidelity, benchmarks, notes). Keys are
 // snake_case (a document format, like RunSummary); every number is finite or null, so
 // JSON.stringify/parse gives the same object back.
-import type { Direction, Evidence, GateCheck, JsonObject, LossTerm, RunSummary, StageSummary } from "../director/mod.js";
-import type { AttemptSeries } from "./recorder.js";
+import type { AttemptSeries, Direction, Evidence, GateCheck, JsonObject, LossName, RunSummary, StageSummary } from "../actors/director/mod.js";
+import type { CastMember, HostInfo } from "../actors/cast/mod.js";
+
+export type { CastMember, HostInfo, LossName };
 
 /** Bump the number when a reader of the old format could misread the new one. */
 export const REPORT_FORMAT = "troupe-report/1";
 export type ReportFormat = typeof REPORT_FORMAT;
-
-/** A loss name: a term of L, or `total` (the composite L). */
-export type LossName = LossTerm | "total";
 
 /** Loss values by name; a value that was NaN or ±Infinity is null. */
 export type LossRow = Readonly<Partial<Record<LossName, number | null>>>;
@@ -70,25 +69,6 @@ export interface ScenarioInfo {
   readonly file: string | null;
   /** configDigest() of the resolved RunPlan: two runs with one digest ran the same config. */
   readonly digest: string | null;
-}
-
-/** One actor of the cast. */
-export interface CastMember {
-  readonly role: string;
-  readonly id: string;
-  readonly host: string;
-  readonly pid: number | null;
-  readonly restarts: number;
-  readonly backend?: string | null;
-  readonly status?: string | null;
-}
-
-export interface HostInfo {
-  readonly name: string;
-  readonly address?: string | null;
-  readonly cores?: number | null;
-  readonly memory_gb?: number | null;
-  readonly backends?: readonly string[];
 }
 
 /** Stage 5: how well one codec's packets carry a hidden state. */

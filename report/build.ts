@@ -12,7 +12,7 @@ import {
   type RunSummary,
   type StageRecord,
   type StageSummary,
-} from "../director/mod.js";
+} from "../actors/director/mod.js";
 import { ReportInputError } from "./errors.js";
 import {
   REPORT_FORMAT,
@@ -27,7 +27,7 @@ import {
   type StageReport,
   type TransferRow,
 } from "./model.js";
-import type { AttemptSeries, LossRecorder } from "./recorder.js";
+import type { AttemptSeries, LossRecorder } from "../actors/director/mod.js";
 
 export interface ReportInput {
   /** The director's context: gives attempts, gates and evaluator details. Preferred. */

@@ -2,7 +2,7 @@
 // that reads top to bottom: the run's outcome, why it stopped, the stage table, then one
 // section per stage with its gate, attempts and loss curves, then transfer fidelity,
 // benchmarks, the cast and notes. Every string from the run is escaped.
-import { STAGES, type StageId } from "../director/mod.js";
+import { STAGES, type StageId } from "../actors/director/mod.js";
 import { bound, clip, compact, DASH, duration, esc, num } from "./format.js";
 import type { RunReport, StageReport } from "./model.js";
 import { badge, benchmarkSection, castSection, notesSection, stageSection, table, transferSection } from "./sections.js";
