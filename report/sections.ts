@@ -75,7 +75,9 @@ function details(a: AttemptReport): string {
 // same held-out items (the named baseline and the trivial ones: constant answer, majority
 // class), each with its interval, the reference the gain is over and the gain's interval; then
 // the gate's required checks.
-const two = (x: number | null | undefined) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(2) : DASH);
+// two decimals for accuracies; small values (a KL of 4e-4) keep three significant digits
+const two = (x: number | null | undefined) =>
+  typeof x === "number" && Number.isFinite(x) ? (x !== 0 && Math.abs(x) < 0.01 ? x.toPrecision(3) : x.toFixed(2)) : DASH;
 const ci = (c: readonly (number | null)[] | null | undefined) => (c ? `[${two(c[0])}, ${two(c[1])}]` : DASH);
 
 export function evidenceSection(s: StageReport): string {
@@ -84,13 +86,13 @@ export function evidenceSection(s: StageReport): string {
   if (e) {
     const pct = Math.round(e.level * 100);
     const rows = [
-      [`<b>${esc(e.score.name)}</b>`, "measured", `<b>${esc(two(e.score.value))}</b>`, esc(ci(e.score.ci)), esc(`${e.score.correct} / ${e.n}`), DASH],
+      [`<b>${esc(e.score.name)}</b>`, "measured", `<b>${esc(two(e.score.value))}</b>`, esc(ci(e.score.ci)), e.score.correct === undefined ? DASH : esc(`${e.score.correct} / ${e.n}`), DASH],
       ...e.references.map((r) => [
         r.name === e.against ? `${esc(r.name)} ${badge("best reference", "warn")}` : esc(r.name),
         esc(r.kind),
         esc(two(r.value)),
         esc(ci(r.ci)),
-        esc(`${r.correct} / ${e.n}`),
+        r.correct === undefined ? DASH : esc(`${r.correct} / ${e.n}`),
         esc(r.detail ?? DASH),
       ]),
     ];
@@ -99,7 +101,8 @@ export function evidenceSection(s: StageReport): string {
         `(${pct}% intervals: ${esc(e.method)}).</p>`,
     );
     out.push(table("evidence", ["", "kind", "value", `${pct}% CI`, "right", "answers"], rows, ["nw", "nw", "num", "nw", "num", ""]));
-    out.push(`<p class="gate">Gain over <code>${esc(e.against)}</code>: <b>${esc(two(e.gain))}</b> <span class="muted">${pct}% CI ${esc(ci(e.gain_ci))}</span></p>`);
+    const by = e.direction === "lower" ? " (how much lower the score is)" : "";
+    out.push(`<p class="gate">Gain over <code>${esc(e.against)}</code>${by}: <b>${esc(two(e.gain))}</b> <span class="muted">${pct}% CI ${esc(ci(e.gain_ci))}</span></p>`);
   }
   const checks = s.checks ?? [];
   if (checks.length > 0) {
