@@ -112,6 +112,20 @@ export interface Scored {
  * scores behind it — the model's own, the named baseline's and the best trivial baseline's,
  * all on one scale — and whether the model beats each.
  */
+/**
+ * The measurement behind a verdict, item by item on the same held-out items (tokens or
+ * prompts), for evidence with intervals (data/evidence): the model's score, the named
+ * baseline's and each trivial baseline's. `hits` are 0/1 (accuracies); `values` continuous.
+ */
+export interface PerItem {
+  readonly measure: string;
+  readonly kind: "hits" | "values";
+  readonly direction: "higher" | "lower";
+  readonly score: { readonly name: string; readonly values: Float32Array };
+  readonly named: { readonly name: string; readonly values: Float32Array; readonly detail?: string };
+  readonly trivial: readonly { readonly name: string; readonly values: Float32Array; readonly detail?: string }[];
+}
+
 export interface GateReport {
   readonly stage: 2 | 3 | 4 | 5 | 6;
   readonly metric: string;
@@ -128,6 +142,10 @@ export interface GateReport {
   /** one sentence: why it passed or which check failed */
   readonly reason: string;
   readonly details: Record<string, unknown>;
+  /** the per-item measurement behind score, named and trivial (when the stage has one) */
+  readonly items?: PerItem;
+  /** the metric's own 95 % interval, when the stage measures one (stage 6: bootstrap over prompts) */
+  readonly valueCi?: readonly [number, number];
 }
 
 const better = (dir: "higher" | "lower", a: number, b: number) => (dir === "higher" ? a > b : a < b);
