@@ -56,6 +56,7 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 
 const STATUS_BADGE: Readonly<Record<string, [string, string]>> = {
   passed: ["pass", "ok"],
+  passed_off_path: ["passed off path", "warn"],
   failed: ["fail", "bad"],
   not_available: ["not available", "warn"],
   omitted: ["not in scenario", "muted"],

@@ -38,6 +38,7 @@ export interface LiveState {
 
 const STATUS_MARK: Readonly<Record<StageStatus, [string, keyof Paint]>> = {
   passed: ["✓", "ok"],
+  passed_off_path: ["~", "warn"],
   failed: ["✗", "bad"],
   not_available: ["!", "warn"],
   omitted: ["-", "dim"],
