@@ -2,11 +2,12 @@
 // last stored snapshot, the loss curves it recorded (KV), what was cast, and notes on what
 // this run did beyond the stages (the base, roles left uncast).
 import { join } from "node:path";
-import { type BaseRecord, type BaselineRecord, RUN_KEYS, type ReportOptions, type RunRecord } from "../actors/cast/mod.js";
+import { type BaseRecord, type BaselineRecord, type PoolRecord, RUN_KEYS, type ReportOptions, type RunRecord } from "../actors/cast/mod.js";
 import { type DirectorContext, type LossRecorderState, createLossRecorder } from "../actors/director/mod.js";
 import { buildReport } from "./build.js";
 import { type ReportPaths, writeReport } from "./files.js";
 import type { RunReport } from "./model.js";
+import { poolReport } from "./pools.js";
 
 function fixed(x: number | null | undefined, d = 3): string {
   return typeof x === "number" && Number.isFinite(x) ? x.toFixed(d) : "–";
@@ -48,13 +49,16 @@ async function recordNotes(record: RunRecord): Promise<string[]> {
 export async function buildRunReport(o: ReportOptions): Promise<RunReport> {
   const restore = await o.record.get<LossRecorderState>(RUN_KEYS.losses);
   const losses = createLossRecorder({ restore });
+  // the teacher's and the evaluator's pools, when they ran on one
+  const pools = (await Promise.all([RUN_KEYS.poolTeacher, RUN_KEYS.poolEvaluator].map((k) => o.record.get<PoolRecord>(k)))).filter((p): p is PoolRecord => p !== null).map(poolReport);
   return buildReport({
+    benchmarks: pools.flatMap((p) => p.rows),
     ...(o.snapshot ? { context: o.snapshot.context as DirectorContext } : { summary: o.summary }),
     losses,
     scenario: { name: o.spec.name, file: o.file, digest: o.spec.digest },
     cast: o.cast,
     hosts: o.hosts,
-    notes: [...o.notes, ...(await recordNotes(o.record))],
+    notes: [...o.notes, ...(await recordNotes(o.record)), ...pools.map((p) => p.note)],
   });
 }
 

@@ -35,20 +35,17 @@ export * from "./messages.js";
 export { ensureProgressStream, followProgress, progressPublisher, progressStreamName, progressSubject } from "./progress.js";
 export { domainsOf, interleaveDomains, loadLane, withoutPrompts, type LoadedLane } from "./lanes.js";
 export { checkpointStores, gptConfig, loraConfig, modelCache, refKey, useThreads } from "./models.js";
+export { PoolConfigSchema, type PoolRecord, type PoolRoleConfig, type PoolRoleSpec, type RolePool, openRolePool, poolMetricsPublisher, poolModelLoader, startRolePool } from "./pools.js";
 export * from "./work/mod.js";
 export {
   CAST_ROLES,
   newRunId,
   runCast,
   startCastRun,
-  type CastMember,
   type CastRun,
   type CastRunOptions,
   type CastRunResult,
-  type HostInfo,
-  type ReportOptions,
-  type ReportPaths,
-  type ReportWriter,
 } from "./owner/run.js";
+export type { CastMember, HostInfo, ReportOptions, ReportPaths, ReportWriter } from "./owner/report-input.js";
 export { canonicalJson, configDigest } from "./digest.js";
 export { watchRun, type WatchOptions, type WatchResult } from "./owner/watch.js";

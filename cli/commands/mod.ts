@@ -13,6 +13,8 @@ import { register as registerScenario } from "./scenario.js";
 import { register as registerStatus } from "./status.js";
 import { register as registerTrain } from "./train.js";
 import { register as registerGenerate } from "./generate.js";
+import { register as registerPool } from "./pool.js";
+import { register as registerPoolDrills } from "./pool-drills.js";
 import { register as registerVerify } from "./verify.js";
 
 type Register = (program: Command) => void;
@@ -30,6 +32,8 @@ const commands: Register[] = [
   registerBenchAgp,
   registerChaos,
   registerChaosCast,
+  registerPool,
+  registerPoolDrills,
   registerDemo,
 ];
 

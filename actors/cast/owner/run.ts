@@ -14,7 +14,10 @@ import { CastRunError } from "../errors.js";
 import { openRunRecord, type RunRecord } from "../records.js";
 import { ensureProgressStream } from "../progress.js";
 import { createKvSnapshotStore } from "../snapshots.js";
+import type { PoolRoleConfig, PoolRoleSpec } from "../pools.js";
 import { AVAILABLE_STAGES, type RunPlanLike, type RunSpec, runSpecFrom } from "../spec.js";
+import { type RolePools, startRolePools } from "./pools.js";
+import type { CastMember, ReportPaths, ReportWriter } from "./report-input.js";
 import { watchRun } from "./watch.js";
 import "../../roles.js";
 
@@ -22,49 +25,8 @@ import "../../roles.js";
 export const CAST_ROLES = ["director", "trainer", "teacher", "evaluator"] as const;
 const ALL_ROLES = ["director", "trainer", "teacher", "oracle", "evaluator", "transfer_encoder", "transfer_decoder"] as const;
 
-/** One actor of the cast, as the report shows it. */
-export interface CastMember {
-  readonly role: string;
-  readonly id: string;
-  readonly host: string;
-  readonly pid: number | null;
-  readonly restarts: number;
-  readonly backend?: string | null;
-  readonly status?: string | null;
-}
-
-export interface HostInfo {
-  readonly name: string;
-  readonly address?: string | null;
-  readonly cores?: number | null;
-  readonly memory_gb?: number | null;
-  readonly backends?: readonly string[];
-}
-
-/** What the report of a run is made from (the report layer's writeRunReport takes it). */
-export interface ReportOptions {
-  readonly spec: RunSpec;
-  readonly record: RunRecord;
-  readonly snapshot: PersistedDirectorSnapshot | null;
-  readonly summary: RunSummary | null;
-  /** The scenario file as the user gave it. */
-  readonly file: string | null;
-  readonly cast: readonly CastMember[];
-  readonly hosts: readonly HostInfo[];
-  readonly notes: readonly string[];
-}
-
-/** Where a written report is. */
-export interface ReportPaths {
-  readonly json: string;
-  readonly html: string;
-}
-
-/** Writes the report of a run (the report layer's writeRunReport); without one, no report is written. */
-export type ReportWriter = (o: ReportOptions) => Promise<ReportPaths>;
-
 export interface CastRunOptions {
-  readonly plan: RunPlanLike & { readonly cast?: Partial<Record<string, { readonly count: number }>>; readonly hostsDeclared?: boolean };
+  readonly plan: RunPlanLike & { readonly cast?: Partial<Record<string, { readonly count: number; readonly pool?: PoolRoleSpec | null }>>; readonly hostsDeclared?: boolean };
   /** The scenario file as the user typed it (for the report). */
   readonly file?: string | null;
   readonly natsUrl?: string;
@@ -112,12 +74,12 @@ export function newRunId(name: string): string {
   return `${name}-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}-${randomBytes(2).toString("hex")}`;
 }
 
-function children(plan: CastRunOptions["plan"], threads: CastRunOptions["threads"]): ChildSpec[] {
+function children(plan: CastRunOptions["plan"], threads: CastRunOptions["threads"], pools: Partial<Record<string, PoolRoleConfig>>): ChildSpec[] {
   const count = (role: string) => (role === "director" ? 1 : Math.max(1, plan.cast?.[role]?.count ?? 1));
   const config: Record<string, unknown> = {
     trainer: { threads: threads?.trainer ?? availableParallelism() },
-    teacher: { threads: threads?.teacher ?? availableParallelism() },
-    evaluator: { threads: threads?.evaluator ?? 1 },
+    teacher: { threads: threads?.teacher ?? availableParallelism(), ...(pools.teacher ? { pool: pools.teacher } : {}) },
+    evaluator: { threads: threads?.evaluator ?? 1, ...(pools.evaluator ? { pool: pools.evaluator } : {}) },
   };
   // one trainer takes the stage jobs; more would only wait on the queue
   const n = (role: string) => (role === "trainer" ? 1 : count(role));
@@ -164,10 +126,12 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
   const session: NatsSession = await openNats({ url: o.natsUrl, name: `troupe-run-${runId}` });
   let prepared;
   let store: SnapshotStore;
+  let pools: RolePools;
   try {
     prepared = await prepareRecord(session.nc, runId, o);
     store = await createKvSnapshotStore(session.nc, runId);
     await ensureProgressStream(session.nc, runId);
+    pools = await startRolePools({ teacher: o.plan.cast?.teacher?.pool ?? null, evaluator: o.plan.cast?.evaluator?.pool ?? null }, session.url, log);
   } catch (err) {
     await session.close();
     throw err;
@@ -180,14 +144,16 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
     natsUrl: session.url,
     nc: session.nc,
     host: host.startsWith("_") ? `h${host.slice(1)}` : host,
-    children: children(o.plan, o.threads),
+    children: children(o.plan, o.threads, pools.configs),
     intensity: { maxRestarts: 10, withinMs: 60_000 },
     onEvent: (e) => log.debug({ event: e.event, actor: `${e.role}/${e.id}`, pid: e.pid, code: e.code, signal: e.signal }, "supervision"),
     onEscalate: (err) => (escalated = err.message),
   });
-  const cast = (): CastMember[] =>
-    sup.children().map((c) => ({ role: c.role, id: c.id, host: sup.host, pid: c.pid ?? null, restarts: c.restarts, backend: "cpu", status: c.state }));
-  const notes = castNotes(o.plan);
+  const cast = (): CastMember[] => [
+    ...sup.children().map((c) => ({ role: c.role, id: c.id, host: sup.host, pid: c.pid ?? null, restarts: c.restarts, backend: "cpu", status: c.state })),
+    ...pools.members(sup.host),
+  ];
+  const notes = [...castNotes(o.plan), ...pools.notes()];
   const hosts = [{ name: sup.host, cores: availableParallelism(), backends: ["cpu"] }];
   let lastSnapshot: PersistedDirectorSnapshot | null = null;
   // nothing to report before the director stored its first snapshot
@@ -226,6 +192,7 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
       return { runId, summary, lastSummary, failure, report: paths ? { json: paths.json, html: paths.html } : null, ok, cast: cast(), wallS: (Date.now() - t0) / 1000 };
     } finally {
       await sup.stop();
+      await pools.stop();
       await session.close();
     }
   })();
