@@ -139,6 +139,8 @@ export interface GateReport {
   readonly beatsTrivial: boolean;
   readonly meetsThreshold: boolean;
   readonly passed: boolean;
+  /** the stage's own required checks besides beating the baselines (named; ok; why when not) */
+  readonly checks: readonly { readonly name: string; readonly ok: boolean; readonly detail?: string }[];
   /** one sentence: why it passed or which check failed */
   readonly reason: string;
   readonly details: Record<string, unknown>;
@@ -151,7 +153,7 @@ export interface GateReport {
 const better = (dir: "higher" | "lower", a: number, b: number) => (dir === "higher" ? a > b : a < b);
 
 /** Builds the verdict: passes only when the metric meets the threshold and the score beats both baselines. */
-export function gateReport(r: Omit<GateReport, "beatsNamed" | "beatsTrivial" | "meetsThreshold" | "passed" | "reason"> & { scoreDirection?: "higher" | "lower"; extraChecks?: { ok: boolean; why: string }[] }): GateReport {
+export function gateReport(r: Omit<GateReport, "beatsNamed" | "beatsTrivial" | "meetsThreshold" | "passed" | "reason" | "checks"> & { scoreDirection?: "higher" | "lower"; extraChecks?: { ok: boolean; why: string; name?: string }[] }): GateReport {
   const sd = r.scoreDirection ?? r.direction;
   const beatsNamed = Number.isFinite(r.score.value) && better(sd, r.score.value, r.named.value);
   const beatsTrivial = Number.isFinite(r.score.value) && better(sd, r.score.value, r.trivial.value);
@@ -164,8 +166,9 @@ export function gateReport(r: Omit<GateReport, "beatsNamed" | "beatsTrivial" | "
   for (const c of r.extraChecks ?? []) if (!c.ok) fails.push(c.why);
   const passed = fails.length === 0;
   const { scoreDirection: _s, extraChecks: _e, ...rest } = r;
+  const checks = (r.extraChecks ?? []).map((c) => ({ name: c.name ?? c.why, ok: c.ok, ...(c.ok ? {} : { detail: c.why }) }));
   return {
-    ...rest, beatsNamed, beatsTrivial, meetsThreshold, passed,
+    ...rest, beatsNamed, beatsTrivial, meetsThreshold, passed, checks,
     reason: passed
       ? `${r.metric} ${fmt(r.value)}: ${r.score.name} ${fmt(r.score.value)} beats ${r.named.name} ${fmt(r.named.value)} and ${r.trivial.name} ${fmt(r.trivial.value)}`
       : `stage ${r.stage} did not pass: ${fails.join("; ")}`,

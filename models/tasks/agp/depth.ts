@@ -198,7 +198,7 @@ export function evaluateDepthResiduals(o: DepthEvalOptions): GateReport {
     score: { name: "routed KL", value: routed },
     named: { name: "logit-lens exit KL", value: lens },
     trivial: { name: "constant-distribution KL", value: constant },
-    extraChecks: [{ ok: exits.full < n, why: `the router lets none of the ${n} held-out tokens leave early (thresholds ${JSON.stringify(o.router.thresholds)})` }],
+    extraChecks: [{ name: "the router lets some tokens leave early", ok: exits.full < n, why: `the router lets none of the ${n} held-out tokens leave early (thresholds ${JSON.stringify(o.router.thresholds)})` }],
     details: {
       tokens: n, exits, mean_exit_layer: meanExit(exit, L), thresholds: o.router.thresholds, decoder: (o.router.residual ?? true) ? "depth residual" : "logit lens",
       forced_exits: forced,

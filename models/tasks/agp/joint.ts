@@ -232,17 +232,20 @@ export interface JointEvalOptions {
 
 /**
  * Stage 6 gate: relative gain in quality per compute, after vs before, and against the best
- * fixed policy. A policy (before, after, or fixed) only counts when its exact match stays
- * within `maxEmDrop` of full depth (the better of before and after): a ratio would otherwise
- * favour leaving every token at the first layer however wrong it is. The gain's 95 % interval
- * (paired bootstrap over prompts) is in `valueCi`.
+ * fixed policy. A routed policy (before, after, or fixed) only counts when its exact match
+ * stays within `maxEmDrop` of its own model's full depth: a ratio would otherwise favour
+ * leaving every token at the first layer however wrong it is. (Each against its own model:
+ * a finetune that also lifts full-depth exact match must not disqualify the weights before it.)
+ * The gain's 95 % interval (paired bootstrap over prompts) is in `valueCi`.
  */
 export function evaluateJoint(o: JointEvalOptions): GateReport & { readonly after: ArchitectureReport } {
   const router = o.router ?? calibrateRouter(o.model, o.heads, o.data.train, { ...(o.maxError !== undefined ? { maxError: o.maxError } : {}) }).router;
   const after = measureRouted(o.model, o.heads, o.data.heldOut, { router, rounds: o.rounds ?? 1 });
   const L = dimsOf(o.model).layers;
-  const floor = Math.max(o.before.em_full, after.em_full) - (o.maxEmDrop ?? 0.02);
-  const counted = (em: number, q: number) => (em >= floor ? q : 0);
+  const drop = o.maxEmDrop ?? 0.02;
+  const floor = after.em_full - drop;
+  const floorBefore = o.before.em_full - drop;
+  const counted = (em: number, q: number, f = floor) => (em >= f ? q : 0);
   const fullQ = promptQualityPerCompute(after, "full", L);
   const fixed: Record<string, { em: number; qpc: number; values: Float32Array }> = { "full depth": { em: after.em_full, qpc: counted(after.em_full, meanOf(fullQ)), values: fullQ } };
   for (const h of headsOf(o.heads, "route").map((x) => x.spec.layer)) {
@@ -253,7 +256,7 @@ export function evaluateJoint(o: JointEvalOptions): GateReport & { readonly afte
   const [bestName, best] = Object.entries(fixed).sort((a, b) => b[1].qpc - a[1].qpc)[0]!;
   const qb = promptQualityPerCompute(o.before);
   const qa = promptQualityPerCompute(after);
-  const qBefore = counted(o.before.em_routed, meanOf(qb));
+  const qBefore = counted(o.before.em_routed, meanOf(qb), floorBefore);
   const qAfter = counted(after.em_routed, meanOf(qa));
   const relative = (a: number, b: number) => (b > 0 ? (a - b) / b : a > 0 ? Infinity : 0);
   const valueCi = qb.length === qa.length
@@ -275,9 +278,9 @@ export function evaluateJoint(o: JointEvalOptions): GateReport & { readonly afte
     score: { name: "quality per compute after", value: qAfter },
     named: { name: "before the joint finetune", value: qBefore },
     trivial: { name: `best fixed policy (${bestName})`, value: best.qpc },
-    extraChecks: [{ ok: after.em_routed >= floor, why: `routed exact match ${after.em_routed.toFixed(3)} fell below the floor ${floor.toFixed(3)} (full depth − ${o.maxEmDrop ?? 0.02})` }],
+    extraChecks: [{ name: "routed exact match within the allowed drop of full depth", ok: after.em_routed >= floor, why: `routed exact match ${after.em_routed.toFixed(3)} fell below the floor ${floor.toFixed(3)} (full depth − ${drop})` }],
     details: {
-      before: beforeSlim, after: afterSlim, em_floor: floor, gain_ci: valueCi,
+      before: beforeSlim, after: afterSlim, em_floor: floor, em_floor_before: floorBefore, gain_ci: valueCi,
       fixed_policies: Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, { em: v.em, qpc: v.qpc }])),
       easy_latency_gain: o.before.tokens_per_s_routed > 0 ? (after.tokens_per_s_routed - o.before.tokens_per_s_routed) / o.before.tokens_per_s_routed : null,
     },

@@ -222,8 +222,8 @@ export function evaluateRouteVitality(o: RouteEvalOptions): GateReport {
     named: { name: "entropy-only accuracy", value: se.accuracy },
     trivial: { name: "majority-class accuracy", value: sm.accuracy },
     extraChecks: [
-      { ok: s.macroF1 > se.macroF1, why: `route-head macro-F1 ${s.macroF1.toFixed(3)} does not beat entropy-only ${se.macroF1.toFixed(3)}` },
-      { ok: s.macroF1 > sm.macroF1, why: `route-head macro-F1 ${s.macroF1.toFixed(3)} does not beat the majority class ${sm.macroF1.toFixed(3)}` },
+      { name: "route-head macro-F1 beats entropy-only routing", ok: s.macroF1 > se.macroF1, why: `route-head macro-F1 ${s.macroF1.toFixed(3)} does not beat entropy-only ${se.macroF1.toFixed(3)}` },
+      { name: "route-head macro-F1 beats the majority class", ok: s.macroF1 > sm.macroF1, why: `route-head macro-F1 ${s.macroF1.toFixed(3)} does not beat the majority class ${sm.macroF1.toFixed(3)}` },
     ],
     details: {
       tokens: pooled.y.length, macro_f1: s.macroF1, entropy_macro_f1: se.macroF1, majority_macro_f1: sm.macroF1,

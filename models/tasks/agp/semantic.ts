@@ -298,7 +298,7 @@ export async function evaluateSemantic(o: SemanticEvalOptions): Promise<GateRepo
       score: { name: "gain with the semantic layer (95% lower bound)", value },
       named: { name: "gain without it", value: 0 },
       trivial: { name: "gain with a constant vector (95% lower bound)", value: control.lower },
-      extraChecks: [{ ok: stable, why: `unstable: ${!converged ? "the training loss diverged; " : ""}neighbour similarity ${stab.neighbour.toFixed(3)} (min ${minStability}), contrast with cross-domain pairs ${stab.contrast.toFixed(3)} (min ${minContrast})` }],
+      extraChecks: [{ name: "stable: loss fell, neighbouring prompts similar, cross-domain pairs less so", ok: stable, why: `unstable: ${!converged ? "the training loss diverged; " : ""}neighbour similarity ${stab.neighbour.toFixed(3)} (min ${minStability}), contrast with cross-domain pairs ${stab.contrast.toFixed(3)} (min ${minContrast})` }],
       details: {
         layer, stable, off_path: stable && !improves, stability: stab, micro_f1: sem.microF1, prior_micro_f1: semPrior.microF1,
         active_per_token: sem.activePerSample, per_label_f1: Object.fromEntries(labeler.vocabulary.map((l, i) => [l, sem.perLabelF1[i]])), heads: scores,
