@@ -94,8 +94,8 @@ export default defineActor({
           const p = handle?.context().progress;
           return p && p.stage === stage && p.attempt === attempt ? p.step : 0;
         },
-        record: (stage, attempt, step, loss) => {
-          recorder.add({ stage: stage as StageId, attempt, step, losses: { sft: loss, total: loss } });
+        record: (stage, attempt, step, losses) => {
+          recorder.add({ stage: stage as StageId, attempt, step, losses });
           saver.touch();
         },
       },

@@ -6,6 +6,8 @@
 //   troupe_<run>_jobs       <job id> → the trainer's job state (jobs.ts)
 //   troupe_<run>_capture    stage-0 capture results per attempt and batch (work/baseline.ts)
 //   troupe_<run>_evals      the evaluator's scores per checkpoint and lane (evaluator/)
+//   troupe_<run>_agp        head stages: verdicts the next stage's weights depend on, the
+//                           stage-6 rollback point, the weights the run ends with (work/lineage.ts)
 //   objects troupe_<run>_checkpoints, troupe_<run>_hidden, troupe_shared_bases (cross-run cache)
 import { type NatsConnection, type RunState, openRunState } from "../../hosts/mod.js";
 import { CastSpecError } from "./errors.js";
@@ -17,6 +19,7 @@ export const BUCKETS = {
   jobs: "jobs",
   capture: "capture",
   evals: "evals",
+  agp: "agp",
 } as const;
 
 export const RUN_KEYS = {
