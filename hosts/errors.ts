@@ -16,6 +16,8 @@ export const HostsErrorCode = {
   poolDeadline: "POOL_DEADLINE",
   poolConfig: "POOL_CONFIG",
   poolStart: "POOL_START",
+  unavailable: "NATS_UNAVAILABLE",
+  fenced: "FENCED",
 } as const;
 export type HostsErrorCode = (typeof HostsErrorCode)[keyof typeof HostsErrorCode];
 
@@ -81,6 +83,46 @@ export class PermanentJobError extends HostsError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(HostsErrorCode.job, message, options);
     this.name = "PermanentJobError";
+  }
+}
+
+/**
+ * NATS did not answer an operation that was retried across reconnects until its deadline. The
+ * operation may be retried later (the cause is transient by nature); it never means the data
+ * is wrong.
+ */
+export class NatsUnavailableError extends HostsError {
+  readonly what: string;
+  readonly waitedMs: number;
+  constructor(what: string, waitedMs: number, options?: { cause?: unknown }) {
+    const last = options?.cause instanceof Error ? ` (last error: ${options.cause.name}: ${options.cause.message})` : "";
+    super(HostsErrorCode.unavailable, `${what}: NATS did not answer for ${(waitedMs / 1000).toFixed(1)} s${last}; retry later`, options);
+    this.name = "NatsUnavailableError";
+    this.what = what;
+    this.waitedMs = waitedMs;
+  }
+}
+
+/**
+ * A lease holder acted with an epoch that is no longer current: someone took the lease since
+ * (see hosts/nats/lease.ts). The stale holder must stop acting for the leased thing.
+ */
+export class FencedError extends HostsError {
+  readonly lease: string;
+  readonly epoch: number;
+  readonly current: number;
+  readonly holder: string | null;
+  constructor(lease: string, epoch: number, current: number, holder: string | null) {
+    super(
+      HostsErrorCode.fenced,
+      `lease ${JSON.stringify(lease)}: epoch ${epoch} was superseded by epoch ${current}` + (holder ? ` (held by ${holder})` : "") +
+        `; this holder must stop acting for it`,
+    );
+    this.name = "FencedError";
+    this.lease = lease;
+    this.epoch = epoch;
+    this.current = current;
+    this.holder = holder;
   }
 }
 
@@ -201,4 +243,10 @@ export function isPoolDeadlineError(err: unknown): err is PoolDeadlineError {
 }
 export function isPoolConfigError(err: unknown): err is PoolConfigError {
   return err instanceof PoolConfigError;
+}
+export function isNatsUnavailableError(err: unknown): err is NatsUnavailableError {
+  return err instanceof NatsUnavailableError;
+}
+export function isFencedError(err: unknown): err is FencedError {
+  return err instanceof FencedError;
 }

@@ -12,6 +12,7 @@ export const ModelsErrorCode = {
   aborted: "TRAIN_ABORTED",
   packet: "PACKET",
   stage: "STAGE_DATA",
+  checkpointWrite: "CHECKPOINT_WRITE",
 } as const;
 export type ModelsErrorCode = (typeof ModelsErrorCode)[keyof typeof ModelsErrorCode];
 
@@ -143,6 +144,21 @@ export function isStageDataError(err: unknown): err is StageDataError {
   return err instanceof StageDataError;
 }
 
+/**
+ * The checkpoint of the last step could not be written (after retries). Training itself is
+ * fine: run again with resume and the loop repeats only the steps after the newest good
+ * checkpoint. Never report an older checkpoint as the final one instead.
+ */
+export class CheckpointWriteError extends ModelsError {
+  readonly step: number;
+  constructor(step: number, tries: number, options?: { cause?: unknown }) {
+    const why = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
+    super(ModelsErrorCode.checkpointWrite, `the final checkpoint (step ${step}) could not be written in ${tries} tries${why}; resume to try again`, options);
+    this.name = "CheckpointWriteError";
+    this.step = step;
+  }
+}
+
 export function isModelsError(err: unknown): err is ModelsError {
   return err instanceof ModelsError;
 }
@@ -173,4 +189,7 @@ export function isNonFiniteLossError(err: unknown): err is NonFiniteLossError {
 }
 export function isTrainingAbortedError(err: unknown): err is TrainingAbortedError {
   return err instanceof TrainingAbortedError;
+}
+export function isCheckpointWriteError(err: unknown): err is CheckpointWriteError {
+  return err instanceof CheckpointWriteError;
 }

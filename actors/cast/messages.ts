@@ -71,7 +71,15 @@ export const TrainProgress = defineMessage(
 export type TrainProgressBody = Infer<typeof TrainProgress.body>;
 
 /** The director gave up on a job (attempt timeout, run stopped): stop it and do not retry. */
-export const CancelJob = defineMessage("cast.train.cancel", t.object({ jobId: t.string({ maxLength: 128 }), reason: t.string({ maxLength: 1024 }) }));
+export const CancelJob = defineMessage(
+  "cast.train.cancel",
+  t.object({
+    jobId: t.string({ maxLength: 128 }),
+    reason: t.string({ maxLength: 1024 }),
+    /** The asking director's lease epoch: refused when a newer director owns the run. */
+    epoch: t.optional(t.int({ min: 0 })),
+  }),
+);
 
 /** A checkpoint the trainer wrote and is durable, for the evaluator (broadcast). */
 export const CheckpointAnnounced = defineMessage(

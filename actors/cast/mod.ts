@@ -19,15 +19,18 @@ export {
   type RunPlanLike,
   type RunSpec,
 } from "./spec.js";
-export { BUCKETS, OBJECT_BUCKETS, RUN_KEYS, SHARED_RUN, openBucket, openRunRecord, type RunKey, type RunRecord } from "./records.js";
-export { createKvSnapshotStore, type KvSnapshotStoreOptions } from "./snapshots.js";
+export { BUCKETS, DIRECTOR_LEASE, OBJECT_BUCKETS, RUN_KEYS, SHARED_RUN, openBucket, openDirectorLease, openRunRecord, type RunKey, type RunRecord } from "./records.js";
+export { createKvSnapshotStore, fencedSnapshotStore, takeOverSnapshot, type KvSnapshotStoreOptions } from "./snapshots.js";
 export {
   JOB_QUEUE_OPTIONS,
   JOB_STATES,
+  cancelFromOwner,
   cancelJob,
   newJobState,
   openJobQueue,
   openJobStates,
+  processJobs,
+  recordDeadLetter,
   runJob,
   type JobResult,
   type JobState,

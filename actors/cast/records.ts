@@ -8,8 +8,9 @@
 //   troupe_<run>_evals      the evaluator's scores per checkpoint and lane (evaluator/)
 //   troupe_<run>_agp        head stages: verdicts the next stage's weights depend on, the
 //                           stage-6 rollback point, the weights the run ends with (work/lineage.ts)
+//   troupe_<run>_leases     "director" → who runs the curriculum, with its epoch (hosts' lease)
 //   objects troupe_<run>_checkpoints, troupe_<run>_hidden, troupe_shared_bases (cross-run cache)
-import { type NatsConnection, type RunState, openRunState } from "../../hosts/mod.js";
+import { type Lease, type NatsConnection, type RunState, openLease, openRunState } from "../../hosts/mod.js";
 import { CastSpecError } from "./errors.js";
 import { checkRunSpec, type RunSpec } from "./spec.js";
 
@@ -20,7 +21,19 @@ export const BUCKETS = {
   capture: "capture",
   evals: "evals",
   agp: "agp",
+  leases: "leases",
 } as const;
+
+/**
+ * The director's lease: a starting director takes the next epoch, which fences out every
+ * earlier one (its snapshot saves, its cancels). The trainer refuses cancels of stale epochs.
+ */
+export const DIRECTOR_LEASE = "director";
+
+/** The run's director lease; `holder` is who acquires it (or who only reads it). */
+export function openDirectorLease(nc: NatsConnection, runId: string, holder: string): Promise<Lease> {
+  return openLease(nc, { run: runId, name: DIRECTOR_LEASE, holder, bucket: BUCKETS.leases });
+}
 
 export const RUN_KEYS = {
   spec: "spec",

@@ -9,6 +9,7 @@ import { END_BYTE, type LaneItem, byteTokenizer, chatTemplate, createScoreboard,
 import type { Pool } from "../../hosts/pools/mod.js";
 import { IGNORE_INDEX } from "../../kernels/mod.js";
 import type { Score } from "../cast/mod.js";
+import { perItem } from "./score.js";
 
 function argmax(x: Float32Array): number {
   let best = 0;
@@ -79,8 +80,10 @@ export async function scoreViaPool(pool: Pool, items: readonly LaneItem[], block
   ]);
   const board = createScoreboard();
   const examples: Score["examples"] = [];
+  const hits = new Uint8Array(items.length);
   items.forEach((it, i) => {
     const ok = board.add({ domain: it.domain ?? "unspecified", difficulty: it.difficulty ?? null }, tok.decode(outs[i]!), it.response);
+    hits[i] = ok ? 1 : 0;
     if (!ok && examples.length < 5) examples.push({ prompt: it.prompt, expected: it.response, got: template.decodeResponse(outs[i]!) });
   });
   const s = board.summary();
@@ -93,5 +96,5 @@ export async function scoreViaPool(pool: Pool, items: readonly LaneItem[], block
     const mine = items.flatMap((it, i) => (it.domain === d ? [i] : []));
     byDomain[d] = { n: mine.length, exactMatch: s.byDomain[d]?.accuracy ?? 0, loss: lossOf(mine) };
   }
-  return { n: items.length, exactMatch: s.overall.accuracy, loss: lossOf(items.map((_, i) => i)), byDomain, examples };
+  return { n: items.length, exactMatch: s.overall.accuracy, loss: lossOf(items.map((_, i) => i)), byDomain, examples, ...perItem(items, hits) };
 }

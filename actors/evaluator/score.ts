@@ -16,23 +16,27 @@ export function scoreModel(model: GPT, items: readonly LaneItem[]): Score {
     const mine = items.filter((i) => i.domain === d);
     byDomain[d] = { n: mine.length, exactMatch: em.byDomain[d]?.accuracy ?? 0, loss: lossOf(mine) };
   }
-  const lengths = new Map<number, { n: number; right: number }>();
-  items.forEach((it, i) => {
-    const len = [...it.response.trim()].length;
-    const c = lengths.get(len) ?? { n: 0, right: 0 };
-    c.n++;
-    c.right += em.hits[i]!;
-    lengths.set(len, c);
-  });
-  const byLength: NonNullable<Score["byLength"]> = {};
-  for (const [len, c] of [...lengths].sort((a, b) => a[0] - b[0])) byLength[String(len)] = { n: c.n, exactMatch: c.right / c.n };
   return {
     n: items.length,
     exactMatch: em.accuracy,
     loss: lossOf(items),
     byDomain,
     examples: em.examples.slice(0, 5),
-    hits: Array.from(em.hits, (h) => (h ? "1" : "0")).join(""),
-    byLength,
+    ...perItem(items, em.hits),
   };
+}
+
+/** Which items were right (for the gates' paired comparisons) and exact match by answer length. */
+export function perItem(items: readonly LaneItem[], hits: ArrayLike<number>): Pick<Score, "hits" | "byLength"> {
+  const lengths = new Map<number, { n: number; right: number }>();
+  items.forEach((it, i) => {
+    const len = [...it.response.trim()].length;
+    const c = lengths.get(len) ?? { n: 0, right: 0 };
+    c.n++;
+    c.right += hits[i]! ? 1 : 0;
+    lengths.set(len, c);
+  });
+  const byLength: NonNullable<Score["byLength"]> = {};
+  for (const [len, c] of [...lengths].sort((a, b) => a[0] - b[0])) byLength[String(len)] = { n: c.n, exactMatch: c.right / c.n };
+  return { hits: Array.from(hits, (h) => (h ? "1" : "0")).join(""), byLength };
 }

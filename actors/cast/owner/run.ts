@@ -1,17 +1,18 @@
 // Running a scenario: the owner's side of `troupe run`. It starts (or joins) NATS, writes the
 // run's spec to KV, starts a host supervisor that casts every role the listed stages need —
 // the director included — each as its own process, watches the director's snapshot in KV to
-// drive the progress view, has runs/<run>/report.json and report.html written at every stage's
-// end and at the end (by the report layer above, which the caller passes in as `writeReport`),
-// and resolves with the run summary.
+// drive the progress view, has runs/<run>/report.json and report.html written at every stage's end
+// and at the end (by the report layer above, which the caller passes in as `writeReport`), and resolves with the run summary. It never waits silently: if its director
+// stops for good without a summary (and no other director holds the run's lease and renews
+// it), the run ends at once with a report that says so.
 import { randomBytes } from "node:crypto";
 import { availableParallelism, hostname } from "node:os";
-import { type Logger, type NatsConnection, type NatsSession, componentLogger, openNats } from "../../../hosts/mod.js";
+import { type Lease, type Logger, type NatsConnection, type NatsSession, componentLogger, openNats } from "../../../hosts/mod.js";
 import { checkToken } from "../../../protocol/mod.js";
 import { type PersistedDirectorSnapshot, type ReportEvent, type RunSummary, type SnapshotStore, summarizeRun } from "../../director/mod.js";
 import { type ChildSpec, type Supervisor, startSupervisor } from "../../runtime/mod.js";
 import { CastRunError } from "../errors.js";
-import { openRunRecord, type RunRecord } from "../records.js";
+import { openDirectorLease, openRunRecord, type RunRecord } from "../records.js";
 import { ensureProgressStream } from "../progress.js";
 import { createKvSnapshotStore } from "../snapshots.js";
 import type { PoolRoleConfig, PoolRoleSpec } from "../pools.js";
@@ -49,7 +50,17 @@ export interface CastRunOptions {
   readonly log?: Logger;
   /** Writes runs/<run>/report.json and report.html (the report layer's writeRunReport). */
   readonly writeReport?: ReportWriter;
+  /** Polled while the run goes: a reason to stop waiting for it (chaos drills bound their runs). */
+  readonly stop?: () => string | null;
+  /** How long a director that took the run over may go without renewing its lease (default 15 s). */
+  readonly leaseStaleMs?: number;
 }
+
+/**
+ * How long a director elsewhere (one that took the run over) may go without renewing its lease
+ * before the owner stops waiting for it; directors renew every 2 s.
+ */
+const LEASE_STALE_MS = 15_000;
 
 export interface CastRunResult {
   readonly runId: string;
@@ -139,9 +150,11 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
   let prepared;
   let store: SnapshotStore;
   let pools: RolePools;
+  let lease: Lease;
   try {
     prepared = await prepareRecord(session.nc, runId, o);
     store = await createKvSnapshotStore(session.nc, runId);
+    lease = await openDirectorLease(session.nc, runId, `troupe.${runId}._client.owner`);
     await ensureProgressStream(session.nc, runId);
     pools = await startRolePools({ teacher: o.plan.cast?.teacher?.pool ?? null, evaluator: o.plan.cast?.evaluator?.pool ?? null }, session.url, log);
   } catch (err) {
@@ -151,6 +164,8 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
   const { record, spec } = prepared;
   const host = hostname().replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 64) || "local";
   let escalated: string | null = null;
+  const directorPids = new Set<number>();
+  let directorExit = "";
   const sup = startSupervisor({
     run: runId,
     natsUrl: session.url,
@@ -158,7 +173,12 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
     host: host.startsWith("_") ? `h${host.slice(1)}` : host,
     children: children(o.plan, o.threads, pools.configs, o.oracle),
     intensity: { maxRestarts: 10, withinMs: 60_000 },
-    onEvent: (e) => log.debug({ event: e.event, actor: `${e.role}/${e.id}`, pid: e.pid, code: e.code, signal: e.signal }, "supervision"),
+    onEvent: (e) => {
+      log.debug({ event: e.event, actor: `${e.role}/${e.id}`, pid: e.pid, code: e.code, signal: e.signal }, "supervision");
+      if (e.role !== "director") return;
+      if (e.event === "started" && e.pid !== undefined) directorPids.add(e.pid);
+      if (e.event === "exited") directorExit = e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
+    },
     onEscalate: (err) => (escalated = err.message),
   });
   const cast = (): CastMember[] => [
@@ -173,6 +193,16 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
     o.writeReport && (lastSnapshot || summary) ? o.writeReport({ spec, record, snapshot: lastSnapshot, summary, file: o.file ?? spec.source, cast: cast(), hosts, notes }) : null;
 
   const handle: CastRun = { runId, spec, supervisor: sup, nc: session.nc, url: session.url, done: null as never };
+  /** Why waiting is over although no summary came: our director stopped for good, and nobody else runs the run. */
+  const directorGone = async (): Promise<string | null> => {
+    const d = sup.children().find((c) => c.role === "director");
+    if (!d || d.state !== "stopped") return null;
+    const cur = await lease.current().catch(() => null);
+    const ours = cur !== null && cur.host === hostname() && directorPids.has(cur.pid);
+    if (cur && !ours && Date.now() - cur.renewedAt < (o.leaseStaleMs ?? LEASE_STALE_MS)) return null; // another director runs it
+    return `the director stopped (${directorExit || "not running"}) without finishing the run` +
+      (cur && !ours ? `; ${cur.holder}, which took the run over, stopped renewing its lease ${Math.round((Date.now() - cur.renewedAt) / 1000)} s ago` : "");
+  };
   const done = (async (): Promise<CastRunResult> => {
     let reportChain: Promise<unknown> = Promise.resolve();
     try {
@@ -183,7 +213,7 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
         store: store!,
         record,
         deadline,
-        stop: () => escalated,
+        stop: async () => escalated ?? o.stop?.() ?? (await directorGone()),
         onSnapshot: (s, rev) => {
           lastSnapshot = s;
           o.onSnapshot?.(s, rev, handle);
