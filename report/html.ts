@@ -5,6 +5,7 @@
 import { STAGES, type StageId } from "../actors/director/mod.js";
 import { bound, clip, compact, DASH, duration, esc, num } from "./format.js";
 import type { RunReport, StageReport } from "./model.js";
+import { architectureSection, routeSection } from "./curriculum-html.js";
 import { badge, benchmarkSection, castSection, notesSection, stageSection, table, transferSection } from "./sections.js";
 
 const CSS = `
@@ -145,10 +146,12 @@ export function renderHtml(r: RunReport): string {
     stageTable(r),
     ran.length > 0 ? `<h2>Per stage</h2>` : "",
     ...ran.map((s) => stageSection(s, r.stopped?.stage === s.stage)),
+    routeSection(r),
     transferSection(r),
     benchmarkSection(r),
     castSection(r),
     notesSection(r),
+    architectureSection(r),
     `<footer>${esc(r.format)} · the same data as JSON: <code>report.json</code> next to this file.</footer>`,
   ];
   return [

@@ -16,7 +16,11 @@ export type {
   HostInfo,
   TransferRow,
   BenchmarkRow,
+  RouteRow,
+  CalibrationRow,
+  ArchitectureRow,
 } from "./model.js";
+export { architectureOf, calibrationOf, routeOf, transferRowsOf } from "./curriculum.js";
 
 export { buildReport, jsonSafe } from "./build.js";
 export type { ReportInput } from "./build.js";

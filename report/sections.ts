@@ -145,6 +145,19 @@ export function stageSection(s: StageReport, stoppedHere: boolean): string {
 
 export function transferSection(r: RunReport): string {
   if (r.transfer.length === 0) return "";
+  const staged = r.transfer.some((t) => t.layer !== undefined && t.layer !== null);
+  if (staged) {
+    // stage 5: every codec at every split layer
+    const rows = [...r.transfer].sort((a, b) => (a.layer ?? 0) - (b.layer ?? 0) || (b.bytes_per_token ?? 0) - (a.bytes_per_token ?? 0)).map((t) => [
+      `<code>${esc(t.codec)}</code>`,
+      esc(num(t.layer, 3)),
+      esc(t.path ?? DASH),
+      esc(num(t.bytes_per_token, 4)),
+      esc(num(t.kl_mean)),
+      esc(t.top1 === null || t.top1 === undefined ? DASH : `${(t.top1 * 100).toFixed(2)} %`),
+    ]);
+    return `<section><h2>Transfer fidelity (stage 5)</h2>${table("transfer", ["codec", "after block", "path", "bytes/token", "mean KL (nats/token)", "top-1 agreement"], rows, ["", "num", "", "num", "num", "num"])}<p class="muted">The resumed continuation's logits against the run without a transfer, on held-out prompts.</p></section>`;
+  }
   const rows = r.transfer.map((t) => [
     `<code>${esc(t.codec)}</code>`,
     esc(t.path ?? DASH),

@@ -99,7 +99,7 @@ export async function evaluateHeadsStage(deps: WorkDeps, input: EvaluateInput, s
   const s2 = deps.spec.curriculum.stages.find((p) => p.stage === 2);
   // stage 4 reuses the oracle's labels when it works on stage 2's lanes
   const sameLanes = s2 && s2.lane === input.plan.lane && s2.evalLane === input.plan.evalLane;
-  const labels = (stage === 2 || (stage === 4 && sameLanes)) && s2 ? await labelPlan(deps, { stage: 2, plan: s2 }) : null;
+  const labels = (stage === 2 || (stage === 4 && sameLanes)) && s2 ? await labelPlan(deps.spec, { stage: 2, plan: s2 }) : null;
   const settings: Record<string, unknown> = {
     candidates: layers.candidates,
     oracle: { klMax: oracle.klMax, top1: oracle.top1, rule: oracle.rule },

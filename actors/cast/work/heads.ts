@@ -22,7 +22,7 @@ export async function agpJob(deps: WorkDeps, input: TrainInput): Promise<TrainJo
   const layers = stageLayers(deps);
   const oracle = oracleOf(deps.spec);
   const stage2 = deps.spec.curriculum.stages.find((p) => p.stage === 2);
-  const labels = stage === 2 ? (await labelPlan(deps, input)).train : null;
+  const labels = stage === 2 ? (await labelPlan(deps.spec, input)).train : null;
   if (stage === 2 && !stage2) throw new StageRecordError("stage 2 is not in the plan");
   const jobId = headsJobId(stage, attempt);
   const agp: AgpJobSpec = {

@@ -11,7 +11,7 @@ import type { OracleJobBody } from "../agp-messages.js";
 import { StageRecordError } from "../errors.js";
 import { labelMessages, openOracleQueue, oracleJobId, readLabels } from "../labels.js";
 import { loadLane, withoutPrompts } from "../lanes.js";
-import { laneOf, oracleOf } from "../spec.js";
+import { type RunSpec, laneOf, oracleOf } from "../spec.js";
 import type { WorkDeps } from "./deps.js";
 import { stageLayers, stageModel } from "./lineage.js";
 
@@ -31,11 +31,11 @@ export interface LabelPlan {
 }
 
 /** What stage 2 labels: its lane without the eval lane's prompts, and the eval lane. */
-export async function labelPlan(deps: WorkDeps, input: Pick<PrepareInput, "stage" | "plan">): Promise<LabelPlan> {
-  const train = laneOf(deps.spec, input.plan.lane, `stage ${input.stage}`).name;
-  const held = laneOf(deps.spec, input.plan.evalLane, `stage ${input.stage}`).name;
-  const heldItems = (await loadLane(deps.spec, held)).items;
-  const trainItems = withoutPrompts((await loadLane(deps.spec, train)).items, heldItems).items;
+export async function labelPlan(spec: RunSpec, input: Pick<PrepareInput, "stage" | "plan">): Promise<LabelPlan> {
+  const train = laneOf(spec, input.plan.lane, `stage ${input.stage}`).name;
+  const held = laneOf(spec, input.plan.evalLane, `stage ${input.stage}`).name;
+  const heldItems = (await loadLane(spec, held)).items;
+  const trainItems = withoutPrompts((await loadLane(spec, train)).items, heldItems).items;
   const B = input.plan.batch;
   return {
     stage: input.stage,
@@ -47,7 +47,7 @@ export async function labelPlan(deps: WorkDeps, input: Pick<PrepareInput, "stage
 
 /** Submits what the label stream lacks and waits until every batch of both lanes is stored. */
 export async function ensureLabels(deps: WorkDeps, input: PrepareInput, signal: AbortSignal): Promise<JsonObject> {
-  const plan = await labelPlan(deps, input);
+  const plan = await labelPlan(deps.spec, input);
   const layers = stageLayers(deps);
   const model = await stageModel(deps);
   const oracle = oracleOf(deps.spec);
