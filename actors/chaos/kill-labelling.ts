@@ -9,6 +9,7 @@
 // Both read the label stream themselves once stage 2 is past its labelling, and report the
 // batches expected, the batches written, and the messages beyond one per batch (duplicates).
 import { type Logger, componentLogger, pause } from "../../hosts/mod.js";
+import { parseAddress } from "../../protocol/mod.js";
 import { type PersistedDirectorSnapshot, phaseOf } from "../director/mod.js";
 import { type CastRun, labelMessages, labelPlan, readLabels, startCastRun } from "../cast/mod.js";
 import type { KillCastOptions } from "./kill-cast.js";
@@ -47,6 +48,13 @@ export interface KillLabellingOptions extends KillCastOptions {
   readonly dedup?: boolean;
 }
 
+/** The id of the oracle that stored the newest label batch of `lane` (null when none is stored yet). */
+async function holder(run: CastRun, lane: string): Promise<string | null> {
+  const read = await readLabels(run.nc, run.runId, 2, lane);
+  const newest = [...read.batches.values()].pop();
+  return newest ? parseAddress(newest.by).id : null;
+}
+
 export async function runKillInLabelling(o: KillLabellingOptions): Promise<KillLabellingReport> {
   const log = o.log ?? componentLogger("chaos");
   const t0 = Date.now();
@@ -80,7 +88,9 @@ export async function runKillInLabelling(o: KillLabellingOptions): Promise<KillL
       if (p?.stage === 2 && p.phase === "preparing") {
         const n = await stored().catch(() => 0);
         if (n >= (o.target === "director" ? Math.ceil(expected / 2) : 1)) {
-          const pid = run.supervisor.pidOf(o.target, "0");
+          // the oracle: the one that stored a batch and now holds it unacknowledged
+          const id = o.target === "oracle" ? await holder(run, plan.train.lane) : "0";
+          const pid = id === null ? undefined : run.supervisor.pidOf(o.target, id);
           if (pid !== undefined) {
             process.kill(pid, "SIGKILL");
             killedAt = { stored: n, at: Date.now() };

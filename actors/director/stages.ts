@@ -118,7 +118,8 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
     meaning:
       "the larger 95% lower bound (paired bootstrap over held-out tokens) of the route-accuracy gain and the dead-state " +
       "AUROC gain of heads given the semantic activations over the same heads without them; 0 if unstable (loss diverged " +
-      "or the projection collapsed). Stable without a gain above a constant vector's ends the stage passed_off_path",
+      "or the projection collapsed). The gate also requires the route-accuracy gain over heads given a constant vector of " +
+      "the same width, paired per token, to have a 95% lower bound above 0; stable without that ends the stage passed_off_path",
   },
   transfer_kl: {
     direction: "lower",

@@ -72,8 +72,16 @@ export function agpEvaluation(input: Pick<EvaluateInput, "stage" | "gate">, r: A
       : (input.gate.metric === "depth_kl" || input.gate.metric === "transfer_kl") && evidence ? evidence.score.ci
         : input.gate.metric === "quality_per_compute_gain" && r.valueCi ? r.valueCi
           : null;
-  const offPath = input.stage === 4 && r.details.off_path === true
-    ? `stable, but neither gain's 95% lower bound clears 0 and the constant vector's (${r.reason.replace(/^stage 4 did not pass: /, "")})`
+  // stage 4 must beat the constant vector beyond noise, paired per held-out token: a lower
+  // bound above the constant's own lower bound (what the models layer checks) is not enough
+  const beyondNoise = input.stage === 4 && evidence
+    ? { name: "beats the constant vector beyond noise (the paired gain's 95% lower bound > 0)", ok: evidence.gain_ci[0] > 0, detail: `gain over ${evidence.against} ${fmt(evidence.gain)}, 95% CI [${evidence.gain_ci.map(fmt).join(", ")}]` }
+    : null;
+  if (beyondNoise) checks.push(beyondNoise);
+  const offPath = input.stage === 4 && r.details.stable === true && (r.details.off_path === true || beyondNoise?.ok === false)
+    ? r.details.off_path === true
+      ? `stable, but neither gain's 95% lower bound clears 0 and the constant vector's (${r.reason.replace(/^stage 4 did not pass: /, "")})`
+      : `stable, but its gain over the constant vector is within noise (${beyondNoise!.detail})`
     : null;
   const details = JSON.parse(JSON.stringify({ ...r.details, library_verdict: r.reason, score: r.score, named: r.named, trivial: r.trivial, ...extra })) as JsonObject;
   return { metric, ...(evidence ? { evidence } : {}), checks, ...(metricCi ? { metricCi } : {}), ...(offPath ? { offPath } : {}), details };
