@@ -11,6 +11,7 @@ import { register as registerDemo } from "./demo.js";
 import { register as registerRun } from "./run.js";
 import { register as registerScenario } from "./scenario.js";
 import { register as registerStatus } from "./status.js";
+import { register as registerTokenizer } from "./tokenizer.js";
 import { register as registerTrain } from "./train.js";
 import { register as registerGenerate } from "./generate.js";
 import { register as registerPool } from "./pool.js";
@@ -25,6 +26,7 @@ const commands: Register[] = [
   registerScenario,
   registerData,
   registerVerify,
+  registerTokenizer,
   registerTrain,
   registerGenerate,
   registerBench,

@@ -114,7 +114,7 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
     // encoded synchronously here; written while training goes on
     const write = ck.store.save(
       { run: ck.run, stage: ck.stage, step: st.step, kind, config: ck.config, state: state() as never, metrics },
-      { model: model.namedParameters(), optim: opt.stateDict() },
+      { model: model.namedParameters(), optim: opt.stateDict(), files: ck.files ?? null },
     );
     const p: Promise<void> = write.then(
       async (ref) => {
