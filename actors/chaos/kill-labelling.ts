@@ -61,9 +61,18 @@ export async function runKillInLabelling(o: KillLabellingOptions): Promise<KillL
   let phase: { stage: number; phase: string } | null = null;
   let killedAt: { stored: number; at: number } | null = null;
   let resumed: number | null = null;
+  // the count starts from the first snapshot past stage 2's labelling (another stage or phase,
+  // or a final state), before the run and its NATS go away
+  let count: (() => Promise<LabelCount>) | null = null;
+  let counting: Promise<LabelCount | null> | null = null;
+  let sawLabelling = false;
   const onSnapshot = (s: PersistedDirectorSnapshot) => {
     phase = phaseOf(s.value);
     if (killedAt && resumed === null && s.context.resumes.length > 0) resumed = s.context.stage;
+    const p = phase as { stage: number; phase: string } | null;
+    const labelling = p?.stage === 2 && p.phase === "preparing";
+    if (labelling) sawLabelling = true;
+    if (sawLabelling && !labelling && !counting && count) counting = count().catch((err: Error) => (log.warn({ err: err.message }, "cannot count the labels"), null));
   };
   const run: CastRun = await startCastRun({
     plan: o.plan,
@@ -79,7 +88,11 @@ export async function runKillInLabelling(o: KillLabellingOptions): Promise<KillL
   const expected = plan.train.batches + plan.heldOut.batches;
   const stored = async () => (await labelMessages(run.nc, run.runId, 2, plan.train.lane)) + (await labelMessages(run.nc, run.runId, 2, plan.heldOut.lane));
   let over = false;
-  let counted: LabelCount | null = null;
+  count = async () => {
+    const reads = [await readLabels(run.nc, run.runId, 2, plan.train.lane, { bodies: false }), await readLabels(run.nc, run.runId, 2, plan.heldOut.lane, { bodies: false })];
+    const written = [reads[0]!, reads[1]!].reduce((n, r, i) => n + [...r.batches.keys()].filter((k) => k < (i === 0 ? plan.train.batches : plan.heldOut.batches)).length, 0);
+    return { labels_expected: expected, labels_written: written, messages: reads[0]!.messages + reads[1]!.messages, duplicates: reads[0]!.duplicates + reads[1]!.duplicates };
+  };
   const done = run.done.finally(() => (over = true));
   const watch = (async () => {
     // the kill: stage 2 labelling, half of the batches stored (director) / the first stored (oracle, in its hold)
@@ -100,25 +113,10 @@ export async function runKillInLabelling(o: KillLabellingOptions): Promise<KillL
       }
       await pause(o.target === "director" ? 20 : 50);
     }
-    // the count: once stage 2 is past its labelling, before the run (and its NATS) goes away
-    while (!over) {
-      const p = phase as { stage: number; phase: string } | null;
-      if (p && (p.stage > 2 || (p.stage === 2 && p.phase !== "preparing"))) break;
-      await pause(100);
-    }
-    if (over) return;
-    const reads = [await readLabels(run.nc, run.runId, 2, plan.train.lane, { bodies: false }), await readLabels(run.nc, run.runId, 2, plan.heldOut.lane, { bodies: false })];
-    const written = [reads[0]!, reads[1]!].reduce((n, r, i) => n + [...r.batches.keys()].filter((k) => k < (i === 0 ? plan.train.batches : plan.heldOut.batches)).length, 0);
-    counted = {
-      labels_expected: expected,
-      labels_written: written,
-      messages: reads[0]!.messages + reads[1]!.messages,
-      duplicates: reads[0]!.duplicates + reads[1]!.duplicates,
-    };
   })();
   const result = await done;
   await watch;
-  const c = counted as LabelCount | null;
+  const c = counting ? await (counting as Promise<LabelCount | null>) : null;
   const k = killedAt as { stored: number; at: number } | null;
   return {
     run_id: run.runId,
