@@ -5,7 +5,7 @@
 // trainer takes a fresh copy for stage 6, whose adapter trains.
 import { type NatsConnection, type Objects, openObjects } from "../../hosts/mod.js";
 import { parseSafetensors, serializeSafetensors } from "../../kernels/mod.js";
-import { type CheckpointStore, type GPT, type HeadSet, isAdapterParam, modelFromCheckpoint, parseHeads, serializeHeads } from "../../models/mod.js";
+import { type CausalLM, type CheckpointStore, type HeadSet, isAdapterParam, modelFromCheckpoint, parseHeads, serializeHeads } from "../../models/mod.js";
 import type { Weights } from "./agp-messages.js";
 import { StageRecordError } from "./errors.js";
 import { refKey } from "./models.js";
@@ -14,7 +14,7 @@ import { refKey } from "./models.js";
 export const HEADS_BUCKET = "heads";
 
 export interface LoadedWeights {
-  readonly model: GPT;
+  readonly model: CausalLM;
   readonly heads: HeadSet;
 }
 
@@ -73,7 +73,7 @@ export async function saveHeads(objects: Objects, name: string, heads: HeadSet):
 }
 
 /** Saves the model's adapter parameters (the part a joint finetune changes). */
-export async function saveAdapter(objects: Objects, name: string, model: GPT): Promise<void> {
+export async function saveAdapter(objects: Objects, name: string, model: CausalLM): Promise<void> {
   const params = model.namedParameters().filter(([n]) => isAdapterParam(n));
   if (params.length === 0) throw new StageRecordError("the stage model has no adapter parameters to save");
   await objects.put(name, serializeSafetensors(params, { format: "troupe-adapter-params" }));
