@@ -105,6 +105,9 @@ function children(plan: CastRunOptions["plan"], threads: CastRunOptions["threads
   };
   // one trainer takes the stage jobs; more would only wait on the queue
   const n = (role: string) => (role === "trainer" ? 1 : count(role));
+  // the head stages' measurements (the evaluator's gates, the transfer pair's fidelity) run
+  // synchronously for minutes on a loaded machine: no heartbeat meanwhile is not a hang
+  const watchdog: Record<string, number> = { evaluator: 20 * 60_000, transfer_encoder: 20 * 60_000, transfer_decoder: 20 * 60_000 };
   return rolesFor(plan.curriculum.stages.map((s) => s.stage)).flatMap((role) =>
     Array.from({ length: n(role) }, (_, i) => ({
       role,
@@ -112,6 +115,7 @@ function children(plan: CastRunOptions["plan"], threads: CastRunOptions["threads
       ...(config[role] ? { config: config[role] } : {}),
       // the director exits 0 when the run is over: not restarted then
       restart: role === "director" ? ("transient" as const) : ("permanent" as const),
+      ...(watchdog[role] ? { watchdogMs: watchdog[role] } : {}),
     })),
   );
 }
