@@ -72,7 +72,12 @@ export function calibrationOf(stages: readonly StageReport[]): CalibrationRow[] 
   for (const [layer, v] of Object.entries(layers)) {
     const vit = obj(obj(v)?.vitality);
     const bins = Array.isArray(vit?.calibration) ? (vit!.calibration as unknown[]) : [];
-    const rows = bins.filter((b): b is number[] => Array.isArray(b) && b.length >= 4).map((b) => ({ lower: b[0]!, confidence: b[1]!, accuracy: b[2]!, count: b[3]! }));
+    // a bin is {lo, confidence, accuracy, count} (models/heads' Calibration), or [lo, confidence, accuracy, count]
+    const rows = bins.map((b) => {
+      const o = obj(b);
+      const a = Array.isArray(b) ? (b as unknown[]) : null;
+      return { lower: numOr(o ? o.lo : a?.[0]), confidence: numOr(o ? o.confidence : a?.[1]), accuracy: numOr(o ? o.accuracy : a?.[2]), count: numOr(o ? o.count : a?.[3]) };
+    }).filter((r): r is { lower: number; confidence: number; accuracy: number; count: number } => r.lower !== null && r.confidence !== null && r.accuracy !== null && r.count !== null);
     if (rows.length > 0) out.push({ layer: Number(layer), ece: numOr(vit?.ece), bins: rows.filter((r) => r.count > 0) });
   }
   return out;

@@ -20,7 +20,10 @@ const stages = (s6: string, before: object, after: object): StageReport[] => [
   stage(2, "passed", [attempt("passed", {
     score: { value: 0.92 }, named: { value: 0.85 }, trivial: { value: 0.6 }, macro_f1: 0.7, entropy_macro_f1: 0.5, majority_macro_f1: 0.2, tokens: 900,
     vitality: { ece: 0.04, dead_auroc: 0.9, dead_auroc_entropy: 0.7 },
-    layers: { "1": { vitality: { ece: 0.05, calibration: [[0, 0.05, 0.1, 10], [0.1, 0.15, 0, 0], [0.9, 0.95, 0.93, 400]] } } },
+    layers: {
+      "1": { vitality: { ece: 0.05, calibration: [{ lo: 0, confidence: 0.05, accuracy: 0.1, count: 10 }, { lo: 0.1, confidence: 0.15, accuracy: 0, count: 0 }, { lo: 0.9, confidence: 0.95, accuracy: 0.93, count: 400 }] } },
+      "2": { vitality: { ece: 0.02, calibration: [[0.8, 0.85, 0.8, 30]] } },
+    },
   })]),
   stage(5, "passed", [attempt("passed", { fidelity: [
     { codec: "raw-f32", layer: 1, bytes_per_token: 256.1, payload_bytes_per_token: 256, kl_mean: 0, kl_max: 0, top1: 1, tokens: 600 },
@@ -36,7 +39,8 @@ test("report - transfer rows per codec and split layer, route vs baselines, cali
   const r = routeOf(s)!;
   assert.deepEqual([r.accuracy, r.entropy_accuracy, r.majority_accuracy, r.vitality_ece], [0.92, 0.85, 0.6, 0.04]);
   const c = calibrationOf(s);
-  assert.deepEqual(c.map((x) => [x.layer, x.bins.length]), [[1, 2]]);
+  assert.deepEqual(c.map((x) => [x.layer, x.bins.length]), [[1, 2], [2, 1]]);
+  assert.deepEqual(c[0]!.bins[1], { lower: 0.9, confidence: 0.95, accuracy: 0.93, count: 400 });
 });
 
 test("report - what the curriculum bought: the weights the run ends with; a rollback measures the ones before stage 6", () => {
