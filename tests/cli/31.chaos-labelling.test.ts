@@ -46,19 +46,3 @@ test("chaos - kill -9 the director with stage 2's oracle queue about half done: 
   assert.equal(d.duplicates, 0);
   assert.equal(d.outcome, "done");
 });
-
-test("chaos - kill -9 an oracle between storing a batch and its ack: the batch comes back and is kept once (#9)", async () => {
-  const { code, d } = await drill(["kill-oracle"]);
-  assert.equal(code, 0, JSON.stringify(d));
-  assert.ok(d.restarts >= 1, "the oracle was killed and restarted");
-  assert.equal(d.labels_written, d.labels_expected);
-  assert.deepEqual([d.duplicates, d.messages], [0, d.labels_expected]);
-});
-
-test("chaos - the same kill with the label stream's dedup off stores the redelivered batch twice: the drill fails (#9)", async () => {
-  const { code, d } = await drill(["kill-oracle", "--no-dedup"]);
-  assert.notEqual(code, 0, "a duplicate must fail the drill");
-  assert.ok(d.duplicates >= 1, `duplicates ${d.duplicates}`);
-  // and the stage refuses labels stored twice rather than training on them
-  assert.equal(d.stages.find((s: { stage: number }) => s.stage === 2).passed, false);
-});
