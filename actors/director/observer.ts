@@ -7,13 +7,11 @@
 // It needs only `value` (the state) and `context`, so snapshots read back from the store work
 // too. The first snapshot of a resumed run replays the stages already done (run.started has
 // `resumed: true`), so a fresh progress view shows them.
-import {
-  stagePlan,
-  stateName,
-  summarizeStage,
-  type DirectorContext,
-  type StageId,
-} from "../director/mod.js";
+import type { DirectorContext } from "./context.js";
+import { stagePlan } from "./plan.js";
+import type { StageId } from "./stages.js";
+import { stateName } from "./status.js";
+import { summarizeStage } from "./summary.js";
 import { PHASES, type Phase, type ReportEvent } from "./events.js";
 
 export interface DirectorObserverOptions {

@@ -2,7 +2,8 @@
 // director observer (observer.ts) derives them from director snapshots; a caller that only
 // has a trainer's onProgress can feed `progress` events alone. Plain JSON, discriminated on
 // `type`; snake_case like the rest of the report.
-import type { RunOutcome, StageId, StageStatus, StopKind } from "../director/mod.js";
+import type { RunOutcome, StageStatus, StopKind } from "./context.js";
+import type { StageId } from "./stages.js";
 
 /** What an attempt is doing; the director chart's state names, in the order they happen. */
 export const PHASES = ["checkpointing", "preparing", "training", "evaluating", "backoff", "rolling_back"] as const;

@@ -12,7 +12,7 @@ import {
   type RunSummary,
   type StageRecord,
   type StageSummary,
-} from "../director/mod.js";
+} from "../actors/director/mod.js";
 import { ReportInputError } from "./errors.js";
 import {
   REPORT_FORMAT,
@@ -27,7 +27,8 @@ import {
   type StageReport,
   type TransferRow,
 } from "./model.js";
-import type { AttemptSeries, LossRecorder } from "./recorder.js";
+import type { AttemptSeries, LossRecorder } from "../actors/director/mod.js";
+import { architectureOf, calibrationOf, routeOf, transferRowsOf } from "./curriculum.js";
 
 export interface ReportInput {
   /** The director's context: gives attempts, gates and evaluator details. Preferred. */
@@ -150,7 +151,10 @@ export function buildReport(input: ReportInput): RunReport {
     stages,
     cast: input.cast ?? [],
     hosts: input.hosts ?? [],
-    transfer: input.transfer ?? [],
+    transfer: input.transfer && input.transfer.length > 0 ? input.transfer : transferRowsOf(stages),
+    route: routeOf(stages),
+    calibration: calibrationOf(stages),
+    architecture: architectureOf(stages),
     benchmarks: input.benchmarks ?? [],
     notes: input.notes ?? [],
   };

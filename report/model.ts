@@ -4,15 +4,14 @@
 // and cast, and sections later stages fill (transfer fidelity, benchmarks, notes). Keys are
 // snake_case (a document format, like RunSummary); every number is finite or null, so
 // JSON.stringify/parse gives the same object back.
-import type { Direction, Evidence, GateCheck, JsonObject, LossTerm, RunSummary, StageSummary } from "../director/mod.js";
-import type { AttemptSeries } from "./recorder.js";
+import type { AttemptSeries, Direction, Evidence, GateCheck, JsonObject, LossName, RunSummary, StageSummary } from "../actors/director/mod.js";
+import type { CastMember, HostInfo } from "../actors/cast/mod.js";
+
+export type { CastMember, HostInfo, LossName };
 
 /** Bump the number when a reader of the old format could misread the new one. */
 export const REPORT_FORMAT = "troupe-report/1";
 export type ReportFormat = typeof REPORT_FORMAT;
-
-/** A loss name: a term of L, or `total` (the composite L). */
-export type LossName = LossTerm | "total";
 
 /** Loss values by name; a value that was NaN or ±Infinity is null. */
 export type LossRow = Readonly<Partial<Record<LossName, number | null>>>;
@@ -72,25 +71,6 @@ export interface ScenarioInfo {
   readonly digest: string | null;
 }
 
-/** One actor of the cast. */
-export interface CastMember {
-  readonly role: string;
-  readonly id: string;
-  readonly host: string;
-  readonly pid: number | null;
-  readonly restarts: number;
-  readonly backend?: string | null;
-  readonly status?: string | null;
-}
-
-export interface HostInfo {
-  readonly name: string;
-  readonly address?: string | null;
-  readonly cores?: number | null;
-  readonly memory_gb?: number | null;
-  readonly backends?: readonly string[];
-}
-
 /** Stage 5: how well one codec's packets carry a hidden state. */
 export interface TransferRow {
   readonly codec: string;
@@ -103,6 +83,53 @@ export interface TransferRow {
   /** KL(no-transfer ‖ resumed logits), nats/token. */
   readonly kl: number | null;
   readonly extra?: Readonly<Record<string, number | string | null>>;
+  /** Stage 5's rows: the split layer the state left from, bytes per token with headers, mean KL, top-1 agreement. */
+  readonly layer?: number | null;
+  readonly bytes_per_token?: number | null;
+  readonly kl_mean?: number | null;
+  readonly top1?: number | null;
+}
+
+/** Stage 2: route accuracy and macro-F1 of the route head against its baselines, and the vitality head's. */
+export interface RouteRow {
+  readonly accuracy: number | null;
+  readonly entropy_accuracy: number | null;
+  readonly majority_accuracy: number | null;
+  readonly macro_f1: number | null;
+  readonly entropy_macro_f1: number | null;
+  readonly majority_macro_f1: number | null;
+  readonly tokens: number | null;
+  /** mean expected calibration error of the vitality head over the head layers */
+  readonly vitality_ece: number | null;
+  readonly dead_auroc: number | null;
+  readonly dead_auroc_entropy: number | null;
+}
+
+/** Stage 2: the vitality head's calibration plot at one head layer (non-empty bins). */
+export interface CalibrationRow {
+  readonly layer: number;
+  readonly ece: number | null;
+  readonly bins: readonly { readonly lower: number; readonly confidence: number; readonly accuracy: number; readonly count: number }[];
+}
+
+/** What the curriculum bought: routed inference against full depth on held-out prompts, one run. */
+export interface ArchitectureRow {
+  /** which weights were measured (the ones the run ends with) */
+  readonly weights: string;
+  readonly mean_layers_per_token: number | null;
+  readonly full_layers: number | null;
+  readonly tokens_per_s_routed: number | null;
+  readonly tokens_per_s_full: number | null;
+  readonly em_routed: number | null;
+  readonly em_full: number | null;
+  readonly prompts: number | null;
+  readonly rounds: number | null;
+  /** 1 − mean layers / full layers */
+  readonly depth_saved: number | null;
+  /** tokens/s routed ÷ full */
+  readonly speedup: number | null;
+  /** em_full − em_routed */
+  readonly em_drop: number | null;
 }
 
 export interface BenchmarkRow {
@@ -121,6 +148,10 @@ export interface RunReport extends Omit<RunSummary, "stages"> {
   readonly cast: readonly CastMember[];
   readonly hosts: readonly HostInfo[];
   readonly transfer: readonly TransferRow[];
+  /** Stages 2 and 6 (absent from reports of runs without them, or written before them). */
+  readonly route?: RouteRow | null;
+  readonly calibration?: readonly CalibrationRow[];
+  readonly architecture?: ArchitectureRow | null;
   readonly benchmarks: readonly BenchmarkRow[];
   readonly notes: readonly string[];
 }

@@ -6,7 +6,7 @@
 // - elsewhere (CI logs, files), logfmt lines: every transition, and progress at most once per
 //   `logEveryMs` per stage (plus an attempt's first and last step), so logs stay short.
 // The clock and the stream are injected. handle() never throws, whatever it is given.
-import type { ReportEvent } from "./events.js";
+import type { ReportEvent } from "../actors/director/mod.js";
 import {
   attemptLine,
   COLOR,

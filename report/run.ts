@@ -2,34 +2,12 @@
 // last stored snapshot, the loss curves it recorded (KV), what was cast, and notes on what
 // this run did beyond the stages (the base, roles left uncast).
 import { join } from "node:path";
-import type { DirectorContext, PersistedDirectorSnapshot, RunSummary } from "../../director/mod.js";
-import {
-  buildReport,
-  type CastMember,
-  createLossRecorder,
-  type HostInfo,
-  type LossRecorderState,
-  type ReportPaths,
-  type RunReport,
-  writeReport,
-} from "../../report/mod.js";
-import type { PoolRecord } from "../pools.js";
-import { RUN_KEYS, type RunRecord } from "../records.js";
+import { type BaseRecord, type BaselineRecord, type PoolRecord, RUN_KEYS, type ReportOptions, type RunRecord } from "../actors/cast/mod.js";
+import { type DirectorContext, type LossRecorderState, createLossRecorder } from "../actors/director/mod.js";
+import { buildReport } from "./build.js";
+import { type ReportPaths, writeReport } from "./files.js";
+import type { RunReport } from "./model.js";
 import { poolReport } from "./pools.js";
-import type { RunSpec } from "../spec.js";
-import type { BaseRecord, BaselineRecord } from "../work/mod.js";
-
-export interface ReportOptions {
-  readonly spec: RunSpec;
-  readonly record: RunRecord;
-  readonly snapshot: PersistedDirectorSnapshot | null;
-  readonly summary: RunSummary | null;
-  /** The scenario file as the user gave it. */
-  readonly file: string | null;
-  readonly cast: readonly CastMember[];
-  readonly hosts: readonly HostInfo[];
-  readonly notes: readonly string[];
-}
 
 function fixed(x: number | null | undefined, d = 3): string {
   return typeof x === "number" && Number.isFinite(x) ? x.toFixed(d) : "–";

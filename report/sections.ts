@@ -75,7 +75,9 @@ function details(a: AttemptReport): string {
 // same held-out items (the named baseline and the trivial ones: constant answer, majority
 // class), each with its interval, the reference the gain is over and the gain's interval; then
 // the gate's required checks.
-const two = (x: number | null | undefined) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(2) : DASH);
+// two decimals for accuracies; small values (a KL of 4e-4) keep three significant digits
+const two = (x: number | null | undefined) =>
+  typeof x === "number" && Number.isFinite(x) ? (x !== 0 && Math.abs(x) < 0.01 ? x.toPrecision(3) : x.toFixed(2)) : DASH;
 const ci = (c: readonly (number | null)[] | null | undefined) => (c ? `[${two(c[0])}, ${two(c[1])}]` : DASH);
 
 export function evidenceSection(s: StageReport): string {
@@ -84,13 +86,13 @@ export function evidenceSection(s: StageReport): string {
   if (e) {
     const pct = Math.round(e.level * 100);
     const rows = [
-      [`<b>${esc(e.score.name)}</b>`, "measured", `<b>${esc(two(e.score.value))}</b>`, esc(ci(e.score.ci)), esc(`${e.score.correct} / ${e.n}`), DASH],
+      [`<b>${esc(e.score.name)}</b>`, "measured", `<b>${esc(two(e.score.value))}</b>`, esc(ci(e.score.ci)), e.score.correct === undefined ? DASH : esc(`${e.score.correct} / ${e.n}`), DASH],
       ...e.references.map((r) => [
         r.name === e.against ? `${esc(r.name)} ${badge("best reference", "warn")}` : esc(r.name),
         esc(r.kind),
         esc(two(r.value)),
         esc(ci(r.ci)),
-        esc(`${r.correct} / ${e.n}`),
+        r.correct === undefined ? DASH : esc(`${r.correct} / ${e.n}`),
         esc(r.detail ?? DASH),
       ]),
     ];
@@ -99,7 +101,8 @@ export function evidenceSection(s: StageReport): string {
         `(${pct}% intervals: ${esc(e.method)}).</p>`,
     );
     out.push(table("evidence", ["", "kind", "value", `${pct}% CI`, "right", "answers"], rows, ["nw", "nw", "num", "nw", "num", ""]));
-    out.push(`<p class="gate">Gain over <code>${esc(e.against)}</code>: <b>${esc(two(e.gain))}</b> <span class="muted">${pct}% CI ${esc(ci(e.gain_ci))}</span></p>`);
+    const by = e.direction === "lower" ? " (how much lower the score is)" : "";
+    out.push(`<p class="gate">Gain over <code>${esc(e.against)}</code>${by}: <b>${esc(two(e.gain))}</b> <span class="muted">${pct}% CI ${esc(ci(e.gain_ci))}</span></p>`);
   }
   const checks = s.checks ?? [];
   if (checks.length > 0) {
@@ -142,6 +145,19 @@ export function stageSection(s: StageReport, stoppedHere: boolean): string {
 
 export function transferSection(r: RunReport): string {
   if (r.transfer.length === 0) return "";
+  const staged = r.transfer.some((t) => t.layer !== undefined && t.layer !== null);
+  if (staged) {
+    // stage 5: every codec at every split layer
+    const rows = [...r.transfer].sort((a, b) => (a.layer ?? 0) - (b.layer ?? 0) || (b.bytes_per_token ?? 0) - (a.bytes_per_token ?? 0)).map((t) => [
+      `<code>${esc(t.codec)}</code>`,
+      esc(num(t.layer, 3)),
+      esc(t.path ?? DASH),
+      esc(num(t.bytes_per_token, 4)),
+      esc(num(t.kl_mean)),
+      esc(t.top1 === null || t.top1 === undefined ? DASH : `${(t.top1 * 100).toFixed(2)} %`),
+    ]);
+    return `<section><h2>Transfer fidelity (stage 5)</h2>${table("transfer", ["codec", "after block", "path", "bytes/token", "mean KL (nats/token)", "top-1 agreement"], rows, ["", "num", "", "num", "num", "num"])}<p class="muted">The resumed continuation's logits against the run without a transfer, on held-out prompts.</p></section>`;
+  }
   const rows = r.transfer.map((t) => [
     `<code>${esc(t.codec)}</code>`,
     esc(t.path ?? DASH),

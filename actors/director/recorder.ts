@@ -3,9 +3,8 @@
 // `progress` event (or call add() from a trainer's onProgress); at the end the report takes
 // series(stage) for each stage. toJSON() is its whole state, so a runtime can persist it next
 // to the director snapshot and hand it back with createLossRecorder({ restore }) on resume.
-import { isStageId, type StageId } from "../director/mod.js";
+import { isStageId, type LossName, type StageId } from "./stages.js";
 import type { ReportEvent, ReportedLosses } from "./events.js";
-import type { LossName } from "./model.js";
 import { addPoint, emptySeries, MIN_POINTS, restoreSeries, termSeries, type SeriesState, type TermSeries } from "./series.js";
 
 export const DEFAULT_MAX_POINTS = 512;

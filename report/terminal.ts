@@ -2,11 +2,10 @@
 // the permanent lines (a stage's verdict, a failed attempt, the run's end), the live block
 // redrawn in place on a terminal, and logfmt lines for logs. ANSI colour is applied last, on
 // text already cut to the terminal width, so escape codes never count against it.
-import type { StageStatus } from "../director/mod.js";
+import type { AttemptStartedEvent, Phase, ReportedLosses, RunEndedEvent, StageEndedEvent, StageStatus } from "../actors/director/mod.js";
+import { compareTerms } from "../actors/director/mod.js";
 import { changesText } from "./curves.js";
 import { clip, clock, compact, duration, num } from "./format.js";
-import type { AttemptStartedEvent, Phase, ReportedLosses, RunEndedEvent, StageEndedEvent } from "./events.js";
-import { compareTerms } from "./recorder.js";
 
 export interface Paint {
   readonly ok: (s: string) => string;
@@ -39,6 +38,7 @@ export interface LiveState {
 
 const STATUS_MARK: Readonly<Record<StageStatus, [string, keyof Paint]>> = {
   passed: ["✓", "ok"],
+  passed_off_path: ["~", "warn"],
   failed: ["✗", "bad"],
   not_available: ["!", "warn"],
   omitted: ["-", "dim"],

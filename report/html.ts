@@ -2,9 +2,10 @@
 // that reads top to bottom: the run's outcome, why it stopped, the stage table, then one
 // section per stage with its gate, attempts and loss curves, then transfer fidelity,
 // benchmarks, the cast and notes. Every string from the run is escaped.
-import { STAGES, type StageId } from "../director/mod.js";
+import { STAGES, type StageId } from "../actors/director/mod.js";
 import { bound, clip, compact, DASH, duration, esc, num } from "./format.js";
 import type { RunReport, StageReport } from "./model.js";
+import { architectureSection, routeSection } from "./curriculum-html.js";
 import { badge, benchmarkSection, castSection, notesSection, stageSection, table, transferSection } from "./sections.js";
 
 const CSS = `
@@ -56,6 +57,7 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 
 const STATUS_BADGE: Readonly<Record<string, [string, string]>> = {
   passed: ["pass", "ok"],
+  passed_off_path: ["passed off path", "warn"],
   failed: ["fail", "bad"],
   not_available: ["not available", "warn"],
   omitted: ["not in scenario", "muted"],
@@ -144,10 +146,12 @@ export function renderHtml(r: RunReport): string {
     stageTable(r),
     ran.length > 0 ? `<h2>Per stage</h2>` : "",
     ...ran.map((s) => stageSection(s, r.stopped?.stage === s.stage)),
+    routeSection(r),
     transferSection(r),
     benchmarkSection(r),
     castSection(r),
     notesSection(r),
+    architectureSection(r),
     `<footer>${esc(r.format)} · the same data as JSON: <code>report.json</code> next to this file.</footer>`,
   ];
   return [
