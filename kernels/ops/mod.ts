@@ -12,4 +12,5 @@ export {
 } from "./loss.js";
 export { reshape, flatten, transpose, narrow, contiguous, concat } from "./shape.js";
 export { toF16, toBF16, toF32 } from "./convert.js";
+export { addInto, scaleInPlace, encodeHalf, decodeHalf } from "./buffers.js";
 export { UnaryOp, BinaryOp, ReduceOp } from "./codes.js";
