@@ -6,3 +6,4 @@ export { pause } from "./pause.js";
 export { type ObjectCheckpointStoreOptions, objectCheckpointStore } from "./checkpoints.js";
 export * from "./rig/mod.js";
 export * from "./links/mod.js";
+export * from "./thunder/mod.js";

@@ -76,6 +76,8 @@ export interface Link {
   /** the error that ended the link, or null while it is open */
   readonly error: Error | null;
   send(kind: string, body: unknown, attachment?: Uint8Array): Promise<void>;
+  /** resolves once everything sent so far was handed to the kernel (attachments may be reused) */
+  flushed(): Promise<void>;
   /** resolves once closed: with the reason, or undefined after close() */
   readonly closed: Promise<Error | undefined>;
   /** sets who hears the frames (frames arriving before this are held) */
@@ -115,6 +117,8 @@ class TcpLink implements Link {
   private lastTick = performance.now();
   private readonly timer: NodeJS.Timeout;
   private drainWaiters: { resolve(): void; reject(e: Error): void }[] = [];
+  private unwritten = 0;
+  private flushWaiters: { resolve(): void; reject(e: Error): void }[] = [];
   private readonly heartbeatMs: number;
   private readonly deadAfterMs: number;
   private readonly maxQueued: number;
@@ -277,16 +281,32 @@ class TcpLink implements Link {
     writeFrameHeader(head, env.byteLength, attBytes);
     head.set(env, FRAME_HEADER_BYTES);
     const s = this.socket;
+    this.unwritten++;
+    const written = () => {
+      if (--this.unwritten === 0) this.wakeFlush();
+    };
     if (attBytes > 0) {
       s.cork();
       s.write(head);
-      s.write(attachment!);
+      s.write(attachment!, written);
       s.uncork();
     } else {
-      s.write(head);
+      s.write(head, written);
     }
     this.stats.bytesOut += head.byteLength + attBytes;
     this.lastSent = performance.now();
+  }
+
+  flushed(): Promise<void> {
+    if (this.error) return Promise.reject(this.error);
+    if (this.unwritten === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.flushWaiters.push({ resolve, reject }));
+  }
+
+  private wakeFlush(): void {
+    const w = this.flushWaiters;
+    this.flushWaiters = [];
+    for (const x of w) x.resolve();
   }
 
   private wakeDrain(): void {
@@ -320,8 +340,9 @@ class TcpLink implements Link {
     clearInterval(this.timer);
     this.settleReady(err);
     this.socket.destroy();
-    const w = this.drainWaiters;
+    const w = [...this.drainWaiters, ...this.flushWaiters];
     this.drainWaiters = [];
+    this.flushWaiters = [];
     for (const x of w) x.reject(err);
     this.resolveClosed(err);
   }
@@ -336,8 +357,9 @@ class TcpLink implements Link {
     this.error = new LinkClosedError(this.peer, `closed here (${reason})`);
     clearInterval(this.timer);
     this.settleReady(this.error);
-    const w = this.drainWaiters;
+    const w = [...this.drainWaiters, ...this.flushWaiters];
     this.drainWaiters = [];
+    this.flushWaiters = [];
     for (const x of w) x.reject(this.error);
     this.socket.end();
     this.resolveClosed(undefined);
