@@ -57,6 +57,8 @@ export interface Ring {
   readonly stats: Readonly<RingStats>;
   /** the error that broke the ring, or null */
   readonly error: Error | null;
+  /** resolves (never rejects) with the error once the ring breaks */
+  readonly failed: Promise<Error>;
   /** sums `buf` across the ring, in place; every rank must call it with the same length */
   allReduce(buf: Float32Array, compression?: Compression): Promise<void>;
   /** stops: pending collectives fail with `reason`; both neighbours are told */
@@ -90,6 +92,8 @@ const mod = (a: number, n: number) => ((a % n) + n) % n;
 class RingImpl implements Ring {
   readonly stats: RingStats = { collectives: 0, elements: 0, framesIn: 0, framesOut: 0, protocolErrors: 0 };
   error: Error | null = null;
+  readonly failed: Promise<Error>;
+  private resolveFailed!: (e: Error) => void;
   readonly rank: number;
   readonly world: number;
   private readonly segElems: number;
@@ -101,6 +105,7 @@ class RingImpl implements Ring {
   private readonly left: Link;
 
   constructor(o: RingOptions) {
+    this.failed = new Promise((r) => (this.resolveFailed = r));
     this.rank = o.rank;
     this.world = o.world;
     this.right = o.toRight;
@@ -132,6 +137,7 @@ class RingImpl implements Ring {
   private fail(err: Error, lost: readonly number[] = err instanceof GroupError ? err.lost : []): void {
     if (this.error) return;
     this.error = err;
+    this.resolveFailed(err);
     for (const l of [this.left, this.right]) {
       l.send(ABORT, { reason: err.message.slice(0, 2000), lost: [...lost] }).catch(() => undefined);
       l.close("the ring stopped");
