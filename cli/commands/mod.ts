@@ -5,6 +5,7 @@ import { register as registerBench } from "./bench.js";
 import { register as registerBenchKernels } from "./bench_kernels.js";
 import { register as registerChaos } from "./chaos.js";
 import { register as registerChaosCast } from "./chaos-cast.js";
+import { register as registerChaosDp } from "./chaos-dp.js";
 import { register as registerData } from "./data.js";
 import { register as registerDemo } from "./demo.js";
 import { register as registerRun } from "./run.js";
@@ -28,6 +29,7 @@ const commands: Register[] = [
   registerBenchKernels,
   registerChaos,
   registerChaosCast,
+  registerChaosDp,
   registerDemo,
 ];
 

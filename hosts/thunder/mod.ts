@@ -5,3 +5,4 @@ export { Compression, type Ring, type RingOptions, type RingStats, createRing } 
 export { type RingLinks, type RingLinksOptions, connectRing, endpointName } from "./connect.js";
 export { type ThunderGroup, type ThunderGroupOptions, openThunderGroup } from "./group.js";
 export { type Collective, type GradientSyncOptions, type SyncStats, createGradientSync } from "./gradients.js";
+export { type DataParallelAttempt, type DataParallelReport, type DataParallelRunOptions, type GenerationRecord, PeerLossPolicy, runDataParallel } from "./run.js";

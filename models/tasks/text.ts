@@ -7,7 +7,7 @@ import { CheckpointMismatchError } from "../errors.js";
 import { resolveGptConfig } from "../gpt.js";
 import { buildModel, modelFromCheckpoint, specOf } from "../spec.js";
 import { evalLoss, train } from "../training/mod.js";
-import { type RunOptions, type TrainResult, loopOptions, resumePoint } from "./common.js";
+import { type RunOptions, type TrainResult, dataPlan, loopOptions, resumePoint } from "./common.js";
 
 export interface TextTrainOptions extends RunOptions {
   readonly corpus: TextCorpus;
@@ -36,14 +36,16 @@ export async function trainText(o: TextTrainOptions): Promise<TextTrainResult> {
     model = buildModel({ gpt, lora: null, tokenizer: "bytes" }, seed);
   }
   const spec = specOf(model);
-  const sampler = createWindowSampler(o.corpus.train, { batch, block: model.config.blockSize, seed });
+  const plan = dataPlan(o, batch);
+  const sampler = plan.wrap(createWindowSampler(o.corpus.train, { batch: plan.rows, block: model.config.blockSize, seed }));
   const allVal = evalWindows(o.corpus.val, { batch, block: model.config.blockSize });
   const someVal = allVal.slice(0, o.evalBatches ?? 8);
-  const config = { model: spec as never, data, train: { batch, seed, steps: o.steps } };
+  const config = { model: spec as never, data, train: { batch, seed, steps: o.steps, ...(o.dataParallel ? { globalRows: plan.rows } : {}) } };
   const r = await train({
     model,
     batches: sampler,
     ...loopOptions(o, config),
+    ...(plan.accumulate !== undefined ? { accumulate: plan.accumulate } : {}),
     evaluate: { every: o.evalEvery ?? Math.max(1, Math.floor(o.steps / 10)), batches: someVal },
     resume,
   });
