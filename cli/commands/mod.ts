@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { register as registerBench } from "./bench.js";
 import { register as registerBenchKernels } from "./bench_kernels.js";
+import { register as registerBenchThunder } from "./bench_thunder.js";
 import { register as registerChaos } from "./chaos.js";
 import { register as registerChaosCast } from "./chaos-cast.js";
 import { register as registerChaosDp } from "./chaos-dp.js";
@@ -27,6 +28,7 @@ const commands: Register[] = [
   registerGenerate,
   registerBench,
   registerBenchKernels,
+  registerBenchThunder,
   registerChaos,
   registerChaosCast,
   registerChaosDp,
