@@ -43,4 +43,39 @@ export function register(program: Command): void {
       for (const row of r.rows) printLine(`${String(row.bytes >> 20).padStart(4)} MiB  busbw ${row.busbw_GBps} GB/s  gloo ${row.gloo_busbw_GBps ?? "-"} GB/s`);
       printLine(`efficiency ${r.efficiency} (target 0.9), vs_gloo ${r.vs_gloo ?? "-"} (target 1)`);
     });
+  bench
+    .command("thunder")
+    .description("tokens/s of the benchmark GPT on 1 host vs 2 namespaced hosts (one core each, shaped link) vs torch DDP (gloo) on the same hosts")
+    .option("--json", "print one JSON document")
+    .option("--link <rate>", "tc rate of the data link (none: unshaped)", "10gbit")
+    .option("--steps <n>", "timed steps per run", intArg("--steps", 2, 100_000), 20)
+    .option("--rounds <n>", "rounds of (troupe x1, troupe x2, torch x1, torch DDP x2), pooled", intArg("--rounds", 1, 100), 2)
+    .option("--compression <kind>", "gradients on the wire: none, f16 or bf16", "none")
+    .option("--no-overlap", "reduce buckets only after backward")
+    .option("--no-peer", "skip torch")
+    .option("--loopback", "processes on 127.0.0.1 instead of namespaces (no root needed; no shaping, no pinning)")
+    .action(async (opts: { json?: boolean; link: string; steps: number; rounds: number; compression: string; overlap: boolean; peer: boolean; loopback?: boolean }) => {
+      const { runThunderBench } = await import("../../bench/thunder/mod.js");
+      const r = await runThunderBench({
+        link: opts.link === "none" ? null : opts.link, steps: opts.steps, rounds: opts.rounds, compression: compression(opts.compression),
+        overlap: opts.overlap, peer: opts.peer, loopback: opts.loopback, log: progress,
+      });
+      if (opts.json) return printJson(r);
+      printLine(`troupe ${r.tokens_per_s_1} tok/s on 1 host, ${r.tokens_per_s_2} on 2: scaling ${r.scaling} (target 1.8)`);
+      printLine(`torch DDP ${r.torch_ddp_tokens_per_s ?? "-"} tok/s on 2 hosts (${r.torch_tokens_per_s_1 ?? "-"} on 1): vs_torch_ddp ${r.vs_torch_ddp ?? "-"} (target 1.5)`);
+    });
+  bench
+    .command("link")
+    .description("bytes between two namespaced hosts by transport: raw TCP vs troupe links (zero-copy or copying receive), several streams, both directions")
+    .option("--json", "print one JSON document")
+    .option("--link <rate>", "tc rate of the data link (none: unshaped)", "10gbit")
+    .option("--mib <n>", "MiB per case and direction", intArg("--mib", 1, 65536), 512)
+    .option("--rounds <n>", "rounds over all cases (median)", intArg("--rounds", 1, 100), 2)
+    .option("--loopback", "processes on 127.0.0.1 instead of namespaces")
+    .action(async (opts: { json?: boolean; link: string; mib: number; rounds: number; loopback?: boolean }) => {
+      const { runLinkBench } = await import("../../bench/thunder/mod.js");
+      const r = await runLinkBench({ link: opts.link === "none" ? null : opts.link, mib: opts.mib, rounds: opts.rounds, loopback: opts.loopback, log: progress });
+      if (opts.json) return printJson(r);
+      for (const row of r.rows) printLine(`${row.transport.padEnd(44)} ${row.GBps} GB/s`);
+    });
 }
