@@ -24,6 +24,8 @@ export interface JobResult {
   /** Training examples dropped because the eval lane holds the same prompt. */
   readonly removedHeldOut: number;
   readonly examples: number;
+  /** Thunder-Train: the group that trained it (absent: one trainer) */
+  readonly dataParallel?: { readonly world: number; readonly outcome: string; readonly lost: readonly number[]; readonly generations: number };
 }
 
 export interface JobState {

@@ -54,6 +54,18 @@ export type LaneSpec =
   | { readonly kind: "jsonl"; readonly path: string; readonly split: "train" | "heldout" | "all"; readonly options: unknown }
   | { readonly kind: "text"; readonly path: string; readonly options: unknown };
 
+/** Thunder-Train: trainer jobs that run data-parallel (scenario `thunder:`). */
+export interface ThunderSpec {
+  readonly ranks: number;
+  /** Host of each rank (empty: all on this machine). */
+  readonly on: readonly string[];
+  readonly jobs: readonly ("base" | "adapter")[];
+  readonly compression: "none" | "f16" | "bf16";
+  readonly onPeerLoss: "stop" | "continue";
+  readonly deadAfterMs: number;
+  readonly bucketBytes: number;
+}
+
 export interface RunSpec {
   readonly format: typeof RUN_SPEC_FORMAT;
   readonly runId: string;
@@ -73,6 +85,8 @@ export interface RunSpec {
   readonly checkpointEvery: number;
   /** Stages whose actors are built and cast. */
   readonly available: readonly StageId[];
+  /** Data-parallel trainer jobs (absent in specs of older runs: one trainer). */
+  readonly thunder?: ThunderSpec | null;
 }
 
 /** The parts of a scenario's RunPlan the cast uses (structurally the same types). */
@@ -83,6 +97,7 @@ export interface RunPlanLike {
   readonly data: { readonly lanes: Readonly<Record<string, LaneSpec>> };
   readonly curriculum: CurriculumPlan;
   readonly limits: { readonly checkpointEvery: number | null };
+  readonly thunder?: ThunderSpec | null;
 }
 
 /** Stages whose actors this build has. */
@@ -105,6 +120,7 @@ export function runSpecFrom(plan: RunPlanLike, runId: string, available: readonl
     curriculum: plan.curriculum,
     checkpointEvery: plan.limits.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
     available: [...available],
+    thunder: plan.thunder ?? null,
   };
 }
 

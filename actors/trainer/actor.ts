@@ -28,12 +28,15 @@ import {
   useThreads,
 } from "../cast/mod.js";
 import { runTrainJob } from "./train.js";
+import { DpJoin, type TrainerDp, TrainerDpConfig, coveredBy, followJob, leadJob } from "./parallel.js";
 
 const CANCEL_POLL_MS = 1000;
 
-type Config = { threads?: number } | undefined;
+type Config = { threads?: number; dp?: TrainerDp } | undefined;
 
 const running = new Map<string, AbortController>();
+// groups this rank joined as a follower (the leader repeats its ask until the group forms)
+const joined = new Set<string>();
 
 async function handleJob(ctx: ActorContext<Config>, spec: RunSpec, states: RunState<JobState>, job: TrainJobBody, stores: ReturnType<typeof checkpointStores>): Promise<void> {
   const prev = (await states.get(job.jobId))?.value;
@@ -85,7 +88,9 @@ async function handleJob(ctx: ActorContext<Config>, spec: RunSpec, states: RunSt
       tokens += r.tokens;
       progress.add({ step: r.step, loss: r.loss, tokens }, r.step === job.steps);
     };
-    const r = await runTrainJob({ spec, job, stores, signal: abort.signal, log: ctx.log, onStep, onCheckpoint });
+    const jobOptions = { spec, job, stores, signal: abort.signal, log: ctx.log, onStep, onCheckpoint };
+    const dp = ctx.config?.dp;
+    const r = coveredBy(spec, job, dp) ? await leadJob(ctx as ActorContext<unknown>, spec, dp!, taken.value.deliveries, jobOptions) : await runTrainJob(jobOptions);
     await progress.flush();
     await saves;
     const { resumedFrom, ...result } = r;
@@ -115,19 +120,43 @@ async function handleJob(ctx: ActorContext<Config>, spec: RunSpec, states: RunSt
   }
 }
 
+// what a data-parallel follower needs to train a job it is asked to join
+let follower: { spec: RunSpec; stores: ReturnType<typeof checkpointStores> } | null = null;
+
 export default defineActor<Config>({
   role: "trainer",
-  config: t.optional(t.object({ threads: t.optional(t.int({ min: 0, max: 64 })) })),
+  config: t.optional(t.object({ threads: t.optional(t.int({ min: 0, max: 64 })), dp: t.optional(TrainerDpConfig) })),
   concurrency: 4,
   handlers: [
     on(CancelJob, (body) => {
       running.get(body.jobId)?.abort(new JobCancelledError(body.jobId, body.reason));
+    }),
+    on(DpJoin, (body, ctx) => {
+      const dp = ctx.config?.dp;
+      if (!dp || dp.rank === 0 || !follower || body.world !== dp.world || joined.has(body.group)) return;
+      joined.add(body.group);
+      const abort = new AbortController();
+      running.set(body.job.jobId, abort);
+      const onStop = () => abort.abort(new Error("the trainer is stopping"));
+      ctx.signal.addEventListener("abort", onStop, { once: true });
+      const o = { spec: follower.spec, job: body.job, stores: follower.stores, signal: abort.signal, log: ctx.log, onStep: () => undefined, onCheckpoint: () => undefined };
+      void followJob(ctx, follower.spec, dp, body.group, o)
+        .catch((err: unknown) => ctx.log.warn({ job: body.job.jobId, err: (err as Error).message }, "a data-parallel job this rank followed ended with an error"))
+        .finally(() => {
+          running.delete(body.job.jobId);
+          ctx.signal.removeEventListener("abort", onStop);
+        });
     }),
   ],
   async onStart(ctx) {
     useThreads(ctx.config?.threads);
     const record = await openRunRecord(ctx.nc, ctx.run, ctx.address);
     const spec = await record.spec();
+    if (ctx.config?.dp && ctx.config.dp.rank > 0) {
+      // a follower takes no jobs from the queue: it trains the ones its leader announces
+      follower = { spec, stores: checkpointStores(ctx.nc) };
+      return;
+    }
     const states = await openJobStates(ctx.nc, ctx.run, ctx.address);
     const queue = await openJobQueue(ctx.nc, ctx.run, ctx.address);
     await ensureProgressStream(ctx.nc, ctx.run);

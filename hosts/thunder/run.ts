@@ -25,6 +25,8 @@ export interface DataParallelRunOptions extends Omit<ThunderGroupOptions, "gener
   readonly onPeerLoss?: PeerLossPolicy;
   /** resume the first attempt from a checkpoint too (default false) */
   readonly resume?: boolean;
+  /** with onPeerLoss "continue": may this rank go on without these (original) ranks? (default yes) */
+  readonly canContinue?: (lost: readonly number[]) => boolean;
   readonly log?: Logger;
 }
 
@@ -84,7 +86,7 @@ export async function runDataParallel<R>(o: DataParallelRunOptions, body: (a: Da
       generations.push(record(broken, gone));
       lost.push(...gone);
       o.log?.warn({ generation, lost: gone, err: broken.message }, "a data-parallel rank was lost");
-      if ((o.onPeerLoss ?? "stop") === "stop" || gone.length === 0) {
+      if ((o.onPeerLoss ?? "stop") === "stop" || gone.length === 0 || (o.canContinue && !o.canContinue(lost))) {
         return { result: null, outcome: "stopped-with-report", generations, lost };
       }
       members = members.filter((m) => !gone.includes(m));
