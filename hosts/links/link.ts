@@ -80,6 +80,8 @@ export interface Link {
   flushed(): Promise<void>;
   /** resolves once closed: with the reason, or undefined after close() */
   readonly closed: Promise<Error | undefined>;
+  /** resolves once the connection itself is gone (after close(): when the peer closed its end too) */
+  ended(): Promise<void>;
   /** sets who hears the frames (frames arriving before this are held) */
   handle(h: LinkHandlers): void;
   /** closes the connection (politely: the peer sees a clean close, not a failure) */
@@ -109,6 +111,7 @@ class TcpLink implements Link {
   error: Error | null = null;
   readonly closed: Promise<Error | undefined>;
   private resolveClosed!: (e: Error | undefined) => void;
+  private readonly socketGone: Promise<void>;
   private handlers: LinkHandlers | null = null;
   private held: ([Envelope, Uint8Array | null] | Error)[] = [];
   private readonly stamper;
@@ -143,6 +146,7 @@ class TcpLink implements Link {
     this.maxQueued = init.maxQueuedBytes ?? 16 << 20;
     this.stamper = createStamper(init.run, `troupe.${init.run}._link.${init.local}`);
     this.closed = new Promise((r) => (this.resolveClosed = r));
+    this.socketGone = new Promise((r) => init.socket.once("close", () => r()));
     this.ready = new Promise<void>((resolve, reject) => {
       this.settleReady = (err) => (err ? reject(err) : resolve());
     });
@@ -295,6 +299,10 @@ class TcpLink implements Link {
     }
     this.stats.bytesOut += head.byteLength + attBytes;
     this.lastSent = performance.now();
+  }
+
+  ended(): Promise<void> {
+    return this.socket.destroyed && this.socket.closed ? Promise.resolve() : this.socketGone;
   }
 
   flushed(): Promise<void> {

@@ -91,6 +91,8 @@ export async function openThunderGroup(o: ThunderGroupOptions): Promise<ThunderG
     resolveReady = res;
     rejectReady = rej;
   });
+  let resolveClosed!: () => void;
+  const closedByWorker = new Promise<void>((r) => (resolveClosed = r));
   let nextId = 0;
   const pending = new Map<number, { resolve(v?: unknown): void; reject(e: Error): void }>();
   const breakWith = (e: GroupError) => {
@@ -129,6 +131,8 @@ export async function openThunderGroup(o: ThunderGroupOptions): Promise<ThunderG
       }
       case "failed":
         return breakWith(fromWire(m.error));
+      case "closed":
+        return resolveClosed();
     }
   });
   worker.on("error", (err) => breakWith(new GroupError(`the thunder worker of rank ${o.rank} crashed: ${err.message}`, [], { cause: err })));
@@ -162,8 +166,14 @@ export async function openThunderGroup(o: ThunderGroupOptions): Promise<ThunderG
     },
     stats: () => call<RingStats | null>({ op: "stats" }),
     async close(reason = "closed by its owner") {
-      if (!error) post({ op: "close", reason });
+      const open = error === null;
       breakWith(new GroupError(`the group was closed (${reason})`));
+      if (open) {
+        post({ op: "close", reason });
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([closedByWorker, new Promise<void>((r) => (timer = setTimeout(r, 3000)))]);
+        clearTimeout(timer);
+      }
       await worker.terminate();
     },
   };

@@ -63,6 +63,12 @@ export interface Ring {
   allReduce(buf: Float32Array, compression?: Compression): Promise<void>;
   /** stops: pending collectives fail with `reason`; both neighbours are told */
   abort(reason: string, lost?: readonly number[]): void;
+  /**
+   * Ends the ring after its last collective: the links are closed politely (what was sent still
+   * arrives; neighbours see a clean close, not an abort). Resolves once both connections are
+   * closed, or after `timeoutMs`.
+   */
+  close(reason: string, timeoutMs?: number): Promise<void>;
 }
 
 interface SegBody {
@@ -149,6 +155,24 @@ class RingImpl implements Ring {
 
   abort(reason: string, lost: readonly number[] = []): void {
     this.fail(new GroupError(reason, lost), lost);
+  }
+
+  async close(reason: string, timeoutMs = 2000): Promise<void> {
+    if (!this.error) {
+      const err = new GroupError(`the ring was closed (${reason})`);
+      this.error = err;
+      this.resolveFailed(err);
+      this.active?.done(err);
+      this.active = null;
+      this.early = [];
+      for (const l of [this.left, this.right]) l.close(reason);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([this.left.ended(), this.right.ended()]),
+      new Promise<void>((r) => (timer = setTimeout(r, timeoutMs))),
+    ]);
+    clearTimeout(timer);
   }
 
   private chunkBounds(n: number, ch: number): [number, number] {

@@ -29,13 +29,15 @@ export type ToWorker =
   | { op: "stats"; id: number }
   | { op: "close"; reason: string };
 
+
 export type FromWorker =
   | { op: "publish"; id: number; endpoint: Omit<LinkEndpoint, "at" | "pid"> }
   | { op: "lookup"; id: number; name: string; generation: number; world: number; timeoutMs: number }
   | { op: "ready" }
   | { op: "done"; id: number; error?: WireError }
   | { op: "stats"; id: number; value: unknown }
-  | { op: "failed"; error: WireError };
+  | { op: "failed"; error: WireError }
+  | { op: "closed" };
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -87,8 +89,12 @@ port.on("message", (m: ToWorker) => {
   } else if (m.op === "stats") {
     post({ op: "stats", id: m.id, value: ring ? { ...ring.stats } : null });
   } else if (m.op === "close") {
-    ring?.abort(m.reason);
-    port.close();
+    // politely: what this rank sent still reaches its neighbours (an abrupt close could reset
+    // the connection and drop it), then the thread may end
+    void (ring ? ring.close(m.reason) : Promise.resolve()).then(() => {
+      post({ op: "closed" });
+      port.close();
+    });
   }
 });
 
