@@ -21,11 +21,14 @@ for mib in o["sizesMiB"]:
     want = o["world"] * (o["world"] + 1) / 2
     assert t[0].item() == want and t[-1].item() == want, (t[0].item(), want)
     seconds = []
+    cpu0 = os.times()
     for _ in range(o["iters"]):
         dist.barrier()
         t0 = time.perf_counter()
         dist.all_reduce(t)
         seconds.append(time.perf_counter() - t0)
-    rows.append({"bytes": n * 4, "seconds": seconds})
+    cpu1 = os.times()
+    cpu = (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / o["iters"]
+    rows.append({"bytes": n * 4, "seconds": seconds, "cpu_s": cpu})
 print(json.dumps({"peer": "gloo", "version": torch.__version__, "rank": o["rank"], "threads": torch.get_num_threads(), "rows": rows}))
 dist.destroy_process_group()

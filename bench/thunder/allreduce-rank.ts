@@ -7,12 +7,12 @@ import { connectNats, openThunderGroup } from "../../hosts/mod.js";
 
 const o = JSON.parse(process.argv[2]!) as {
   nats: string; run: string; group: string; rank: number; world: number; address: string;
-  sizesMiB: number[]; iters: number; compression: "none" | "f16" | "bf16";
+  sizesMiB: number[]; iters: number; compression: "none" | "f16" | "bf16"; segmentBytes?: number;
 };
 const nc = await connectNats(o.nats);
-const g = await openThunderGroup({ nc, run: o.run, group: o.group, rank: o.rank, world: o.world, address: o.address, hostName: `h${o.rank}` });
+const g = await openThunderGroup({ nc, run: o.run, group: o.group, rank: o.rank, world: o.world, address: o.address, hostName: `h${o.rank}`, ...(o.segmentBytes ? { segmentBytes: o.segmentBytes } : {}) });
 const barrier = g.alloc(1);
-const rows: { bytes: number; seconds: number[] }[] = [];
+const rows: { bytes: number; seconds: number[]; cpu_s: number }[] = [];
 for (const mib of o.sizesMiB) {
   const n = (mib << 20) / 4;
   const buf = g.alloc(n);
@@ -21,13 +21,15 @@ for (const mib of o.sizesMiB) {
   const want = (o.world * (o.world + 1)) / 2;
   if (buf[0] !== want || buf[n - 1] !== want) throw new Error(`wrong sum: ${buf[0]} / ${buf[n - 1]}, expected ${want}`);
   const seconds: number[] = [];
+  const cpu0 = process.cpuUsage(); // every thread of this process: the ring's worker included
   for (let i = 0; i < o.iters; i++) {
     await g.allReduce(barrier);
     const t0 = performance.now();
     await g.allReduce(buf, o.compression);
     seconds.push((performance.now() - t0) / 1000);
   }
-  rows.push({ bytes: n * 4, seconds });
+  const cpu = process.cpuUsage(cpu0);
+  rows.push({ bytes: n * 4, seconds, cpu_s: (cpu.user + cpu.system) / 1e6 / o.iters });
 }
 process.stdout.write(JSON.stringify({ rank: o.rank, rows, stats: await g.stats() }) + "\n");
 await g.close("bench done");

@@ -28,6 +28,8 @@ export interface AllreduceBenchOptions {
   /** loopback processes instead of namespaces (no root) */
   readonly loopback?: boolean;
   readonly peer?: boolean;
+  /** the ring's segment size (default 1 MiB) */
+  readonly segmentBytes?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -38,14 +40,16 @@ const median = (xs: readonly number[]) => {
 };
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
-type Rows = { bytes: number; seconds: number[] }[];
+type Rows = { bytes: number; seconds: number[]; cpu_s?: number }[];
 
-/** Slowest rank per call, pooled over rounds: bytes → call times. */
-function pool(into: Map<number, number[]>, ranks: { rows: Rows }[]): void {
+/** Slowest rank per call, pooled over rounds: bytes → call times; and CPU seconds per call (mean over ranks). */
+function pool(into: Map<number, number[]>, ranks: { rows: Rows }[], cpu: Map<number, number[]>): void {
   const rows = ranks[0]!.rows;
   rows.forEach((row, i) => {
     const times = row.seconds.map((_, k) => Math.max(...ranks.map((r) => r.rows[i]!.seconds[k]!)));
     into.set(row.bytes, [...(into.get(row.bytes) ?? []), ...times]);
+    const c = ranks.map((r) => r.rows[i]!.cpu_s).filter((x): x is number => typeof x === "number");
+    if (c.length) cpu.set(row.bytes, [...(cpu.get(row.bytes) ?? []), c.reduce((a, b) => a + b, 0) / c.length]);
   });
 }
 
@@ -77,6 +81,8 @@ export async function runAllreduceBench(o: AllreduceBenchOptions = {}) {
   const peerReason = o.peer === false ? "disabled" : !existsSync(py) ? `${py} not found` : !existsSync(GLOO) ? `${GLOO} not found` : null;
   const ours = new Map<number, number[]>();
   const gloo = new Map<number, number[]>();
+  const oursCpu = new Map<number, number[]>();
+  const glooCpu = new Map<number, number[]>();
   const raw: number[] = [];
   let glooInfo: Record<string, unknown> | null = null;
   let peerError: string | null = peerReason;
@@ -86,10 +92,10 @@ export async function runAllreduceBench(o: AllreduceBenchOptions = {}) {
       raw.push(await rawLink(hosts, 512 << 20));
       const run = `ar${process.pid}r${round}`;
       const ranks = await Promise.all(Array.from({ length: world }, (_, rank) => {
-        const args = { nats: hosts.natsUrl, run, group: "ar", rank, world, address: hosts.address(rank), sizesMiB: sizes, iters, compression };
+        const args = { nats: hosts.natsUrl, run, group: "ar", rank, world, address: hosts.address(rank), sizesMiB: sizes, iters, compression, segmentBytes: o.segmentBytes };
         return finished(hosts.spawn(rank, process.execPath, [RANK, JSON.stringify(args)], { TROUPE_LOG_LEVEL: "warn" })).then((f) => expectOk(`troupe rank ${rank}`, f));
       }));
-      pool(ours, ranks as unknown as { rows: Rows }[]);
+      pool(ours, ranks as unknown as { rows: Rows }[], oursCpu);
       if (peerError === null || (glooInfo && round > 0)) {
         const port = 20000 + ((process.pid * 7 + round * 131) % 30000);
         const env = { GLOO_SOCKET_IFNAME: hosts.dataInterface, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" };
@@ -98,7 +104,7 @@ export async function runAllreduceBench(o: AllreduceBenchOptions = {}) {
             const args = { rank, world, master: hosts.address(0), port, sizesMiB: sizes, iters };
             return finished(hosts.spawn(rank, py, [GLOO, JSON.stringify(args)], env)).then((f) => expectOk(`gloo rank ${rank}`, f));
           }));
-          pool(gloo, peers as unknown as { rows: Rows }[]);
+          pool(gloo, peers as unknown as { rows: Rows }[], glooCpu);
           glooInfo = { version: peers[0]!.version, threads: peers[0]!.threads, GLOO_SOCKET_IFNAME: env.GLOO_SOCKET_IFNAME };
         } catch (err) {
           peerError = (err as Error).message.slice(0, 600);
@@ -115,9 +121,12 @@ export async function runAllreduceBench(o: AllreduceBenchOptions = {}) {
     const t = median(ours.get(bytes)!);
     const g = gloo.get(bytes);
     const gt = g ? median(g) : null;
+    const cpu = (m: Map<number, number[]>) => (m.get(bytes)?.length ? r3(median(m.get(bytes)!)) : null);
     return {
       bytes, seconds: r3(t * 1000) / 1000, busbw_GBps: r3(busbw(bytes, t)),
       gloo_seconds: gt === null ? null : r3(gt * 1000) / 1000, gloo_busbw_GBps: gt === null ? null : r3(busbw(bytes, gt)),
+      // CPU seconds (user + system, all threads) a rank spent per call: what the one core paid
+      cpu_s: cpu(oursCpu), gloo_cpu_s: cpu(glooCpu),
     };
   });
   const big = rows.filter((r) => r.bytes >= 64 << 20);
@@ -126,7 +135,7 @@ export async function runAllreduceBench(o: AllreduceBenchOptions = {}) {
   const vs = big.every((r) => r.gloo_busbw_GBps) ? r3(mean(big.map((r) => r.busbw_GBps / r.gloo_busbw_GBps!))) : null;
   return {
     rows, link_GBps: r3(link_GBps), efficiency, vs_gloo: vs,
-    link: hosts.rate, kind: hosts.kind, hosts: world, compression, iters, rounds,
+    link: hosts.rate, kind: hosts.kind, hosts: world, compression, iters, rounds, segment_bytes: o.segmentBytes ?? 1 << 20,
     raw_link_runs_GBps: raw.map(r3),
     peer: glooInfo ? { name: "torch.distributed all_reduce, gloo backend", ...glooInfo } : null,
     peer_reason: glooInfo ? null : peerError,

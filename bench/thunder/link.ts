@@ -13,8 +13,9 @@ const STREAM = fileURLToPath(new URL("./stream.js", import.meta.url));
 interface Case {
   readonly name: string;
   readonly impl: "raw" | "link";
-  /** who receives: the dialer, the listener, or both (both directions at once) */
-  readonly receiver: "dialer" | "listener" | "both";
+  /** who receives: the dialer, the listener, both ends of one connection, or the dialers of two
+   * connections, one each way (how the ring lays out its links) */
+  readonly receiver: "dialer" | "listener" | "both" | "dialers";
   readonly streams: number;
 }
 
@@ -26,13 +27,24 @@ export const LINK_CASES: readonly Case[] = [
   { name: "troupe link, 2 links", impl: "link", receiver: "dialer", streams: 2 },
   { name: "raw TCP, both directions", impl: "raw", receiver: "both", streams: 1 },
   { name: "troupe link, both directions", impl: "link", receiver: "both", streams: 1 },
+  { name: "troupe links, both directions, each received by its dialer (the ring's layout)", impl: "link", receiver: "dialers", streams: 1 },
 ];
 
 async function measure(h: Hosts, c: Case, bytes: number): Promise<number> {
-  const base = { impl: c.impl, host: h.address(1), bytes, streams: c.streams };
+  if (c.receiver === "dialers") {
+    // host 1 dials host 0 and host 0 dials host 1, each receiving on the link it dialled
+    const one = (listenOn: number, dialFrom: number) => oneWay(h, { ...c, receiver: "dialer" }, bytes, listenOn, dialFrom);
+    const rates = await Promise.all([one(1, 0), one(0, 1)]);
+    return Math.min(...rates);
+  }
+  return oneWay(h, c, bytes, 1, 0);
+}
+
+async function oneWay(h: Hosts, c: Case, bytes: number, listenOn: number, dialFrom: number): Promise<number> {
+  const base = { impl: c.impl, host: h.address(listenOn), bytes, streams: c.streams };
   const listenerRecv = c.receiver !== "dialer";
   const dialerRecv = c.receiver !== "listener";
-  const listener = h.spawn(1, process.execPath, [STREAM, JSON.stringify({ ...base, role: "listen", recv: listenerRecv, send: dialerRecv })], { TROUPE_LOG_LEVEL: "warn" });
+  const listener = h.spawn(listenOn, process.execPath, [STREAM, JSON.stringify({ ...base, role: "listen", recv: listenerRecv, send: dialerRecv })], { TROUPE_LOG_LEVEL: "warn" });
   const lDone = finished(listener);
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
@@ -43,7 +55,7 @@ async function measure(h: Hosts, c: Case, bytes: number): Promise<number> {
     });
     listener.once("exit", () => reject(new Error(`the listener exited before listening: ${out}`)));
   });
-  const dialer = h.spawn(0, process.execPath, [STREAM, JSON.stringify({ ...base, role: "dial", port, recv: dialerRecv, send: listenerRecv })], { TROUPE_LOG_LEVEL: "warn" });
+  const dialer = h.spawn(dialFrom, process.execPath, [STREAM, JSON.stringify({ ...base, role: "dial", port, recv: dialerRecv, send: listenerRecv })], { TROUPE_LOG_LEVEL: "warn" });
   const [d, l] = await Promise.all([finished(dialer), lDone]);
   const rates: number[] = [];
   if (dialerRecv) rates.push(expectOk("the dialer", d).GBps as number);

@@ -31,12 +31,14 @@ export function register(program: Command): void {
     .option("--rounds <n>", "rounds of (raw link, troupe, gloo), pooled", intArg("--rounds", 1, 100), 2)
     .option("--compression <kind>", "troupe's wire format: none, f16 or bf16 (busbw still counts f32 bytes)", "none")
     .option("--no-peer", "skip gloo")
+    .option("--segment-kib <n>", "the ring's segment size (default 1024)", intArg("--segment-kib", 4, 1 << 20))
     .option("--loopback", "processes on 127.0.0.1 instead of namespaces (no root needed; no shaping, no pinning)")
-    .action(async (opts: { json?: boolean; link: string; sizes?: string; iters: number; rounds: number; compression: string; peer: boolean; loopback?: boolean }) => {
+    .action(async (opts: { json?: boolean; link: string; sizes?: string; iters: number; rounds: number; compression: string; peer: boolean; segmentKib?: number; loopback?: boolean }) => {
       const { runAllreduceBench } = await import("../../bench/thunder/mod.js");
       const r = await runAllreduceBench({
         link: opts.link === "none" ? null : opts.link, sizesMiB: sizes(opts.sizes), iters: opts.iters, rounds: opts.rounds,
         compression: compression(opts.compression), peer: opts.peer, loopback: opts.loopback, log: progress,
+        ...(opts.segmentKib ? { segmentBytes: opts.segmentKib * 1024 } : {}),
       });
       if (opts.json) return printJson(r);
       printLine(`raw link ${r.link_GBps} GB/s (${r.kind}, ${r.link ?? "unshaped"})`);
