@@ -118,3 +118,26 @@ export {
 export type { LaneItem } from "./lanes/rules.js";
 export { loadSource, splitRecords, type SourceRecords, type SourceReport } from "./lanes/source.js";
 export { buildLane, buildLanes, loadData, type DataSet, type Lane, type LaneReport, type Lanes, type RecordSplits } from "./lanes/build.js";
+
+// evidence for gates
+export {
+  type AnsweredItem,
+  type BootstrapOptions,
+  type CompareOptions,
+  type Evidence,
+  type Interval,
+  type MeasuredAccuracy,
+  type MeasuredReference,
+  REFERENCE_KINDS,
+  type Reference,
+  type ReferenceKind,
+  TRIVIAL_BASELINES,
+  type TrivialBaseline,
+  type TrivialBaselineName,
+  compareAgainstReferences,
+  formatAccuracy,
+  pairedBootstrap,
+  trivialBaselines,
+  wilson,
+  zFor,
+} from "./evidence/mod.js";

@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { register as registerBench } from "./bench.js";
 import { register as registerBenchKernels } from "./bench_kernels.js";
 import { register as registerBenchThunder } from "./bench_thunder.js";
+import { register as registerBenchAgp } from "./bench_agp.js";
 import { register as registerChaos } from "./chaos.js";
 import { register as registerChaosCast } from "./chaos-cast.js";
 import { register as registerChaosDp } from "./chaos-dp.js";
@@ -14,6 +15,8 @@ import { register as registerScenario } from "./scenario.js";
 import { register as registerStatus } from "./status.js";
 import { register as registerTrain } from "./train.js";
 import { register as registerGenerate } from "./generate.js";
+import { register as registerPool } from "./pool.js";
+import { register as registerPoolDrills } from "./pool-drills.js";
 import { register as registerVerify } from "./verify.js";
 
 type Register = (program: Command) => void;
@@ -29,9 +32,12 @@ const commands: Register[] = [
   registerBench,
   registerBenchKernels,
   registerBenchThunder,
+  registerBenchAgp,
   registerChaos,
   registerChaosCast,
   registerChaosDp,
+  registerPool,
+  registerPoolDrills,
   registerDemo,
 ];
 

@@ -3,7 +3,8 @@
 // empty response, too long, no known label, …). Filtered records are counted by reason;
 // skipped ones are counted and the first few reported with their line.
 //
-//   all lanes   prompt/response must not contain the end marker; selection filters
+//   all lanes   prompt/response must not contain the end marker; selection filters (domain,
+//               difficulty, response length)
 //   sft         non-empty response; longer than maxTokens → skip or truncate (overflow)
 //   routing     non-empty response; difficulty easy|hard present; ≤ maxTokens; balanced later
 //   semantic    non-empty response; ≥ 1 label in the vocabulary (unknown labels are counted
@@ -36,6 +37,11 @@ function selected(sel: LaneSelection, r: PromptRecord): string | null {
   if (sel.exclude.includes(domain)) return "domain excluded";
   if (sel.difficulties !== null && (difficulty === undefined || !sel.difficulties.includes(difficulty))) {
     return "difficulty not selected";
+  }
+  const len = sel.responseLength;
+  if (len !== null) {
+    const n = [...r.response.trim()].length;
+    if (n < len.min || (len.max !== null && n > len.max)) return "response length not selected";
   }
   return null;
 }

@@ -16,6 +16,8 @@ export interface ExactMatchResult extends ScoreSummary {
   readonly accuracy: number;
   /** The first few mistakes, for a look. */
   readonly examples: { prompt: string; expected: string; got: string }[];
+  /** 1 where the answer to item i was right, in the items' order (for paired comparisons). */
+  readonly hits: Uint8Array;
 }
 
 export interface ExactMatchOptions {
@@ -33,11 +35,13 @@ export function evaluateExactMatch(model: GPT, items: readonly ExactMatchItem[],
   const outs = greedyBatch(model, prompts, { maxTokens, stopToken: END_BYTE, batch: options.batch ?? 64 });
   const board = createScoreboard();
   const examples: ExactMatchResult["examples"] = [];
+  const hits = new Uint8Array(items.length);
   items.forEach((it, i) => {
     const got = tok.decode(outs[i]!);
     const ok = board.add({ domain: it.domain ?? "unspecified", difficulty: it.difficulty ?? null }, got, it.response);
+    hits[i] = ok ? 1 : 0;
     if (!ok && examples.length < 5) examples.push({ prompt: it.prompt, expected: it.response, got: template.decodeResponse(outs[i]!) });
   });
   const s = board.summary();
-  return { ...s, accuracy: s.overall.accuracy, examples };
+  return { ...s, accuracy: s.overall.accuracy, examples, hits };
 }

@@ -2,3 +2,4 @@
 export { type FileNats, type TestNats, natsForFile, nextReconnect, startNats } from "./nats.js";
 export { type CheckOptions, type Deferred, Lock, check, deferred, uniqueName } from "./check.js";
 export { type RigProcess, type TestRig, rigSkip, startRig } from "./rig.js";
+export { inCI, skipUnlessCI, testNeeding } from "./needs.js";

@@ -12,12 +12,13 @@
 import { type ChildProcess } from "node:child_process";
 import { type Rig, type RigOptions, canBuildRig, createRig, sweepRigs } from "../../hosts/mod.js";
 import { check } from "./check.js";
+import { inCI } from "./needs.js";
 import { type TestNats, startNats } from "./nats.js";
 
 /** A skip reason when this process cannot build a rig, false when it can (or must: CI). */
 export function rigSkip(): string | false {
   if (canBuildRig()) return false;
-  if (process.env.CI) return false; // CI runs as root; not being root there is a failure to see
+  if (inCI()) return false; // CI runs as root; not being root there is a failure to see
   return "needs root (network namespaces, veth pairs, tc); run the tests as root, as CI does";
 }
 
