@@ -95,6 +95,16 @@ export async function openThunderGroup(o: ThunderGroupOptions): Promise<ThunderG
   const closedByWorker = new Promise<void>((r) => (resolveClosed = r));
   let nextId = 0;
   const pending = new Map<number, { resolve(v?: unknown): void; reject(e: Error): void }>();
+  // stats are a read, not a collective: a broken group still answers them while its thread lives
+  // (a neighbour that finished first and closed must not turn "how did it go" into an error)
+  const statsPending = new Map<number, { resolve(v?: unknown): void; reject(e: Error): void }>();
+  let gone: GroupError | null = null;
+  const workerGone = (e: GroupError) => {
+    gone ??= e;
+    for (const p of statsPending.values()) p.reject(e);
+    statsPending.clear();
+    breakWith(e);
+  };
   const breakWith = (e: GroupError) => {
     if (error) return;
     error = e;
@@ -125,8 +135,8 @@ export async function openThunderGroup(o: ThunderGroupOptions): Promise<ThunderG
         return;
       }
       case "stats": {
-        const p = pending.get(m.id);
-        pending.delete(m.id);
+        const p = statsPending.get(m.id);
+        statsPending.delete(m.id);
         return p?.resolve(m.value);
       }
       case "failed":
@@ -135,15 +145,15 @@ export async function openThunderGroup(o: ThunderGroupOptions): Promise<ThunderG
         return resolveClosed();
     }
   });
-  worker.on("error", (err) => breakWith(new GroupError(`the thunder worker of rank ${o.rank} crashed: ${err.message}`, [], { cause: err })));
-  worker.on("exit", (code) => breakWith(new GroupError(`the thunder worker of rank ${o.rank} exited (code ${code})`)));
+  worker.on("error", (err) => workerGone(new GroupError(`the thunder worker of rank ${o.rank} crashed: ${err.message}`, [], { cause: err })));
+  worker.on("exit", (code) => workerGone(new GroupError(`the thunder worker of rank ${o.rank} exited (code ${code})`)));
   try {
     await ready;
   } catch (err) {
     await worker.terminate();
     throw err;
   }
-  const call = <T>(m: { op: "allreduce"; buf: Float32Array; compression: Compression } | { op: "stats" }): Promise<T> => {
+  const call = <T>(m: { op: "allreduce"; buf: Float32Array; compression: Compression }): Promise<T> => {
     if (error) return Promise.reject(error);
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -164,7 +174,14 @@ export async function openThunderGroup(o: ThunderGroupOptions): Promise<ThunderG
       }
       return call<void>({ op: "allreduce", buf, compression });
     },
-    stats: () => call<RingStats | null>({ op: "stats" }),
+    stats() {
+      if (gone) return Promise.reject(gone);
+      const id = nextId++;
+      return new Promise<RingStats | null>((resolve, reject) => {
+        statsPending.set(id, { resolve: resolve as (v?: unknown) => void, reject });
+        post({ op: "stats", id });
+      });
+    },
     async close(reason = "closed by its owner") {
       const open = error === null;
       breakWith(new GroupError(`the group was closed (${reason})`));

@@ -146,3 +146,22 @@ test("thunder - a rank that closes its group mid-training stops the other's step
     await Promise.all(groups.map((g) => g.close()));
   }
 });
+
+test("thunder - a neighbour that finishes first and closes leaves the other's stats() readable; a new collective fails", async () => {
+  const run = uniqueName("r");
+  const group = uniqueName("g");
+  const groups = await Promise.all([0, 1].map((rank) => openThunderGroup({ nc: env.nc, run, group, rank, world: 2 })));
+  try {
+    const bufs = groups.map((g, r) => g.alloc(1000).fill(r + 1));
+    await Promise.all(groups.map((g, r) => g.allReduce(bufs[r]!)));
+    assert.deepEqual([bufs[0]![0], bufs[1]![999]], [3, 3]);
+    await groups[1]!.close("rank 1 is done");
+    assert.ok((await groups[0]!.failed) instanceof GroupError, "rank 0 sees the ring end");
+    const stats = await groups[0]!.stats(); // what a bench or report asks after its last collective
+    assert.equal(stats?.collectives, 1);
+    await assert.rejects(groups[0]!.allReduce(bufs[0]!), GroupError);
+  } finally {
+    await Promise.all(groups.map((g) => g.close()));
+  }
+  await assert.rejects(groups[0]!.stats(), GroupError, "a closed group's thread is gone");
+});
