@@ -4,3 +4,5 @@ export { type ActorLogFields, type Logger, actorLogger, componentLogger, rootLog
 export * from "./nats/mod.js";
 export { pause } from "./pause.js";
 export { type ObjectCheckpointStoreOptions, objectCheckpointStore } from "./checkpoints.js";
+export * from "./registry/mod.js";
+export * from "./placement/mod.js";
