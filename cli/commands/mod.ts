@@ -13,6 +13,7 @@ import { register as registerScenario } from "./scenario.js";
 import { register as registerStatus } from "./status.js";
 import { register as registerTrain } from "./train.js";
 import { register as registerGenerate } from "./generate.js";
+import { register as registerHost } from "./host.js";
 import { register as registerPool } from "./pool.js";
 import { register as registerPoolDrills } from "./pool-drills.js";
 import { register as registerVerify } from "./verify.js";
@@ -32,6 +33,7 @@ const commands: Register[] = [
   registerBenchAgp,
   registerChaos,
   registerChaosCast,
+  registerHost,
   registerPool,
   registerPoolDrills,
   registerDemo,

@@ -14,6 +14,7 @@ export {
   LinkAddressSchema,
   freeCores,
   localCapabilities,
+  localLinkAddresses,
   troupeVersion,
 } from "./record.js";
 export { type HostEntry, type HostRegistry, REGISTRY_BUCKET, REGISTRY_TTL_MS, SHARED_SCOPE, claimHostName, openHostRegistry } from "./registry.js";

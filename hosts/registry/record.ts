@@ -4,7 +4,7 @@
 // those actors are doing, per run. Everything a director needs to place a cast and to notice
 // that a host or one of its actors is gone.
 import { readFileSync } from "node:fs";
-import { availableParallelism, freemem, hostname, totalmem } from "node:os";
+import { availableParallelism, freemem, hostname, networkInterfaces, totalmem } from "node:os";
 import { kernelInfo } from "../../kernels/mod.js";
 import { type Infer, t } from "../../protocol/mod.js";
 
@@ -113,4 +113,16 @@ export function localCapabilities(o: { cores?: number; backends?: readonly strin
 /** Free cores: what the host offers minus what its placed actors asked for (never below 0). */
 export function freeCores(r: Pick<HostRecord, "cores" | "load">): number {
   return Math.max(0, r.cores - r.load.cores);
+}
+
+/**
+ * The link address a host advertises when none is given: the first non-internal IPv4 address
+ * of this machine (in a network namespace: its first interface's), else 127.0.0.1.
+ */
+export function localLinkAddresses(): LinkAddress[] {
+  for (const [iface, addrs] of Object.entries(networkInterfaces())) {
+    const v4 = (addrs ?? []).find((a) => a.family === "IPv4" && !a.internal);
+    if (v4) return [{ address: v4.address, interface: iface }];
+  }
+  return [{ address: "127.0.0.1", interface: "lo" }];
 }
