@@ -32,6 +32,7 @@ import { ensureProgressStream } from "./progress.js";
 import { openDirectorLease, openRunRecord, RUN_KEYS, type RunRecord } from "./records.js";
 import { createKvSnapshotStore, fencedSnapshotStore, takeOverSnapshot } from "./snapshots.js";
 import { createCastWork } from "./work/mod.js";
+import { type CastKeeper, releasePlacements, startCastKeeper } from "./placement/mod.js";
 
 const LOSS_SAVE_MS = 2000;
 /** How often the director renews its lease (and so notices a successor without saving). */
@@ -42,6 +43,8 @@ let stopping = false;
 let displacedBy: Error | null = null;
 let saveLosses: (() => Promise<void>) | null = null;
 let keeper: { stop(): void } | null = null;
+/** Places the cast on the scenario's hosts and keeps it placed (runs with hosts: only). */
+let cast: CastKeeper | null = null;
 
 function lossSaver(record: RunRecord, recorder: LossRecorder, checkOwner: () => Promise<void>, ctx: ActorContext) {
   let dirty = false;
@@ -87,6 +90,7 @@ function displaced(ctx: ActorContext, err: Error): void {
   if (displacedBy || stopping) return;
   displacedBy = err;
   keeper?.stop();
+  cast?.stop();
   ctx.log.warn({ err: err.message }, "another director owns the run now; stopping without touching its work");
   void handle?.stop({ flush: false });
   ctx.stop(`displaced: ${err.message}`);
@@ -166,6 +170,12 @@ export default defineActor({
     };
     observe(handle.actor.getSnapshot(), stored !== null);
     handle.actor.subscribe((s) => observe(s, false));
+    if (spec.placement && handle.actor.getSnapshot().status === "active") {
+      cast = startCastKeeper({
+        nc: ctx.nc, runId, placement: spec.placement, record, epoch, from: ctx.address, checkOwner, log: ctx.log,
+        onStop: (s) => handle?.actor.send({ type: "cast.lost", kind: s.kind, reason: s.reason }),
+      });
+    }
 
     void handle.done.then(async (result) => {
       if (displacedBy || stopping) return;
@@ -191,6 +201,8 @@ export default defineActor({
         throw err;
       }
       keeper?.stop();
+      // the run is over: its actors on hosts stop
+      if (spec.placement) await (cast ? cast.release() : releasePlacements(ctx.nc, runId, ctx.address).then(() => undefined)).catch((err: unknown) => ctx.log.warn({ err: (err as Error).message }, "could not remove the run's placements"));
       ctx.log.info({ outcome: result.outcome }, "run over");
       ctx.stop(`run ${result.outcome}`);
     });
@@ -199,6 +211,7 @@ export default defineActor({
     const wasDisplaced = displacedBy !== null;
     stopping = true;
     keeper?.stop();
+    cast?.stop(); // the placement stays: the next director resumes it
     await handle?.stop({ flush: !wasDisplaced });
     if (!wasDisplaced) await saveLosses?.();
   },

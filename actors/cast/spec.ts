@@ -8,6 +8,7 @@
 import type { CurriculumPlan, StageId } from "../director/mod.js";
 import { configDigest } from "../report/mod.js";
 import { CastSpecError } from "./errors.js";
+import type { CastPlacementSpec } from "./placement/spec.js";
 
 export const RUN_SPEC_FORMAT = "troupe-run-spec/1";
 
@@ -75,6 +76,8 @@ export interface RunSpec {
   readonly checkpointEvery: number;
   /** Stages whose actors are built and cast. */
   readonly available: readonly StageId[];
+  /** Where the cast runs when the scenario declares hosts; absent or null: every actor runs with the owner. */
+  readonly placement?: CastPlacementSpec | null;
 }
 
 /** The parts of a scenario's RunPlan the cast uses (structurally the same types). */
@@ -93,7 +96,7 @@ export const AVAILABLE_STAGES: readonly StageId[] = [0, 1];
 /** Default trainer checkpoint interval when the scenario names none. */
 export const DEFAULT_CHECKPOINT_EVERY = 100;
 
-export function runSpecFrom(plan: RunPlanLike, runId: string, available: readonly StageId[] = AVAILABLE_STAGES): RunSpec {
+export function runSpecFrom(plan: RunPlanLike, runId: string, available: readonly StageId[] = AVAILABLE_STAGES, placement: CastPlacementSpec | null = null): RunSpec {
   return {
     format: RUN_SPEC_FORMAT,
     runId,
@@ -107,6 +110,7 @@ export function runSpecFrom(plan: RunPlanLike, runId: string, available: readonl
     curriculum: plan.curriculum,
     checkpointEvery: plan.limits.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
     available: [...available],
+    placement,
   };
 }
 

@@ -105,7 +105,7 @@ export function localCapabilities(o: { cores?: number; backends?: readonly strin
     memoryMb: Math.floor(totalmem() / 2 ** 20),
     freeMemoryMb: Math.floor(freemem() / 2 ** 20),
     backends: o.backends ?? ["cpu"],
-    kernels: { mode: k.mode, avx2: k.cpu.avx2, avx512: k.cpu.avx512, neon: k.cpu.neon, ...(k.blas ? { blas: k.blas } : {}) },
+    kernels: { mode: k.kernels, avx2: k.cpu.avx2, avx512: k.cpu.avx512, neon: k.cpu.neon, ...(k.blas ? { blas: k.blas } : {}) },
     machine: hostname(),
   };
 }

@@ -12,6 +12,7 @@ import { HostsMissingError } from "../errors.js";
 import { linkState } from "../nats/link-state.js";
 import { pause } from "../pause.js";
 import { type HostView, type LivenessEvent, createLivenessTable } from "./liveness.js";
+import type { HostRecord } from "./record.js";
 import { type HostRegistry, openHostRegistry } from "./registry.js";
 
 export interface HostWatchOptions {
@@ -19,6 +20,8 @@ export interface HostWatchOptions {
   /** how often silence is checked (default deadAfterMs / 10, between 20 and 250 ms) */
   readonly sweepMs?: number;
   readonly onEvent?: (e: LivenessEvent) => void;
+  /** every heartbeat as it arrives (a host's record: what it runs and how that goes) */
+  readonly onBeat?: (host: string, record: HostRecord) => void;
   readonly registry?: HostRegistry;
   /** the clock (default Date.now) */
   readonly now?: () => number;
@@ -91,6 +94,13 @@ export async function watchHosts(nc: NatsConnection, o: HostWatchOptions): Promi
   const unwatch = await registry.watch((e) => {
     if (excusing && excuseEnd !== Number.POSITIVE_INFINITY) endExcuse(); // heard from the cluster again
     emit(table.observe(e.key, e.value, e.update, now()));
+    if (e.update && e.value) {
+      try {
+        o.onBeat?.(e.key, e.value);
+      } catch {
+        // a listener's failure is its own
+      }
+    }
   });
   const sweepMs = o.sweepMs ?? Math.min(250, Math.max(20, Math.floor(o.deadAfterMs / 10)));
   const timer = setInterval(() => {
