@@ -51,7 +51,10 @@ export interface CastKeeperOptions {
 }
 
 export interface CastKeeper {
-  /** resolves once the cast is first placed, or the run was stopped instead */
+  /**
+   * Resolves once the cast is first placed, or the run was stopped instead (onStop); rejects when
+   * placing failed otherwise (NATS away past every retry): the director then exits to be restarted.
+   */
   readonly ready: Promise<void>;
   current(): CastRecord;
   readonly watcher: HostWatcher | null;
@@ -85,6 +88,15 @@ export function startCastKeeper(o: CastKeeperOptions): CastKeeper {
   const serial = (what: string, fn: () => Promise<void>) => {
     chain = chain.then(() => (stopped ? undefined : fn())).catch((err: unknown) => o.log.error({ err: (err as Error).message }, `cast placement: ${what} failed`));
     return chain;
+  };
+  /** Like serial, but the caller sees the failure. */
+  const serialStrict = async (what: string, fn: () => Promise<void>) => {
+    let failure: unknown = null;
+    await serial(what, () => fn().catch((err: unknown) => {
+      failure = err;
+      throw err;
+    }));
+    if (failure) throw failure;
   };
 
   const save = async (next: CastRecord) => {
@@ -201,7 +213,7 @@ export function startCastKeeper(o: CastKeeperOptions): CastKeeper {
       const used = [...new Set(prev.placed.map((p) => p.host))];
       await watcher.waitFor(used, { timeoutMs: o.placement.deadAfterMs }).catch(() => undefined);
       const gone = used.filter((h) => watcher!.get(h)?.status !== "up");
-      await serial("resuming the placement", async () => {
+      await serialStrict("resuming the placement", async () => {
         if (gone.length === 0) return write(prev.placed, [], { kind: "placed", host: null, actors: [], detail: `A restarted director took over the placement (epoch ${o.epoch}).` });
         const names = prev.placed.filter((p) => gone.includes(p.host)).map(actorKey);
         const why = `Host${gone.length > 1 ? "s" : ""} ${list(gone)} did not heartbeat when the director restarted while ${gone.length > 1 ? "they" : "it"} ran ${list(names)}`;
@@ -219,12 +231,12 @@ export function startCastKeeper(o: CastKeeperOptions): CastKeeper {
       await serial("stopping", () => stopRun("hosts_missing", err.message));
       return;
     }
-    await serial("placing the cast", () => place([], [], null));
+    await serialStrict("placing the cast", () => place([], [], null));
   })();
-  ready.catch((err: unknown) => o.log.error({ err: (err as Error).message }, "cast placement failed"));
+  ready.catch(() => undefined); // the caller handles it
 
   return {
-    ready: ready.catch(() => undefined),
+    ready,
     current: () => rec,
     get watcher() {
       return watcher;
