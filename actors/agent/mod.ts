@@ -2,3 +2,4 @@
 // actors directors place on it.
 export { type HostAgent, type HostAgentOptions, startHostAgent } from "./agent.js";
 export type { SupervisionSettings } from "./hosted.js";
+export { type AgentProcess, type AgentProcessSpec, type SpawnAgentOptions, spawnHostAgent } from "./process.js";

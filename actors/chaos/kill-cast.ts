@@ -197,7 +197,7 @@ export async function runKillTrainer(o: KillCastOptions): Promise<KillTrainerRep
 }
 
 /** The resume steps the stage's evaluator details recorded (from the trainer's job state). */
-async function resumedSteps(reportFile: string | null, stage: number): Promise<number[]> {
+export async function resumedSteps(reportFile: string | null, stage: number): Promise<number[]> {
   if (!reportFile) return [];
   const { readReport } = await import("../report/mod.js");
   const r = await readReport(reportFile);

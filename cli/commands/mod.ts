@@ -6,6 +6,7 @@ import { register as registerBenchKernels } from "./bench_kernels.js";
 import { register as registerBenchAgp } from "./bench_agp.js";
 import { register as registerChaos } from "./chaos.js";
 import { register as registerChaosCast } from "./chaos-cast.js";
+import { register as registerChaosHosts } from "./chaos-hosts.js";
 import { register as registerData } from "./data.js";
 import { register as registerDemo } from "./demo.js";
 import { register as registerRun } from "./run.js";
@@ -33,6 +34,7 @@ const commands: Register[] = [
   registerBenchAgp,
   registerChaos,
   registerChaosCast,
+  registerChaosHosts,
   registerHost,
   registerPool,
   registerPoolDrills,
