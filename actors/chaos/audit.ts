@@ -77,3 +77,20 @@ export async function missingCurveSteps(reportFile: string | null, stage: number
   }
   return missing;
 }
+
+/**
+ * Steps of a stage's loss curves (every trained attempt) that appear more than once in the run's
+ * report: a progress event delivered or stored twice.
+ */
+export async function duplicateCurveSteps(reportFile: string | null, stage: number): Promise<number | null> {
+  if (!reportFile) return null;
+  const r = await readReport(reportFile);
+  const s = r.stages.find((x) => x.stage === stage);
+  if (!s) return null;
+  return duplicatedSteps(s.series.map((x) => x.terms.total?.points.map((p) => p.step) ?? []));
+}
+
+/** Steps recorded more than once, over each curve's list of steps (pure). */
+export function duplicatedSteps(curves: readonly (readonly number[])[]): number {
+  return curves.reduce((n, steps) => n + steps.length - new Set(steps).size, 0);
+}

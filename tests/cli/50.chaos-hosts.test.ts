@@ -1,13 +1,16 @@
 // troupe chaos host-loss on a small two-host scenario: the drill starts its own nats-server and
 // two `troupe host` agent processes on loopback, kills -9 the agent and actors of the host
 // running the trainer mid-step in stage 1, and checks detection, the run not hanging, and the
-// outcome the scenario asks for. guards #13 (acceptance: chaos host-loss)
+// outcome the scenario asks for; and troupe chaos nats-restart, the server killed -9 and restarted
+// twice during such a run. guards #13 (acceptance: chaos host-loss, chaos nats-restart)
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { duplicatedSteps } from "../../actors/chaos/audit.js";
 import { judgeHostLoss } from "../../actors/chaos/host-loss.js";
+import { judgeNatsRestart } from "../../actors/chaos/nats-restart.js";
 import { troupe } from "./cli.js";
 
 const SCENARIO = "tests/fixtures/scenarios/tiny-hosts-small.yaml";
@@ -75,4 +78,30 @@ test("chaos host-loss verdict - late detection, a hang, no resume, a run left on
   assert.equal(judgeHostLoss({ ...good, outcome: "failed" }), false);
   assert.equal(judgeHostLoss({ ...good, killedHost: null }), false, "nothing was killed");
   assert.equal(judgeHostLoss({ ...good, outcome: "stopped-with-report", resumedFrom: [], trainerAfter: null }), true);
+});
+
+test("chaos nats-restart - the server killed -9 and restarted twice mid-run: no job or progress event lost or duplicated, nobody declared dead, the run done", async () => {
+  const out = mkdtempSync(join(tmpdir(), "troupe-nr-"));
+  try {
+    const res = await troupe(["chaos", "nats-restart", "--json", "--scenario", SCENARIO, "--out-dir", out]);
+    assert.ok(res.stdout.trim(), `no JSON (exit ${res.code}): ${res.stderr.slice(-3000)}`);
+    const r = JSON.parse(res.stdout) as { restarts: number; jobs: number; lost: number; duplicated: number; hung: boolean; outcome: string; hosts_declared_dead: number; actors_moved: number; ok: boolean };
+    assert.equal(res.code, 0, res.stdout + res.stderr.slice(-2000));
+    assert.equal(r.restarts, 2);
+    assert.ok(r.jobs >= 2, "the base's and stage 1's jobs");
+    assert.deepEqual([r.lost, r.duplicated, r.hosts_declared_dead, r.actors_moved, r.hung, r.outcome], [0, 0, 0, 0, false, "done"]);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test("chaos nats-restart verdict - a lost or duplicated event, a death, a move, a hang, a missing restart or an unfinished run each fail it", () => {
+  const good = { restarts: 2, jobs: 2, lost: 0, duplicated: 0, hung: false, outcome: "done", hostsDead: 0, moved: 0 };
+  assert.equal(judgeNatsRestart(good), true);
+  for (const bad of [{ lost: 1 }, { duplicated: 1 }, { hostsDead: 1 }, { moved: 2 }, { hung: true }, { restarts: 1 }, { outcome: "stopped" }, { jobs: 0 }]) {
+    assert.equal(judgeNatsRestart({ ...good, ...bad }), false, JSON.stringify(bad));
+  }
+  // the duplicate count the verdict reads: a step recorded twice counts once per repeat
+  assert.equal(duplicatedSteps([[1, 2, 3], [1, 2]]), 0);
+  assert.equal(duplicatedSteps([[1, 2, 2, 3, 3, 3]]), 3);
 });
