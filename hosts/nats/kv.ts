@@ -41,9 +41,11 @@ export interface Versioned<T> {
   readonly revision: number;
 }
 
-/** How often operations had to be retried, and how many lost acknowledgements were found landed. */
+/** How often operations had to be retried or held for a reconnect, and how many lost acknowledgements were found landed. */
 export interface RunStateStats {
   readonly retries: number;
+  /** attempts held back while the connection was down (sent once it was back) */
+  readonly heldForReconnect: number;
   readonly landedAfterLostAck: number;
 }
 
@@ -102,9 +104,10 @@ export async function openRunState<T>(nc: NatsConnection, opts: RunStateOptions<
   const stamper = createStamper(opts.run, opts.from ?? `troupe.${opts.run}._client.kv`);
   const kind = `kv.${opts.bucket}`;
   let retries = 0;
+  let held = 0;
   let landed = 0;
   const safe = <R>(what: string, op: (attempt: number) => Promise<R>) =>
-    reconnectSafe(nc, op, { what: `${what} ${bucket}`, deadlineMs: opts.deadlineMs, onRetry: () => void retries++ });
+    reconnectSafe(nc, op, { what: `${what} ${bucket}`, deadlineMs: opts.deadlineMs, onRetry: () => void retries++, onWait: () => void held++ });
 
   const kv: KV = await safe("open", () =>
     new Kvm(nc).create(bucket, {
@@ -210,7 +213,7 @@ export async function openRunState<T>(nc: NatsConnection, opts: RunStateOptions<
       })();
       return () => it.stop();
     },
-    stats: () => ({ retries, landedAfterLostAck: landed }),
+    stats: () => ({ retries, heldForReconnect: held, landedAfterLostAck: landed }),
   };
   return state;
 }

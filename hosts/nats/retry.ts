@@ -28,6 +28,8 @@ export interface RetryOptions {
   readonly backoffMs?: number;
   /** hears every failed attempt that will be retried */
   readonly onRetry?: (err: Error, attempt: number) => void;
+  /** hears every attempt that was held back until the connection came back */
+  readonly onWait?: (attempt: number) => void;
 }
 
 const TRANSIENT_NAMES = new Set(["TimeoutError", "DisconnectedError", "JetStreamNotEnabled", "NoResponders", "ConnectionError", "ProtocolError"]);
@@ -45,10 +47,10 @@ export function isTransientNatsError(err: unknown): boolean {
   return false;
 }
 
-/** Resolves when connected (now, or at the next reconnect), at `end`, or on abort. */
-async function connectedBy(nc: NatsConnection, end: number, signal?: AbortSignal): Promise<void> {
+/** Resolves when connected (now, or at the next reconnect), at `end`, or on abort; says whether it had to wait. */
+async function connectedBy(nc: NatsConnection, end: number, signal?: AbortSignal): Promise<boolean> {
   const link = linkState(nc);
-  if (link.connected || nc.isClosed()) return;
+  if (link.connected || nc.isClosed()) return false;
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   await Promise.race([
@@ -61,6 +63,7 @@ async function connectedBy(nc: NatsConnection, end: number, signal?: AbortSignal
   ]);
   clearTimeout(timer);
   if (onAbort) signal?.removeEventListener("abort", onAbort);
+  return true;
 }
 
 /** Runs `op` until it succeeds, across disconnects; see the file comment. */
@@ -69,7 +72,7 @@ export async function reconnectSafe<T>(nc: NatsConnection, op: (attempt: number)
   const end = t0 + (o.deadlineMs ?? 60_000);
   let wait = o.backoffMs ?? 50;
   for (let attempt = 1; ; attempt++) {
-    await connectedBy(nc, end, o.signal);
+    if (await connectedBy(nc, end, o.signal)) o.onWait?.(attempt);
     try {
       if (o.signal?.aborted) throw o.signal.reason ?? new Error(`${o.what}: aborted`);
       return await unlessDisconnected(nc, op(attempt), o.what);

@@ -1,6 +1,6 @@
 // What the training tasks share: run options (steps, optimizer, evaluation, checkpoints,
 // callbacks) and the resume-or-start logic.
-import type { GPT } from "../../kernels/mod.js";
+import type { CausalLM } from "../arch/mod.js";
 import type { CheckpointRef, CheckpointStore, Checkpoint, JsonValue } from "../checkpoint/mod.js";
 import { CheckpointNotFoundError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -49,8 +49,8 @@ export async function resumePoint(o: RunOptions): Promise<Checkpoint | null> {
   return good?.checkpoint ?? null;
 }
 
-/** The trainer options that come straight from RunOptions. */
-export function loopOptions(o: RunOptions, config: JsonValue) {
+/** The trainer options that come straight from RunOptions; `files` go with every checkpoint (the tokenizer's). */
+export function loopOptions(o: RunOptions, config: JsonValue, files?: ReadonlyMap<string, Uint8Array>) {
   return {
     steps: o.steps,
     ...(o.accumulate !== undefined ? { accumulate: o.accumulate } : {}),
@@ -60,7 +60,7 @@ export function loopOptions(o: RunOptions, config: JsonValue) {
     ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
     ...(o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {}),
     ...(o.earlyStopping ? { earlyStopping: o.earlyStopping } : {}),
-    ...(o.checkpoints ? { checkpoints: { ...o.checkpoints, config } } : {}),
+    ...(o.checkpoints ? { checkpoints: { ...o.checkpoints, config, ...(files && files.size ? { files } : {}) } } : {}),
     ...(o.onStep ? { onStep: o.onStep } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
@@ -68,15 +68,17 @@ export function loopOptions(o: RunOptions, config: JsonValue) {
   };
 }
 
-export type TrainedModel<R> = R & { readonly model: GPT };
+export type TrainedModel<R> = R & { readonly model: CausalLM };
 
 /** What every training task returns. `valLoss` is the task's own validation measure. */
 export interface TrainResult {
-  readonly model: GPT;
+  readonly model: CausalLM;
   readonly spec: ModelSpec;
   readonly steps: number;
   readonly trainLoss: number;
   readonly valLoss: number;
+  /** valLoss as bits per byte of the text its targets stand for (compares across tokenizers). */
+  readonly valBpb: number;
   readonly tokensPerS: number;
   readonly resumedFrom: number | null;
   readonly checkpoint: CheckpointRef | null;

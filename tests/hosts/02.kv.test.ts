@@ -53,7 +53,10 @@ test("kv - writes and reads issued while the server is down land once it is back
   assert.deepEqual((await s.get("chart"))?.value, { stage: 1, note: "during the outage" });
   const read = await got;
   assert.ok(read === null || read.value.note === "during the outage", "a read issued during the outage answers too");
-  assert.ok(s.stats().retries > 0, "the operations were retried");
+  // whether an operation was sent and cut off (retried) or held until the reconnect depends on
+  // when the client notices the kill; either way, every one went through the outage path
+  const { retries, heldForReconnect } = s.stats();
+  assert.ok(retries + heldForReconnect >= 3, `the operations went through the outage path (retried ${retries}, held ${heldForReconnect})`);
 });
 
 test("kv - a compare-and-set whose acknowledgement was lost is found landed, not reported as a conflict (#16 item 3)", async () => {
