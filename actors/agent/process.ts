@@ -1,13 +1,23 @@
 // Host agents as child processes of this one (the chaos drills' hosts): each is `troupe host`
 // in its own process, optionally started through a wrapper (`ip netns exec ns0 taskset -c 0` in
 // the multi-host rig) so that it and the actors it forks live in a namespace and on a CPU set of
-// their own. kill("SIGKILL") is a host that dies; stop() a clean leave (SIGTERM).
+// their own. kill("SIGKILL") is a host that dies; stop() a clean leave (SIGTERM). On Linux they
+// are started through `setpriv --pdeathsig KILL`, so they go when this process goes, even after
+// kill -9 (their actors follow: an actor stops when its supervisor's channel closes).
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LinkAddress } from "../../hosts/mod.js";
 import { AgentStartError } from "../errors.js";
 
 const MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
+
+function deathSignal(): string[] {
+  if (process.platform !== "linux") return [];
+  for (const dir of ["/usr/bin", "/bin", "/usr/sbin"]) if (existsSync(join(dir, "setpriv"))) return [join(dir, "setpriv"), "--pdeathsig", "KILL", "--"];
+  return [];
+}
 
 export interface AgentProcessSpec {
   readonly natsUrl: string;
@@ -41,7 +51,7 @@ export interface AgentProcess {
 }
 
 export function spawnHostAgent(spec: AgentProcessSpec, o: SpawnAgentOptions = {}): Promise<AgentProcess> {
-  const argv = [...(o.wrap ?? []), process.execPath, "--enable-source-maps", MAIN, JSON.stringify(spec)];
+  const argv = [...deathSignal(), ...(o.wrap ?? []), process.execPath, "--enable-source-maps", MAIN, JSON.stringify(spec)];
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...o.env } });
   const tail: string[] = [];
   child.stderr!.setEncoding("utf8").on("data", (d: string) => {
