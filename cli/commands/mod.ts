@@ -10,6 +10,7 @@ import { register as registerBenchCompress } from "./bench_compress.js";
 import { register as registerChaos } from "./chaos.js";
 import { register as registerChaosCast } from "./chaos-cast.js";
 import { register as registerChaosDp } from "./chaos-dp.js";
+import { register as registerChaosHosts } from "./chaos-hosts.js";
 import { register as registerData } from "./data.js";
 import { register as registerDemo } from "./demo.js";
 import { register as registerRun } from "./run.js";
@@ -19,6 +20,7 @@ import { register as registerTokenizer } from "./tokenizer.js";
 import { register as registerTrain } from "./train.js";
 import { register as registerGenerate } from "./generate.js";
 import { register as registerCompress } from "./compress.js";
+import { register as registerHost } from "./host.js";
 import { register as registerPool } from "./pool.js";
 import { register as registerPoolDrills } from "./pool-drills.js";
 import { register as registerVerify } from "./verify.js";
@@ -46,6 +48,8 @@ const commands: Register[] = [
   registerChaos,
   registerChaosCast,
   registerChaosDp,
+  registerChaosHosts,
+  registerHost,
   registerPool,
   registerPoolDrills,
   registerDemo,
