@@ -9,6 +9,7 @@ export const KernelErrorCode = {
   native: "KERNEL_NATIVE_LOAD",
   autograd: "KERNEL_AUTOGRAD",
   format: "KERNEL_FORMAT",
+  allocation: "KERNEL_ALLOCATION",
 } as const;
 export type KernelErrorCode = (typeof KernelErrorCode)[keyof typeof KernelErrorCode];
 
@@ -106,6 +107,22 @@ export class FormatError extends KernelError {
   }
 }
 
+/**
+ * A kernel could not get the memory it needs (scratch for attention or GEMM packing, a
+ * reference kernel's buffers): nothing crashed and the outputs were not written. Free memory
+ * (smaller batch or sequence, fewer threads) and retry. Thrown by the native binding.
+ */
+export class KernelAllocationError extends KernelError {
+  override readonly code = KernelErrorCode.allocation;
+  /** The bytes asked for (0 when unknown). */
+  readonly bytes: number;
+  constructor(message: string, bytes = 0, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "KernelAllocationError";
+    this.bytes = bytes;
+  }
+}
+
 export function isKernelError(err: unknown): err is KernelError {
   return err instanceof KernelError;
 }
@@ -129,4 +146,7 @@ export function isAutogradError(err: unknown): err is AutogradError {
 }
 export function isFormatError(err: unknown): err is FormatError {
   return err instanceof FormatError;
+}
+export function isKernelAllocationError(err: unknown): err is KernelAllocationError {
+  return err instanceof KernelAllocationError;
 }

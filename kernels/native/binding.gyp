@@ -4,6 +4,8 @@
 #   chosen at run time from the CPU's features
 # - BLAS: OpenBLAS when cblas.h and libopenblas are found (Linux), Accelerate on macOS;
 #   TROUPE_BUILD_NO_BLAS=1 builds without (the blocked GEMM of src/fast/gemm.inc is used)
+# - NODE_ADDON_API_CPP_EXCEPTIONS_ALL: a C++ exception out of any binding becomes a JS Error
+#   (never std::terminate); bindings registered with expose<> get typed errors (binding/args.h)
 {
   "variables": {
     "cblas_dir%": "<!(node -p \"['/usr/include/x86_64-linux-gnu','/usr/include/aarch64-linux-gnu','/usr/include','/usr/include/openblas','/usr/local/include','/opt/homebrew/opt/openblas/include'].find(d => require('fs').existsSync(d + '/cblas.h')) || ''\")",
@@ -22,7 +24,7 @@
       "MACOSX_DEPLOYMENT_TARGET": "11.0"
     },
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"]
+    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL", "NODE_ADDON_API_DISABLE_DEPRECATED"]
   },
   "targets": [
     {

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ArgumentError, NativeLoadError } from "../errors.js";
+import { ArgumentError, KernelAllocationError, NativeLoadError } from "../errors.js";
 import type { NativeInfo, NativeKernels } from "./types.js";
 
 export const KernelMode = {
@@ -21,7 +21,7 @@ export const KernelMode = {
 } as const;
 export type KernelMode = (typeof KernelMode)[keyof typeof KernelMode];
 
-const ABI_VERSION = 1;
+const ABI_VERSION = 2;
 let loaded: NativeKernels | null = null;
 
 function repoRoot(): string {
@@ -100,9 +100,11 @@ export function native(): NativeKernels {
   if (!mod.configure(mode, blasSetting(envBlas()), envThreads())) {
     throw new NativeLoadError(`TROUPE_KERNELS=${mode} is not supported by this CPU or build (${JSON.stringify(mod.info().cpu)})`);
   }
+  mod.setErrorClasses({ allocation: KernelAllocationError });
   loaded = mod;
   return mod;
 }
+
 
 /**
  * GEMM through the system BLAS (OpenBLAS, Accelerate): true uses it when the build has one and

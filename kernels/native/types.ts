@@ -28,6 +28,10 @@ export interface NativeKernels {
   fmaPeak(seconds: number): number;
   /** Fills the pool's scratch memory with NaN (tests). */
   debugPoisonScratch(): void;
+  /** Releases the scratch held now; scratch past this many bytes in total then fails as if the system refused it; 0 lifts it (tests). */
+  debugScratchLimit(bytes: number): void;
+  /** The class thrown for allocation failures, constructed as new allocation(message, bytes). */
+  setErrorClasses(classes: { allocation: new (message: string, bytes: number) => Error }): void;
 
   gemm(c: F32, a: F32, b: F32, batch: number, M: number, N: number, K: number, ta: boolean, tb: boolean, alpha: number, beta: number): void;
   linearForward(out: F32, inp: F32, weight: F32, bias: F32 | null, N: number, C: number, OC: number): void;

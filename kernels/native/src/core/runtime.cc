@@ -49,6 +49,7 @@ bool Runtime::configure(const std::string& mode, int blas, int threads) {
   if (!k) return false;
   if (threads > 0 && threads != pool_->size()) {
     pool_ = std::make_unique<Pool>(threads > 64 ? 64 : threads);
+    pool_->set_scratch_limit(scratch_limit_);
     ctx_.pool = pool_.get();
   }
   mode_ = mode;
