@@ -92,6 +92,7 @@ Napi::Value InfoFn(const Info& info) {
   cpu.Set("avx2", rt.cpu().avx2);
   cpu.Set("avx512", rt.cpu().avx512);
   cpu.Set("neon", rt.cpu().neon);
+  cpu.Set("f16c", rt.cpu().f16c);
   o.Set("cpu", cpu);
   return o;
 }
@@ -110,6 +111,29 @@ Napi::Value DebugScratchLimit(const Info& info) {
   Args a(info, "debugScratchLimit", 1);
   a.runtime().set_scratch_limit(static_cast<size_t>(a.size(0)));
   return info.Env().Undefined();
+}
+
+// debugX86Features(flags) -> { avx2, avx512, f16c }: which kernel sets these CPU flags allow
+// (tests of the feature rules, e.g. no avx2 kernels without F16C)
+Napi::Value DebugX86Features(const Info& info) {
+  Args a(info, "debugX86Features", 1);
+  if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "troupe native debugX86Features: flags must be an object");
+  Napi::Object in = info[0].As<Napi::Object>();
+  auto get = [&](const char* k) { return in.Get(k).ToBoolean().Value(); };
+  X86Flags x;
+  x.avx2 = get("avx2");
+  x.fma = get("fma");
+  x.f16c = get("f16c");
+  x.avx512f = get("avx512f");
+  x.avx512bw = get("avx512bw");
+  x.avx512vl = get("avx512vl");
+  x.avx512dq = get("avx512dq");
+  CpuFeatures f = x86_features(x);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("avx2", f.avx2);
+  o.Set("avx512", f.avx512);
+  o.Set("f16c", f.f16c);
+  return o;
 }
 
 // setErrorClasses({ allocation }): the JS class thrown for allocation failures, constructed
@@ -137,6 +161,7 @@ void register_misc(Napi::Env env, Exports exports) {
   expose<InfoFn>(env, exports, "info");
   expose<DebugPoisonScratch>(env, exports, "debugPoisonScratch");
   expose<DebugScratchLimit>(env, exports, "debugScratchLimit");
+  expose<DebugX86Features>(env, exports, "debugX86Features");
   expose<SetErrorClasses>(env, exports, "setErrorClasses");
 }
 
