@@ -35,7 +35,7 @@ export interface CastRunOptions {
   readonly onEvent?: (e: ReportEvent) => void;
   /** Every new director snapshot seen in KV (chaos tests act on them). */
   readonly onSnapshot?: (s: PersistedDirectorSnapshot, revision: number, run: CastRun) => void;
-  /** Kernel threads of the trainer (default: every core) and the evaluator (default 1). */
+  /** Kernel threads of the trainer and teacher (default: what their kernels pick: TROUPE_THREADS, else the CPUs the process may use) and the evaluator (default 1). */
   readonly threads?: { readonly trainer?: number; readonly teacher?: number; readonly evaluator?: number };
   readonly log?: Logger;
 }
@@ -73,8 +73,9 @@ export function newRunId(name: string): string {
 function children(plan: CastRunOptions["plan"], threads: CastRunOptions["threads"]): ChildSpec[] {
   const count = (role: string) => (role === "director" ? 1 : Math.max(1, plan.cast?.[role]?.count ?? 1));
   const config: Record<string, unknown> = {
-    trainer: { threads: threads?.trainer ?? availableParallelism() },
-    teacher: { threads: threads?.teacher ?? availableParallelism() },
+    // absent: the child's kernels pick (TROUPE_THREADS, else its CPU set and cgroup quota)
+    trainer: { threads: threads?.trainer },
+    teacher: { threads: threads?.teacher },
     evaluator: { threads: threads?.evaluator ?? 1 },
   };
   // one trainer takes the stage jobs; more would only wait on the queue
