@@ -55,10 +55,7 @@ void Pool::drain(TaskFn fn, void* ctx, int64_t ntasks, int thread) {
         failed_.store(true, std::memory_order_relaxed);
       }
     }
-    if (finished_.fetch_add(1, std::memory_order_acq_rel) + 1 == ntasks && thread != 0) {
-      std::lock_guard<std::mutex> lock(mu_);  // the caller may be blocked on done_
-      done_.notify_all();
-    }
+    if (finished_.fetch_add(1) + 1 == ntasks && thread != 0) wake_caller();
   }
 }
 
@@ -85,11 +82,30 @@ void Pool::worker(int index) {
       active_.fetch_add(1, std::memory_order_acq_rel);
     }
     drain(fn, ctx, ntasks, index);
-    if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard<std::mutex> lock(mu_);  // run() may be waiting for the workers to leave
-      done_.notify_all();
-    }
+    if (active_.fetch_sub(1) == 1) wake_caller();  // run() may wait for the workers to leave
   }
+}
+
+// Seq-cst on both sides (the caller stores sleeping_ then reads the counters, a worker changes
+// a counter then reads sleeping_): either the caller sees the change and does not block, or
+// the worker sees it sleeping and wakes it. The common case, a caller that only spun, costs
+// the workers no lock and no syscall.
+void Pool::wake_caller() {
+  if (!sleeping_.load()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  done_.notify_all();
+}
+
+template <class Ready>
+void Pool::wait_for(Ready ready) {
+  for (int i = 0; i < kSpinRounds; i++) {
+    if (ready()) return;
+    cpu_relax();
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  sleeping_.store(true);
+  done_.wait(lock, ready);
+  sleeping_.store(false);
 }
 
 void Pool::run(int64_t ntasks, TaskFn fn, void* ctx) {
@@ -100,13 +116,13 @@ void Pool::run(int64_t ntasks, TaskFn fn, void* ctx) {
     return;
   }
   {
+    // Workers still inside the previous job (woken late, finding no task) must leave first;
+    // they join a job only under mu_, so the check that counts is the one made holding it.
     std::unique_lock<std::mutex> lock(mu_);
-    // Workers still inside the previous job (woken late, finding no task) must leave first.
-    if (active_.load(std::memory_order_acquire) != 0) {
+    while (active_.load() != 0) {
       lock.unlock();
-      for (int i = 0; i < kSpinRounds && active_.load(std::memory_order_acquire) != 0; i++) cpu_relax();
+      wait_for([&] { return active_.load() == 0; });
       lock.lock();
-      done_.wait(lock, [&] { return active_.load(std::memory_order_acquire) == 0; });
     }
     fn_ = fn;
     ctx_ = ctx;
@@ -120,11 +136,10 @@ void Pool::run(int64_t ntasks, TaskFn fn, void* ctx) {
   wake_.notify_all();
   drain(fn, ctx, ntasks, 0);
   // the other threads' last tasks: spin a little, then sleep until the last one is done
-  for (int i = 0; i < kSpinRounds && finished_.load(std::memory_order_acquire) < ntasks; i++) cpu_relax();
+  wait_for([&] { return finished_.load() >= ntasks; });
   std::exception_ptr error;
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    done_.wait(lock, [&] { return finished_.load(std::memory_order_acquire) >= ntasks; });
+  if (failed_.load()) {  // set before the failing task counted itself finished
+    std::lock_guard<std::mutex> lock(mu_);
     error = error_;
     error_ = nullptr;
   }

@@ -67,6 +67,9 @@ class Pool {
  private:
   void worker(int index);
   void drain(TaskFn fn, void* ctx, int64_t ntasks, int thread);
+  void wake_caller();
+  template <class Ready>
+  void wait_for(Ready ready);  // spin, then block on done_ until ready()
   void grow(int thread, size_t floats);
 
   int threads_;
@@ -84,6 +87,7 @@ class Pool {
   std::atomic<int> active_{0};  // workers currently inside drain()
   std::atomic<bool> busy_{false};
   std::atomic<bool> failed_{false};
+  std::atomic<bool> sleeping_{false};  // the caller is blocked (or about to block) on done_
   std::exception_ptr error_;  // the first task exception of the current job (under mu_)
   bool stopping_ = false;
   struct Scratch {
