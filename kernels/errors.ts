@@ -10,6 +10,7 @@ export const KernelErrorCode = {
   autograd: "KERNEL_AUTOGRAD",
   format: "KERNEL_FORMAT",
   allocation: "KERNEL_ALLOCATION",
+  generator: "KERNEL_FIXTURE_GENERATOR",
 } as const;
 export type KernelErrorCode = (typeof KernelErrorCode)[keyof typeof KernelErrorCode];
 
@@ -123,6 +124,15 @@ export class KernelAllocationError extends KernelError {
   }
 }
 
+/** The PyTorch fixture generator could not run or stopped early (verify --sweep). */
+export class GeneratorError extends KernelError {
+  override readonly code = KernelErrorCode.generator;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "GeneratorError";
+  }
+}
+
 export function isKernelError(err: unknown): err is KernelError {
   return err instanceof KernelError;
 }
@@ -149,4 +159,7 @@ export function isFormatError(err: unknown): err is FormatError {
 }
 export function isKernelAllocationError(err: unknown): err is KernelAllocationError {
   return err instanceof KernelAllocationError;
+}
+export function isGeneratorError(err: unknown): err is GeneratorError {
+  return err instanceof GeneratorError;
 }
