@@ -148,6 +148,48 @@ test("nonfinite - attention: a NaN at one time step never reaches earlier rows, 
   }
 });
 
+test("nonfinite - optimizer steps, the gradient norm and f16/bf16 conversions carry NaN and ±Inf as the reference does", () => {
+  // ops outside cases.ts (no autograd): 33 elements so the vector bodies and the tails both run
+  const n = 33;
+  const edge = (i: number) => [NaN, Infinity, -Infinity][i % 3]!;
+  const at = [0, 1, 2, 17, 18, 32];
+  const poison = (v: number[]) => { for (const [k, i] of at.entries()) v[i] = edge(k); return v; };
+  const base = () => Array.from({ length: n }, (_, i) => Math.sin(i) * 2);
+  const param = (values: number[], grad: number[]) => {
+    const p = K.tensor(values);
+    p.requiresGrad = true;
+    p.grad = K.tensor(grad);
+    return p;
+  };
+  const run = () => {
+    const a = param(base(), poison(base()));
+    K.adamw([["a", a]], { lr: 0.01, weightDecay: 0.1 }).step();
+    const s = param(base(), poison(base()));
+    K.sgd([["s", s]], { lr: 0.1, momentum: 0.9, nesterov: true }).step();
+    const big = [...poison(base()), 7e4, -7e4, 65519, 65520, 1e-8, 3.4e38];
+    const x = K.tensor(big);
+    return {
+      adam: a.f32().slice(),
+      sgd: s.f32().slice(),
+      normNaN: K.clipGradNorm([param(base(), poison(base()))], 1),
+      normInf: K.clipGradNorm([param(base(), base().map((v, i) => (i === 20 ? Infinity : v)))], 1),
+      f16: K.toF32(K.toF16(x)).f32().slice(),
+      bf16: K.toF32(K.toBF16(x)).f32().slice(),
+    };
+  };
+  const want = reference(run);
+  assert.ok(Number.isNaN(want.normNaN) && want.normInf === Infinity, `the reference norm: ${want.normNaN}, ${want.normInf}`);
+  assert.ok(Number.isNaN(want.f16[0]) && want.f16[1] === Infinity && want.f16[2] === -Infinity, `f16 round trip: ${want.f16.slice(0, 3)}`);
+  assert.deepEqual(Array.from(want.f16.slice(n)), [Infinity, -Infinity, 65504, Infinity, 0, Infinity], "f16 overflow rounds to ±Inf, as PyTorch's .half()");
+  assert.ok(Number.isNaN(want.bf16[0]) && want.bf16[1] === Infinity && want.bf16[2] === -Infinity, `bf16 round trip: ${want.bf16.slice(0, 3)}`);
+  assert.deepEqual(Array.from(want.bf16.slice(n)), [70144, -70144, 65536, 65536, Math.fround(1.0011717677116394e-8), Infinity], "bf16 rounding, as PyTorch's .bfloat16()");
+  for (const mode of modes) {
+    const got = K.withKernels({ mode, blas: false }, run);
+    for (const k of ["adam", "sgd", "f16", "bf16"] as const) assertSameNonFinite(got[k], want[k], 1e-6, `${k} [${mode}]`);
+    assert.ok(Number.isNaN(got.normNaN) && got.normInf === Infinity, `clipGradNorm [${mode}]: ${got.normNaN}, ${got.normInf}`);
+  }
+});
+
 test("nonfinite - the test can fail: a finite stand-in for NaN is caught", () => {
   assert.throws(() => assertSameNonFinite(Float32Array.of(1.2e-38), Float32Array.of(NaN), 1e-4, "exp(NaN)"), /the reference gives NaN/);
   assert.throws(() => assertSameNonFinite(Float32Array.of(2.4e38), Float32Array.of(Infinity), 1e-4, "exp(Inf)"), /the reference gives Infinity/);
