@@ -47,7 +47,7 @@ export interface CastRunOptions {
   readonly onEvent?: (e: ReportEvent) => void;
   /** Every new director snapshot seen in KV (chaos tests act on them). */
   readonly onSnapshot?: (s: PersistedDirectorSnapshot, revision: number, run: CastRun) => void;
-  /** Kernel threads of the trainer (default: every core) and the evaluator (default 1). */
+  /** Kernel threads of the trainer and teacher (default: what their kernels pick: TROUPE_THREADS, else the CPUs the process may use) and the evaluator (default 1). */
   readonly threads?: { readonly trainer?: number; readonly teacher?: number; readonly evaluator?: number };
   /** The oracles' drill knobs: hold each stored batch this long before acknowledging it; store without dedup. */
   readonly oracle?: { readonly holdMs?: number; readonly dedup?: boolean };
@@ -98,11 +98,12 @@ export function newRunId(name: string): string {
 
 function children(plan: CastRunOptions["plan"], threads: CastRunOptions["threads"], pools: Partial<Record<string, PoolRoleConfig>>, oracle: CastRunOptions["oracle"]): ChildSpec[] {
   const count = (role: string) => (role === "director" ? 1 : Math.max(1, plan.cast?.[role]?.count ?? 1));
-  // on hosts, an actor's kernel threads are its role's cores, else its host's default
-  // (TROUPE_THREADS, or every core there); here, every core of this machine
-  const here = (role: "trainer" | "teacher") => (plan.hostsDeclared ? (plan.cast?.[role]?.cores ?? undefined) : availableParallelism());
+  // on hosts, an actor's kernel threads are its role's cores; else (and here) the child's
+  // kernels pick: TROUPE_THREADS, else the CPUs the process may use (CPU set, cgroup quota)
+  const here = (role: "trainer" | "teacher") => (plan.hostsDeclared ? (plan.cast?.[role]?.cores ?? undefined) : undefined);
   const t = (v: number | undefined) => (v === undefined ? {} : { threads: v });
   const config: Record<string, unknown> = {
+    // absent: the child's kernels pick (TROUPE_THREADS, else its CPU set and cgroup quota)
     trainer: t(threads?.trainer ?? here("trainer")),
     teacher: { ...t(threads?.teacher ?? here("teacher")), ...(pools.teacher ? { pool: pools.teacher } : {}) },
     evaluator: { threads: threads?.evaluator ?? plan.cast?.evaluator?.cores ?? 1, ...(pools.evaluator ? { pool: pools.evaluator } : {}) },
