@@ -1,11 +1,15 @@
 // `troupe bench train`: tokens/s of a full training step (forward, cross-entropy, backward,
 // AdamW) of the bench GPT in a workspace, against ../shared/bench/torch_gpt.py run in the same
 // command with the same config, plus RSS after 10 and after 200 steps (memory must not grow).
+// The peer runs at its best: every configuration of bench/peers is tried once, the fastest is the
+// peer; the per-core comparison is troupe on one thread against the peer's best one-intra-op,
+// one-BLAS-thread configuration. Rounds interleave troupe and the peer so that a busy minute on a
+// shared machine hits both.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { GPT, adamw, backward, createRng, kernelInfo, randint, workspace } from "../../kernels/mod.js";
+import { GPT, adamw, backward, createRng, kernelInfo, randint, withKernels, workspace } from "../../kernels/mod.js";
+import { type PeerSearch, type PeerTrial, runTrial, searchTorchPeer, trialJson } from "../peers/mod.js";
 import { sharedPath } from "../shared.js";
-import { runPeer } from "./peer.js";
 
 export interface TrainBenchConfig {
   readonly vocab: number;
@@ -28,30 +32,45 @@ export interface TrainBenchOptions {
   /** The peer script (default <repo>/../shared/bench/torch_gpt.py); false: no peer. */
   readonly peerScript?: string | false;
   /**
-   * Rounds of (ours, then the peer), default 2. On a shared machine the load changes within a
-   * minute; interleaving and taking each side's median over all rounds keeps one busy period
-   * from deciding the ratio.
+   * Rounds of (troupe, peer, troupe on one thread, peer on one thread each), default 2; the first
+   * round's peer runs are the search over every configuration. Each side's figure is its median
+   * over all rounds.
    */
   readonly rounds?: number;
+  /** progress lines (stderr in the CLI) */
+  readonly onProgress?: (line: string) => void;
 }
 
-function median(xs: number[]): number {
+interface PeerOut {
+  readonly tokens_per_s: number;
+  readonly runs: number[];
+  readonly version: string;
+}
+
+function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const mb = () => Math.round((process.memoryUsage().rss / 2 ** 20) * 10) / 10;
+const ratio = (a: number, b: number | null) => (b === null ? null : Math.round((a / b) * 100) / 100);
 
 /** ../shared/bench/torch_gpt.py (see bench/shared.ts for how ../shared is found). */
 export function defaultPeerScript(): string {
   return join(sharedPath("bench"), "torch_gpt.py");
 }
 
+/** One side's figures over all rounds. */
+function side(rates: readonly number[]) {
+  return rates.length ? { tokens_per_s: Math.round(median(rates)), runs: rates.map(Math.round) } : null;
+}
+
 export function runTrainBench(options: TrainBenchOptions = {}) {
   const cfg = options.config ?? benchConfig;
   const steps = options.steps ?? 10;
   const runs = options.runs ?? 5;
+  const say = options.onProgress ?? (() => {});
   const memorySteps = Math.max(options.memorySteps ?? 200, 10 + 3 + steps * runs);
   const rng = createRng(0);
   const model = new GPT({ vocabSize: cfg.vocab, blockSize: cfg.block, nEmbd: cfg.d, nHead: cfg.heads, nLayer: cfg.layers }, rng);
@@ -85,42 +104,82 @@ export function runTrainBench(options: TrainBenchOptions = {}) {
     }
     return rates;
   };
+  const timedOneThread = () => withKernels({ threads: 1 }, () => (step(), timed()));
+
   const script = options.peerScript === undefined ? defaultPeerScript() : options.peerScript;
-  const peerMissing = script === false ? "disabled" : !existsSync(script) ? `${script} not found` : null;
+  const peerOptions = script === false ? null : {
+    script,
+    args: [JSON.stringify(cfg), String(steps), String(runs)],
+    score: (v: PeerOut) => v.tokens_per_s,
+    onTrial: (t: PeerTrial<PeerOut>) => say(`[bench] peer ${t.label}: ${t.score ?? t.reason} tokens/s${t.env ? ` (OpenBLAS ${t.env.blas_core})` : ""}`),
+  };
+  let peerReason: string | null = script === false ? "disabled" : !existsSync(script) ? `${script} not found` : null;
   const rounds = Math.max(1, options.rounds ?? 2);
-  const rates: number[] = [];
+  const ours: number[] = [];
+  const oursOne: number[] = [];
   const peerRates: number[] = [];
-  let peerVersion: string | null = null;
-  let peerReason: string | null = peerMissing;
+  const peerOneRates: number[] = [];
+  let search: PeerSearch<PeerOut> | null = null;
+  const failures: string[] = [];
+  const addRuns = (into: number[], t: PeerTrial<PeerOut> | null) => {
+    if (t?.value && t.score !== null) into.push(...t.value.runs);
+    else if (t) failures.push(`${t.label}: ${t.reason}`);
+  };
   for (let round = 0; round < rounds; round++) {
-    rates.push(...timed());
+    say(`[bench] round ${round + 1}/${rounds}: troupe on ${kernelInfo().threads} threads`);
+    ours.push(...timed());
     while (done < memorySteps && round === 0) step(); // the memory check rides on the first round
-    if (peerMissing !== null || (round > 0 && peerVersion === null)) continue;
-    const peer = runPeer<{ tokens_per_s: number; runs: number[]; version: string }>(script as string, [JSON.stringify(cfg), String(steps), String(runs)]);
-    if (peer.value) {
-      peerRates.push(...peer.value.runs);
-      peerVersion = peer.value.version;
-    } else {
-      peerReason = peer.reason;
+    if (peerOptions && peerReason === null && round === 0) {
+      search = searchTorchPeer(peerOptions);
+      peerReason = search.reason;
+      addRuns(peerRates, search.best);
+      addRuns(peerOneRates, search.oneThread);
+    } else if (peerOptions && search?.best) {
+      addRuns(peerRates, runTrial(peerOptions, search.best.config));
     }
+    say(`[bench] round ${round + 1}/${rounds}: troupe on 1 thread`);
+    oursOne.push(...timedOneThread());
+    if (peerOptions && search?.oneThread && round > 0) addRuns(peerOneRates, runTrial(peerOptions, search.oneThread.config));
   }
-  const ours = Math.round(median(rates));
-  const theirs = peerRates.length ? Math.round(median(peerRates)) : null;
+
+  const tokensPerS = Math.round(median(ours));
+  const peer = side(peerRates);
+  const peerOne = side(peerOneRates);
+  const oneThread = Math.round(median(oursOne));
   const info = kernelInfo();
+  const best = search?.best ?? null;
+  const describe = (t: PeerTrial<PeerOut>) => ({
+    config: t.label, intra_op_threads: t.config.intraOpThreads, blas_threads: t.config.blasThreads,
+    blas_kernels: t.config.blasKernels, blas_core: t.env?.blas_core ?? null,
+  });
   return {
     config: cfg,
-    tokens_per_s: ours,
-    peer: theirs === null ? null : { torch_tokens_per_s: theirs, torch_runs: peerRates.map(Math.round), torch_version: peerVersion },
-    ratio: theirs === null ? null : Math.round((ours / theirs) * 100) / 100,
-    runs: rates.map(Math.round),
+    tokens_per_s: tokensPerS,
+    threads: info.threads,
+    peer: peer === null || best === null ? null : {
+      torch_tokens_per_s: peer.tokens_per_s, torch_runs: peer.runs, torch_version: best.env?.torch_version ?? best.value?.version ?? null,
+      ...describe(best),
+    },
+    ratio: ratio(tokensPerS, peer?.tokens_per_s ?? null),
+    one_thread: {
+      troupe_tokens_per_s: oneThread,
+      troupe_runs: oursOne.map(Math.round),
+      torch_tokens_per_s: peerOne?.tokens_per_s ?? null,
+      torch_runs: peerOne?.runs ?? null,
+      torch: search?.oneThread ? describe(search.oneThread) : null,
+      ratio: ratio(oneThread, peerOne?.tokens_per_s ?? null),
+    },
+    peer_search: search ? search.trials.map((t) => trialJson(t, "tokens_per_s")) : null,
+    runs: ours.map(Math.round),
     rounds,
-    step_ms: Math.round((tokens / ours) * 1000 * 10) / 10,
+    step_ms: Math.round((tokens / tokensPerS) * 1000 * 10) / 10,
     rss_mb: { ...rss, steps: memorySteps },
     workspace_mb: Math.round((ws.bytes / 2 ** 20) * 10) / 10,
     final_loss: Math.round(lastLoss * 1e4) / 1e4,
     kernels: info.kernels,
     gemm: info.blas ?? `troupe-${info.kernels}`,
-    threads: info.threads,
-    peer_reason: peerReason,
+    peer_reason: best ? null : peerReason,
+    /** later rounds whose peer run did not count (their runs are left out) */
+    peer_failures: failures,
   };
 }

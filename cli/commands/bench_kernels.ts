@@ -17,35 +17,44 @@ export function register(program: Command): void {
   const bench = commandGroup(program, "bench");
   bench
     .command("kernels")
-    .description("GEMM GFLOP/s (square n = 128..1024 and the bench GPT's shapes) vs the FMA peak and PyTorch")
+    .description("GEMM GFLOP/s (square n = 128..1024 and the bench GPT's shapes) vs the FMA peak and PyTorch at its best, on all threads and on one")
     .option("--json", "print one JSON document")
     .option("--seconds <s>", "time per shape (default 0.25)")
     .option("--no-peer", "skip the PyTorch peer")
     .action(async (opts: { json?: boolean; seconds?: string; peer: boolean }) => {
       const { runKernelBench } = await import("../../bench/kernels/mod.js");
-      progress("[bench] kernels: FMA peak, GEMMs (ours, BLAS), PyTorch peer ...");
-      const r = runKernelBench({ seconds: positiveNumber("seconds", opts.seconds, 0.25), peer: opts.peer });
+      progress("[bench] kernels: FMA peak, GEMMs (ours, BLAS, one thread), PyTorch peer in every configuration ...");
+      const r = runKernelBench({ seconds: positiveNumber("seconds", opts.seconds, 0.25), peer: opts.peer, onProgress: progress });
       if (opts.json) return printJson(r);
       printLine(`FMA peak ${r.fma_peak_gflops} GFLOP/s (${r.machine.threads} threads, ${r.machine.kernels}, GEMM by ${r.machine.gemm})`);
+      printLine(`peer: ${r.peer ? `torch ${r.peer.torch_version}, best of ${r.peer_search!.length} configurations: ${r.peer.config} (OpenBLAS ${r.peer.blas_core})` : `none (${r.peer_reason})`}`);
+      if (r.peer_one_thread) printLine(`peer, one thread each: ${r.peer_one_thread.config} (OpenBLAS ${r.peer_one_thread.blas_core})`);
+      printLine(`${"".padEnd(24)} ${"GFLOP/s".padStart(8)} ${"peak".padStart(5)} ${"torch".padStart(7)} ${"ratio".padStart(6)}   ${"1 thread".padStart(8)} ${"torch".padStart(7)} ${"ratio".padStart(6)}`);
+      const cell = (v: number | null, w: number) => String(v ?? "-").padStart(w);
       for (const g of [...r.gemm.square, ...r.gemm.gpt]) {
-        printLine(`${g.name.padEnd(24)} ${String(g.gflops).padStart(7)} GFLOP/s  ${(g.fraction_of_peak * 100).toFixed(0).padStart(3)}% of peak  torch ${g.torch_gflops ?? "-"}`);
+        printLine(`${g.name.padEnd(24)} ${cell(g.gflops, 8)} ${`${(g.fraction_of_peak * 100).toFixed(0)}%`.padStart(5)} ${cell(g.torch_gflops, 7)} ${cell(g.ratio_vs_torch, 6)}   ${cell(g.gflops_1t, 8)} ${cell(g.torch_gflops_1t, 7)} ${cell(g.ratio_vs_torch_1t, 6)}`);
       }
+      const s = r.summary;
+      printLine(`geomean: troupe ${s.geomean_gflops} vs torch ${s.torch_geomean_gflops ?? "-"} (ratio ${s.ratio_vs_torch ?? "-"}); one thread: ${s.geomean_gflops_1t} vs ${s.torch_geomean_gflops_1t ?? "-"} (ratio ${s.ratio_vs_torch_1t ?? "-"})`);
     });
   bench
     .command("train")
-    .description("tokens/s of a GPT training step (vocab 256, block 128, d 128, 4 heads, 4 layers, batch 16) vs PyTorch")
+    .description("tokens/s of a GPT training step (vocab 256, block 128, d 128, 4 heads, 4 layers, batch 16) vs PyTorch at its best, on all threads and on one")
     .option("--json", "print one JSON document")
     .option("--no-peer", "skip the PyTorch peer")
     .option("--peer-script <path>", "the peer (default ../shared/bench/torch_gpt.py)")
-    .option("--rounds <n>", "rounds of (troupe, then the peer), medians over all (default 2)")
+    .option("--rounds <n>", "rounds of (troupe, the peer), medians over all; round 1 tries every peer configuration (default 2)")
     .action(async (opts: { json?: boolean; peer: boolean; peerScript?: string; rounds?: string }) => {
       const { runTrainBench } = await import("../../bench/kernels/mod.js");
       const rounds = positiveNumber("rounds", opts.rounds, 2);
       if (!Number.isInteger(rounds)) throw new UsageError(`--rounds must be a positive integer, got ${opts.rounds}`);
-      progress(`[bench] train: ${rounds} rounds of 5 x 10 timed steps and the PyTorch peer; RSS after 10 and 200 steps ...`);
-      const r = runTrainBench({ peerScript: opts.peer ? opts.peerScript : false, rounds });
+      progress(`[bench] train: ${rounds} rounds of 5 x 10 timed steps, troupe and the PyTorch peer (every configuration in round 1), on all threads and on one; RSS after 10 and 200 steps ...`);
+      const r = runTrainBench({ peerScript: opts.peer ? opts.peerScript : false, rounds, onProgress: progress });
       if (opts.json) return printJson(r);
-      printLine(`troupe ${r.tokens_per_s} tokens/s (${r.step_ms} ms/step)  torch ${r.peer?.torch_tokens_per_s ?? "-"}  ratio ${r.ratio ?? "-"}`);
+      printLine(`troupe ${r.tokens_per_s} tokens/s (${r.step_ms} ms/step, ${r.threads} threads)  torch ${r.peer?.torch_tokens_per_s ?? "-"}  ratio ${r.ratio ?? "-"}`);
+      printLine(`  peer: ${r.peer ? `best of ${r.peer_search!.length} configurations: ${r.peer.config} (OpenBLAS ${r.peer.blas_core})` : `none (${r.peer_reason})`}`);
+      const o = r.one_thread;
+      printLine(`one thread each: troupe ${o.troupe_tokens_per_s} tokens/s  torch ${o.torch_tokens_per_s ?? "-"}${o.torch ? ` (${o.torch.config})` : ""}  ratio ${o.ratio ?? "-"}`);
       printLine(`RSS ${r.rss_mb.after_10} MB after 10 steps, ${r.rss_mb.after_200} MB after ${r.rss_mb.steps}`);
     });
 }
