@@ -1,9 +1,11 @@
-// The peer at its best: runs any PyTorch peer script once in every configuration of configs.ts,
-// through torch_peer.py, which reports the BLAS the peer really ran on (library, core name,
-// threads) and checks torch.mm against float64 before the script runs. A trial counts only if
-// that check passed, the threads it ran with are the ones asked for, and it printed a result with
-// a positive score; the best such trial is the peer, the best one-thread-each trial is the
-// per-core peer. Reusable for any peer script that reads TORCH_THREADS and prints one JSON line.
+// The peer at its best: runs any PyTorch peer script in every configuration of configs.ts, once
+// per round, through torch_peer.py, which reports the BLAS the peer really ran on (library, core
+// name, threads) and checks torch.mm against float64 before the script runs. A trial counts only
+// if that check passed, the threads it ran with are the ones asked for, and it printed a result
+// with a positive score; a configuration counts if every round's trial did, with the median of
+// their scores. The best is the peer; the best one-intra-op, one-BLAS-thread configuration is
+// the per-core peer. Reusable for any peer script that reads TORCH_THREADS and prints one JSON
+// line (bench train, bench kernels; bench train --arch llama next).
 import { existsSync } from "node:fs";
 import { type PeerConfig, configLabel, isOneThread, peerConfigs, peerEnv } from "./configs.js";
 import { peerScript, runScript, torchMissing } from "./run.js";
@@ -46,12 +48,37 @@ export interface TorchPeerOptions<T> {
   readonly onTrial?: (trial: PeerTrial<T>) => void;
 }
 
-export interface PeerSearch<T> {
+export interface SearchOptions<T> extends TorchPeerOptions<T> {
+  /**
+   * Rounds (default 1): every configuration runs once per round, in an order rotated each round,
+   * and is ranked by the median of its rounds' scores, so one busy minute on a shared machine
+   * does not pick the peer.
+   */
+  readonly rounds?: number;
+  /** called at the start of each round (the caller times its own side there: interleaving) */
+  readonly beforeRound?: (round: number) => void;
+}
+
+/**
+ * One configuration over every round. It reads as a trial (config, label, env, value, score,
+ * reason) so code written against single trials keeps working: `score` is the median of the
+ * rounds' scores, `value` the result of the round nearest that median, `env` the first report.
+ */
+export interface PeerCandidate<T> extends PeerTrial<T> {
+  /** one per round, in round order */
   readonly trials: readonly PeerTrial<T>[];
-  readonly best: PeerTrial<T> | null;
-  /** the best trial with one intra-op and one BLAS thread */
-  readonly oneThread: PeerTrial<T> | null;
-  /** why there is no best (no torch, every trial failed) */
+}
+
+export interface PeerSearch<T> {
+  /** every configuration, in the order of `configs` */
+  readonly candidates: readonly PeerCandidate<T>[];
+  /** every trial, in the order they ran */
+  readonly trials: readonly PeerTrial<T>[];
+  /** the candidate with the best median; null when none counted */
+  readonly best: PeerCandidate<T> | null;
+  /** the best candidate with one intra-op and one BLAS thread */
+  readonly oneThread: PeerCandidate<T> | null;
+  /** why there is no best (no torch, every candidate failed) */
   readonly reason: string | null;
 }
 
@@ -90,33 +117,62 @@ export function runTrial<T>(o: TorchPeerOptions<T>, config: PeerConfig): PeerTri
   return { config, label, env, value, score, reason: null };
 }
 
-function bestOf<T>(trials: readonly PeerTrial<T>[]): PeerTrial<T> | null {
-  let best: PeerTrial<T> | null = null;
-  for (const t of trials) if (t.score !== null && (best === null || t.score > best.score!)) best = t;
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function bestOf<T>(candidates: readonly PeerCandidate<T>[]): PeerCandidate<T> | null {
+  let best: PeerCandidate<T> | null = null;
+  for (const c of candidates) if (c.score !== null && (best === null || c.score > best.score!)) best = c;
   return best;
 }
 
-/** Tries every configuration once; the best is the peer. */
-export function searchTorchPeer<T>(o: TorchPeerOptions<T>): PeerSearch<T> {
+/** One configuration's rounds as a candidate: it counts only if every round did. */
+export function candidateOf<T>(config: PeerConfig, label: string, trials: readonly PeerTrial<T>[]): PeerCandidate<T> {
+  const env = trials.find((t) => t.env)?.env ?? null;
+  const failed = trials.length ? trials.find((t) => t.score === null) : undefined;
+  if (!trials.length || failed) return { config, label, trials, env, value: failed?.value ?? null, score: null, reason: failed?.reason ?? "no rounds ran" };
+  const score = median(trials.map((t) => t.score!));
+  const nearest = trials.reduce((a, t) => (Math.abs(t.score! - score) < Math.abs(a.score! - score) ? t : a));
+  return { config, label, trials, env, value: nearest.value, score, reason: null };
+}
+
+/**
+ * Runs every configuration once per round (in an order rotated each round); a configuration's
+ * score is the median of its rounds, the best is the peer.
+ */
+export function searchTorchPeer<T>(o: SearchOptions<T>): PeerSearch<T> {
   const missing = torchMissing() ?? (existsSync(o.script) ? null : `peer script ${o.script} not found`);
-  if (missing) return { trials: [], best: null, oneThread: null, reason: missing };
+  if (missing) return { candidates: [], trials: [], best: null, oneThread: null, reason: missing };
   const configs = o.configs ?? peerConfigs(o.baseEnv ?? process.env);
-  const trials: PeerTrial<T>[] = [];
-  for (const config of configs) {
-    const t = runTrial(o, config);
-    trials.push(t);
-    o.onTrial?.(t);
+  const rounds = Math.max(1, o.rounds ?? 1);
+  const perConfig: PeerTrial<T>[][] = configs.map(() => []);
+  const all: PeerTrial<T>[] = [];
+  for (let round = 0; round < rounds; round++) {
+    o.beforeRound?.(round);
+    for (let k = 0; k < configs.length; k++) {
+      const i = (k + round) % configs.length; // rotated: no configuration always runs first
+      const t = runTrial(o, configs[i]!);
+      perConfig[i]!.push(t);
+      all.push(t);
+      o.onTrial?.(t);
+    }
   }
-  const best = bestOf(trials);
+  const base = o.baseEnv ?? process.env;
+  const candidates = configs.map((config, i) => candidateOf(config, configLabel(config, base), perConfig[i]!));
+  const best = bestOf(candidates);
   return {
-    trials,
+    candidates,
+    trials: all,
     best,
-    oneThread: bestOf(trials.filter((t) => isOneThread(t.config))),
-    reason: best ? null : trials.map((t) => `${t.label}: ${t.reason}`).join("; "),
+    oneThread: bestOf(candidates.filter((c) => isOneThread(c.config))),
+    reason: best ? null : candidates.map((c) => `${c.label}: ${c.reason}`).join("; "),
   };
 }
 
-/** A trial as the bench JSON shows it. */
+/** A single trial as the bench JSON shows it. */
 export function trialJson<T>(t: PeerTrial<T>, score: string) {
   return {
     config: t.label,
@@ -128,5 +184,27 @@ export function trialJson<T>(t: PeerTrial<T>, score: string) {
     gemm_check: t.env ? { ok: t.env.check.ok, max_rel_err: t.env.check.max_rel_err, worst_margin: Math.round(t.env.check.worst_margin * 1000) / 1000 } : null,
     [score]: t.score,
     reason: t.reason,
+  };
+}
+
+/** A candidate as the bench JSON shows it: its median score, and each round's. */
+export function candidateJson<T>(c: PeerCandidate<T>, score: string) {
+  const env = c.env;
+  const checks = c.trials.filter((t) => t.env).map((t) => t.env!.check);
+  return {
+    config: c.label,
+    intra_op_threads: c.config.intraOpThreads,
+    blas_threads: c.config.blasThreads,
+    blas_kernels: c.config.blasKernels,
+    blas_core: env?.blas_core ?? null,
+    blas_config: env?.blas_config ?? null,
+    gemm_check: checks.length ? {
+      ok: checks.every((k) => k.ok),
+      max_rel_err: Math.max(...checks.map((k) => k.max_rel_err)),
+      worst_margin: Math.round(Math.max(...checks.map((k) => k.worst_margin)) * 1000) / 1000,
+    } : null,
+    [score]: c.score,
+    rounds: c.trials.map((t) => t.score),
+    reason: c.reason,
   };
 }

@@ -5,6 +5,8 @@
 // real (Debian's PyTorch in /usr/bin/python3).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BlasKernels, type PeerConfig, runTrial, searchTorchPeer } from "../../bench/peers/mod.js";
 import { fakePeer, fixtures, torchSkip } from "./helpers.js";
@@ -13,7 +15,7 @@ const skip = torchSkip();
 const pins = { OPENBLAS_CORETYPE: "Haswell", OPENBLAS_L2_SIZE: "1048576" };
 const score = (v: { tokens_per_s: number }) => v.tokens_per_s;
 
-function baseEnv(table: Record<string, number | string>, more: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+function baseEnv(table: Record<string, number | string | (number | string)[]>, more: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, FAKE_PEER_TABLE: JSON.stringify(table), ...more };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
@@ -60,6 +62,47 @@ test("peer search - trials that break a promise do not count; with none left the
   const none = searchTorchPeer({ script: join(fixtures, "no_such_peer.py"), args: [], score });
   assert.equal(none.trials.length, 0);
   assert.match(none.reason!, /no_such_peer\.py not found/);
+});
+
+test("peer search - every configuration runs in every round, in a rotated order, and the median over rounds decides", { skip }, () => {
+  // (2, 2) has one lucky round; (1, 1) is steady and faster on the median
+  const counts = mkdtempSync(join(tmpdir(), "fake-peer-"));
+  try {
+    const table = { "2/2/unset": [900, 100, 100], "1/1/environment": [120, 130, 110] };
+    const configs = [config(2, 2), config(1, 1, BlasKernels.environment)];
+    const events: string[] = [];
+    const s = searchTorchPeer({
+      script: fakePeer, args: [], score, configs, rounds: 3,
+      baseEnv: baseEnv(table, { FAKE_PEER_COUNTS: counts }),
+      beforeRound: (r) => events.push(`round ${r}`),
+      onTrial: (t) => events.push(`${t.config.intraOpThreads}+${t.config.blasThreads}`),
+    });
+    assert.deepEqual(events, ["round 0", "2+2", "1+1", "round 1", "1+1", "2+2", "round 2", "2+2", "1+1"]);
+    assert.equal(s.trials.length, 6);
+    assert.deepEqual(s.candidates.map((c) => c.trials.map((t) => t.score)), [[900, 100, 100], [120, 130, 110]]);
+    assert.deepEqual(s.candidates.map((c) => c.score), [100, 120]);
+    assert.deepEqual(s.best!.config, config(1, 1, BlasKernels.environment));
+    assert.equal(s.best!.score, 120);
+    assert.equal((s.best!.value as { tokens_per_s: number }).tokens_per_s, 120, "the value is the round nearest the median");
+    assert.equal(s.best!.env!.blas_core, "Haswell");
+    assert.equal(s.oneThread, s.best);
+  } finally {
+    rmSync(counts, { recursive: true, force: true });
+  }
+});
+
+test("peer search - a configuration that fails in any round does not count, however fast its other rounds", { skip }, () => {
+  const counts = mkdtempSync(join(tmpdir(), "fake-peer-"));
+  try {
+    const table = { "2/2/unset": [5000, "fail"], "1/1/unset": [100, 100] };
+    const s = searchTorchPeer({ script: fakePeer, args: [], score, configs: [config(2, 2), config(1, 1)], rounds: 2, baseEnv: baseEnv(table, { FAKE_PEER_COUNTS: counts }) });
+    assert.equal(s.candidates[0]!.score, null);
+    assert.match(s.candidates[0]!.reason!, /failing on purpose/);
+    assert.deepEqual(s.best!.config, config(1, 1));
+    assert.equal(s.best!.score, 100);
+  } finally {
+    rmSync(counts, { recursive: true, force: true });
+  }
 });
 
 test("peer search - a BLAS that rounds to bf16 fails the float64 check and is not timed", { skip }, () => {
