@@ -1,11 +1,12 @@
 // `troupe bench kernels`: GEMM GFLOP/s (square and the bench GPT's own shapes) on all threads and
 // on one, the machine's measured FMA peak, and PyTorch's matmul on the same shapes as the peer, in
 // its fastest configuration (bench/peers searches them) and in its best one-thread-each one.
-// Throughput is the median of tinybench samples.
+// Rounds interleave troupe and every peer configuration; each figure is a median over rounds of
+// per-round medians of tinybench samples.
 import { Bench } from "tinybench";
 import { kernelInfo, withKernels } from "../../kernels/mod.js";
 import { native } from "../../kernels/native/load.js";
-import { peerScript, searchTorchPeer, trialJson } from "../peers/mod.js";
+import { type PeerCandidate, candidateJson, peerScript, searchTorchPeer } from "../peers/mod.js";
 
 export interface GemmShape {
   readonly name: string;
@@ -61,6 +62,8 @@ function round(x: number, digits = 1): number {
 export interface KernelBenchOptions {
   readonly seconds?: number;
   readonly peer?: boolean;
+  /** rounds of (troupe, every peer configuration), default 2; figures are medians over rounds */
+  readonly rounds?: number;
   readonly config?: { vocab: number; block: number; d: number; batch: number };
   /** progress lines (stderr in the CLI) */
   readonly onProgress?: (line: string) => void;
@@ -78,6 +81,17 @@ function geomean(xs: readonly number[]): number {
 
 const ratio = (a: number, b: number | null | undefined) => (b ? round(a / b, 2) : null);
 
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Per shape, the median over rounds (each round: one GFLOP/s per shape). */
+function perShape(rounds: readonly (readonly number[])[]): number[] {
+  return rounds[0]!.map((_, i) => round(median(rounds.map((r) => r[i]!))));
+}
+
 export function runKernelBench(options: KernelBenchOptions = {}) {
   const seconds = options.seconds ?? 0.25;
   const say = options.onProgress ?? (() => {});
@@ -91,25 +105,39 @@ export function runKernelBench(options: KernelBenchOptions = {}) {
   const gpt = gptShapes(cfg.batch * cfg.block, cfg.d, cfg.vocab);
   const all = [...square, ...gpt];
 
-  say(`[bench] troupe GEMMs on ${info.threads} threads`);
-  const used = timeGemms(all, seconds);
-  // both GEMM paths when the build has a BLAS: ours (blocked, SIMD) and the BLAS
-  const alt = info.blasAvailable === null ? null : withKernels({ blas: info.blas === null ? "force" : false }, () => timeGemms(all, seconds));
-  say("[bench] troupe GEMMs on 1 thread");
-  const usedOne = withKernels({ threads: 1 }, () => timeGemms(all, seconds));
-  peak = Math.max(peak, probe());
-  const ownG = info.blas === null ? used : alt;
-  const blasG = info.blas === null ? alt : used;
-
+  const rounds = Math.max(1, options.rounds ?? 2);
+  const usedR: number[][] = [];
+  const altR: number[][] = [];
+  const oneR: number[][] = [];
+  let roundsDone = 0;
+  const ourRound = (r: number) => {
+    say(`[bench] round ${r + 1}/${rounds}: troupe GEMMs on ${info.threads} threads, then on 1`);
+    usedR.push(timeGemms(all, seconds));
+    // both GEMM paths when the build has a BLAS: ours (blocked, SIMD) and the BLAS
+    if (info.blasAvailable !== null) altR.push(withKernels({ blas: info.blas === null ? "force" : false }, () => timeGemms(all, seconds)));
+    oneR.push(withKernels({ threads: 1 }, () => timeGemms(all, seconds)));
+    roundsDone = r + 1;
+  };
   const search = options.peer === false ? null : searchTorchPeer<PeerOut>({
     script: peerScript("torch_gemm.py"),
     args: [JSON.stringify(all.map((s) => [s.M, s.N, s.K, s.trans])), String(seconds * 2)],
     score: (v) => round(geomean(v.gflops)),
+    rounds,
+    beforeRound: ourRound,
     onTrial: (t) => say(`[bench] peer ${t.label}: ${t.score ?? t.reason} GFLOP/s geomean${t.env ? ` (OpenBLAS ${t.env.blas_core})` : ""}`),
   });
-  const best = search?.best?.value ?? null;
-  const one = search?.oneThread?.value ?? null;
-  const counted = (search?.trials ?? []).filter((t) => t.score !== null && t.value);
+  for (let r = roundsDone; r < rounds; r++) ourRound(r); // no peer: troupe alone
+  peak = Math.max(peak, probe());
+  const used = perShape(usedR);
+  const usedOne = perShape(oneR);
+  const alt = altR.length ? perShape(altR) : null;
+  const ownG = info.blas === null ? used : alt;
+  const blasG = info.blas === null ? alt : used;
+  /** a counted candidate's GFLOP/s per shape: the median over its rounds */
+  const gflopsOf = (c: PeerCandidate<PeerOut> | null | undefined) => (c && c.score !== null ? perShape(c.trials.map((t) => t.value!.gflops)) : null);
+  const best = gflopsOf(search?.best);
+  const one = gflopsOf(search?.oneThread);
+  const counted = (search?.candidates ?? []).map(gflopsOf).filter((g): g is number[] => g !== null);
 
   const row = (s: GemmShape, i: number) => ({
     name: s.name, M: s.M, N: s.N, K: s.K, trans: s.trans,
@@ -117,19 +145,20 @@ export function runKernelBench(options: KernelBenchOptions = {}) {
     fraction_of_peak: round(used[i]! / peak, 3),
     own_gflops: ownG ? ownG[i]! : null,
     blas_gflops: blasG ? blasG[i]! : null,
-    torch_gflops: best ? best.gflops[i]! : null,
-    ratio_vs_torch: ratio(used[i]!, best?.gflops[i]),
-    /** the peer's best on this shape over every configuration that counted */
-    torch_max_gflops: counted.length ? Math.max(...counted.map((t) => t.value!.gflops[i]!)) : null,
+    torch_gflops: best ? best[i]! : null,
+    ratio_vs_torch: ratio(used[i]!, best?.[i]),
+    /** the peer's best on this shape over every configuration that counted (medians over rounds) */
+    torch_max_gflops: counted.length ? Math.max(...counted.map((g) => g[i]!)) : null,
     gflops_1t: usedOne[i]!,
-    torch_gflops_1t: one ? one.gflops[i]! : null,
-    ratio_vs_torch_1t: ratio(usedOne[i]!, one?.gflops[i]),
+    torch_gflops_1t: one ? one[i]! : null,
+    ratio_vs_torch_1t: ratio(usedOne[i]!, one?.[i]),
   });
   const rows = all.map(row);
-  const describe = (t: NonNullable<typeof search>["trials"][number]) => ({
-    config: t.label, intra_op_threads: t.config.intraOpThreads, blas_threads: t.config.blasThreads,
-    blas_kernels: t.config.blasKernels, blas_core: t.env?.blas_core ?? null, torch_version: t.env?.torch_version ?? null,
-    geomean_gflops: t.score,
+  const describe = (c: PeerCandidate<PeerOut>) => ({
+    config: c.label, intra_op_threads: c.config.intraOpThreads, blas_threads: c.config.blasThreads,
+    blas_kernels: c.config.blasKernels, blas_core: c.env?.blas_core ?? null, torch_version: c.env?.torch_version ?? null,
+    /** median over rounds of each round's geometric mean (what ranks the configurations) */
+    geomean_gflops: c.score,
   });
   return {
     machine: { kernels: info.kernels, gemm: info.blas ?? `troupe-${info.kernels}`, blas_available: info.blasAvailable, blas_core: info.blasCore || null, threads: info.threads, cpu: info.cpu },
@@ -142,15 +171,16 @@ export function runKernelBench(options: KernelBenchOptions = {}) {
      * and troupe on 1 thread vs the peer's best intra-op 1 + BLAS 1 configuration */
     summary: {
       geomean_gflops: round(geomean(used)),
-      torch_geomean_gflops: best ? round(geomean(best.gflops)) : null,
-      ratio_vs_torch: ratio(geomean(used), best ? geomean(best.gflops) : null),
+      torch_geomean_gflops: best ? round(geomean(best)) : null,
+      ratio_vs_torch: ratio(geomean(used), best ? geomean(best) : null),
       geomean_gflops_1t: round(geomean(usedOne)),
-      torch_geomean_gflops_1t: one ? round(geomean(one.gflops)) : null,
-      ratio_vs_torch_1t: ratio(geomean(usedOne), one ? geomean(one.gflops) : null),
+      torch_geomean_gflops_1t: one ? round(geomean(one)) : null,
+      ratio_vs_torch_1t: ratio(geomean(usedOne), one ? geomean(one) : null),
     },
-    peer: search?.best ? describe(search.best) : null,
-    peer_one_thread: search?.oneThread ? describe(search.oneThread) : null,
-    peer_search: search ? search.trials.map((t) => trialJson(t, "geomean_gflops")) : null,
+    peer: search?.best && best ? describe(search.best) : null,
+    peer_one_thread: search?.oneThread && one ? describe(search.oneThread) : null,
+    peer_search: search ? search.candidates.map((c) => candidateJson(c, "geomean_gflops")) : null,
+    rounds,
     peer_reason: options.peer === false ? "disabled" : search?.reason ?? null,
   };
 }

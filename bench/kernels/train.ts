@@ -1,14 +1,13 @@
 // `troupe bench train`: tokens/s of a full training step (forward, cross-entropy, backward,
 // AdamW) of the bench GPT in a workspace, against ../shared/bench/torch_gpt.py run in the same
 // command with the same config, plus RSS after 10 and after 200 steps (memory must not grow).
-// The peer runs at its best: every configuration of bench/peers is tried once, the fastest is the
-// peer; the per-core comparison is troupe on one thread against the peer's best one-intra-op,
-// one-BLAS-thread configuration. Rounds interleave troupe and the peer so that a busy minute on a
-// shared machine hits both.
-import { existsSync } from "node:fs";
+// The peer runs at its best: every configuration of bench/peers runs in every round, the fastest
+// (by median over the rounds) is the peer; the per-core comparison is troupe on one thread
+// against the peer's best one-intra-op, one-BLAS-thread configuration. Rounds interleave troupe
+// and the peer so that a busy minute on a shared machine hits both.
 import { join } from "node:path";
 import { GPT, adamw, backward, createRng, kernelInfo, randint, withKernels, workspace } from "../../kernels/mod.js";
-import { type PeerSearch, type PeerTrial, runTrial, searchTorchPeer, trialJson } from "../peers/mod.js";
+import { type PeerCandidate, candidateJson, searchTorchPeer } from "../peers/mod.js";
 import { sharedPath } from "../shared.js";
 
 export interface TrainBenchConfig {
@@ -32,9 +31,9 @@ export interface TrainBenchOptions {
   /** The peer script (default <repo>/../shared/bench/torch_gpt.py); false: no peer. */
   readonly peerScript?: string | false;
   /**
-   * Rounds of (troupe, peer, troupe on one thread, peer on one thread each), default 2; the first
-   * round's peer runs are the search over every configuration. Each side's figure is its median
-   * over all rounds.
+   * Rounds of (troupe on all threads, troupe on one, the peer in every configuration), default 2.
+   * The peer is the configuration with the best median over the rounds; each side's figure is the
+   * median of all its runs.
    */
   readonly rounds?: number;
   /** progress lines (stderr in the CLI) */
@@ -107,57 +106,44 @@ export function runTrainBench(options: TrainBenchOptions = {}) {
   const timedOneThread = () => withKernels({ threads: 1 }, () => (step(), timed()));
 
   const script = options.peerScript === undefined ? defaultPeerScript() : options.peerScript;
-  const peerOptions = script === false ? null : {
-    script,
-    args: [JSON.stringify(cfg), String(steps), String(runs)],
-    score: (v: PeerOut) => v.tokens_per_s,
-    onTrial: (t: PeerTrial<PeerOut>) => say(`[bench] peer ${t.label}: ${t.score ?? t.reason} tokens/s${t.env ? ` (OpenBLAS ${t.env.blas_core})` : ""}`),
-  };
-  let peerReason: string | null = script === false ? "disabled" : !existsSync(script) ? `${script} not found` : null;
   const rounds = Math.max(1, options.rounds ?? 2);
   const ours: number[] = [];
   const oursOne: number[] = [];
-  const peerRates: number[] = [];
-  const peerOneRates: number[] = [];
-  let search: PeerSearch<PeerOut> | null = null;
-  const failures: string[] = [];
-  const addRuns = (into: number[], t: PeerTrial<PeerOut> | null) => {
-    if (t?.value && t.score !== null) into.push(...t.value.runs);
-    else if (t) failures.push(`${t.label}: ${t.reason}`);
-  };
-  for (let round = 0; round < rounds; round++) {
-    say(`[bench] round ${round + 1}/${rounds}: troupe on ${kernelInfo().threads} threads`);
+  let roundsDone = 0;
+  const ourRound = (round: number) => {
+    say(`[bench] round ${round + 1}/${rounds}: troupe on ${kernelInfo().threads} threads, then on 1`);
     ours.push(...timed());
     while (done < memorySteps && round === 0) step(); // the memory check rides on the first round
-    if (peerOptions && peerReason === null && round === 0) {
-      search = searchTorchPeer(peerOptions);
-      peerReason = search.reason;
-      addRuns(peerRates, search.best);
-      addRuns(peerOneRates, search.oneThread);
-    } else if (peerOptions && search?.best) {
-      addRuns(peerRates, runTrial(peerOptions, search.best.config));
-    }
-    say(`[bench] round ${round + 1}/${rounds}: troupe on 1 thread`);
     oursOne.push(...timedOneThread());
-    if (peerOptions && search?.oneThread && round > 0) addRuns(peerOneRates, runTrial(peerOptions, search.oneThread.config));
-  }
+    roundsDone = round + 1;
+  };
+  const search = script === false ? null : searchTorchPeer<PeerOut>({
+    script,
+    args: [JSON.stringify(cfg), String(steps), String(runs)],
+    score: (v) => v.tokens_per_s,
+    rounds,
+    beforeRound: ourRound,
+    onTrial: (t) => say(`[bench] peer ${t.label}: ${t.score ?? t.reason} tokens/s${t.env ? ` (OpenBLAS ${t.env.blas_core})` : ""}`),
+  });
+  for (let round = roundsDone; round < rounds; round++) ourRound(round); // no peer: troupe alone
+  const runsOf = (c: PeerCandidate<PeerOut> | null) => (c ? c.trials.flatMap((t) => t.value!.runs) : []);
 
   const tokensPerS = Math.round(median(ours));
-  const peer = side(peerRates);
-  const peerOne = side(peerOneRates);
+  const best = search?.best ?? null;
+  const peer = side(runsOf(best));
+  const peerOne = side(runsOf(search?.oneThread ?? null));
   const oneThread = Math.round(median(oursOne));
   const info = kernelInfo();
-  const best = search?.best ?? null;
-  const describe = (t: PeerTrial<PeerOut>) => ({
-    config: t.label, intra_op_threads: t.config.intraOpThreads, blas_threads: t.config.blasThreads,
-    blas_kernels: t.config.blasKernels, blas_core: t.env?.blas_core ?? null,
+  const describe = (c: PeerCandidate<PeerOut>) => ({
+    config: c.label, intra_op_threads: c.config.intraOpThreads, blas_threads: c.config.blasThreads,
+    blas_kernels: c.config.blasKernels, blas_core: c.env?.blas_core ?? null,
   });
   return {
     config: cfg,
     tokens_per_s: tokensPerS,
     threads: info.threads,
     peer: peer === null || best === null ? null : {
-      torch_tokens_per_s: peer.tokens_per_s, torch_runs: peer.runs, torch_version: best.env?.torch_version ?? best.value?.version ?? null,
+      torch_tokens_per_s: peer.tokens_per_s, torch_runs: peer.runs, torch_version: best.env?.torch_version ?? null,
       ...describe(best),
     },
     ratio: ratio(tokensPerS, peer?.tokens_per_s ?? null),
@@ -169,7 +155,7 @@ export function runTrainBench(options: TrainBenchOptions = {}) {
       torch: search?.oneThread ? describe(search.oneThread) : null,
       ratio: ratio(oneThread, peerOne?.tokens_per_s ?? null),
     },
-    peer_search: search ? search.trials.map((t) => trialJson(t, "tokens_per_s")) : null,
+    peer_search: search ? search.candidates.map((c) => candidateJson(c, "tokens_per_s")) : null,
     runs: ours.map(Math.round),
     rounds,
     step_ms: Math.round((tokens / tokensPerS) * 1000 * 10) / 10,
@@ -178,8 +164,6 @@ export function runTrainBench(options: TrainBenchOptions = {}) {
     final_loss: Math.round(lastLoss * 1e4) / 1e4,
     kernels: info.kernels,
     gemm: info.blas ?? `troupe-${info.kernels}`,
-    peer_reason: best ? null : peerReason,
-    /** later rounds whose peer run did not count (their runs are left out) */
-    peer_failures: failures,
+    peer_reason: script === false ? "disabled" : best ? null : search?.reason ?? null,
   };
 }

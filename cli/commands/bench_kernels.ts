@@ -13,6 +13,12 @@ function positiveNumber(name: string, raw: string | undefined, fallback: number)
   return v;
 }
 
+function positiveInteger(name: string, raw: string | undefined, fallback: number): number {
+  const v = positiveNumber(name, raw, fallback);
+  if (!Number.isInteger(v)) throw new UsageError(`--${name} must be a positive integer, got ${raw}`);
+  return v;
+}
+
 export function register(program: Command): void {
   const bench = commandGroup(program, "bench");
   bench
@@ -21,13 +27,15 @@ export function register(program: Command): void {
     .option("--json", "print one JSON document")
     .option("--seconds <s>", "time per shape (default 0.25)")
     .option("--no-peer", "skip the PyTorch peer")
-    .action(async (opts: { json?: boolean; seconds?: string; peer: boolean }) => {
+    .option("--rounds <n>", "rounds of (troupe, the peer in every configuration), medians over rounds (default 2)")
+    .action(async (opts: { json?: boolean; seconds?: string; peer: boolean; rounds?: string }) => {
       const { runKernelBench } = await import("../../bench/kernels/mod.js");
-      progress("[bench] kernels: FMA peak, GEMMs (ours, BLAS, one thread), PyTorch peer in every configuration ...");
-      const r = runKernelBench({ seconds: positiveNumber("seconds", opts.seconds, 0.25), peer: opts.peer, onProgress: progress });
+      const rounds = positiveInteger("rounds", opts.rounds, 2);
+      progress(`[bench] kernels: FMA peak; ${rounds} rounds of GEMMs (ours, BLAS, one thread) and the PyTorch peer in every configuration ...`);
+      const r = runKernelBench({ seconds: positiveNumber("seconds", opts.seconds, 0.25), peer: opts.peer, rounds, onProgress: progress });
       if (opts.json) return printJson(r);
       printLine(`FMA peak ${r.fma_peak_gflops} GFLOP/s (${r.machine.threads} threads, ${r.machine.kernels}, GEMM by ${r.machine.gemm})`);
-      printLine(`peer: ${r.peer ? `torch ${r.peer.torch_version}, best of ${r.peer_search!.length} configurations: ${r.peer.config} (OpenBLAS ${r.peer.blas_core})` : `none (${r.peer_reason})`}`);
+      printLine(`peer: ${r.peer ? `torch ${r.peer.torch_version}, best of ${r.peer_search!.length} configurations over ${r.rounds} rounds: ${r.peer.config} (OpenBLAS ${r.peer.blas_core})` : `none (${r.peer_reason})`}`);
       if (r.peer_one_thread) printLine(`peer, one thread each: ${r.peer_one_thread.config} (OpenBLAS ${r.peer_one_thread.blas_core})`);
       printLine(`${"".padEnd(24)} ${"GFLOP/s".padStart(8)} ${"peak".padStart(5)} ${"torch".padStart(7)} ${"ratio".padStart(6)}   ${"1 thread".padStart(8)} ${"torch".padStart(7)} ${"ratio".padStart(6)}`);
       const cell = (v: number | null, w: number) => String(v ?? "-").padStart(w);
@@ -43,16 +51,15 @@ export function register(program: Command): void {
     .option("--json", "print one JSON document")
     .option("--no-peer", "skip the PyTorch peer")
     .option("--peer-script <path>", "the peer (default ../shared/bench/torch_gpt.py)")
-    .option("--rounds <n>", "rounds of (troupe, the peer), medians over all; round 1 tries every peer configuration (default 2)")
+    .option("--rounds <n>", "rounds of (troupe, the peer in every configuration), medians over all (default 2)")
     .action(async (opts: { json?: boolean; peer: boolean; peerScript?: string; rounds?: string }) => {
       const { runTrainBench } = await import("../../bench/kernels/mod.js");
-      const rounds = positiveNumber("rounds", opts.rounds, 2);
-      if (!Number.isInteger(rounds)) throw new UsageError(`--rounds must be a positive integer, got ${opts.rounds}`);
-      progress(`[bench] train: ${rounds} rounds of 5 x 10 timed steps, troupe and the PyTorch peer (every configuration in round 1), on all threads and on one; RSS after 10 and 200 steps ...`);
+      const rounds = positiveInteger("rounds", opts.rounds, 2);
+      progress(`[bench] train: ${rounds} rounds of 5 x 10 timed steps, troupe on all threads and on one, then the PyTorch peer in every configuration; RSS after 10 and 200 steps ...`);
       const r = runTrainBench({ peerScript: opts.peer ? opts.peerScript : false, rounds, onProgress: progress });
       if (opts.json) return printJson(r);
       printLine(`troupe ${r.tokens_per_s} tokens/s (${r.step_ms} ms/step, ${r.threads} threads)  torch ${r.peer?.torch_tokens_per_s ?? "-"}  ratio ${r.ratio ?? "-"}`);
-      printLine(`  peer: ${r.peer ? `best of ${r.peer_search!.length} configurations: ${r.peer.config} (OpenBLAS ${r.peer.blas_core})` : `none (${r.peer_reason})`}`);
+      printLine(`  peer: ${r.peer ? `best of ${r.peer_search!.length} configurations over ${r.rounds} rounds: ${r.peer.config} (OpenBLAS ${r.peer.blas_core})` : `none (${r.peer_reason})`}`);
       const o = r.one_thread;
       printLine(`one thread each: troupe ${o.troupe_tokens_per_s} tokens/s  torch ${o.torch_tokens_per_s ?? "-"}${o.torch ? ` (${o.torch.config})` : ""}  ratio ${o.ratio ?? "-"}`);
       printLine(`RSS ${r.rss_mb.after_10} MB after 10 steps, ${r.rss_mb.after_200} MB after ${r.rss_mb.steps}`);

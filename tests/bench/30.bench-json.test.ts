@@ -21,10 +21,11 @@ test("bench train - the peer is its best configuration over every round, the one
   });
   assert.equal(r.peer_search!.length, peerConfigs().length);
   assert.ok(r.peer_search!.every((t) => t.reason === null && t.gemm_check!.ok && typeof t.blas_core === "string"));
+  assert.ok(r.peer_search!.every((t) => t.rounds.length === 2), "every configuration ran in both rounds");
   assert.equal(r.peer!.intra_op_threads, 2);
   assert.equal(r.peer!.blas_threads, 1);
   assert.equal(r.peer!.torch_tokens_per_s, 5000);
-  assert.equal(r.peer!.torch_runs.length, 4, "2 runs in the search round + 2 in round 2");
+  assert.equal(r.peer!.torch_runs.length, 4, "2 runs in each of 2 rounds");
   assert.equal(r.ratio, Math.round((r.tokens_per_s / 5000) * 100) / 100);
   assert.equal(r.one_thread.torch!.intra_op_threads, 1);
   assert.equal(r.one_thread.torch!.blas_threads, 1);
@@ -34,7 +35,6 @@ test("bench train - the peer is its best configuration over every round, the one
   assert.ok(r.one_thread.troupe_tokens_per_s > 0);
   assert.equal(r.one_thread.ratio, Math.round((r.one_thread.troupe_tokens_per_s / 2000) * 100) / 100);
   assert.equal(r.runs.length, 4);
-  assert.deepEqual(r.peer_failures, []);
   assert.ok(Number.isFinite(r.final_loss));
 });
 
@@ -48,7 +48,7 @@ test("bench train - without a peer the figures are troupe's alone and the reason
 });
 
 test("bench kernels --json - the real PyTorch peer: every configuration checked, the best and the 1 + 1 named", { skip }, () => {
-  const out = spawnSync(process.execPath, [main, "bench", "kernels", "--json", "--seconds", "0.01"], { encoding: "utf8", timeout: 300_000 });
+  const out = spawnSync(process.execPath, [main, "bench", "kernels", "--json", "--seconds", "0.01", "--rounds", "1"], { encoding: "utf8", timeout: 300_000 });
   assert.equal(out.status, 0, out.stderr);
   const r = JSON.parse(out.stdout);
   assert.equal(r.peer_reason, null);
