@@ -1,6 +1,9 @@
 // Text corpora as one token stream with a fixed validation split: the last `valFraction`
-// (default 10%) of the tokens is validation, the rest is training. The split is by position,
-// so it never changes with the seed and windows never straddle it.
+// (default 10%) of the text's UTF-8 bytes (moved back to a character boundary) is validation,
+// the rest is training. The split is by position in the text, not in the tokens, so every
+// tokenizer validates on the same text (bits per byte compare across tokenizers); the two
+// parts are tokenized apart, so no token straddles the split, and windows never cross it.
+// With the byte tokenizer the split is at the same token index as before (n - floor(n·f)).
 import { readFile } from "node:fs/promises";
 import { CorpusError } from "./errors.js";
 import { byteTokenizer, type Tokenizer } from "./tokenizer.js";
@@ -18,6 +21,9 @@ export interface TextCorpus {
   readonly val: Int32Array;
   readonly splitAt: number;
   readonly vocabSize: number;
+  readonly tokenizer: Tokenizer;
+  /** UTF-8 bytes of the training and validation text (for bits per byte). */
+  readonly bytes: { readonly train: number; readonly val: number };
 }
 
 export interface CorpusOptions {
@@ -42,12 +48,34 @@ export function corpusFromTokens(tokens: Int32Array, opts: CorpusOptions = {}): 
     val: tokens.subarray(splitAt),
     splitAt,
     vocabSize: tokenizer.vocabSize,
+    tokenizer,
+    bytes: { train: splitAt, val: tokens.length - splitAt },
   };
 }
 
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+
 export function corpusFromText(text: string, opts: CorpusOptions = {}): TextCorpus {
   const tokenizer = opts.tokenizer ?? byteTokenizer();
-  return corpusFromTokens(tokenizer.encode(text), { ...opts, tokenizer });
+  const buf = utf8.encode(text);
+  let cut = splitIndex(buf.length, opts.valFraction ?? DEFAULT_VAL_FRACTION);
+  while (cut > 0 && cut < buf.length && (buf[cut]! & 0xc0) === 0x80) cut--; // not inside a character
+  const train = tokenizer.encode(fromUtf8.decode(buf.subarray(0, cut)));
+  const val = tokenizer.encode(fromUtf8.decode(buf.subarray(cut)));
+  const tokens = new Int32Array(train.length + val.length);
+  tokens.set(train, 0);
+  tokens.set(val, train.length);
+  return {
+    name: opts.name ?? "text",
+    tokens,
+    train: tokens.subarray(0, train.length),
+    val: tokens.subarray(train.length),
+    splitAt: train.length,
+    vocabSize: tokenizer.vocabSize,
+    tokenizer,
+    bytes: { train: cut, val: buf.length - cut },
+  };
 }
 
 /** Reads a UTF-8 text file (e.g. tinyshakespeare/input.txt) into a split token stream. */

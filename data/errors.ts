@@ -44,7 +44,30 @@ export class CorpusError extends Error {
   }
 }
 
-export type DataError = DataConfigError | DataRecordError | DataStateError | CorpusError;
+/** A tokenizer file is missing, malformed or inconsistent (bad JSON, an id out of range, a merge of unknown tokens). */
+export class TokenizerError extends Error {
+  readonly code = "DATA_TOKENIZER";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "TokenizerError";
+  }
+}
+
+/**
+ * A tokenizer.json uses a feature troupe's reader does not implement (a WordPiece model, a
+ * normalizer type, a regex construct); `feature` names it, e.g. "model.type=WordPiece".
+ */
+export class UnsupportedTokenizerError extends Error {
+  readonly code = "DATA_TOKENIZER_UNSUPPORTED";
+  readonly feature: string;
+  constructor(feature: string, message: string, options?: { cause?: unknown }) {
+    super(`unsupported tokenizer.json feature ${feature}: ${message}`, options);
+    this.name = "UnsupportedTokenizerError";
+    this.feature = feature;
+  }
+}
+
+export type DataError = DataConfigError | DataRecordError | DataStateError | CorpusError | TokenizerError | UnsupportedTokenizerError;
 
 export function isDataConfigError(err: unknown): err is DataConfigError {
   return err instanceof DataConfigError;
@@ -58,6 +81,12 @@ export function isDataStateError(err: unknown): err is DataStateError {
 export function isCorpusError(err: unknown): err is CorpusError {
   return err instanceof CorpusError;
 }
+export function isTokenizerError(err: unknown): err is TokenizerError {
+  return err instanceof TokenizerError;
+}
+export function isUnsupportedTokenizerError(err: unknown): err is UnsupportedTokenizerError {
+  return err instanceof UnsupportedTokenizerError;
+}
 export function isDataError(err: unknown): err is DataError {
-  return isDataConfigError(err) || isDataRecordError(err) || isDataStateError(err) || isCorpusError(err);
+  return isDataConfigError(err) || isDataRecordError(err) || isDataStateError(err) || isCorpusError(err) || isTokenizerError(err) || isUnsupportedTokenizerError(err);
 }

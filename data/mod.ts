@@ -11,6 +11,10 @@ export {
   isDataError,
   isDataRecordError,
   isDataStateError,
+  isTokenizerError,
+  isUnsupportedTokenizerError,
+  TokenizerError,
+  UnsupportedTokenizerError,
   type DataError,
 } from "./errors.js";
 
@@ -18,7 +22,23 @@ export {
 export { createRng, deriveSeed, hashString, seedState, type Rng, type RngState } from "./rng.js";
 
 // tokens and the chat template
-export { byteTokenizer, END_BYTE, END_MARKER, type Tokenizer } from "./tokenizer.js";
+export {
+  byteTokenizer,
+  END_BYTE,
+  END_MARKER,
+  tokenizerId,
+  type DecodeOptions,
+  type EncodeOptions,
+  type Tokenizer,
+  type TokenizerSettings,
+  type TokenizerSpec,
+} from "./tokenizer.js";
+export { TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, tokenizerFromJson, type HfTokenizer } from "./tokenizers/hf.js";
+export { trainBpe, type BpeTrainOptions, type TrainedBpe } from "./tokenizers/trainer.js";
+export { bpeTokenizerConfig, bpeTokenizerJson, loadTokenizer, tokenizerFromFiles, tokenizerOfTrained, writeTokenizerDir } from "./tokenizers/files.js";
+export { hfChatTemplate, templateFor, type ChatMessage } from "./tokenizers/chat.js";
+export { BYTE_ORDER, BYTE_TO_CHAR, GPT2_SPLIT, fromByteLevel, toByteLevel } from "./tokenizers/byte-level.js";
+export { compileOniguruma, translateOniguruma } from "./tokenizers/regex.js";
 export {
   chatTemplate,
   DEFAULT_ASSISTANT_PREFIX,
@@ -39,6 +59,7 @@ export {
   type CorpusOptions,
   type TextCorpus,
 } from "./corpus.js";
+export { bitsPerByte, targetBytes } from "./bpb.js";
 export { createWindowSampler, evalWindows, type WindowOptions, type WindowSampler, type WindowSamplerState } from "./windows.js";
 export {
   createSftBatcher,
@@ -116,4 +137,27 @@ export {
 } from "./lanes/config.js";
 export type { LaneItem } from "./lanes/rules.js";
 export { loadSource, splitRecords, type SourceRecords, type SourceReport } from "./lanes/source.js";
-export { buildLane, buildLanes, loadData, type DataSet, type Lane, type LaneReport, type Lanes, type RecordSplits } from "./lanes/build.js";
+export { buildLane, buildLanes, loadData, type DataSet, type Lane, type LaneReport, type Lanes, type LoadDataOptions, type RecordSplits } from "./lanes/build.js";
+
+// evidence for gates
+export {
+  type AnsweredItem,
+  type BootstrapOptions,
+  type CompareOptions,
+  type Evidence,
+  type Interval,
+  type MeasuredAccuracy,
+  type MeasuredReference,
+  REFERENCE_KINDS,
+  type Reference,
+  type ReferenceKind,
+  TRIVIAL_BASELINES,
+  type TrivialBaseline,
+  type TrivialBaselineName,
+  compareAgainstReferences,
+  formatAccuracy,
+  pairedBootstrap,
+  trivialBaselines,
+  wilson,
+  zFor,
+} from "./evidence/mod.js";

@@ -1,5 +1,5 @@
-// Errors of the hosts layer: the embedded nats-server, connections, and the durable helpers
-// (work queues, KV, Object Store).
+// Errors of the hosts layer: the embedded nats-server, connections, the durable helpers
+// (work queues, KV, Object Store), and the accelerator pools (worker and scheduler).
 
 export const HostsErrorCode = {
   notOnPath: "NATS_NOT_ON_PATH",
@@ -10,6 +10,14 @@ export const HostsErrorCode = {
   integrity: "OBJECT_INTEGRITY",
   notFound: "NOT_FOUND",
   job: "JOB",
+  poolRejected: "POOL_REJECTED",
+  poolCall: "POOL_CALL",
+  poolRequest: "POOL_REQUEST",
+  poolDeadline: "POOL_DEADLINE",
+  poolConfig: "POOL_CONFIG",
+  poolStart: "POOL_START",
+  unavailable: "NATS_UNAVAILABLE",
+  fenced: "FENCED",
 } as const;
 export type HostsErrorCode = (typeof HostsErrorCode)[keyof typeof HostsErrorCode];
 
@@ -78,6 +86,46 @@ export class PermanentJobError extends HostsError {
   }
 }
 
+/**
+ * NATS did not answer an operation that was retried across reconnects until its deadline. The
+ * operation may be retried later (the cause is transient by nature); it never means the data
+ * is wrong.
+ */
+export class NatsUnavailableError extends HostsError {
+  readonly what: string;
+  readonly waitedMs: number;
+  constructor(what: string, waitedMs: number, options?: { cause?: unknown }) {
+    const last = options?.cause instanceof Error ? ` (last error: ${options.cause.name}: ${options.cause.message})` : "";
+    super(HostsErrorCode.unavailable, `${what}: NATS did not answer for ${(waitedMs / 1000).toFixed(1)} s${last}; retry later`, options);
+    this.name = "NatsUnavailableError";
+    this.what = what;
+    this.waitedMs = waitedMs;
+  }
+}
+
+/**
+ * A lease holder acted with an epoch that is no longer current: someone took the lease since
+ * (see hosts/nats/lease.ts). The stale holder must stop acting for the leased thing.
+ */
+export class FencedError extends HostsError {
+  readonly lease: string;
+  readonly epoch: number;
+  readonly current: number;
+  readonly holder: string | null;
+  constructor(lease: string, epoch: number, current: number, holder: string | null) {
+    super(
+      HostsErrorCode.fenced,
+      `lease ${JSON.stringify(lease)}: epoch ${epoch} was superseded by epoch ${current}` + (holder ? ` (held by ${holder})` : "") +
+        `; this holder must stop acting for it`,
+    );
+    this.name = "FencedError";
+    this.lease = lease;
+    this.epoch = epoch;
+    this.current = current;
+    this.holder = holder;
+  }
+}
+
 export function isHostsError(err: unknown): err is HostsError {
   return err instanceof HostsError;
 }
@@ -95,4 +143,110 @@ export function isPermanentJobError(err: unknown): err is PermanentJobError {
 }
 export function isNotFoundError(err: unknown): err is NotFoundError {
   return err instanceof NotFoundError;
+}
+
+// ---- accelerator pools (hosts/pools) ------------------------------------------------------
+
+/**
+ * A pool worker refuses a request or a load: `reason` is one of the service's ErrorInfo reasons
+ * (protocol/pool.ts PoolReason) and becomes the gRPC status code that goes with it; `details`
+ * are the values involved (sent as ErrorInfo.metadata).
+ */
+export class PoolRejection extends HostsError {
+  readonly reason: string;
+  readonly details: Readonly<Record<string, string>>;
+  constructor(reason: string, message: string, details: Record<string, string | number> = {}, options?: { cause?: unknown }) {
+    super(HostsErrorCode.poolRejected, message, options);
+    this.name = "PoolRejection";
+    this.reason = reason;
+    this.details = Object.fromEntries(Object.entries(details).map(([k, v]) => [k, String(v)]));
+  }
+}
+
+/** A pool worker answered a call with a status other than OK (or the call never got an answer). */
+export class PoolCallError extends HostsError {
+  /** gRPC status code name: UNAVAILABLE, OUT_OF_RANGE, ... */
+  readonly status: string;
+  /** ErrorInfo.reason from the status details; null when the worker sent none. */
+  readonly reason: string | null;
+  readonly details: Readonly<Record<string, string>>;
+  /** ErrorInfo.domain ("pool.troupe.dev" from a conforming worker); null when none was sent. */
+  readonly domain: string | null;
+  /** host:port of the worker */
+  readonly worker: string;
+  constructor(o: { status: string; reason: string | null; details?: Record<string, string>; domain?: string | null; worker: string; message: string }, options?: { cause?: unknown }) {
+    super(HostsErrorCode.poolCall, `${o.worker}: ${o.status}${o.reason ? ` ${o.reason}` : ""}: ${o.message}`, options);
+    this.name = "PoolCallError";
+    this.status = o.status;
+    this.reason = o.reason;
+    this.details = o.details ?? {};
+    this.domain = o.domain ?? null;
+    this.worker = o.worker;
+  }
+}
+
+/** The pool scheduler gave up on a request: not retryable, out of attempts, or no worker left. */
+export class PoolRequestError extends HostsError {
+  readonly attempts: number;
+  /** the last worker error's status and reason, when there was one */
+  readonly status: string | null;
+  readonly reason: string | null;
+  constructor(message: string, o: { attempts: number; status?: string | null; reason?: string | null }, options?: { cause?: unknown }) {
+    super(HostsErrorCode.poolRequest, message, options);
+    this.name = "PoolRequestError";
+    this.attempts = o.attempts;
+    this.status = o.status ?? null;
+    this.reason = o.reason ?? null;
+  }
+}
+
+/** A pool request was not answered within its deadline. */
+export class PoolDeadlineError extends HostsError {
+  readonly deadlineMs: number;
+  constructor(deadlineMs: number, attempts: number, options?: { cause?: unknown }) {
+    super(HostsErrorCode.poolDeadline, `no answer within the deadline of ${deadlineMs} ms (${attempts} attempt${attempts === 1 ? "" : "s"})`, options);
+    this.name = "PoolDeadlineError";
+    this.deadlineMs = deadlineMs;
+  }
+}
+
+/** Bad pool settings: buckets, addresses, cores, options. */
+export class PoolConfigError extends HostsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(HostsErrorCode.poolConfig, message, options);
+    this.name = "PoolConfigError";
+  }
+}
+
+/** A pool worker process could not be started (it exited, or never reported its port). */
+export class PoolWorkerStartError extends HostsError {
+  /** the last lines it printed on stderr */
+  readonly log: string;
+  constructor(message: string, log = "", options?: { cause?: unknown }) {
+    super(HostsErrorCode.poolStart, log ? `${message}\n--- the worker said ---\n${log}` : message, options);
+    this.name = "PoolWorkerStartError";
+    this.log = log;
+  }
+}
+
+export function isPoolRejection(err: unknown): err is PoolRejection {
+  return err instanceof PoolRejection;
+}
+export function isPoolCallError(err: unknown): err is PoolCallError {
+  return err instanceof PoolCallError;
+}
+export function isPoolRequestError(err: unknown): err is PoolRequestError {
+  return err instanceof PoolRequestError;
+}
+export function isPoolDeadlineError(err: unknown): err is PoolDeadlineError {
+  return err instanceof PoolDeadlineError;
+}
+export function isPoolConfigError(err: unknown): err is PoolConfigError {
+  return err instanceof PoolConfigError;
+}
+export function isNatsUnavailableError(err: unknown): err is NatsUnavailableError {
+  return err instanceof NatsUnavailableError;
+}
+export function isFencedError(err: unknown): err is FencedError {
+  return err instanceof FencedError;
 }

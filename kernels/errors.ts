@@ -9,6 +9,7 @@ export const KernelErrorCode = {
   native: "KERNEL_NATIVE_LOAD",
   autograd: "KERNEL_AUTOGRAD",
   format: "KERNEL_FORMAT",
+  generator: "KERNEL_FIXTURE_GENERATOR",
 } as const;
 export type KernelErrorCode = (typeof KernelErrorCode)[keyof typeof KernelErrorCode];
 
@@ -106,6 +107,15 @@ export class FormatError extends KernelError {
   }
 }
 
+/** The PyTorch fixture generator could not run or stopped early (verify --sweep). */
+export class GeneratorError extends KernelError {
+  override readonly code = KernelErrorCode.generator;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "GeneratorError";
+  }
+}
+
 export function isKernelError(err: unknown): err is KernelError {
   return err instanceof KernelError;
 }
@@ -129,4 +139,7 @@ export function isAutogradError(err: unknown): err is AutogradError {
 }
 export function isFormatError(err: unknown): err is FormatError {
   return err instanceof FormatError;
+}
+export function isGeneratorError(err: unknown): err is GeneratorError {
+  return err instanceof GeneratorError;
 }

@@ -10,6 +10,9 @@ export const ModelsErrorCode = {
   checkpointMismatch: "CHECKPOINT_MISMATCH",
   nonFinite: "TRAIN_NON_FINITE",
   aborted: "TRAIN_ABORTED",
+  packet: "PACKET",
+  stage: "STAGE_DATA",
+  checkpointWrite: "CHECKPOINT_WRITE",
 } as const;
 export type ModelsErrorCode = (typeof ModelsErrorCode)[keyof typeof ModelsErrorCode];
 
@@ -113,6 +116,49 @@ export class TrainingAbortedError extends ModelsError {
   }
 }
 
+export const PACKET_REASONS = ["magic", "version", "codec", "length", "shape", "checksum", "nonfinite", "adapter", "malformed"] as const;
+export type PacketReason = (typeof PACKET_REASONS)[number];
+
+/** A hidden-state packet that cannot be decoded; `reason` says which check failed. */
+export class PacketError extends ModelsError {
+  readonly reason: PacketReason;
+  constructor(reason: PacketReason, message: string, options?: { cause?: unknown }) {
+    super(ModelsErrorCode.packet, `packet: ${message}`, options);
+    this.name = "PacketError";
+    this.reason = reason;
+  }
+}
+
+/** A stage task got data it cannot learn from or judge (no labelled tokens, one class only, ...). */
+export class StageDataError extends ModelsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ModelsErrorCode.stage, message, options);
+    this.name = "StageDataError";
+  }
+}
+
+export function isPacketError(err: unknown): err is PacketError {
+  return err instanceof PacketError;
+}
+export function isStageDataError(err: unknown): err is StageDataError {
+  return err instanceof StageDataError;
+}
+
+/**
+ * The checkpoint of the last step could not be written (after retries). Training itself is
+ * fine: run again with resume and the loop repeats only the steps after the newest good
+ * checkpoint. Never report an older checkpoint as the final one instead.
+ */
+export class CheckpointWriteError extends ModelsError {
+  readonly step: number;
+  constructor(step: number, tries: number, options?: { cause?: unknown }) {
+    const why = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
+    super(ModelsErrorCode.checkpointWrite, `the final checkpoint (step ${step}) could not be written in ${tries} tries${why}; resume to try again`, options);
+    this.name = "CheckpointWriteError";
+    this.step = step;
+  }
+}
+
 export function isModelsError(err: unknown): err is ModelsError {
   return err instanceof ModelsError;
 }
@@ -143,4 +189,7 @@ export function isNonFiniteLossError(err: unknown): err is NonFiniteLossError {
 }
 export function isTrainingAbortedError(err: unknown): err is TrainingAbortedError {
   return err instanceof TrainingAbortedError;
+}
+export function isCheckpointWriteError(err: unknown): err is CheckpointWriteError {
+  return err instanceof CheckpointWriteError;
 }

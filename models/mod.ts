@@ -1,6 +1,7 @@
 // The public surface of the models layer: the GPT backbone with hidden-state capture and the
 // logit lens, LoRA/DoRA adapters, the trainer loop, checkpoints (format, store interface, the
-// local-directory store), generation, and the library tasks the director's quickstart uses.
+// local-directory store), generation, the library tasks of every curriculum stage, and the AGP
+// pieces: the oracle's labels, the heads, hidden-state packets and codecs.
 // models/ knows nothing of NATS: the Object Store checkpoint store lives in hosts/.
 export * from "./errors.js";
 export * from "./gpt.js";
@@ -11,3 +12,7 @@ export { type Logger, modelsLogger } from "./log.js";
 export * from "./spec.js";
 export { type GenerateOptions, generate, greedyBatch, sample } from "./generate.js";
 export * from "./tasks/mod.js";
+export { type LayeredDims, type LayeredModel, checkIndices, dimsOf, inEval } from "./layered.js";
+export * from "./oracle/mod.js";
+export * from "./heads/mod.js";
+export * from "./transfer/mod.js";

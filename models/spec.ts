@@ -1,7 +1,12 @@
 // How to rebuild a model from a checkpoint: the GPT config, the adapter settings (if any) and
 // the tokenizer, stored as `config.model` in every checkpoint manifest and in the metadata of
-// its model.safetensors (so the file alone is enough to load the model).
+// its model.safetensors. A tokenizer other than bytes is named by the SHA-256 of its
+// tokenizer.json, whose bytes travel as a checkpoint file beside model.safetensors (for a
+// lone model.safetensors: the tokenizer.json next to it), checked against that digest.
+// A live model's tokenizer is attached to it (attachTokenizer / tokenizerOf; bytes when none).
 import { readFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, type Tokenizer, type TokenizerSpec, byteTokenizer, tokenizerFromFiles, tokenizerId } from "../data/mod.js";
 import { basename, dirname, join } from "node:path";
 import { type GPT, type GPTConfig, createRng, parseSafetensors } from "../kernels/mod.js";
 import type { Checkpoint } from "./checkpoint/mod.js";
@@ -14,13 +19,61 @@ export interface ModelSpec {
   readonly gpt: Required<GPTConfig>;
   /** The adapter on the model, with the exact layers it wraps; null for a plain model. */
   readonly lora: (LoraConfig & { readonly layers: string[] }) | null;
-  readonly tokenizer: "bytes";
+  readonly tokenizer: TokenizerSpec;
+}
+
+const tokenizers = new WeakMap<GPT, Tokenizer>();
+
+/** Makes `tok` the model's tokenizer (a tokenizer.json's ids must fit the model's vocabulary). */
+export function attachTokenizer(model: GPT, tok: Tokenizer): GPT {
+  // bytes: small test models use fewer than 256 ids, as they always have
+  if (tok.spec !== "bytes" && tok.vocabSize > model.config.vocabSize) {
+    throw new ModelConfigError("tokenizer", `the tokenizer has ${tok.vocabSize} ids, the model's vocabulary only ${model.config.vocabSize}`);
+  }
+  tokenizers.set(model, tok);
+  return model;
+}
+
+/** The model's tokenizer (bytes unless another was attached). */
+export function tokenizerOf(model: GPT): Tokenizer {
+  return tokenizers.get(model) ?? byteTokenizer();
 }
 
 /** The spec of a live model. */
 export function specOf(model: GPT): ModelSpec {
   const a = adapterOf(model);
-  return { gpt: { ...model.config }, lora: a ? { ...a.config, targets: [...a.config.targets], layers: a.targets } : null, tokenizer: "bytes" };
+  return { gpt: { ...model.config }, lora: a ? { ...a.config, targets: [...a.config.targets], layers: a.targets } : null, tokenizer: tokenizerOf(model).spec };
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+function checkTokenizerSpec(t: unknown): string | null {
+  if (t === "bytes") return null;
+  const o = t as Record<string, unknown> | null;
+  if (!o || typeof o !== "object" || o.kind !== "hf") return `tokenizer ${JSON.stringify(t)} is not supported ("bytes" or {kind: "hf", sha256, …})`;
+  if (typeof o.sha256 !== "string" || !HEX64.test(o.sha256)) return "tokenizer.sha256 must be 64 hex digits";
+  if (o.configSha256 !== null && (typeof o.configSha256 !== "string" || !HEX64.test(o.configSha256))) return "tokenizer.configSha256 must be null or 64 hex digits";
+  if (!Number.isSafeInteger(o.vocabSize) || !Number.isSafeInteger(o.eot)) return "tokenizer.vocabSize and tokenizer.eot must be integers";
+  return null;
+}
+
+/**
+ * The tokenizer a spec names, from the files that came with the model, each checked against
+ * the spec's digest (a missing or changed tokenizer.json is a CheckpointFormatError).
+ */
+export function tokenizerForSpec(spec: TokenizerSpec, files: ReadonlyMap<string, Uint8Array>, where: string): Tokenizer {
+  if (spec === "bytes") return byteTokenizer();
+  const at = { checkpoint: where, file: TOKENIZER_FILE };
+  const json = files.get(TOKENIZER_FILE);
+  if (!json) throw new CheckpointFormatError(at, `is missing: the model spec names tokenizer ${tokenizerId(spec)}`);
+  const digest = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+  if (digest(json) !== spec.sha256) throw new CheckpointFormatError(at, `has SHA-256 ${digest(json).slice(0, 16)}…, the model spec names ${spec.sha256.slice(0, 16)}… (a different tokenizer)`);
+  const config = files.get(TOKENIZER_CONFIG_FILE);
+  if (spec.configSha256 !== null && (!config || digest(config) !== spec.configSha256)) {
+    throw new CheckpointFormatError({ checkpoint: where, file: TOKENIZER_CONFIG_FILE }, config ? "differs from the one the model was trained with" : "is missing");
+  }
+  const only = new Map([[TOKENIZER_FILE, json], ...(spec.configSha256 !== null && config ? [[TOKENIZER_CONFIG_FILE, config] as const] : [])]);
+  return tokenizerFromFiles(only);
 }
 
 /** A model of this spec (random weights from `seed`; load a state dict next). */
@@ -35,7 +88,8 @@ export function checkSpec(raw: unknown, where: string): ModelSpec {
   if (!s || typeof s !== "object" || !s.gpt || typeof s.gpt !== "object") {
     throw new CheckpointFormatError({ checkpoint: where }, "has no model spec (config.model with gpt, lora, tokenizer)");
   }
-  if (s.tokenizer !== "bytes") throw new CheckpointFormatError({ checkpoint: where }, `tokenizer ${JSON.stringify(s.tokenizer)} is not supported (only "bytes")`);
+  const bad = checkTokenizerSpec(s.tokenizer);
+  if (bad) throw new CheckpointFormatError({ checkpoint: where }, bad);
   try {
     resolveGptConfig(s.gpt);
     if (s.lora) resolveLoraConfig(s.lora);
@@ -51,6 +105,7 @@ export function modelFromCheckpoint(ck: Checkpoint): { model: GPT; spec: ModelSp
   const spec = checkSpec((ck.manifest.config as { model?: unknown } | null)?.model, where);
   const model = buildModel(spec);
   model.loadStateDict(ck.model);
+  attachTokenizer(model, tokenizerForSpec(spec.tokenizer, ck.files, where));
   return { model, spec };
 }
 
@@ -89,6 +144,18 @@ export async function loadModelFile(path: string): Promise<{ model: GPT; spec: M
   const spec = checkSpec((JSON.parse(raw) as { model?: unknown }).model, where);
   const model = buildModel(spec);
   model.loadStateDict(parsed.tensors);
+  if (spec.tokenizer !== "bytes") {
+    // a lone model.safetensors: its tokenizer files sit next to it
+    const files = new Map<string, Uint8Array>();
+    for (const name of [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE]) {
+      try {
+        files.set(name, await readFile(join(dirname(file), name)));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      }
+    }
+    attachTokenizer(model, tokenizerForSpec(spec.tokenizer, files, where));
+  }
   return { model, spec, source: file };
 }
 
@@ -119,11 +186,12 @@ export async function findCheckpointDir(path: string): Promise<{ checkpoint: Che
   return { checkpoint: good.checkpoint, source: store.dirOf(good.checkpoint.ref) };
 }
 
-/** Same architecture and same adapter layout (the weights may differ). */
+/** Same architecture, adapter layout and tokenizer (the weights may differ). */
 export function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
   const norm = (s: ModelSpec) => JSON.stringify({
     gpt: resolveGptConfig(s.gpt),
     lora: s.lora && { rank: s.lora.rank, alpha: s.lora.alpha, dropout: s.lora.dropout, dora: s.lora.dora, layers: s.lora.layers },
+    tokenizer: tokenizerId(s.tokenizer),
   });
   return norm(a) === norm(b);
 }

@@ -40,3 +40,19 @@ export {
 export { type ReceiveCounters, countRejection, createReceiveCounters } from "./counters.js";
 export * from "./subjects.js";
 export * from "./system.js";
+export {
+  GrpcCode,
+  type GrpcCodeName,
+  POOL_ERROR_DOMAIN,
+  POOL_PACKAGE,
+  POOL_PROTOCOL_VERSION,
+  POOL_SERVICE,
+  PoolReason,
+  type ProtoTensor,
+  REASON_CODES,
+  RETRYABLE_CODES,
+  fromProtoTensor,
+  grpcCodeName,
+  poolProtoFiles,
+  toProtoTensor,
+} from "./pool.js";

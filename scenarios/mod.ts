@@ -8,6 +8,7 @@ export type {
   HostPlan,
   CastPlan,
   RolePlan,
+  PoolPlan,
   ModelPlan,
   BasePlan,
   PretrainPlan,
@@ -20,7 +21,7 @@ export type {
   Difficulty,
   Split,
 } from "./plan.js";
-export { ROLES, BACKENDS, LORA_TARGETS, DIFFICULTIES, PACK_DOMAINS, SPLITS } from "./sections.js";
+export { ROLES, BACKENDS, LORA_TARGETS, DIFFICULTIES, PACK_DOMAINS, POOL_POLICIES, SPLITS } from "./sections.js";
 export type { Role } from "./sections.js";
 export {
   ScenarioError,

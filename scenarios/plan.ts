@@ -25,11 +25,28 @@ export interface HostPlan {
   readonly memoryGb: number | null;
 }
 
+/** A role's accelerator pool (teacher and evaluator only; docs/pools.md). */
+export interface PoolPlan {
+  /** Listed worker addresses (HOST:PORT), or null when `spawn` local workers are started. */
+  readonly workers: readonly string[] | null;
+  readonly spawn: number | null;
+  /** Compiled static shapes, smallest first. */
+  readonly buckets: readonly { readonly batch: number; readonly seqLen: number }[];
+  /** Cores of each local worker. */
+  readonly cores: number;
+  /** Emulated compile time of each local worker at every model load. */
+  readonly compileMs: number;
+  readonly deadlineMs: number;
+  readonly policy: "bucketed" | "naive";
+}
+
 /** Where and how many of one role; `on` empty = any host. */
 export interface RolePlan {
   readonly count: number;
   readonly on: readonly string[];
   readonly backend: Backend | null;
+  /** The role's forward passes run on this pool; absent = on its own kernels. */
+  readonly pool?: PoolPlan;
 }
 export type CastPlan = Readonly<Record<Role, RolePlan>>;
 
@@ -84,6 +101,8 @@ export type LanePlan =
       readonly difficulty: readonly Difficulty[] | null;
       readonly count: number | null;
       readonly split: Split;
+      /** Characters of the expected answer a prompt must have; null = any. */
+      readonly responseLength: { readonly min: number; readonly max: number | null } | null;
       readonly options: unknown;
     }
   | { readonly kind: "jsonl"; readonly path: string; readonly split: Split; readonly options: unknown }

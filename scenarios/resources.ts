@@ -12,12 +12,13 @@ import {
   type LanePlan,
   type LimitsPlan,
   type ModelPlan,
+  type PoolPlan,
   type RolePlan,
   type RunInfo,
 } from "./plan.js";
 import type { Ctx } from "./schema.js";
 import { DEFAULT_HELD_OUT_PER_CELL } from "../data/mod.js";
-import { DIFFICULTIES, PACK_DOMAINS, ROLES, type LaneSection, type ScenarioFile } from "./sections.js";
+import { DIFFICULTIES, PACK_DOMAINS, ROLES, type LaneSection, type PoolSection, type ScenarioFile } from "./sections.js";
 import { didYouMean } from "./suggest.js";
 
 export function runInfo(file: ScenarioFile, baseDir: string): RunInfo {
@@ -63,9 +64,37 @@ export function castPlan(file: ScenarioFile, hosts: readonly HostPlan[], ctx: Ct
       }
     }
     if (role === "director" && (r?.count ?? 1) !== 1) ctx.issueAt(["cast", role, "count"], "a run has exactly one director");
-    out[role] = { count: r?.count ?? 1, on, backend: r?.backend ?? null };
+    out[role] = { count: r?.count ?? 1, on, backend: r?.backend ?? null, ...(r?.pool ? { pool: poolPlan(role, r.pool, file.model.block, ctx) } : {}) };
   }
   return out;
+}
+
+/** Roles whose forward passes can run on a pool. */
+const POOLED_ROLES: readonly string[] = ["teacher", "evaluator"];
+
+function poolPlan(role: string, p: PoolSection, block: number, ctx: Ctx): PoolPlan {
+  const at = ["cast", role, "pool"];
+  if (!POOLED_ROLES.includes(role)) ctx.issueAt(at, `only the teacher and the evaluator run on a pool, not the ${role}`);
+  const buckets = p.buckets
+    .map((b) => b.split("x").map(Number) as [number, number])
+    .map(([batch, seqLen]) => ({ batch, seqLen }))
+    .sort((a, b) => a.batch * a.seqLen - b.batch * b.seqLen || a.seqLen - b.seqLen);
+  buckets.forEach((b) => {
+    if (b.seqLen > block) ctx.issueAt([...at, "buckets", p.buckets.indexOf(`${b.batch}x${b.seqLen}`)], `seq_len ${b.seqLen} is longer than the model's context (model.block ${block})`);
+  });
+  const longest = Math.max(...buckets.map((b) => b.seqLen));
+  if (longest < block) {
+    ctx.issueAt([...at, "buckets"], `the ${role} sends rows of up to model.block (${block}) tokens, but the longest bucket holds ${longest}; add a bucket with seq_len ${block}`);
+  }
+  return {
+    workers: typeof p.workers === "number" ? null : p.workers,
+    spawn: typeof p.workers === "number" ? p.workers : null,
+    buckets,
+    cores: p.cores,
+    compileMs: Math.round(p.compile_s * 1000),
+    deadlineMs: Math.round(p.deadline_s * 1000),
+    policy: p.policy,
+  };
 }
 
 function basePlan(file: ScenarioFile, ctx: Ctx, lanes: readonly string[]): BasePlan | null {
@@ -133,6 +162,10 @@ function lanePlan(name: string, l: LaneSection, baseDir: string, ctx: Ctx, check
           `(${DEFAULT_HELD_OUT_PER_CELL} per domain and difficulty), not ${l.count}`,
       );
     }
+    const len = l.response_length;
+    if (len?.min !== undefined && len.max !== undefined && len.max < len.min) {
+      ctx.issueAt(["data", "lanes", name, "response_length", "max"], `max (${len.max}) is below min (${len.min})`);
+    }
     return {
       kind: "prompt_pack",
       seed: l.seed,
@@ -140,6 +173,7 @@ function lanePlan(name: string, l: LaneSection, baseDir: string, ctx: Ctx, check
       difficulty: l.difficulty ?? null,
       count: l.count ?? null,
       split: l.split,
+      responseLength: len ? { min: len.min ?? 0, max: len.max ?? null } : null,
       options,
     };
   }

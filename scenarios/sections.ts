@@ -2,6 +2,7 @@
 // them; plan.ts turns the parsed file into the camelCase RunPlan the runtime uses.
 import { DIRECTIONS, LOSS_TERMS, METRICS, MODULES, RAMP_KINDS } from "../actors/director/mod.js";
 import { DIFFICULTIES as DATA_DIFFICULTIES, DOMAIN_NAMES } from "../data/mod.js";
+import { isSeq } from "yaml";
 import {
   anything,
   bool,
@@ -16,6 +17,7 @@ import {
   str,
   tagged,
   type Infer,
+  type Schema,
 } from "./schema.js";
 
 /** NATS subject tokens and host names: lower-case letters, digits, `-` and `_`. */
@@ -51,11 +53,47 @@ export const hostSection = obj({
   memory_gb: opt(num({ gt: 0 })),
 });
 
+export const POOL_POLICIES = ["bucketed", "naive"] as const;
+/** A pool worker's address: HOST:PORT (an IPv6 host in brackets). */
+const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+/** A compiled static shape: BATCHxSEQ_LEN. */
+const BUCKET = /^[1-9]\d*x[1-9]\d*$/;
+
+/** `workers: 2` (start two local workers) or `workers: [host:port, ...]` (use these). */
+function poolWorkers(): Schema<number | string[]> {
+  const count = int({ min: 1, max: 64 });
+  const listed = list(str({ pattern: ADDRESS, hint: "give HOST:PORT, e.g. 10.0.0.5:50051" }), { min: 1, unique: true });
+  return {
+    expected: "a number of local workers, or a list of HOST:PORT",
+    optional: false,
+    parse: (node, path, ctx) => (isSeq(node) ? listed.parse(node, path, ctx) : count.parse(node, path, ctx)),
+  };
+}
+
+/** The role runs its forward passes on an accelerator pool (docs/pools.md). */
+const poolSection = obj(
+  {
+    workers: poolWorkers(),
+    buckets: list(str({ pattern: BUCKET, hint: "give BATCHxSEQ_LEN, e.g. 4x48" }), { min: 1, unique: true }),
+    /** Cores of each local worker. */
+    cores: opt(int({ min: 1, max: 64 }), 2),
+    /** Emulated compile time of each local worker at every model load. */
+    compile_s: opt(num({ min: 0 }), 0),
+    /** Deadline of one row, retries included. */
+    deadline_s: opt(num({ gt: 0 }), 300),
+    policy: opt(oneOf(POOL_POLICIES), "bucketed"),
+  },
+  { what: "a pool mapping (workers, buckets, cores, compile_s, deadline_s, policy)" },
+);
+export type PoolSection = Infer<typeof poolSection>;
+
 const roleSection = obj({
   count: opt(int({ min: 1, max: 64 }), 1),
   /** Placement hint: host name(s) the role may run on; absent = anywhere. */
   on: opt(oneOrMany(name())),
   backend: opt(oneOf(BACKENDS)),
+  /** Teacher and evaluator only: run on an accelerator pool. */
+  pool: opt(poolSection),
 });
 export type RoleSection = Infer<typeof roleSection>;
 
@@ -108,6 +146,8 @@ const laneSection = tagged("kind", {
     difficulty: opt(list(oneOf(DIFFICULTIES), { min: 1, unique: true })),
     count: opt(int({ min: 1 })),
     split: opt(oneOf(SPLITS), "all"),
+    /** Only prompts whose expected answer has min..max characters (a held-out cut of longer strings). */
+    response_length: opt(obj({ min: opt(int({ min: 0 })), max: opt(int({ min: 0 })) }, { what: "a length range (min, max)" })),
     options: opt(anything()),
   }),
   /** Prompt/response pairs, one JSON object a line. */

@@ -3,10 +3,13 @@
 // Each step checks a content hash and does nothing when nothing changed:
 //   1. nats-server on PATH (Debian/Ubuntu: apt-get as root; macOS: tells you to brew install)
 //   2. OpenBLAS headers for the native GEMM (optional: the portable kernel is used without it)
-//   3. npm ci when package-lock.json changed
-//   4. the native addon (node-gyp) when kernels/native sources changed
-//   5. the TypeScript build (tsc) when any source changed
+//   3. PyTorch for the reference-fixture tests and peers (Debian/Ubuntu as root: python3-torch;
+//      elsewhere a hint; without it those tests skip, or fail when CI is set)
+//   4. npm ci when package-lock.json changed
+//   5. the native addon (node-gyp) when kernels/native sources changed
+//   6. the TypeScript build (tsc) when any source changed
 // Everything is logged to stderr so commands that print JSON keep stdout clean.
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, platform } from "node:os";
@@ -79,6 +82,44 @@ function ensureBlas() {
   say("warning: no cblas.h found; the native addon will use its portable blocked GEMM");
 }
 
+// 3. PyTorch (optional outside CI) ----------------------------------------------------------
+// The python the tests and peers use: $TROUPE_PYTHON, else Debian's /usr/bin/python3.
+const python = process.env.TROUPE_PYTHON ?? "/usr/bin/python3";
+const inCI = !["", "0", "false"].includes((process.env.CI ?? "").trim().toLowerCase());
+
+function hasTorch() {
+  // Debian's package is one file check away; any other python is asked (without importing torch)
+  if (python === "/usr/bin/python3" && existsSync("/usr/lib/python3/dist-packages/torch/__init__.py")) return true;
+  const r = spawnSync(python, ["-c", "import importlib.util as u, sys; s = u.find_spec('torch'); sys.exit(0 if s and s.origin else 3)"], { stdio: "ignore" });
+  return r.status === 0;
+}
+
+function ensureTorch() {
+  if (hasTorch()) return;
+  const consequence = inCI ? "the PyTorch reference tests will fail (CI is set)" : "the PyTorch reference tests will be skipped";
+  if (platform() === "darwin") {
+    say(`hint: ${python} has no torch, so ${consequence}. Install it with: pip3 install torch, and set TROUPE_PYTHON to that python3`);
+    return;
+  }
+  if (hasApt && isRoot && python === "/usr/bin/python3") {
+    // one attempt per set-up state unless forced or in CI, so a machine without the package
+    // does not pay for apt-get on every command
+    if (!force && !inCI && stamp("torch-attempt") !== "") {
+      note(`warning: python3-torch could not be installed earlier; ${consequence} (npm run build tries again)`);
+      return;
+    }
+    say("PyTorch is missing; installing python3-torch for the reference-fixture tests");
+    if (aptInstall(["python3-torch"]) && hasTorch()) return;
+    setStamp("torch-attempt", new Date().toISOString());
+    say(`warning: apt-get could not install python3-torch; ${consequence}`);
+    return;
+  }
+  const fix = python === "/usr/bin/python3" && hasApt
+    ? "Install it with: sudo apt-get install -y python3-torch"
+    : `Install PyTorch for it (pip install torch)${process.env.TROUPE_PYTHON ? ", or unset TROUPE_PYTHON to use /usr/bin/python3" : ""}`;
+  say(`warning: ${python} has no torch, so ${consequence}. ${fix}`);
+}
+
 // hashing ---------------------------------------------------------------------------------
 function walk(dir, accept, out = []) {
   if (!existsSync(dir)) return out;
@@ -113,7 +154,7 @@ function setStamp(name, value) {
   writeFileSync(join(stateDir, name), value + "\n");
 }
 
-// 3. npm ci -------------------------------------------------------------------------------
+// 4. npm ci -------------------------------------------------------------------------------
 function ensureDeps() {
   const lock = join(root, "package-lock.json");
   const want = hashFiles([lock, join(root, "package.json")], process.version);
@@ -125,7 +166,7 @@ function ensureDeps() {
   setStamp("deps", want);
 }
 
-// 4. native addon -------------------------------------------------------------------------
+// 5. native addon -------------------------------------------------------------------------
 function nodeHeadersDir() {
   // Build against the headers of the node that runs us (no download): <prefix>/include/node.
   const prefix = dirname(dirname(process.execPath));
@@ -154,7 +195,7 @@ function ensureNative() {
   setStamp("native", want);
 }
 
-// 5. TypeScript ---------------------------------------------------------------------------
+// 6. TypeScript ---------------------------------------------------------------------------
 const layers = ["cli", "scenarios", "actors", "hosts", "models", "data", "kernels", "protocol", "deploy", "tests", "bench"];
 
 function ensureBuild() {
@@ -176,6 +217,7 @@ function ensureBuild() {
 try {
   ensureNatsServer();
   ensureBlas();
+  ensureTorch();
   ensureDeps();
   ensureNative();
   ensureBuild();

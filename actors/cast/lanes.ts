@@ -52,7 +52,12 @@ export async function loadLane(spec: RunSpec, name: string): Promise<LoadedLane>
       seed: lane.kind === "prompt_pack" ? lane.seed : spec.seed,
       block,
       source,
-      lanes: { sft: { limit }, routing: false, semantic: false, transfer: false },
+      lanes: {
+        sft: { limit, ...(lane.kind === "prompt_pack" && lane.responseLength ? { responseLength: lane.responseLength } : {}) },
+        routing: false,
+        semantic: false,
+        transfer: false,
+      },
     });
   } catch (err) {
     if (isDataError(err)) throw new LaneError(name, err.message, { cause: err });
@@ -68,7 +73,15 @@ export async function loadLane(spec: RunSpec, name: string): Promise<LoadedLane>
   return {
     name,
     items,
-    describe: { lane: name, ...source, split, count: items.length, skipped: sft.report.skipped.count, block: spec.model.block },
+    describe: {
+      lane: name,
+      ...source,
+      split,
+      ...(lane.kind === "prompt_pack" && lane.responseLength ? { responseLength: lane.responseLength } : {}),
+      count: items.length,
+      skipped: sft.report.skipped.count,
+      block: spec.model.block,
+    },
   };
 }
 

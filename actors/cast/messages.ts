@@ -61,7 +61,15 @@ export const TrainProgress = defineMessage(
 export type TrainProgressBody = Infer<typeof TrainProgress.body>;
 
 /** The director gave up on a job (attempt timeout, run stopped): stop it and do not retry. */
-export const CancelJob = defineMessage("cast.train.cancel", t.object({ jobId: t.string({ maxLength: 128 }), reason: t.string({ maxLength: 1024 }) }));
+export const CancelJob = defineMessage(
+  "cast.train.cancel",
+  t.object({
+    jobId: t.string({ maxLength: 128 }),
+    reason: t.string({ maxLength: 1024 }),
+    /** The asking director's lease epoch: refused when a newer director owns the run. */
+    epoch: t.optional(t.int({ min: 0 })),
+  }),
+);
 
 /** A checkpoint the trainer wrote and is durable, for the evaluator (broadcast). */
 export const CheckpointAnnounced = defineMessage(
@@ -116,6 +124,14 @@ export const ScoreSchema = t.object({
   loss: t.number({ min: 0 }),
   byDomain: t.record(t.object({ n: t.int({ min: 0 }), exactMatch: t.number({ min: 0, max: 1 }), loss: t.number({ min: 0 }) })),
   examples: t.array(t.object({ prompt: t.string(), expected: t.string(), got: t.string() }), { maxLength: 16 }),
+  /**
+   * Per item of the lane, in its order: "1" where the greedy answer was right, "0" where not —
+   * what a gate compares item by item with its references (absent in scores cached by an older
+   * evaluator).
+   */
+  hits: t.optional(t.string()),
+  /** Exact match by the expected answer's length in characters ("7": answers of 7 characters). */
+  byLength: t.optional(t.record(t.object({ n: t.int({ min: 0 }), exactMatch: t.number({ min: 0, max: 1 }) }))),
 });
 export type Score = Infer<typeof ScoreSchema>;
 
@@ -126,7 +142,11 @@ export const ScoreCheckpoint = defineMessage(
   t.object({ score: ScoreSchema, cached: t.boolean() }),
 );
 
-/** The director's gate question for stage 1: base vs adapted on the eval lane. */
+/**
+ * The director's gate question for stage 1: base vs adapted on the eval lane. The reply's
+ * `metric` is the evaluator's (em_gain: over the base alone); the director's work measures
+ * em_gain against the trivial baselines too, from the per-item hits (work/adapter-gate.ts).
+ */
 export const GateQuestion = defineMessage(
   "cast.eval.gate",
   t.object({

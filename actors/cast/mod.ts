@@ -16,15 +16,18 @@ export {
   type RunPlanLike,
   type RunSpec,
 } from "./spec.js";
-export { BUCKETS, OBJECT_BUCKETS, RUN_KEYS, SHARED_RUN, openBucket, openRunRecord, type RunKey, type RunRecord } from "./records.js";
-export { createKvSnapshotStore, type KvSnapshotStoreOptions } from "./snapshots.js";
+export { BUCKETS, DIRECTOR_LEASE, OBJECT_BUCKETS, RUN_KEYS, SHARED_RUN, openBucket, openDirectorLease, openRunRecord, type RunKey, type RunRecord } from "./records.js";
+export { createKvSnapshotStore, fencedSnapshotStore, takeOverSnapshot, type KvSnapshotStoreOptions } from "./snapshots.js";
 export {
   JOB_QUEUE_OPTIONS,
   JOB_STATES,
+  cancelFromOwner,
   cancelJob,
   newJobState,
   openJobQueue,
   openJobStates,
+  processJobs,
+  recordDeadLetter,
   runJob,
   type JobResult,
   type JobState,
@@ -35,6 +38,7 @@ export * from "./messages.js";
 export { ensureProgressStream, followProgress, progressPublisher, progressStreamName, progressSubject } from "./progress.js";
 export { domainsOf, interleaveDomains, loadLane, withoutPrompts, type LoadedLane } from "./lanes.js";
 export { checkpointStores, gptConfig, loraConfig, modelCache, refKey, useThreads } from "./models.js";
+export { PoolConfigSchema, type PoolRecord, type PoolRoleConfig, type PoolRoleSpec, type RolePool, openRolePool, poolMetricsPublisher, poolModelLoader, startRolePool } from "./pools.js";
 export * from "./work/mod.js";
 export { CAST_ROLES, newRunId, runCast, startCastRun, type CastRun, type CastRunOptions, type CastRunResult } from "./owner/run.js";
 export { buildRunReport, writeRunReport, type ReportOptions } from "./owner/report.js";

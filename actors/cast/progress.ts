@@ -4,7 +4,8 @@
 // reads the job's progress from the start and skips the steps it already recorded. Anyone
 // may also listen on the subject with a plain subscription (the owner's progress view).
 import { DeliverPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { type NatsConnection, ensureStream, publishOnce } from "../../hosts/mod.js";
+import type { ConsumerMessages } from "@nats-io/jetstream";
+import { type NatsConnection, ensureStream, linkState, pause, publishOnce } from "../../hosts/mod.js";
 import { type Codec, type Stamper, checkToken, createCodec } from "../../protocol/mod.js";
 import { TrainProgress, type TrainProgressBody } from "./messages.js";
 
@@ -64,7 +65,12 @@ export function progressPublisher(o: {
 
 /**
  * The director's side: every point of a job's progress with a step above `after`, in order,
- * from the start of the stream, until `signal` aborts.
+ * from the start of the stream, until `signal` aborts. Resolves promptly on abort whenever it
+ * comes — also before the consumer exists (a resumed director whose job was already over
+ * aborts at once: guards #16 item 1, where the abort came before the listener and the loop
+ * never ended). Survives a server restart: nats.js's ordered consumer stalls after one (it was
+ * seen to deliver 10 more messages, then none), so after every reconnect the consumer is
+ * opened again from the stream sequence after the last message read.
  */
 export async function followProgress(
   nc: NatsConnection,
@@ -75,26 +81,54 @@ export async function followProgress(
   signal: AbortSignal,
 ): Promise<void> {
   const js = jetstream(nc);
-  const consumer = await js.consumers.get(progressStreamName(run), { filter_subjects: progressSubject(run, jobId), deliver_policy: DeliverPolicy.All });
-  const messages = await consumer.consume();
-  const stop = () => messages.stop();
-  signal.addEventListener("abort", stop, { once: true });
+  const link = linkState(nc);
+  const aborted = new Promise<null>((resolve) => signal.addEventListener("abort", () => resolve(null), { once: true }));
+  const codec = createCodec();
   let lastStep = after;
-  try {
-    for await (const m of messages) {
-      try {
-        const env = createCodec().decode(m.data);
-        const body = TrainProgress.body.parse(env.body, env.kind);
-        for (const p of body.points) {
-          if (p.step <= lastStep) continue; // recorded before, or repeated by a resumed trainer
-          lastStep = p.step;
-          onPoint(p);
-        }
-      } catch {
-        // a progress message we cannot read is a missing point, never a wrong one
+  let nextSeq = 1;
+  while (!signal.aborted) {
+    const from = nextSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: nextSeq } : { deliver_policy: DeliverPolicy.All };
+    let messages: ConsumerMessages | null = null;
+    try {
+      const consumer = await Promise.race([js.consumers.get(progressStreamName(run), { filter_subjects: progressSubject(run, jobId), ...from }), aborted]);
+      if (!consumer || signal.aborted) return;
+      const opening = consumer.consume();
+      messages = await Promise.race([opening, aborted]);
+      if (!messages || signal.aborted) {
+        void opening.then((m) => m.stop(), () => undefined);
+        return;
       }
+    } catch {
+      await pause(200, signal); // NATS away or JetStream recovering: open again
+      continue;
     }
-  } finally {
-    signal.removeEventListener("abort", stop);
+    const it = messages;
+    const stop = () => it.stop();
+    signal.addEventListener("abort", stop, { once: true });
+    // after a reconnect, read on from where this consumer got to with a fresh one
+    const cancel = link.onDisconnect(() => void link.whenConnected().then(stop));
+    if (signal.aborted) stop();
+    try {
+      for await (const m of it) {
+        nextSeq = m.seq + 1;
+        try {
+          const env = codec.decode(m.data);
+          const body = TrainProgress.body.parse(env.body, env.kind);
+          for (const p of body.points) {
+            if (p.step <= lastStep) continue; // recorded before, or repeated by a resumed trainer
+            lastStep = p.step;
+            onPoint(p);
+          }
+        } catch {
+          // a progress message we cannot read is a missing point, never a wrong one
+        }
+      }
+    } catch {
+      await pause(200, signal);
+    } finally {
+      cancel();
+      signal.removeEventListener("abort", stop);
+    }
+    await pause(50, signal);
   }
 }

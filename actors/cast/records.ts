@@ -2,12 +2,13 @@
 // troupe_<run>_<purpose>), and small typed accessors for the keys the cast shares.
 //
 //   troupe_<run>_director   <run id> → the director's persisted snapshot (snapshots.ts)
-//   troupe_<run>_run        spec, summary, losses, base, baseline
+//   troupe_<run>_run        spec, summary, losses, base, baseline, pool-teacher, pool-evaluator
 //   troupe_<run>_jobs       <job id> → the trainer's job state (jobs.ts)
 //   troupe_<run>_capture    stage-0 capture results per attempt and batch (work/baseline.ts)
 //   troupe_<run>_evals      the evaluator's scores per checkpoint and lane (evaluator/)
+//   troupe_<run>_leases     "director" → who runs the curriculum, with its epoch (hosts' lease)
 //   objects troupe_<run>_checkpoints, troupe_<run>_hidden, troupe_shared_bases (cross-run cache)
-import { type NatsConnection, type RunState, openRunState } from "../../hosts/mod.js";
+import { type Lease, type NatsConnection, type RunState, openLease, openRunState } from "../../hosts/mod.js";
 import { CastSpecError } from "./errors.js";
 import { checkRunSpec, type RunSpec } from "./spec.js";
 
@@ -17,7 +18,19 @@ export const BUCKETS = {
   jobs: "jobs",
   capture: "capture",
   evals: "evals",
+  leases: "leases",
 } as const;
+
+/**
+ * The director's lease: a starting director takes the next epoch, which fences out every
+ * earlier one (its snapshot saves, its cancels). The trainer refuses cancels of stale epochs.
+ */
+export const DIRECTOR_LEASE = "director";
+
+/** The run's director lease; `holder` is who acquires it (or who only reads it). */
+export function openDirectorLease(nc: NatsConnection, runId: string, holder: string): Promise<Lease> {
+  return openLease(nc, { run: runId, name: DIRECTOR_LEASE, holder, bucket: BUCKETS.leases });
+}
 
 export const RUN_KEYS = {
   spec: "spec",
@@ -25,6 +38,9 @@ export const RUN_KEYS = {
   losses: "losses",
   base: "base",
   baseline: "baseline",
+  /** the teacher's and the evaluator's pool metrics, when they run on a pool (cast/pools.ts) */
+  poolTeacher: "pool-teacher",
+  poolEvaluator: "pool-evaluator",
 } as const;
 export type RunKey = (typeof RUN_KEYS)[keyof typeof RUN_KEYS];
 

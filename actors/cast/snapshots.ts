@@ -4,7 +4,7 @@
 // save() is a compare-and-set: expected revision 0 creates the key, anything else updates it
 // only if it is still at that revision; a lost race rejects with SnapshotConflictError.
 import { type NatsConnection, isCasConflictError } from "../../hosts/mod.js";
-import { SnapshotConflictError, type PersistedDirectorSnapshot, type SnapshotStore } from "../director/mod.js";
+import { SnapshotConflictError, isSnapshotConflictError, type PersistedDirectorSnapshot, type SnapshotStore } from "../director/mod.js";
 import { t } from "../../protocol/mod.js";
 import { openRunState } from "../../hosts/mod.js";
 import { BUCKETS } from "./records.js";
@@ -37,4 +37,38 @@ export async function createKvSnapshotStore(nc: NatsConnection, runId: string, o
       }
     },
   };
+}
+
+/**
+ * The store a director saves through while it holds the run's lease: every save first checks
+ * that its epoch is still current (FencedError otherwise), so a director that lost the run
+ * stops saving over its successor.
+ */
+export function fencedSnapshotStore(store: SnapshotStore, checkOwner: () => Promise<void>): SnapshotStore {
+  return {
+    load: (id) => store.load(id),
+    async save(id, snapshot, expectedRevision) {
+      await checkOwner();
+      return store.save(id, snapshot, expectedRevision);
+    },
+  };
+}
+
+/**
+ * Run by a director that just took the lease, before resuming: stores the latest snapshot again
+ * at its own revision, so a save an earlier director had in flight (checked before the lease
+ * moved) can no longer land — its revision is stale from now on. Retried while such a save
+ * slips in between the read and the write.
+ */
+export async function takeOverSnapshot(store: SnapshotStore, runId: string, tries = 10): Promise<void> {
+  for (let i = 1; ; i++) {
+    const stored = await store.load(runId);
+    if (!stored) return;
+    try {
+      await store.save(runId, stored.snapshot, stored.revision);
+      return;
+    } catch (err) {
+      if (!isSnapshotConflictError(err) || i >= tries) throw err;
+    }
+  }
 }

@@ -49,6 +49,8 @@ export type LaneSpec =
       readonly difficulty: readonly string[] | null;
       readonly count: number | null;
       readonly split: "train" | "heldout" | "all";
+      /** Characters of the expected answer; absent or null = any (specs written before it have none). */
+      readonly responseLength?: { readonly min: number; readonly max: number | null } | null;
       readonly options: unknown;
     }
   | { readonly kind: "jsonl"; readonly path: string; readonly split: "train" | "heldout" | "all"; readonly options: unknown }

@@ -4,12 +4,14 @@
 //             stage (the training it had asked for goes on), and the run finishes
 //   trainer   after its first durable checkpoint of the stage; the restarted trainer gets the
 //             job back from the work queue, resumes from that checkpoint (step > 0), and the
-//             stage completes
+//             stage completes; where it resumed, as the trainer recorded it, must be where the
+//             progress stream shows its new delivery starting
 import { deleteRunStreams, type Logger, componentLogger } from "../../hosts/mod.js";
 import type { PersistedDirectorSnapshot, StageId } from "../director/mod.js";
 import { phaseOf } from "../report/mod.js";
 import { type CastRun, type CastRunOptions, type JobState, adapterJobId, openJobStates, startCastRun } from "../cast/mod.js";
 import type { SupervisionEventBody } from "../../protocol/mod.js";
+import { followProgressTrail } from "./progress-trail.js";
 
 export interface KillCastOptions {
   readonly plan: CastRunOptions["plan"];
@@ -49,8 +51,14 @@ export interface KillTrainerReport {
   readonly killed_at_step: number | null;
   /** The checkpoint that was durable when the trainer died. */
   readonly checkpoint_step: number | null;
-  /** Steps the restarted trainer resumed the job from. */
+  /** Steps the restarted trainer resumed the job from, as its job state records them. */
   readonly resumed_from: readonly number[];
+  /** The same read from the progress stream: each later delivery's first step − 1. */
+  readonly resumed_from_stream: readonly number[];
+  /** Whether the two agree. */
+  readonly resumed_from_agrees: boolean;
+  /** What each delivery of the job published to the progress stream. */
+  readonly progress_deliveries: readonly { delivery: number; first: number; last: number; points: number }[];
   readonly trainer_restarts: number;
   readonly restart_ms: number | null;
   readonly outcome: string;
@@ -142,6 +150,7 @@ export async function runKillTrainer(o: KillCastOptions): Promise<KillTrainerRep
   const started = startedEvents(run, "trainer");
   const jobs = await openJobStates(run.nc, run.runId);
   const jobId = adapterJobId(stage, 1);
+  const trail = await followProgressTrail(run.nc, run.runId, jobId);
   let over = false;
   void run.done.finally(() => (over = true)).catch(() => undefined);
   const watch = (async () => {
@@ -160,17 +169,24 @@ export async function runKillTrainer(o: KillCastOptions): Promise<KillTrainerRep
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
-  const result = await run.done.finally(() => (o.natsUrl ? cleanup(o.natsUrl, run.runId) : undefined));
+  const result = await run.done.finally(async () => {
+    await trail.stop().catch(() => undefined);
+    if (o.natsUrl) await cleanup(o.natsUrl, run.runId);
+  });
   await watch;
   const k = seen.killed;
   const back = k ? started.find((e) => e.at >= k.at) : undefined;
   const resumedFrom = await resumedSteps(result.report?.json ?? null, stage);
+  const fromStream = [...new Set(trail.resumedFrom())].sort((a, b) => a - b);
   return {
     run_id: run.runId,
     killed_stage: k ? stage : null,
     killed_at_step: k?.step ?? null,
     checkpoint_step: k?.checkpoint ?? null,
     resumed_from: resumedFrom,
+    resumed_from_stream: fromStream,
+    resumed_from_agrees: JSON.stringify(resumedFrom) === JSON.stringify(fromStream),
+    progress_deliveries: trail.deliveries(),
     trainer_restarts: result.cast.find((c) => c.role === "trainer")?.restarts ?? 0,
     restart_ms: k && back ? back.at - k.at : null,
     outcome: result.summary?.outcome ?? result.failure ?? "failed",

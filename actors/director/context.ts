@@ -3,7 +3,8 @@
 // functions here, so the record logic is testable without running a chart.
 import { attemptSettings, type AttemptSettings } from "./attempts.js";
 import { toErrorRecord, type ErrorRecord } from "./errors.js";
-import type { GateVerdict } from "./gate.js";
+import type { Evidence } from "../../data/mod.js";
+import type { GateCheck, GateVerdict } from "./gate.js";
 import type { JsonObject } from "./json.js";
 import { lambdasFor, type Lambdas } from "./lambdas.js";
 import { stagePlan, type CurriculumPlan, type StagePlan } from "./plan.js";
@@ -51,6 +52,10 @@ export interface AttemptRecord {
   readonly checkpoint: string | null;
   /** What the evaluator reported besides the metric (stage 0: split-layer map, baselines). */
   readonly details: JsonObject | null;
+  /** The score against its references (named and trivial), when the gate measured a gain. Absent in records written before it existed. */
+  readonly evidence?: Evidence | null;
+  /** The gate's required checks as measured. Absent in records written before they existed. */
+  readonly checks?: readonly GateCheck[];
   /** Clock time by which prepare + train + evaluate must finish; null = no limit. */
   readonly deadline: number | null;
   /** Times the director resumed from a snapshot while this attempt ran. */
@@ -213,6 +218,8 @@ export function startAttempt(ctx: DirectorContext): DirectorContext {
     prepared: null,
     checkpoint: null,
     details: null,
+    evidence: null,
+    checks: [],
     deadline: timeoutMs === null ? null : ctx.clockAt + timeoutMs,
     restarts: 0,
   };
@@ -262,7 +269,13 @@ export function recordTrained(
   }));
 }
 
-export function recordVerdict(ctx: DirectorContext, v: GateVerdict, details: JsonObject | null): DirectorContext {
+export function recordVerdict(
+  ctx: DirectorContext,
+  v: GateVerdict,
+  details: JsonObject | null,
+  evidence: Evidence | null = null,
+  checks: readonly GateCheck[] = [],
+): DirectorContext {
   return withAttempt(ctx, (a) => ({
     ...a,
     endedAt: ctx.clockAt,
@@ -271,6 +284,9 @@ export function recordVerdict(ctx: DirectorContext, v: GateVerdict, details: Jso
     threshold: v.threshold,
     verdict: v.reason,
     details,
+    // plain JSON in the snapshot: a NaN in the evidence becomes null, as JSON.stringify would
+    evidence: evidence ? (JSON.parse(JSON.stringify(evidence)) as Evidence) : null,
+    checks: checks.map((c) => ({ name: c.name, ok: c.ok, ...(c.detail !== undefined ? { detail: c.detail } : {}) })),
   }));
 }
 

@@ -46,6 +46,13 @@ export interface DirectorHandle {
   /** Resolves when every snapshot so far is stored. */
   settled(): Promise<void>;
   /**
+   * True once the chart was stopped from outside — stop(), or a failed save — rather than by
+   * its own decisions. Work aborted because of it is to be resumed by the next director, never
+   * cancelled (guards #16 item 2: a lost save used to cancel the job the successor needed).
+   * Set before the chart's in-flight work sees its abort.
+   */
+  readonly halted: boolean;
+  /**
    * Stops the director. `flush: true` (default) stores pending snapshots first; `false`
    * drops them and stops at once, as a kill -9 would.
    */
@@ -115,6 +122,7 @@ function run(
   let finish!: (v: RunSummary | Error) => void;
   const done = new Promise<RunSummary | Error>((resolve) => (finish = resolve));
   let finished = false;
+  let halted = false;
   const end = (v: RunSummary | Error) => {
     if (finished) return;
     finished = true;
@@ -128,7 +136,9 @@ function run(
     onFailure: (err) => {
       // A lost compare-and-set means another director owns the run; a store that is down means
       // progress would be lost. Either way stop (aborting in-flight work) and let the owner
-      // restart us with resumeDirector from the last stored snapshot.
+      // restart us with resumeDirector from the last stored snapshot. The aborted work is the
+      // successor's to resume: `halted` tells it apart from the chart's own aborts.
+      halted = true;
       actor.stop();
       end(err instanceof SnapshotConflictError ? err : new DirectorSnapshotError(`saving the snapshot failed: ${err.message}`, { cause: err }));
     },
@@ -164,7 +174,11 @@ function run(
     done,
     context: () => actor.getSnapshot().context,
     settled: () => persister.settled(),
+    get halted() {
+      return halted;
+    },
     async stop(options) {
+      halted = true;
       if (options?.flush === false) persister.halt();
       else await persister.settled();
       persister.halt();

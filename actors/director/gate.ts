@@ -1,6 +1,25 @@
 // A stage's gate: compare the metric the evaluator reported with the threshold, in the
 // metric's direction. Pure; the chart's `gatePassed` guard and the run record both use it.
+//
+// Beyond the number, a gate can fail on what stands behind it:
+// - a metric that is a gain over the best reference (METRICS[…].against, e.g. em_gain) must
+//   come with evidence (data/evidence) that compares the score with at least one trivial
+//   baseline (constant answer, majority class) on the same held-out items, and the metric must
+//   be that evidence's gain — so no stage can report a gain over the base alone;
+// - every required check the evaluation reports (e.g. "a split layer found") must hold.
+import type { Evidence } from "../../data/mod.js";
 import type { GatePlan } from "./plan.js";
+
+export type { Evidence };
+import { METRICS } from "./stages.js";
+
+/** A condition the gate requires besides its metric. */
+export interface GateCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  /** What was measured, for the report. */
+  readonly detail?: string;
+}
 
 export interface GateVerdict {
   readonly passed: boolean;
@@ -11,23 +30,51 @@ export interface GateVerdict {
   readonly reason: string;
 }
 
-export function judgeGate(gate: GatePlan, metric: number, measuredThreshold?: number | null): GateVerdict {
+export interface GateEvidence {
+  /** The score against its references, when the metric is a gain. */
+  readonly evidence?: Evidence | null;
+  /** Conditions that must all hold for the gate to pass. */
+  readonly checks?: readonly GateCheck[] | null;
+}
+
+/** How far a reported gain may sit from the evidence's (float noise only). */
+const GAIN_TOLERANCE = 1e-9;
+
+export function judgeGate(gate: GatePlan, metric: number, measuredThreshold?: number | null, extra: GateEvidence = {}): GateVerdict {
   const threshold = gate.threshold ?? (isFiniteNumber(measuredThreshold) ? measuredThreshold : null);
   const bound = gate.direction === "higher" ? "min" : "max";
-  if (!isFiniteNumber(metric)) {
-    return { passed: false, metric, threshold, reason: `${gate.metric} is not a finite number (${String(metric)})` };
+  const failed = (extra.checks ?? []).filter((c) => !c.ok);
+  const failedText = failed.length > 0 ? `; failed: ${failed.map((c) => (c.detail ? `${c.name} (${c.detail})` : c.name)).join("; ")}` : "";
+  const fail = (reason: string): GateVerdict => ({ passed: false, metric, threshold, reason: reason + failedText });
+  if (!isFiniteNumber(metric)) return fail(`${gate.metric} is not a finite number (${String(metric)})`);
+
+  const evidence = extra.evidence ?? null;
+  if (METRICS[gate.metric]?.against === "best_reference") {
+    if (!evidence || !evidence.references.some((r) => r.kind === "trivial")) {
+      return fail(
+        `${gate.metric} ${fmt(metric)} came without a comparison to a trivial baseline (constant answer, majority class) ` +
+          `on the same held-out items, so it cannot tell the model from a constant answer`,
+      );
+    }
+    if (!(Math.abs(metric - evidence.gain) <= GAIN_TOLERANCE)) {
+      return fail(`${gate.metric} ${fmt(metric)} is not the gain over the best reference (${fmt(evidence.gain)} over ${evidence.against})`);
+    }
   }
   if (threshold === null) {
-    return {
-      passed: false,
-      metric,
-      threshold,
-      reason: `${gate.metric} ${fmt(metric)}: no threshold (the scenario sets none and the evaluator measured none)`,
-    };
+    return fail(`${gate.metric} ${fmt(metric)}: no threshold (the scenario sets none and the evaluator measured none)`);
   }
-  const passed = gate.direction === "higher" ? metric >= threshold : metric <= threshold;
-  const op = passed ? (gate.direction === "higher" ? ">=" : "<=") : gate.direction === "higher" ? "<" : ">";
-  return { passed, metric, threshold, reason: `${gate.metric} ${fmt(metric)} ${op} ${bound} ${fmt(threshold)}` };
+  const above = gate.direction === "higher" ? metric >= threshold : metric <= threshold;
+  const op = above ? (gate.direction === "higher" ? ">=" : "<=") : gate.direction === "higher" ? "<" : ">";
+  let reason = `${gate.metric} ${fmt(metric)} ${op} ${bound} ${fmt(threshold)}`;
+  if (evidence) reason += ` (${describeEvidence(evidence)})`;
+  return { passed: above && failed.length === 0, metric, threshold, reason: reason + failedText };
+}
+
+/** "adapted 0.42 vs best reference constant 0.02; gain 95% CI [0.28, 0.54]" */
+export function describeEvidence(e: Evidence): string {
+  const best = e.references.find((r) => r.name === e.against);
+  const pct = Math.round(e.level * 100);
+  return `${e.score.name} ${fmt2(e.score.value)} vs best reference ${e.against} ${fmt2(best?.value ?? Number.NaN)}; gain ${pct}% CI [${fmt2(e.gain_ci[0])}, ${fmt2(e.gain_ci[1])}]`;
 }
 
 function isFiniteNumber(x: unknown): x is number {
@@ -36,4 +83,8 @@ function isFiniteNumber(x: unknown): x is number {
 
 function fmt(x: number): string {
   return Number.isInteger(x) ? String(x) : Number(x.toPrecision(4)).toString();
+}
+
+function fmt2(x: number): string {
+  return x.toFixed(2);
 }

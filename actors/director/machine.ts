@@ -134,8 +134,9 @@ export const directorSetup = setup({
     ),
     recordPrepared: assign(({ context }, out: PrepareOutput | undefined) => recordPrepared(context, out?.details ?? null)),
     recordEvaluation: assign(({ context }, out: EvaluateOutput | undefined) => {
-      const verdict = judgeGate(currentPlan(context).gate, out?.metric ?? Number.NaN, out?.threshold);
-      return recordVerdict(context, verdict, out?.details ?? null);
+      const extra = { evidence: out?.evidence ?? null, checks: out?.checks ?? [] };
+      const verdict = judgeGate(currentPlan(context).gate, out?.metric ?? Number.NaN, out?.threshold, extra);
+      return recordVerdict(context, verdict, out?.details ?? null, extra.evidence, extra.checks);
     }),
     recordError: assign(({ context }, params: { error: unknown }) => recordFailure(context, "error", params.error)),
     recordTimeout: assign(({ context }) => recordFailure(context, "timeout", timeoutError(context))),

@@ -32,8 +32,8 @@ export { lambdasAt, lambdasFor, rampFactor, termsSwitchedOn, zeroLambdas } from 
 export type { Lambdas } from "./lambdas.js";
 export { attemptSettings, maxAttempts } from "./attempts.js";
 export type { AttemptSettings } from "./attempts.js";
-export { judgeGate } from "./gate.js";
-export type { GateVerdict } from "./gate.js";
+export { describeEvidence, judgeGate } from "./gate.js";
+export type { Evidence, GateCheck, GateEvidence, GateVerdict } from "./gate.js";
 
 export type {
   StageWork,

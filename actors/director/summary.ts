@@ -1,7 +1,9 @@
 // The run summary: what the run report renders and `troupe run` prints as JSON. A pure
 // function of the director's context (final or not). Keys are snake_case because this is a
 // document format (`{"stages":[{"stage":0,"passed":true,...}],"wall_s":12.5}`), not an API.
+import type { Evidence } from "../../data/mod.js";
 import type { DirectorContext, RunOutcome, StageRecord, StageStatus, StopKind } from "./context.js";
+import type { GateCheck } from "./gate.js";
 import type { LossTerm, ModuleName, StageId } from "./stages.js";
 import type { LossValues } from "./work.js";
 
@@ -15,6 +17,14 @@ export interface StageSummary {
   readonly metric: number | null;
   readonly threshold: number | null;
   readonly verdict: string | null;
+  /**
+   * What the gate's metric was measured against, for a gain: the score, every reference (the
+   * named one and the trivial ones), the best of them and the gain's confidence interval.
+   * (Absent in summaries written before it existed.)
+   */
+  readonly evidence?: Evidence | null;
+  /** The gate's required checks as measured (stage 0: record complete, split layer found). */
+  readonly checks?: readonly GateCheck[];
   readonly attempts: number;
   readonly retries: number;
   /** Steps trained, summed over attempts. */
@@ -52,6 +62,8 @@ export function summarizeStage(r: StageRecord, now: number): StageSummary {
     metric: gate?.metric ?? null,
     threshold: gate?.threshold ?? null,
     verdict: last?.verdict ?? last?.error?.message ?? null,
+    evidence: gate?.evidence ?? null,
+    checks: gate?.checks ?? [],
     attempts: r.attempts.length,
     retries: Math.max(0, r.attempts.length - 1),
     steps: r.attempts.reduce((n, a) => n + a.step, 0),

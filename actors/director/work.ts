@@ -14,7 +14,9 @@
 // - A rejection counts as a failed attempt (retried within the stage's budget), except in
 //   `checkpoint` and `rollback`, where it stops the run.
 // - Inputs and outputs are plain JSON.
+import type { Evidence } from "../../data/mod.js";
 import type { AttemptSettings } from "./attempts.js";
+import type { GateCheck } from "./gate.js";
 import type { JsonObject } from "./json.js";
 import type { GatePlan, LossSchedule, StagePlan } from "./plan.js";
 import type { LossTerm, StageId } from "./stages.js";
@@ -68,6 +70,13 @@ export interface EvaluateOutput {
   readonly metric: number;
   /** A threshold the evaluator measured (e.g. the base model's score); used when the plan has none. */
   readonly threshold?: number | null;
+  /**
+   * The score against its references on the same held-out items (data/evidence). Required when
+   * the metric is a gain over the best reference (METRICS[…].against); `metric` must equal its gain.
+   */
+  readonly evidence?: Evidence;
+  /** Conditions the gate requires besides the metric (stage 0: record complete, split layer found). */
+  readonly checks?: readonly GateCheck[];
   /** Everything else worth reporting (stage 0: the split-layer map and baseline metrics). */
   readonly details?: JsonObject;
 }

@@ -3,6 +3,8 @@
 // answers the director's gate question for stage 1: base vs adapted on the eval lane. Scores
 // are kept in KV (troupe_<run>_evals) by checkpoint and lane, so nothing is scored twice, a
 // restarted evaluator keeps what it knew, and the gate can show the trajectory of an attempt.
+// With a `pool` in its config (scenario cast.evaluator.pool) it scores on an accelerator pool
+// (pool-score.ts) instead of its own kernels.
 import type { RunState } from "../../hosts/mod.js";
 import { t } from "../../protocol/mod.js";
 import { defineActor, on } from "../runtime/mod.js";
@@ -10,6 +12,8 @@ import {
   BUCKETS,
   CheckpointAnnounced,
   GateQuestion,
+  PoolConfigSchema,
+  type PoolRoleConfig,
   type RunSpec,
   type Score,
   ScoreCheckpoint,
@@ -20,11 +24,13 @@ import {
   openBucket,
   openRunRecord,
   refKey,
+  startRolePool,
   useThreads,
 } from "../cast/mod.js";
+import { scoreViaPool } from "./pool-score.js";
 import { scoreModel } from "./score.js";
 
-type Config = { threads?: number } | undefined;
+type Config = { threads?: number; pool?: PoolRoleConfig } | undefined;
 
 interface Stored {
   readonly score: Score;
@@ -35,13 +41,16 @@ interface Stored {
 let spec: RunSpec | null = null;
 let evals: RunState<Stored> | null = null;
 let models: ReturnType<typeof modelCache> | null = null;
+/** Scores a checkpoint on items: with the local kernels, or on the pool. */
+let scorer: ((ref: StoredCheckpoint, items: Parameters<typeof scoreModel>[1]) => Promise<Score>) | null = null;
+let closePool: (() => Promise<void>) | null = null;
 
 async function score(ref: StoredCheckpoint, lane: string, job?: string): Promise<{ score: Score; cached: boolean }> {
   const key = `${refKey(ref)}.${lane}`;
   const known = (await evals!.get(key))?.value;
   if (known) return { score: known.score, cached: true };
   const items = (await loadLane(spec!, lane)).items;
-  const s = scoreModel(await models!(ref), items);
+  const s = await scorer!(ref, items);
   await evals!.put(key, { score: s, ...(job ? { job, step: ref.step } : {}) });
   if (job) await evals!.put(`traj.${job}.${String(ref.step).padStart(8, "0")}`, { score: s, job, step: ref.step });
   return { score: s, cached: false };
@@ -49,12 +58,33 @@ async function score(ref: StoredCheckpoint, lane: string, job?: string): Promise
 
 export default defineActor<Config>({
   role: "evaluator",
-  config: t.optional(t.object({ threads: t.optional(t.int({ min: 0, max: 64 })) })),
+  config: t.optional(t.object({ threads: t.optional(t.int({ min: 0, max: 64 })), pool: t.optional(PoolConfigSchema) })),
   async onStart(ctx) {
     useThreads(ctx.config?.threads ?? 1);
     spec = await (await openRunRecord(ctx.nc, ctx.run, ctx.address)).spec();
     evals = await openBucket<Stored>(ctx.nc, ctx.run, BUCKETS.evals, ctx.address);
     models = modelCache(checkpointStores(ctx.nc));
+    scorer = async (ref, items) => scoreModel(await models!(ref), items);
+    const cfg = ctx.config?.pool;
+    if (cfg) {
+      const p = await startRolePool({ nc: ctx.nc, run: ctx.run, address: ctx.address, role: "evaluator", cfg, log: ctx.log });
+      // one checkpoint at a time: the workers serve one model, and switching means a compile
+      let chain: Promise<unknown> = Promise.resolve();
+      scorer = (ref, items) => {
+        const next = chain.then(async () => {
+          await p.use(ref);
+          const s = await scoreViaPool(p.pool, items, spec!.model.block);
+          p.touch();
+          return s;
+        });
+        chain = next.catch(() => undefined);
+        return next;
+      };
+      closePool = () => p.close();
+    }
+  },
+  async onStop() {
+    await closePool?.();
   },
   handlers: [
     on(CheckpointAnnounced, async (body, ctx) => {

@@ -94,6 +94,8 @@ function attemptReport(a: AttemptRecord, now: number): AttemptReport {
     restarts: a.restarts,
     checkpoint: a.checkpoint,
     details: a.details,
+    evidence: a.evidence ?? null,
+    checks: a.checks ?? [],
   };
 }
 

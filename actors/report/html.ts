@@ -43,6 +43,8 @@ tr.notrun td { color: #9ca3af; }
 .badge.muted { color: var(--muted); background: #f3f4f6; border-color: #e5e7eb; }
 .muted { color: var(--muted); }
 .verdict { overflow-wrap: anywhere; }
+.checks { list-style: none; padding: 0; margin: 6px 0; }
+.checks li { margin: 2px 0; }
 figure { margin: 12px 0 0; }
 svg.chart { width: 100%; height: auto; border: 1px solid var(--line); border-radius: 8px; }
 .caption { color: var(--warn); font-size: 12px; margin: 4px 0 0; }

@@ -4,7 +4,7 @@
 // and cast, and sections later stages fill (transfer fidelity, benchmarks, notes). Keys are
 // snake_case (a document format, like RunSummary); every number is finite or null, so
 // JSON.stringify/parse gives the same object back.
-import type { Direction, JsonObject, LossTerm, RunSummary, StageSummary } from "../director/mod.js";
+import type { Direction, Evidence, GateCheck, JsonObject, LossTerm, RunSummary, StageSummary } from "../director/mod.js";
 import type { AttemptSeries } from "./recorder.js";
 
 /** Bump the number when a reader of the old format could misread the new one. */
@@ -50,6 +50,10 @@ export interface AttemptReport {
   readonly checkpoint: string | null;
   /** What the evaluator reported besides the metric (stage 0: split-layer map, baselines). */
   readonly details: JsonObject | null;
+  /** The score against its named and trivial references, when the gate measured a gain. */
+  readonly evidence?: Evidence | null;
+  /** The gate's required checks as measured. */
+  readonly checks?: readonly GateCheck[];
 }
 
 export interface StageReport extends Omit<StageSummary, "losses"> {

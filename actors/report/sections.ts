@@ -1,5 +1,5 @@
-// The parts of report.html below the stage table: one section per stage that ran (gate,
-// attempts, loss curves, evaluator details), and the tables later stages fill (transfer
+// The parts of report.html below the stage table: one section per stage that ran (gate, what
+// the gate stood on, attempts, loss curves, evaluator details), and the tables later stages fill (transfer
 // fidelity, benchmarks), the cast, and notes. Every string goes through esc().
 import { changesText, curveSummary, stageCurves } from "./curves.js";
 import { bound, bytes, compact, DASH, duration, esc, num } from "./format.js";
@@ -71,6 +71,47 @@ function details(a: AttemptReport): string {
   return `<details><summary>evaluator details, attempt ${a.attempt}</summary><pre>${esc(text)}</pre></details>`;
 }
 
+// What a stage's gate stood on: the score and every reference it was measured against on the
+// same held-out items (the named baseline and the trivial ones: constant answer, majority
+// class), each with its interval, the reference the gain is over and the gain's interval; then
+// the gate's required checks.
+const two = (x: number | null | undefined) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(2) : DASH);
+const ci = (c: readonly (number | null)[] | null | undefined) => (c ? `[${two(c[0])}, ${two(c[1])}]` : DASH);
+
+export function evidenceSection(s: StageReport): string {
+  const out: string[] = [];
+  const e = s.evidence;
+  if (e) {
+    const pct = Math.round(e.level * 100);
+    const rows = [
+      [`<b>${esc(e.score.name)}</b>`, "measured", `<b>${esc(two(e.score.value))}</b>`, esc(ci(e.score.ci)), esc(`${e.score.correct} / ${e.n}`), DASH],
+      ...e.references.map((r) => [
+        r.name === e.against ? `${esc(r.name)} ${badge("best reference", "warn")}` : esc(r.name),
+        esc(r.kind),
+        esc(two(r.value)),
+        esc(ci(r.ci)),
+        esc(`${r.correct} / ${e.n}`),
+        esc(r.detail ?? DASH),
+      ]),
+    ];
+    out.push(
+      `<p class="muted">${esc(e.measure)} on ${e.n} held-out items, against every reference on the same items ` +
+        `(${pct}% intervals: ${esc(e.method)}).</p>`,
+    );
+    out.push(table("evidence", ["", "kind", "value", `${pct}% CI`, "right", "answers"], rows, ["nw", "nw", "num", "nw", "num", ""]));
+    out.push(`<p class="gate">Gain over <code>${esc(e.against)}</code>: <b>${esc(two(e.gain))}</b> <span class="muted">${pct}% CI ${esc(ci(e.gain_ci))}</span></p>`);
+  }
+  const checks = s.checks ?? [];
+  if (checks.length > 0) {
+    out.push(
+      `<ul class="checks">${checks
+        .map((c) => `<li>${badge(c.ok ? "ok" : "failed", c.ok ? "ok" : "bad")} ${esc(c.name)}${c.detail ? ` <span class="muted">(${esc(c.detail)})</span>` : ""}</li>`)
+        .join("")}</ul>`,
+    );
+  }
+  return out.join("\n");
+}
+
 export function stageSection(s: StageReport, stoppedHere: boolean): string {
   const out: string[] = [`<section class="stage" id="stage-${s.stage}">`];
   out.push(`<h3>Stage ${s.stage} · ${esc(s.name)}</h3>`);
@@ -83,6 +124,8 @@ export function stageSection(s: StageReport, stoppedHere: boolean): string {
         `${g.passed ? badge("passed", "ok") : badge(stoppedHere ? "failed · run stopped" : "not passed", "bad")}</p>`,
     );
   }
+  const evidence = evidenceSection(s);
+  if (evidence) out.push(evidence);
   if (s.trains.length > 0) out.push(`<p class="muted">Trains ${s.trains.map((t) => `<code>${esc(t)}</code>`).join(", ")}; loss terms ${esc(s.loss_terms.join(", ") || DASH)}.</p>`);
   if (s.attempt_reports.length > 0) {
     out.push(table("attempts", ["#", "outcome", "steps", "lr", "seed", "retry changed", "metric", "verdict", "wall", "restarts"], s.attempt_reports.map((a) => attemptRow(a, g.direction)), ["num", "nw", "num", "num", "num", "", "nw", "", "num", "num"]));

@@ -1,15 +1,21 @@
 // Entry point of an actor process (forked by the supervisor). Reads its spec from the
 // TROUPE_ACTOR_SPEC environment variable, imports the actor module, connects to NATS, starts
-// the actor and tells the supervisor over IPC when it is ready. SIGTERM, SIGINT, a stop
-// requested by the actor itself, or the supervisor going away stop it gracefully (exit 0).
+// the actor and tells the supervisor over IPC when it is ready. Every stop is graceful (the
+// mailbox drains, onStop runs). The exit code says whether the actor was done:
+//   0        it asked to stop itself (ctx.stop: its work is over), its supervisor stopped it
+//            (an IPC "stop"), or the supervisor went away
+//   128 + n  a signal from anyone else (SIGTERM 143, SIGINT 130) stopped it before it was
+//            done: a transient actor (the director) is then restarted, not taken as finished
+//            (guards #16 item 5: a SIGTERM to the director used to look like the end of the run)
 // An uncaught error exits 1, and the supervisor restarts it.
+import { constants } from "node:os";
 import { pathToFileURL } from "node:url";
 import { actorLogger, connectNats } from "../../hosts/mod.js";
 import { ActorDefinitionError, isActorConfigError } from "../errors.js";
 import type { NatsConnection } from "../../hosts/mod.js";
 import { isActorDefinition } from "./define.js";
 import { type RunningActor, startActor } from "./actor.js";
-import { type ChildMessage, type ChildSpecWire, EXIT_CONFIG } from "./ipc.js";
+import { type ChildMessage, type ChildSpecWire, EXIT_CONFIG, type ParentMessage } from "./ipc.js";
 
 const spec = JSON.parse(process.env.TROUPE_ACTOR_SPEC ?? "null") as ChildSpecWire | null;
 if (!spec) {
@@ -41,22 +47,30 @@ function fatalConfig(err: Error): never {
 let actor: RunningActor | undefined;
 let nc: NatsConnection | undefined;
 let shuttingDown = false;
-async function shutdown(reason: string, graceMs = spec!.shutdownMs): Promise<void> {
+async function shutdown(reason: string, code: number, graceMs = spec!.shutdownMs): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
-  log.debug({ reason }, "stopping");
-  setTimeout(() => process.exit(0), graceMs + 1000).unref();
+  log.debug({ reason, code }, "stopping");
+  setTimeout(() => process.exit(code), graceMs + 1000).unref();
   try {
     await actor?.stop(graceMs);
     await nc?.drain();
   } catch (err) {
     log.warn({ err: (err as Error).message }, "unclean stop");
   }
-  process.exit(0);
+  process.exit(code);
 }
-for (const s of ["SIGTERM", "SIGINT"] as const) process.on(s, () => void shutdown(s));
+for (const s of ["SIGTERM", "SIGINT"] as const) {
+  process.on(s, () => {
+    if (!shuttingDown) log.warn({ signal: s }, "stopped by a signal before its work was done; exiting non-zero");
+    void shutdown(s, 128 + (constants.signals[s] ?? 0));
+  });
+}
+process.on("message", (m: ParentMessage) => {
+  if (m?.type === "stop") void shutdown("stopped by its supervisor", 0);
+});
 // an orphan stops quickly: its supervisor (and maybe the NATS server) are gone
-process.on("disconnect", () => void shutdown("supervisor went away", 500));
+process.on("disconnect", () => void shutdown("supervisor went away", 0, 500));
 
 const mod = (await import(spec.module.startsWith("file:") ? spec.module : pathToFileURL(spec.module).href)) as Record<string, unknown>;
 const def = mod.default ?? mod.actor;
@@ -77,7 +91,7 @@ const started = await startActor(def, {
   heartbeatMs: spec.heartbeatMs,
   log,
   onHeartbeat: () => send({ type: "heartbeat" }),
-  onStopRequest: (reason) => void shutdown(reason),
+  onStopRequest: (reason) => void shutdown(reason, 0),
 }).catch((err: unknown) => (isActorConfigError(err) ? fatalConfig(err) : Promise.reject(err)));
 actor = started;
 if (!shuttingDown) send({ type: "ready", pid: process.pid, address: started.address });

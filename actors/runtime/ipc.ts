@@ -18,5 +18,8 @@ export type ChildMessage =
   | { type: "ready"; pid: number; address: string }
   | { type: "heartbeat" };
 
+/** From the supervisor: stop gracefully, you are done (exit 0). */
+export type ParentMessage = { type: "stop" };
+
 /** Exit code of an actor process whose definition or config is wrong: restarting cannot help. */
 export const EXIT_CONFIG = 78;

@@ -4,7 +4,10 @@
 //   broadcast(target, Msg, body) every actor of a role (or of the run); fire and forget
 //   stream(address, Msg, body)  one actor, an async iterable of its replies
 // Actors get these on their context; CLI code and tests use openPeer().
+// A call in flight when the connection to NATS drops rejects at once with DisconnectedError
+// (hosts/), not at its timeout: its reply would be lost anyway.
 import type { NatsConnection } from "@nats-io/transport-node";
+import { unlessDisconnected } from "../../hosts/mod.js";
 import {
   type BlobStore,
   type BodyOf,
@@ -116,7 +119,9 @@ export function createPeer(o: PeerOptions): PeerInternals {
     const data = encodeNow(def.kind, body, opts.trace) ?? (await encode(def.kind, body, opts.trace));
     let msg;
     try {
-      msg = await o.nc.request(subject, data, { timeout: timeoutMs });
+      // a request in flight when the connection drops is answered into the void (nats.js drops
+      // the reply's publish, or the server restarted): fail at once, the caller may retry
+      msg = await unlessDisconnected(o.nc, o.nc.request(subject, data, { timeout: timeoutMs }), `${def.kind} to ${subject}`);
     } catch (err) {
       throw mapRequestError(err, subject, def.kind, timeoutMs);
     }

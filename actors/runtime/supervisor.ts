@@ -12,7 +12,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { type Logger, componentLogger } from "../../hosts/mod.js";
 import { type SupervisionEventBody, SupervisionEvent, checkToken, createCodec, createStamper, supervisionSubject } from "../../protocol/mod.js";
 import { SupervisorEscalation } from "../errors.js";
-import { type ChildMessage, type ChildSpecWire, EXIT_CONFIG } from "./ipc.js";
+import { type ChildMessage, type ChildSpecWire, EXIT_CONFIG, type ParentMessage } from "./ipc.js";
 import { resolveRole } from "./roles.js";
 import { type BackoffPolicy, type IntensityPolicy, RestartIntensity, backoffDelay } from "./backoff.js";
 
@@ -252,7 +252,10 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
       return;
     }
     c.state = "stopping";
-    proc.kill("SIGTERM");
+    // "stop" over IPC: a stop by its supervisor (exit 0); a SIGTERM from elsewhere means the
+    // actor was stopped before its work was done (child.ts)
+    if (proc.connected) proc.send({ type: "stop" } satisfies ParentMessage, (err) => void (err && proc.kill("SIGTERM")));
+    else proc.kill("SIGTERM");
     const kill = setTimeout(() => proc.kill("SIGKILL"), shutdownMs + 2000);
     await c.exited;
     clearTimeout(kill);

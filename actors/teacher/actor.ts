@@ -2,14 +2,19 @@
 // request — logits, hidden states captured at the requested layers, the logit-lens argmax of
 // each, and the masked loss — with concurrent requests batched into one pass. Stage 0 asks it
 // for the capture that becomes the split-layer map; captured states it is asked to keep go to
-// the run's Object Store (troupe_<run>_hidden) as f16 safetensors.
+// the run's Object Store (troupe_<run>_hidden) as f16 safetensors. With a `pool` in its
+// config (scenario cast.teacher.pool) the passes run on an accelerator pool instead (pool.ts).
 import { t, wireTensor } from "../../protocol/mod.js";
 import { defineActor, on } from "../runtime/mod.js";
-import { OBJECT_BUCKETS, type StoredCheckpoint, TeacherForward, checkpointStores, modelCache, refKey, useThreads } from "../cast/mod.js";
+import {
+  OBJECT_BUCKETS, PoolConfigSchema, type PoolRoleConfig, type StoredCheckpoint, TeacherForward, checkpointStores, modelCache, refKey,
+  startRolePool, useThreads,
+} from "../cast/mod.js";
 import { createBatcher } from "./batcher.js";
 import { type ForwardWant, forwardMany } from "./forward.js";
+import { forwardViaPool } from "./pool.js";
 
-type Config = { threads?: number; windowMs?: number; maxRows?: number } | undefined;
+type Config = { threads?: number; windowMs?: number; maxRows?: number; pool?: PoolRoleConfig } | undefined;
 
 interface Group {
   readonly ref: StoredCheckpoint;
@@ -20,19 +25,31 @@ interface Group {
 
 let models: ReturnType<typeof modelCache> | null = null;
 let batcher: ReturnType<typeof createBatcher<Group>> | null = null;
+let closePool: (() => Promise<void>) | null = null;
 
 export default defineActor<Config>({
   role: "teacher",
-  config: t.optional(t.object({ threads: t.optional(t.int({ min: 0, max: 64 })), windowMs: t.optional(t.int({ min: 0 })), maxRows: t.optional(t.int({ min: 1 })) })),
+  config: t.optional(t.object({ threads: t.optional(t.int({ min: 0, max: 64 })), windowMs: t.optional(t.int({ min: 0 })), maxRows: t.optional(t.int({ min: 1 })), pool: t.optional(PoolConfigSchema) })),
   concurrency: 16,
   async onStart(ctx) {
     useThreads(ctx.config?.threads);
     models = modelCache(checkpointStores(ctx.nc));
-    batcher = createBatcher<Group>({
-      windowMs: ctx.config?.windowMs ?? 5,
-      maxRows: ctx.config?.maxRows ?? 256,
-      run: async (g, reqs) => forwardMany(await models!(g.ref), reqs, g.T, g.layers, g.want),
-    });
+    let run = async (g: Group, reqs: Parameters<typeof forwardMany>[1]) => forwardMany(await models!(g.ref), reqs, g.T, g.layers, g.want);
+    const cfg = ctx.config?.pool;
+    if (cfg) {
+      const p = await startRolePool({ nc: ctx.nc, run: ctx.run, address: ctx.address, role: "teacher", cfg, log: ctx.log });
+      run = async (g, reqs) => {
+        await p.use(g.ref);
+        const out = await forwardViaPool(p.pool, reqs, g.T, g.layers, g.want);
+        p.touch();
+        return out;
+      };
+      closePool = () => p.close();
+    }
+    batcher = createBatcher<Group>({ windowMs: ctx.config?.windowMs ?? 5, maxRows: ctx.config?.maxRows ?? 256, run });
+  },
+  async onStop() {
+    await closePool?.();
   },
   handlers: [
     on(TeacherForward, async (body, ctx) => {
@@ -51,9 +68,10 @@ export default defineActor<Config>({
         const s = await objects.put(body.storeAs, r.stored);
         stored = { name: s.name, bytes: s.size, digest: s.digest };
       }
-      const model = await models!(body.checkpoint);
-      const { vocabSize: V, nEmbd: C } = model.config;
       const L = body.layers.length;
+      // the shapes from the answer itself: a pooled teacher never loads the model here
+      const V = r.logits ? r.logits.length / (B * T) : 0;
+      const C = r.hidden && L > 0 ? r.hidden.length / (L * B * T) : 0;
       return {
         ...(r.logits ? { logits: wireTensor("f32", [B, T, V], r.logits) } : {}),
         ...(r.hidden ? { hidden: wireTensor("f32", [L, B, T, C], r.hidden) } : {}),

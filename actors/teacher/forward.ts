@@ -81,8 +81,25 @@ export function forwardMany(model: GPT, reqs: readonly ForwardRequest[], T: numb
     });
     argmaxRows(all, rows * T, V, lens, L * rows * T);
   }
+  return splitResults(reqs, { T, V, C, layers, want }, all, (i) => hidden.get(layers[i]!)!.f32(), lens);
+}
+
+/**
+ * Each request's share of one pass over all their rows: logits f32 [rows, T, V], hidden state
+ * of captured layer i f32 [rows, T, C] (hiddenOf(i)), lens i32 [L + 1, rows, T].
+ */
+export function splitResults(
+  reqs: readonly ForwardRequest[],
+  dims: { readonly T: number; readonly V: number; readonly C: number; readonly layers: readonly number[]; readonly want: ForwardWant },
+  all: Float32Array,
+  hiddenOf: (i: number) => Float32Array,
+  lens: Int32Array | null,
+): ForwardResult[] {
+  const { T, V, C, layers, want } = dims;
+  const L = layers.length;
+  const rows = reqs.reduce((n, r) => n + r.B, 0);
   const results: ForwardResult[] = [];
-  off = 0;
+  let off = 0;
   for (const r of reqs) {
     const n = r.B * T;
     const loss = r.targets ? lossOf(all, r.targets, off, r.B, T, V) : { sum: 0, n: 0 };
@@ -90,7 +107,7 @@ export function forwardMany(model: GPT, reqs: readonly ForwardRequest[], T: numb
     if (want.logits) res.logits = all.slice(off * T * V, (off * T + n) * V);
     if (want.hidden || want.store) {
       const h = new Float32Array(L * n * C);
-      layers.forEach((l, i) => h.set(hidden.get(l)!.f32().subarray(off * T * C, (off * T + n) * C), i * n * C));
+      layers.forEach((_, i) => h.set(hiddenOf(i).subarray(off * T * C, (off * T + n) * C), i * n * C));
       if (want.hidden) res.hidden = h;
       if (want.store) {
         const tensors = layers.map((l, i) => [`layer_${l}`, toF16(fromArray(h.subarray(i * n * C, (i + 1) * n * C), [r.B, T, C]))] as const);

@@ -5,9 +5,15 @@
 // announces every checkpoint to the evaluator.
 // Killed mid-job, it is restarted by its supervisor; the queue hands the job back after the
 // ack wait and training resumes from the job's newest checkpoint. A cancel (a broadcast, or
-// the flag in KV that a trainer taking the job later also sees) stops the job for good.
-import { PermanentJobError, isPermanentJobError, type RunState } from "../../hosts/mod.js";
-import { isTrainingAbortedError, type StepRecord } from "../../models/mod.js";
+// the flag in KV that a trainer taking the job later also sees) stops the job for good — if it
+// comes from the director that owns the run: a cancel whose epoch is older than the director
+// lease's is refused (a displaced director does not get to stop its successor's work).
+// Failures that NATS or the disk may fix by themselves (NATS away past every retry, a final
+// checkpoint that could not be written) are not `failed`: the job goes back to the queue and
+// is resumed from its last checkpoint. Only the job's own errors (bad lane, a model error)
+// make it `failed`, and never over a `done` that landed.
+import { type Lease, PermanentJobError, isNatsOutage, isPermanentJobError, type RunState } from "../../hosts/mod.js";
+import { isCheckpointWriteError, isTrainingAbortedError, type StepRecord } from "../../models/mod.js";
 import { createStamper, t } from "../../protocol/mod.js";
 import { type ActorContext, defineActor, on } from "../runtime/mod.js";
 import {
@@ -18,12 +24,15 @@ import {
   type RunSpec,
   type StoredCheckpoint,
   type TrainJobBody,
+  cancelFromOwner,
   checkpointStores,
   ensureProgressStream,
   newJobState,
+  openDirectorLease,
   openJobQueue,
   openJobStates,
   openRunRecord,
+  processJobs,
   progressPublisher,
   useThreads,
 } from "../cast/mod.js";
@@ -34,6 +43,15 @@ const CANCEL_POLL_MS = 1000;
 type Config = { threads?: number } | undefined;
 
 const running = new Map<string, AbortController>();
+let lease: Lease | null = null;
+
+/** A cancel counts only if the director that asked still owns the run. */
+const honoured = async (epoch: number | null | undefined): Promise<boolean> => !lease || (await cancelFromOwner(lease, epoch));
+
+/** Errors that may go away by themselves: the job is retried, not failed. */
+function transient(err: unknown): boolean {
+  return isNatsOutage(err) || isCheckpointWriteError(err);
+}
 
 async function handleJob(ctx: ActorContext<Config>, spec: RunSpec, states: RunState<JobState>, job: TrainJobBody, stores: ReturnType<typeof checkpointStores>): Promise<void> {
   const prev = (await states.get(job.jobId))?.value;
@@ -41,11 +59,20 @@ async function handleJob(ctx: ActorContext<Config>, spec: RunSpec, states: RunSt
   const update = (fn: (s: JobState) => Partial<JobState>) =>
     states.update(job.jobId, (p) => {
       const cur = p ?? newJobState(job);
+      // a settled job stays as it is (a redelivered or late write never reopens it)
+      if (cur.state === "done" || cur.state === "failed" || cur.state === "cancelled") return cur;
       return { ...cur, ...fn(cur), updatedAt: Date.now() };
     });
+  const refuse = (s: JobState) => {
+    ctx.log.warn({ job: job.jobId, epoch: s.cancelEpoch ?? 0 }, "refused a cancel from a director that no longer owns the run");
+    return update((c) => (c.cancel === s.cancel ? { cancel: null, cancelEpoch: null, refusedCancels: (c.refusedCancels ?? 0) + 1 } : {}));
+  };
   if (prev?.cancel) {
-    await update(() => ({ state: "cancelled" }));
-    return;
+    if (await honoured(prev.cancelEpoch)) {
+      await update(() => ({ state: "cancelled" }));
+      return;
+    }
+    await refuse(prev);
   }
   const taken = await update((s) => ({ state: "running", deliveries: s.deliveries + 1, pids: [...s.pids, process.pid], error: null }));
 
@@ -53,11 +80,18 @@ async function handleJob(ctx: ActorContext<Config>, spec: RunSpec, states: RunSt
   running.set(job.jobId, abort);
   const onStop = () => abort.abort(new Error("the trainer is stopping"));
   ctx.signal.addEventListener("abort", onStop, { once: true });
-  const poll = setInterval(() => {
-    void states.get(job.jobId).then((s) => {
-      if (s?.value.cancel) abort.abort(new JobCancelledError(job.jobId, s.value.cancel));
-    }, () => undefined);
-  }, CANCEL_POLL_MS);
+  // one poll at a time: during an outage a read waits for the reconnect instead of piling up
+  let polling = true;
+  const poll = async () => {
+    while (polling && !abort.signal.aborted) {
+      await new Promise((r) => setTimeout(r, CANCEL_POLL_MS));
+      const s = (await states.get(job.jobId).catch(() => null))?.value;
+      if (!polling || !s?.cancel) continue;
+      if (await honoured(s.cancelEpoch).catch(() => false)) abort.abort(new JobCancelledError(job.jobId, s.cancel));
+      else await refuse(s).catch(() => undefined);
+    }
+  };
+  const polled = poll();
   const progress = progressPublisher({
     nc: ctx.nc,
     run: ctx.run,
@@ -89,6 +123,8 @@ async function handleJob(ctx: ActorContext<Config>, spec: RunSpec, states: RunSt
     await progress.flush();
     await saves;
     const { resumedFrom, ...result } = r;
+    // reconnect-safe: retried across an outage, and a write whose acknowledgement was lost is
+    // found landed, not written twice; if NATS stays away, the job comes back (transient below)
     await update((s) => ({
       state: "done",
       step: r.steps,
@@ -106,10 +142,16 @@ async function handleJob(ctx: ActorContext<Config>, spec: RunSpec, states: RunSt
     }
     if (ctx.signal.aborted) throw err; // stopping: the queue gives the job to the next trainer
     const message = (err as Error).message ?? String(err);
+    if (transient(err)) {
+      // not the job's fault: it comes back after the queue's backoff and resumes from its checkpoint
+      ctx.log.warn({ job: job.jobId, err: message }, "job interrupted by a transient failure; it will be resumed");
+      throw new Error(`transient: ${message}`, { cause: err });
+    }
     await update(() => ({ state: "failed", error: message }));
     throw isPermanentJobError(err) ? err : new PermanentJobError(message, { cause: err });
   } finally {
-    clearInterval(poll);
+    polling = false;
+    void polled;
     ctx.signal.removeEventListener("abort", onStop);
     running.delete(job.jobId);
   }
@@ -120,8 +162,11 @@ export default defineActor<Config>({
   config: t.optional(t.object({ threads: t.optional(t.int({ min: 0, max: 64 })) })),
   concurrency: 4,
   handlers: [
-    on(CancelJob, (body) => {
-      running.get(body.jobId)?.abort(new JobCancelledError(body.jobId, body.reason));
+    on(CancelJob, async (body, ctx) => {
+      const job = running.get(body.jobId);
+      if (!job) return;
+      if (await honoured(body.epoch)) job.abort(new JobCancelledError(body.jobId, body.reason));
+      else ctx.log.warn({ job: body.jobId, epoch: body.epoch ?? 0 }, "refused a cancel broadcast from a director that no longer owns the run");
     }),
   ],
   async onStart(ctx) {
@@ -130,8 +175,9 @@ export default defineActor<Config>({
     const spec = await record.spec();
     const states = await openJobStates(ctx.nc, ctx.run, ctx.address);
     const queue = await openJobQueue(ctx.nc, ctx.run, ctx.address);
+    lease = await openDirectorLease(ctx.nc, ctx.run, ctx.address);
     await ensureProgressStream(ctx.nc, ctx.run);
     const stores = checkpointStores(ctx.nc);
-    await queue.process((job) => handleJob(ctx, spec, states, job.body, stores), { concurrency: 1, signal: ctx.signal });
+    await processJobs(queue, states, (job) => handleJob(ctx, spec, states, job.body, stores), { concurrency: 1, signal: ctx.signal });
   },
 });

@@ -10,6 +10,7 @@ import {
   type CheckpointRef,
   type CheckpointStore,
   type StepRecord,
+  CheckpointWriteError,
   applyLora,
   buildModel,
   modelFromCheckpoint,
@@ -112,14 +113,18 @@ export async function runTrainJob(o: TrainJobOptions): Promise<TrainJobOutcome> 
     applyLora(model, loraConfig(spec.model.lora), { seed: job.seed });
     result = await trainSft({ ...common, model, extraConfig: { base: b } });
   }
-  if (!result.checkpoint) throw new CastSpecError(`job ${job.jobId} finished without a final checkpoint`);
+  // the loop guarantees it (or throws CheckpointWriteError); a job never reports an older
+  // checkpoint as its final one (guards #16 item 4)
+  if (result.checkpoint?.step !== result.steps) {
+    throw new CheckpointWriteError(result.steps, 1, { cause: new Error(`job ${job.jobId}: the newest checkpoint is at step ${result.checkpoint?.step ?? "none"}`) });
+  }
   return {
     steps: result.steps,
     trainLoss: result.trainLoss,
     firstLoss,
     tokensPerS: result.tokensPerS,
     wallMs: performance.now() - t0,
-    final: stored(result.checkpoint.step),
+    final: stored(result.checkpoint!.step),
     removedHeldOut: removed,
     examples: items.length,
     resumedFrom: result.resumedFrom,

@@ -1,6 +1,7 @@
-// troupe chaos kill-director | kill-trainer: a real curriculum run (scenarios/tiny.yaml unless
-// --scenario says otherwise) with the director or the trainer killed -9 while a stage trains.
-// Added to the existing `chaos` group.
+// troupe chaos kill-director | kill-trainer | nats-blip | director-duel: real curriculum runs
+// (scenarios/tiny.yaml unless --scenario says otherwise) with the director or the trainer killed
+// -9 while a stage trains, the nats-server killed and restarted mid-run, or a second director
+// resuming the run while the first still runs. Added to the existing `chaos` group.
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { commandGroup } from "./groups.js";
@@ -33,6 +34,32 @@ async function plan(opts: Opts): Promise<RunPlan> {
   return opts.outDir ? { ...p, run: { ...p.run, outDir: resolve(opts.outDir) } } : p;
 }
 
+function listArg<T extends string>(name: string, allowed: readonly T[]): (v: string) => T[] {
+  return (v) => {
+    const items = v.split(",").map((x) => x.trim()).filter(Boolean);
+    const bad = items.filter((x) => !(allowed as readonly string[]).includes(x));
+    if (items.length === 0 || bad.length > 0) throw new UsageError(`${name} takes a comma-separated list of ${allowed.join(", ")}; got ${JSON.stringify(v)}`);
+    return items as T[];
+  };
+}
+
+function secondsArg(name: string): (v: string) => number[] {
+  return (v) => {
+    const items = v.split(",").map((x) => Number(x.trim()));
+    if (items.length === 0 || items.some((x) => !Number.isFinite(x) || x <= 0 || x > 120)) {
+      throw new UsageError(`${name} takes a comma-separated list of outage lengths in seconds (0 < s ≤ 120); got ${JSON.stringify(v)}`);
+    }
+    return items;
+  };
+}
+
+function scenarioOptions(c: Command): Command {
+  return c
+    .option("--json", "print one JSON document")
+    .option("--scenario <file>", "the scenario to run", DEFAULT_SCENARIO)
+    .option("--out-dir <dir>", "where the runs' reports go (default: the scenario's run.out_dir)");
+}
+
 function common(c: Command): Command {
   return c
     .option("--json", "print one JSON document")
@@ -44,6 +71,7 @@ function common(c: Command): Command {
 
 export function register(program: Command): void {
   const chaos = commandGroup(program, "chaos");
+  registerControlPlane(chaos);
   common(chaos.command("kill-director").description("kill -9 the director while a stage trains; check it resumes at the same stage from KV and the run finishes")).action(
     async (opts: Opts) => {
       const { runKillDirector } = await import("../../actors/chaos/kill-cast.js");
@@ -63,13 +91,49 @@ export function register(program: Command): void {
       const r = await runKillTrainer({ plan: await plan(opts), file: opts.scenario, stage: opts.stage as 0 | 1, ...(opts.nats ? { natsUrl: opts.nats } : {}) });
       const stage = r.stages.find((s) => s.stage === opts.stage);
       // the stage completes in the attempt that was interrupted: no retry papered over it
-      const ok = r.checkpoint_step !== null && r.resumed_from.length > 0 && r.resumed_from.every((n) => n > 0) && stage?.passed === true && stage.attempts === 1;
+      // and where it resumed, as the trainer recorded it, is where the progress stream shows it
+      const ok = r.checkpoint_step !== null && r.resumed_from.length > 0 && r.resumed_from.every((n) => n > 0) && r.resumed_from_agrees &&
+        stage?.passed === true && stage.attempts === 1;
       if (opts.json) printJson(r);
       else {
-        printLine(`killed the trainer at step ${r.killed_at_step ?? "–"} (checkpoint ${r.checkpoint_step ?? "–"}); resumed from ${r.resumed_from.join(", ") || "(never)"}`);
+        printLine(`killed the trainer at step ${r.killed_at_step ?? "–"} (checkpoint ${r.checkpoint_step ?? "–"}); resumed from ${r.resumed_from.join(", ") || "(never)"}` +
+          ` (progress stream: ${r.resumed_from_stream.join(", ") || "no resume"}${r.resumed_from_agrees ? "" : " — DISAGREES"})`);
         printLine(`run ${r.run_id}: ${r.outcome}; ${r.stages.map((s) => `stage ${s.stage} ${s.passed ? "passed" : "failed"}`).join(", ")}`);
       }
       if (!ok) process.exitCode = ExitCode.failure;
     },
   );
+}
+
+const BLIP_POINTS = ["mid-step", "last-step", "save"] as const;
+
+function registerControlPlane(chaos: Command): void {
+  scenarioOptions(chaos.command("nats-blip").description("kill -9 the nats-server mid-run and start it again on the same store; check every run still ends done, nothing is cancelled, and no run stalls past the outage + 10 s"))
+    .option("--points <list>", `where in stage 1 the server dies: ${BLIP_POINTS.join(", ")}`, listArg("--points", BLIP_POINTS), [...BLIP_POINTS])
+    .option("--outages <seconds>", "outage lengths, one run per point and length", secondsArg("--outages"), [0.4, 4])
+    .action(async (opts: { json?: boolean; scenario: string; outDir?: string; points: (typeof BLIP_POINTS)[number][]; outages: number[] }) => {
+      const { runNatsBlip } = await import("../../actors/chaos/nats-blip.js");
+      const r = await runNatsBlip({ plan: await plan({ ...opts, stage: 1 }), file: opts.scenario, points: opts.points, outagesS: opts.outages });
+      if (opts.json) printJson(r);
+      else {
+        for (const x of r.by_run) {
+          printLine(`${x.point} ${x.outage_s} s: killed in ${x.killed_in ?? "(never)"} at step ${x.killed_at_step ?? "–"}; moved on after ${x.stall_s ?? "–"} s; ` +
+            `${x.outcome}, ${x.cancelled_jobs} cancelled, ${x.failed_jobs} failed, ${x.stale_final} stale final, director restarts ${x.director_restarts}`);
+        }
+        printLine(`${r.outages} outages, ${r.runs_done}/${r.runs} runs done, ${r.cancelled_jobs} cancelled jobs, ${r.failed_jobs} failed jobs, ${r.stale_final} stale finals, max stall ${r.max_stall_s ?? "–"} s`);
+      }
+      if (!r.ok) process.exitCode = ExitCode.failure;
+    });
+  scenarioOptions(chaos.command("director-duel").description("start a second director on the run while the first still runs; check exactly one owns it, nothing is cancelled, and the run ends done"))
+    .option("--nats <url>", "use this NATS server instead of an embedded one", urlArg("--nats"))
+    .action(async (opts: Opts) => {
+      const { runDirectorDuel } = await import("../../actors/chaos/director-duel.js");
+      const r = await runDirectorDuel({ plan: await plan({ ...opts, stage: 1 }), file: opts.scenario, ...(opts.nats ? { natsUrl: opts.nats } : {}) });
+      if (opts.json) printJson(r);
+      else {
+        printLine(`rival director started in ${r.rival_started_in ?? "(never)"} at step ${r.rival_started_at_step ?? "–"}; took the lease after ${r.takeover_ms ?? "–"} ms`);
+        printLine(`owners at the end: ${r.owners_at_end} (${r.snapshot_writers_after_takeover.join(", ")}); ${r.cancelled_jobs} cancelled jobs; run ${r.outcome}`);
+      }
+      if (!(r.owners_at_end === 1 && r.cancelled_jobs === 0 && r.outcome === "done")) process.exitCode = ExitCode.failure;
+    });
 }

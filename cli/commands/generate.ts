@@ -1,6 +1,8 @@
 // `troupe generate --checkpoint DIR|FILE --prompt TEXT [--tokens N] [--temperature T] [--top-k K] [--seed S]`:
 // sample a continuation from a trained model (a checkpoint, stage or run directory, or a
-// model.safetensors written by troupe). --adapter FILE puts a saved adapter on it first.
+// model.safetensors written by troupe). --adapter FILE puts a saved adapter on it first. The
+// model's own tokenizer (bytes, or the tokenizer.json its checkpoint carries) encodes and decodes;
+// --chat uses its chat template (tokenizer_config.json's, else Q:/A:) and stops at its end token.
 import type { Command } from "commander";
 import { intArg } from "../args.js";
 import { UsageError } from "../errors.js";
@@ -29,7 +31,7 @@ export function register(program: Command): void {
     .option("--top-k <k>", "sample among the k most likely tokens", intArg("--top-k", 1, 1 << 20))
     .option("--seed <n>", "sampling seed", intArg("--seed", 0, 0xffffffff), 0)
     .option("--adapter <file>", "an adapter.safetensors to put on the model")
-    .option("--chat", "wrap the prompt in the chat template (Q: …\\nA: ) and stop at the end marker")
+    .option("--chat", "wrap the prompt in the model's chat template (Q: …\\nA: unless its tokenizer has one) and stop at its end token")
     .option("--json", "print one JSON document")
     .action(async (flags: Flags) => {
       const temperature = Number(flags.temperature);
@@ -38,18 +40,18 @@ export function register(program: Command): void {
       const D = await import("../../data/mod.js");
       const { model, source } = await M.loadModelFile(flags.checkpoint);
       if (flags.adapter) await M.loadAdapter(model, flags.adapter);
-      const tok = D.byteTokenizer();
-      const template = D.chatTemplate({ tokenizer: tok });
+      const tok = M.tokenizerOf(model);
+      const template = D.templateFor(tok);
       const prompt = flags.chat ? template.encodePrompt(flags.prompt) : tok.encode(flags.prompt);
       const t0 = performance.now();
       const out = M.generate(model, prompt, {
         maxTokens: flags.tokens, temperature, seed: flags.seed,
         ...(flags.topK !== undefined ? { topK: flags.topK } : {}),
-        ...(flags.chat ? { stopToken: D.END_BYTE } : {}),
+        ...(flags.chat ? { stopToken: tok.eot } : {}),
       });
       const ms = performance.now() - t0;
       const text = flags.chat ? template.decodeResponse(out) : tok.decode(out);
-      if (flags.json) printJson({ checkpoint: source, prompt: flags.prompt, text, tokens: out.length, tokens_per_s: Math.round((out.length / ms) * 1000) });
+      if (flags.json) printJson({ checkpoint: source, tokenizer: D.tokenizerId(tok.spec), prompt: flags.prompt, text, tokens: out.length, tokens_per_s: Math.round((out.length / ms) * 1000) });
       else printLine(flags.chat ? text : flags.prompt + text);
     });
 }

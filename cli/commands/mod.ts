@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { register as registerBench } from "./bench.js";
 import { register as registerBenchKernels } from "./bench_kernels.js";
+import { register as registerBenchAgp } from "./bench_agp.js";
 import { register as registerChaos } from "./chaos.js";
 import { register as registerChaosCast } from "./chaos-cast.js";
 import { register as registerData } from "./data.js";
@@ -10,8 +11,11 @@ import { register as registerDemo } from "./demo.js";
 import { register as registerRun } from "./run.js";
 import { register as registerScenario } from "./scenario.js";
 import { register as registerStatus } from "./status.js";
+import { register as registerTokenizer } from "./tokenizer.js";
 import { register as registerTrain } from "./train.js";
 import { register as registerGenerate } from "./generate.js";
+import { register as registerPool } from "./pool.js";
+import { register as registerPoolDrills } from "./pool-drills.js";
 import { register as registerVerify } from "./verify.js";
 
 type Register = (program: Command) => void;
@@ -22,12 +26,16 @@ const commands: Register[] = [
   registerScenario,
   registerData,
   registerVerify,
+  registerTokenizer,
   registerTrain,
   registerGenerate,
   registerBench,
   registerBenchKernels,
+  registerBenchAgp,
   registerChaos,
   registerChaosCast,
+  registerPool,
+  registerPoolDrills,
   registerDemo,
 ];
 

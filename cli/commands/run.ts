@@ -127,6 +127,11 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
       gate_metric: x.gate_metric,
       metric: x.metric,
       threshold: x.threshold,
+      verdict: x.verdict,
+      // what a gain was measured against: the score, the named and the trivial references, the
+      // best of them and the gain's confidence interval; and the gate's required checks
+      evidence: x.evidence ?? null,
+      checks: x.checks ?? [],
       attempts: x.attempts,
       steps: x.steps,
       wall_s: x.wall_s,
@@ -141,8 +146,15 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
   else {
     printLine(`run ${doc.run_id}: ${doc.outcome} in ${doc.wall_s} s`);
     for (const x of doc.stages) {
-      const gate = x.gate_metric ? `${x.gate_metric} ${x.metric ?? "–"} vs ${x.threshold ?? "–"}` : "";
+      const num = (v: number | null) => (v === null ? "–" : String(Number(v.toPrecision(4))));
+      const gate = x.gate_metric ? `${x.gate_metric} ${num(x.metric)} vs ${num(x.threshold)}` : "";
       printLine(`  stage ${x.stage} ${x.name.padEnd(24)} ${(x.passed ? "pass" : x.status).padEnd(14)} ${gate}${x.attempts > 1 ? ` (${x.attempts} attempts)` : ""}`);
+      if (x.evidence) {
+        const refs = x.evidence.references.map((r) => `${r.name} ${r.value.toFixed(2)}`).join(", ");
+        const sc = x.evidence.score;
+        printLine(`    ${sc.name} ${sc.value.toFixed(2)} [${sc.ci.map((v) => v.toFixed(2)).join(", ")}] vs ${refs}; gain over ${x.evidence.against} ${x.evidence.gain.toFixed(2)} [${x.evidence.gain_ci.map((v) => v.toFixed(2)).join(", ")}]`);
+      }
+      for (const c of x.checks.filter((c) => !c.ok)) printLine(`    failed: ${c.name}${c.detail ? ` (${c.detail})` : ""}`);
     }
     if (doc.stopped) printLine(`  stopped: ${doc.stopped.reason}`);
     if (result.failure) printLine(`  failed: ${result.failure}`);

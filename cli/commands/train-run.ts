@@ -13,6 +13,17 @@ function num(name: string, v: string | undefined): number | undefined {
 
 const round = (x: number, d = 4) => (Number.isFinite(x) ? Number(x.toFixed(d)) : x);
 
+/** --tokenizer DIR, with a bad directory or file as a usage error that says why. */
+async function loadTokenizerFlag(dir: string): Promise<import("../../data/mod.js").HfTokenizer> {
+  const D = await import("../../data/mod.js");
+  try {
+    return await D.loadTokenizer(dir);
+  } catch (err) {
+    if (D.isTokenizerError(err) || D.isUnsupportedTokenizerError(err)) throw new UsageError(`--tokenizer: ${err.message}`);
+    throw err;
+  }
+}
+
 export async function runTrain(flags: TrainFlags): Promise<Record<string, unknown>> {
   checkDataPath(flags.data);
   const M = await import("../../models/mod.js");
@@ -71,24 +82,32 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     ...(flags.dropout !== undefined ? { dropout: num("--dropout", flags.dropout)! } : {}),
   };
   const ckDir = (r: { checkpoint: { run: string; stage: string; step: number; kind: "step" | "best" } | null }) => (r.checkpoint ? local.dirOf(r.checkpoint) : null);
+  const tok = flags.tokenizer ? await loadTokenizerFlag(flags.tokenizer) : null;
+  const tokenizerName = (t: import("../../data/mod.js").Tokenizer) => (flags.tokenizer && tok === t ? flags.tokenizer : D.tokenizerId(t.spec));
   try {
     const ext = extname(flags.data).toLowerCase();
     if (!flags.data.startsWith("pack:") && ext !== ".jsonl") {
       if (flags.lora !== undefined) throw new UsageError("--lora trains on prompt/response data: give --data FILE.jsonl or pack:DOMAINS");
-      const corpus = await D.loadTextCorpus(flags.data);
+      const corpus = await D.loadTextCorpus(flags.data, tok ? { tokenizer: tok } : {});
       const r = await M.trainText({ ...common, corpus, model });
       return {
-        train_loss: round(r.trainLoss), val_loss: round(r.valLoss), tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
+        train_loss: round(r.trainLoss), val_loss: round(r.valLoss), val_bpb: round(r.valBpb), tokenizer: tokenizerName(corpus.tokenizer),
+        tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
         wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, skipped_steps: r.skippedSteps, checkpoint: ckDir(r),
         parameters: M.countParameters(r.model), config: r.spec.gpt,
       };
     }
     const block = flags.block ?? (flags.base ? undefined : M.DEFAULT_SFT_BLOCK);
     const base = flags.base ? await M.loadModelFile(flags.base) : null;
+    const baseTok = base ? M.tokenizerOf(base.model) : null;
+    if (tok && baseTok && D.tokenizerId(tok.spec) !== D.tokenizerId(baseTok.spec)) {
+      throw new UsageError(`--tokenizer ${flags.tokenizer} is not the tokenizer the --base model was trained with (${D.tokenizerId(baseTok.spec)}); leave --tokenizer out to use the base's`);
+    }
+    const tokenizer = tok ?? baseTok ?? D.byteTokenizer();
     const dataBlock = block ?? base!.model.config.blockSize;
     const data = flags.data.startsWith("pack:")
-      ? await M.packData(flags.data.slice(5).split(",").map((s) => s.trim()).filter(Boolean), { block: dataBlock, ...(flags.packTrain ? { trainPerCell: flags.packTrain } : {}) })
-      : await M.jsonlData(flags.data, { block: dataBlock });
+      ? await M.packData(flags.data.slice(5).split(",").map((s) => s.trim()).filter(Boolean), { block: dataBlock, tokenizer, ...(flags.packTrain ? { trainPerCell: flags.packTrain } : {}) })
+      : await M.jsonlData(flags.data, { block: dataBlock, tokenizer });
     const em = (e: { accuracy: number; overall: { n: number } }) => ({ exact_match: round(e.accuracy), n: e.overall.n });
     const skips = "skipped" in data ? (data as { skipped: import("../../models/mod.js").DataSkips }).skipped : null;
     const records = {
@@ -108,7 +127,8 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
       const adapterPath = join(flags.out, run, "adapter.safetensors");
       await M.saveAdapter(r.model, adapterPath);
       return {
-        train_loss: round(r.trainLoss), val_loss: round(r.valLoss), tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
+        train_loss: round(r.trainLoss), val_loss: round(r.valLoss), val_bpb: round(r.valBpb), tokenizer: tokenizerName(tokenizer),
+        tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
         base_exact_match: round(r.baseExactMatch.accuracy), adapted_exact_match: round(r.adaptedExactMatch.accuracy),
         held_out: r.adaptedExactMatch.overall.n, records,
         by_domain: Object.fromEntries(Object.keys(r.adaptedExactMatch.byDomain).map((d) => [d, { base: round(r.baseExactMatch.byDomain[d]!.accuracy), adapted: round(r.adaptedExactMatch.byDomain[d]!.accuracy) }])),
@@ -119,7 +139,8 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     const r = await M.trainSft({ ...common, data, ...(base ? { model: base.model } : { config: { ...M.DEFAULT_PACK_CONFIG, ...model } }) });
     const e = M.evaluateExactMatch(r.model, data.heldOut);
     return {
-      train_loss: round(r.trainLoss), val_loss: round(r.valLoss), tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
+      train_loss: round(r.trainLoss), val_loss: round(r.valLoss), val_bpb: round(r.valBpb), tokenizer: tokenizerName(tokenizer),
+      tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
       ...em(e), records, by_domain: Object.fromEntries(Object.entries(e.byDomain).map(([d, t]) => [d, round(t.accuracy)])),
       wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, checkpoint: ckDir(r), parameters: M.countParameters(r.model),
     };

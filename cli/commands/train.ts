@@ -1,5 +1,6 @@
 // `troupe train`: plain single-host training, the way nanoGPT or mlx-lm's LoRA trainer is used.
 //   troupe train --data FILE.txt [--steps 2000] [--resume] --json          byte-level LM on a text file
+//   troupe train --data FILE.txt --tokenizer DIR                            the same with a tokenizer.json (e.g. a BPE)
 //   troupe train --data FILE.jsonl|pack:DOMAINS [--lora R --base CKPT]     SFT (prompt tokens masked)
 // Checkpoints go to <out>/<run>/checkpoints/<stage>/step-XXXXXXXX/ (every --checkpoint-every
 // steps and at the end); --resume continues from the newest good one. Progress: a bar on a
@@ -33,6 +34,7 @@ export interface TrainFlags {
   loraTargets?: string;
   dora?: boolean;
   base?: string;
+  tokenizer?: string;
   run?: string;
   out: string;
   stage: string;
@@ -70,6 +72,7 @@ export function register(program: Command): void {
     .option("--lora-targets <list>", "layers to adapt (qkv,proj)")
     .option("--dora", "DoRA instead of LoRA")
     .option("--base <checkpoint>", "base model for --lora: a checkpoint, stage or run directory, or a model.safetensors")
+    .option("--tokenizer <dir>", "tokenize with the tokenizer.json in DIR (made by `troupe tokenizer train`, or a model directory's); default bytes, or the --base model's")
     .option("--run <name>", "run name (default: from --data)")
     .option("--out <dir>", "where runs are written", "runs")
     .option("--stage <name>", "stage name of the checkpoints", "train")

@@ -5,7 +5,8 @@ import { loadTextCorpus, type TextCorpus } from "../corpus.js";
 import type { PromptRecord } from "../records.js";
 import { createRng, deriveSeed } from "../rng.js";
 import { createSkipLog, type SkipSummary } from "../skips.js";
-import { chatTemplate, type ChatTemplate } from "../template.js";
+import type { ChatTemplate } from "../template.js";
+import { templateFor } from "../tokenizers/chat.js";
 import { byteTokenizer, type Tokenizer } from "../tokenizer.js";
 import { LANE_NAMES, resolveDataConfig, type DataConfig, type LaneName } from "./config.js";
 import { judge, type LaneItem } from "./rules.js";
@@ -125,11 +126,18 @@ export interface DataSet {
   readonly corpus: TextCorpus | null;
 }
 
+export interface LoadDataOptions {
+  /** The tokenizer every lane and the corpus use (default: bytes). */
+  readonly tokenizer?: Tokenizer;
+  /** The chat template (default: the tokenizer's own, see templateFor). */
+  readonly template?: ChatTemplate;
+}
+
 /** Validates `raw` (a scenario's `data:` section), loads its sources and builds every lane. */
-export async function loadData(raw: unknown = {}): Promise<DataSet> {
+export async function loadData(raw: unknown = {}, options: LoadDataOptions = {}): Promise<DataSet> {
   const config = resolveDataConfig(raw);
-  const tokenizer = byteTokenizer();
-  const template = chatTemplate({ tokenizer });
+  const tokenizer = options.template?.tokenizer ?? options.tokenizer ?? byteTokenizer();
+  const template = options.template ?? templateFor(tokenizer);
   const source = await loadSource(config.source, config.seed);
   const records = { train: source.train, heldOut: source.heldOut };
   const lanes = buildLanes(records, config, template);

@@ -6,7 +6,7 @@
 //     source: { kind: "pack", domains: ["arithmetic"], trainPerCell: 300, heldOutPerCell: 50 }
 //           | { kind: "jsonl", train: "train.jsonl", heldOut?: "heldout.jsonl", heldOutFraction: 0.1 },
 //     corpus?: { path: "…/input.txt", valFraction: 0.1 },
-//     lanes: { sft:      { domains?, exclude?, difficulties?, maxTokens?, limit?, overflow: "skip" },
+//     lanes: { sft:      { domains?, exclude?, difficulties?, responseLength?, maxTokens?, limit?, overflow: "skip" },
 //              routing:  { …, balance: true },
 //              semantic: { …, vocabulary?: [...] },
 //              transfer: { …, requireResponse: false } } }
@@ -31,6 +31,11 @@ export interface LaneSelection {
   exclude: string[];
   /** Only these difficulties (null: all, including records without one). */
   difficulties: Difficulty[] | null;
+  /**
+   * Only records whose expected response has this many characters (after trimming), e.g. a
+   * held-out cut of longer strings than the training lane has (null: any length).
+   */
+  responseLength: { min: number; max: number | null } | null;
   /** Longest rendered example (template + end marker) the lane accepts. */
   maxTokens: number;
   /** Keep at most this many records per split (seeded choice; null: no limit). */
@@ -85,18 +90,29 @@ export interface DataConfig {
   lanes: LanesConfig;
 }
 
+function responseLength(key: string, raw: unknown): LaneSelection["responseLength"] {
+  if (raw === undefined || raw === null) return null;
+  if (!isPlainObject(raw)) throw new DataConfigError(key, `expected {min?, max?}, got ${describe(raw)}`);
+  expectKeys(key, raw, ["min", "max"]);
+  const min = raw.min === undefined ? 0 : expectInt(`${key}.min`, raw.min, 0);
+  const max = raw.max === undefined || raw.max === null ? null : expectInt(`${key}.max`, raw.max, 0);
+  if (max !== null && max < min) throw new DataConfigError(key, `max (${max}) is below min (${min})`);
+  return { min, max };
+}
+
 function selection(key: string, raw: Record<string, unknown>, block: number): LaneSelection {
   return {
     enabled: raw.enabled === undefined ? true : expectBool(`${key}.enabled`, raw.enabled),
     domains: raw.domains === undefined || raw.domains === null ? null : expectStringList(`${key}.domains`, raw.domains),
     exclude: raw.exclude === undefined ? [] : expectStringList(`${key}.exclude`, raw.exclude),
     difficulties: raw.difficulties === undefined || raw.difficulties === null ? null : checkDifficulties(`${key}.difficulties`, raw.difficulties),
+    responseLength: responseLength(`${key}.responseLength`, raw.responseLength),
     maxTokens: raw.maxTokens === undefined ? block : expectInt(`${key}.maxTokens`, raw.maxTokens, 2, block),
     limit: raw.limit === undefined || raw.limit === null ? null : expectInt(`${key}.limit`, raw.limit, 0),
   };
 }
 
-const COMMON = ["enabled", "domains", "exclude", "difficulties", "maxTokens", "limit"];
+const COMMON = ["enabled", "domains", "exclude", "difficulties", "responseLength", "maxTokens", "limit"];
 
 /** `true`/absent → defaults, `false` → disabled, object → validated. */
 function laneObject(key: string, raw: unknown): Record<string, unknown> {

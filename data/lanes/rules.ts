@@ -3,12 +3,14 @@
 // empty response, too long, no known label, …). Filtered records are counted by reason;
 // skipped ones are counted and the first few reported with their line.
 //
-//   all lanes   prompt/response must not contain the end marker; selection filters
+//   all lanes   prompt/response must not contain the end marker; selection filters (domain,
+//               difficulty, response length)
 //   sft         non-empty response; longer than maxTokens → skip or truncate (overflow)
 //   routing     non-empty response; difficulty easy|hard present; ≤ maxTokens; balanced later
 //   semantic    non-empty response; ≥ 1 label in the vocabulary (unknown labels are counted
 //               and dropped); ≤ maxTokens
 //   transfer    ≤ maxTokens; non-empty response only if requireResponse
+import { isTokenizerError } from "../errors.js";
 import type { Difficulty, PromptRecord } from "../records.js";
 import { fitExample } from "../sft.js";
 import type { ChatTemplate, EncodedExample } from "../template.js";
@@ -37,6 +39,11 @@ function selected(sel: LaneSelection, r: PromptRecord): string | null {
   if (sel.difficulties !== null && (difficulty === undefined || !sel.difficulties.includes(difficulty))) {
     return "difficulty not selected";
   }
+  const len = sel.responseLength;
+  if (len !== null) {
+    const n = [...r.response.trim()].length;
+    if (n < len.min || (len.max !== null && n > len.max)) return "response length not selected";
+  }
   return null;
 }
 
@@ -58,7 +65,13 @@ export function judge(lane: LaneName, config: LanesConfig, r: PromptRecord, temp
   const sel = config[lane];
   const why = selected(sel, r);
   if (why !== null) return { kind: "filter", reason: why };
-  if (template.containsEot(r.prompt) || template.containsEot(r.response)) return { kind: "skip", reason: "contains end marker" };
+  try {
+    if (template.containsEot(r.prompt) || template.containsEot(r.response)) return { kind: "skip", reason: "contains end marker" };
+  } catch (err) {
+    // a tokenizer that cannot encode a character (no unk token, no byte fallback) refuses it
+    if (isTokenizerError(err)) return { kind: "skip", reason: "cannot be tokenized", detail: err.message };
+    throw err;
+  }
   const needsResponse = lane !== "transfer" || config.transfer.requireResponse;
   if (needsResponse && r.response.trim() === "") return { kind: "skip", reason: "empty response" };
   if (lane === "routing" && r.metadata.difficulty === undefined) return { kind: "skip", reason: "missing difficulty" };
@@ -83,7 +96,13 @@ export function judge(lane: LaneName, config: LanesConfig, r: PromptRecord, temp
     }
   }
 
-  const ex = template.encodeExample(r.prompt, r.response);
+  let ex: EncodedExample;
+  try {
+    ex = template.encodeExample(r.prompt, r.response);
+  } catch (err) {
+    if (isTokenizerError(err)) return { kind: "skip", reason: "cannot be tokenized", detail: err.message };
+    throw err;
+  }
   const fit = fitExample(ex, sel.maxTokens, lane === "sft" ? config.sft.overflow : "skip");
   if (!fit.ok) return { kind: "skip", reason: fit.reason, detail: fit.detail };
   return { kind: "keep", item: item(r, fit.item, labels), truncated: fit.truncated, unknownLabels };

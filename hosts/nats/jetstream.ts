@@ -1,9 +1,9 @@
 // Small JetStream utilities shared by the durable helpers: idempotent stream creation and a
-// publish that retries until the server acknowledges it (deduplicated by message id).
+// publish that retries across reconnects until the server acknowledges it (deduplicated by
+// message id).
 import { type JetStreamManager, JetStreamApiError, type PubAck, type StreamConfig, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
-import { DisconnectedError, linkState, unlessDisconnected } from "./link-state.js";
-import { pause } from "../pause.js";
+import { reconnectSafe } from "./retry.js";
 
 export async function manager(nc: NatsConnection): Promise<JetStreamManager> {
   return jetstreamManager(nc, { timeout: 10_000 });
@@ -41,9 +41,8 @@ export interface PublishOnceOptions {
 /**
  * Publishes until JetStream acknowledges. Safe to retry because the message id makes every
  * retry after a lost acknowledgement a duplicate the server drops (PubAck.duplicate = true).
- * nats.js discards publishes made while disconnected and lets requests in flight at a
- * disconnect wait for their full timeout, so this waits for the connection, fails fast on a
- * disconnect, and retries.
+ * Reconnect-safe (retry.ts): waits for the connection, fails an attempt fast on a disconnect,
+ * retries transient errors; NatsUnavailableError after the deadline.
  */
 export async function publishOnce(
   nc: NatsConnection,
@@ -52,29 +51,12 @@ export async function publishOnce(
   opts: PublishOnceOptions,
 ): Promise<PubAck> {
   const js = jetstream(nc);
-  const link = linkState(nc);
-  const end = Date.now() + (opts.deadlineMs ?? 60_000);
-  let wait = 50;
-  for (;;) {
-    try {
-      // a publish made while disconnected would be dropped: wait for the connection first
-      if (!link.connected) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([link.whenConnected(), new Promise((r) => (timer = setTimeout(r, Math.max(0, end - Date.now()))))]);
-        clearTimeout(timer);
-      }
-      const p = js.publish(subject, data, { msgID: opts.msgId, headers: opts.headers, timeout: opts.timeoutMs ?? 5000 });
-      return await unlessDisconnected(nc, p, `publish to ${subject}`);
-    } catch (err) {
-      if (err instanceof JetStreamApiError || Date.now() > end || opts.signal?.aborted || nc.isClosed()) throw err;
-      if (!(err instanceof DisconnectedError)) {
-        await pause(wait);
-        wait = Math.min(wait * 2, 1000);
-      }
-    }
-  }
+  return reconnectSafe(
+    nc,
+    () => js.publish(subject, data, { msgID: opts.msgId, headers: opts.headers, timeout: opts.timeoutMs ?? 5000 }),
+    { what: `publish to ${subject}`, deadlineMs: opts.deadlineMs, signal: opts.signal },
+  );
 }
-
 
 /**
  * Deletes every stream of a run (work queues, dead letters, results, KV and Object Store

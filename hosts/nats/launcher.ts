@@ -2,7 +2,8 @@
 // a temporary store. Ready means the ports file exists AND JetStream answers an API request;
 // never a sleep. stop() ends it (SIGTERM, then SIGKILL) and removes what it created; restart()
 // brings it back on the same port with the same store, so clients reconnect by themselves.
-// Servers still running when this process exits or is signalled are killed and cleaned.
+// Servers still running when this process exits or is signalled are killed and cleaned; if
+// this process is killed -9, the server stops and its temp dir goes too (reaper.ts).
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +12,7 @@ import { connect } from "@nats-io/transport-node";
 import { HostsErrorCode, NatsServerError } from "../errors.js";
 import { componentLogger } from "../logger.js";
 import { trackServer, untrackServer } from "./cleanup.js";
+import { serverCommand } from "./reaper.js";
 import { pause } from "../pause.js";
 
 export interface NatsServerOptions {
@@ -71,13 +73,6 @@ function findBinary(bin: string | undefined): string {
   );
 }
 
-/** setpriv --pdeathsig makes the kernel stop the server if this process dies without cleanup. */
-function deathSignalWrapper(): string | null {
-  if (process.platform !== "linux") return null;
-  for (const dir of ["/usr/bin", "/bin", "/usr/sbin"]) if (existsSync(join(dir, "setpriv"))) return join(dir, "setpriv");
-  return null;
-}
-
 function renderConfig(o: { host: string; port: number; maxPayload: number; storeDir: string | undefined; name: string }): string {
   const lines = [
     `server_name: "${o.name}"`,
@@ -92,6 +87,8 @@ function renderConfig(o: { host: string; port: number; maxPayload: number; store
 
 class Server implements NatsServerHandle {
   private child: ChildProcess | null = null;
+  /** the child leads its own process group (the Linux wrapper): SIGKILL the group */
+  private group = false;
   private lines: string[] = [];
   private exited: Promise<void> = Promise.resolve();
   private readonly log$ = componentLogger("nats-server");
@@ -131,10 +128,11 @@ class Server implements NatsServerHandle {
     const { host, port, maxPayload } = this.opts;
     writeFileSync(conf, renderConfig({ host, port, maxPayload, storeDir: this.storeDir, name: this.name }));
     const args = ["-c", conf, "--ports_file_dir", portsDir];
-    const wrapper = deathSignalWrapper();
-    const [cmd, argv] = wrapper ? [wrapper, ["--pdeathsig", "TERM", "--", this.bin, ...args]] : [this.bin, args];
+    // a temp store lives in workDir; a store the caller named is never removed by the wrapper
+    const { cmd, argv, group } = serverCommand(this.bin, args, this.workDir);
     this.lines = [];
-    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"], detached: group });
+    this.group = group;
     this.child = child;
     let exitInfo: string | null = null;
     this.exited = new Promise((resolve) => {
@@ -201,12 +199,26 @@ class Server implements NatsServerHandle {
     }
   }
 
+  /** SIGKILL to the server (and its wrapper's whole group). */
+  private hardKill(child: ChildProcess): void {
+    if (this.group && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+        return;
+      } catch {
+        // the group is gone already
+      }
+    }
+    child.kill("SIGKILL");
+  }
+
   private async terminate(signal: NodeJS.Signals): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill(signal);
+    if (signal === "SIGKILL") this.hardKill(child);
+    else child.kill(signal);
     if (signal !== "SIGKILL") {
-      const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+      const t = setTimeout(() => this.hardKill(child), 5000);
       await this.exited;
       clearTimeout(t);
     } else {
@@ -233,7 +245,7 @@ class Server implements NatsServerHandle {
   /** Synchronous: also used from process 'exit' handlers. */
   killSync(): void {
     const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    if (child && child.exitCode === null && child.signalCode === null) this.hardKill(child);
   }
   cleanupSync(): void {
     rmSync(this.workDir, { recursive: true, force: true });

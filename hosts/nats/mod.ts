@@ -13,6 +13,8 @@ export {
   openWorkQueue,
 } from "./workqueue.js";
 export type { WorkerHandle } from "./worker.js";
-export { type RunState, type RunStateOptions, type Versioned, openRunState } from "./kv.js";
+export { type RunState, type RunStateOptions, type RunStateStats, type Versioned, type WatchedEntry, openRunState } from "./kv.js";
+export { type Lease, type LeaseKeeper, type LeaseOptions, type LeaseRecord, LeaseRecordSchema, openLease } from "./lease.js";
+export { type RetryOptions, isNatsOutage, isTransientNatsError, reconnectSafe } from "./retry.js";
 export { type Objects, type ObjectsOptions, type StoredObject, installNativeSha256, objectBlobStore, openObjects } from "./objects.js";
 export { DisconnectedError, type LinkState, linkState, unlessDisconnected } from "./link-state.js";

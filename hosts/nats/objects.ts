@@ -13,6 +13,7 @@ import { nanos, nuid, type NatsConnection } from "@nats-io/transport-node";
 import { type BlobStore, bucketName } from "../../protocol/mod.js";
 import { NotFoundError, ObjectIntegrityError } from "../errors.js";
 import { componentLogger } from "../logger.js";
+import { reconnectSafe } from "./retry.js";
 
 let nativeHash: boolean | undefined;
 
@@ -61,6 +62,8 @@ export interface ObjectsOptions {
   storage?: "file" | "memory";
   /** chunk size (default 1 MiB, capped by the server's max_payload) */
   chunkBytes?: number;
+  /** how long one operation is retried across reconnects (default 60 s) */
+  deadlineMs?: number;
 }
 
 export interface StoredObject {
@@ -85,13 +88,21 @@ function toStored(i: ObjectInfo): StoredObject {
   return { name: i.name, size: i.size, digest: i.digest };
 }
 
+/**
+ * Opens (creates) a bucket. Every operation is reconnect-safe (retry.ts): a put repeated after a
+ * lost acknowledgement replaces the object with the same bytes; integrity and not-found errors
+ * are final.
+ */
 export async function openObjects(nc: NatsConnection, opts: ObjectsOptions): Promise<Objects> {
   installNativeSha256();
   const bucket = bucketName(opts.run, opts.bucket);
-  const store = await new Objm(nc).create(bucket, {
-    storage: (opts.storage ?? "file") as never,
-    ...(opts.ttlMs ? { ttl: nanos(opts.ttlMs) } : {}),
-  });
+  const safe = <R>(what: string, op: () => Promise<R>) => reconnectSafe(nc, op, { what: `${what} (${bucket})`, deadlineMs: opts.deadlineMs });
+  const store = await safe("open the object store", () =>
+    new Objm(nc).create(bucket, {
+      storage: (opts.storage ?? "file") as never,
+      ...(opts.ttlMs ? { ttl: nanos(opts.ttlMs) } : {}),
+    }),
+  );
   const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
   const chunk = Math.min(opts.chunkBytes ?? 1024 * 1024, maxPayload - 1024);
 
@@ -99,41 +110,43 @@ export async function openObjects(nc: NatsConnection, opts: ObjectsOptions): Pro
     bucket,
     store,
     async put(name, data) {
-      const info = await store.putBlob({ name, options: { max_chunk_size: chunk } }, data);
+      const info = await safe(`put object ${name}`, () => store.putBlob({ name, options: { max_chunk_size: chunk } }, data));
       return toStored(info);
     },
-    async get(name, expect = {}) {
-      const info = await store.info(name);
-      if (!info || info.deleted) throw new NotFoundError(`object ${bucket}/${name} does not exist`);
-      if (expect.digest && info.digest !== expect.digest) {
-        throw new ObjectIntegrityError(`object ${bucket}/${name} has digest ${info.digest}, expected ${expect.digest}`);
-      }
-      let data: Uint8Array | null;
-      try {
-        data = await store.getBlob(name); // nats.js verifies the SHA-256 while reading
-      } catch (err) {
-        const msg = (err as Error).message;
-        if (/digest/i.test(msg)) throw new ObjectIntegrityError(`object ${bucket}/${name} is corrupt: ${msg}`, { cause: err });
-        throw err;
-      }
-      if (!data) throw new NotFoundError(`object ${bucket}/${name} disappeared while reading`);
-      const size = expect.size ?? info.size;
-      if (data.byteLength !== size) {
-        throw new ObjectIntegrityError(`object ${bucket}/${name} has ${data.byteLength} bytes, expected ${size}`);
-      }
-      return data;
-    },
+    get: (name, expect = {}) => safe(`get object ${name}`, () => getVerified(name, expect)),
     async info(name) {
-      const i = await store.info(name);
+      const i = await safe(`info of object ${name}`, () => store.info(name));
       return i && !i.deleted ? toStored(i) : null;
     },
     async delete(name) {
-      await store.delete(name);
+      await safe(`delete object ${name}`, () => store.delete(name));
     },
     async list() {
-      return (await store.list()).filter((i) => !i.deleted).map(toStored);
+      return (await safe("list objects", () => store.list())).filter((i) => !i.deleted).map(toStored);
     },
   };
+
+  async function getVerified(name: string, expect: { digest?: string; size?: number }): Promise<Uint8Array> {
+    const info = await store.info(name);
+    if (!info || info.deleted) throw new NotFoundError(`object ${bucket}/${name} does not exist`);
+    if (expect.digest && info.digest !== expect.digest) {
+      throw new ObjectIntegrityError(`object ${bucket}/${name} has digest ${info.digest}, expected ${expect.digest}`);
+    }
+    let data: Uint8Array | null;
+    try {
+      data = await store.getBlob(name); // nats.js verifies the SHA-256 while reading
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (/digest/i.test(msg)) throw new ObjectIntegrityError(`object ${bucket}/${name} is corrupt: ${msg}`, { cause: err });
+      throw err;
+    }
+    if (!data) throw new NotFoundError(`object ${bucket}/${name} disappeared while reading`);
+    const size = expect.size ?? info.size;
+    if (data.byteLength !== size) {
+      throw new ObjectIntegrityError(`object ${bucket}/${name} has ${data.byteLength} bytes, expected ${size}`);
+    }
+    return data;
+  }
 }
 
 /** A BlobStore for large tensors: each put is a new object named by a fresh id. */

@@ -31,7 +31,7 @@ import {
 import { isPermanentJobError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { ensureStream, manager, publishOnce } from "./jetstream.js";
-import { unlessDisconnected } from "./link-state.js";
+import { reconnectSafe } from "./retry.js";
 import { type WorkerHandle, runWorker } from "./worker.js";
 
 export interface WorkQueueOptions {
@@ -68,6 +68,12 @@ export interface ProcessOptions {
   /** jobs handled at once by this worker (default 1) */
   concurrency?: number;
   signal?: AbortSignal;
+  /**
+   * Hears every job this worker dead-letters, before the dead letter is acknowledged — e.g. to
+   * record the failure where the job's submitter looks (a job whose every attempt crashed its
+   * worker never got to say so itself). Its errors are logged; the dead letter stays stored.
+   */
+  onDeadLetter?: (letter: Omit<DeadLetter, "data">) => Promise<void> | void;
 }
 
 export interface DeadLetter {
@@ -150,22 +156,32 @@ export async function openWorkQueue<M extends MessageDef>(
       });
   }
 
-  async function deadLetter(m: JsMsg, jobId: string, reason: DeadLetter["reason"], error: string): Promise<void> {
+  // an ack is repeated across a reconnect (acknowledging twice is harmless); one that still
+  // cannot reach the server within the ack wait throws, and the job is redelivered later
+  const ack = (m: JsMsg, what: string) => reconnectSafe(nc, () => m.ackAck({ timeout: 5000 }), { what, deadlineMs: ackWaitMs });
+
+  type Hook = ProcessOptions["onDeadLetter"];
+  async function deadLetter(m: JsMsg, jobId: string, reason: DeadLetter["reason"], error: string, hook: Hook): Promise<void> {
     const h = headers();
     h.set(JOB_ID_HEADER, jobId);
     h.set("Troupe-Reason", reason);
     h.set("Troupe-Error", error.replace(/[\r\n]+/g, " ").slice(0, 1000));
     h.set("Troupe-Attempts", String(m.info.deliveryCount));
     await publishOnce(nc, dlSubject, m.data, { msgId: `${stream}-${m.seq}`, headers: h });
-    await unlessDisconnected(nc, m.ackAck({ timeout: 5000 }), `ack of dead letter ${jobId}`);
+    try {
+      await hook?.({ jobId, reason, error, attempts: m.info.deliveryCount });
+    } catch (err) {
+      opts.log?.error({ jobId, reason, err: (err as Error).message }, "the dead-letter hook failed; the dead letter is stored");
+    }
+    await ack(m, `ack of dead letter ${jobId}`);
     opts.log?.warn({ jobId, reason, error }, "job dead-lettered");
   }
 
-  async function handle(m: JsMsg, handler: (job: Job<BodyOf<M>>) => Promise<void>, stop: AbortSignal): Promise<void> {
+  async function handle(m: JsMsg, handler: (job: Job<BodyOf<M>>) => Promise<void>, stop: AbortSignal, hook: Hook): Promise<void> {
     const jobId = m.headers?.get(JOB_ID_HEADER) || `seq-${m.seq}`;
     const attempt = m.info.deliveryCount;
     if (attempt > maxAttempts) {
-      await deadLetter(m, jobId, "exhausted", `no attempt of ${maxAttempts} finished (worker crashed or timed out)`);
+      await deadLetter(m, jobId, "exhausted", `no attempt of ${maxAttempts} finished (worker crashed or timed out)`, hook);
       return;
     }
     let env: Envelope;
@@ -173,7 +189,7 @@ export async function openWorkQueue<M extends MessageDef>(
       env = codec.decode(m.data);
       parseBody(env, registry);
     } catch (err) {
-      await deadLetter(m, jobId, "undecodable", (err as Error).message);
+      await deadLetter(m, jobId, "undecodable", (err as Error).message, hook);
       return;
     }
     const progress = setInterval(() => m.working(), Math.max(100, Math.floor(ackWaitMs / 3)));
@@ -197,12 +213,12 @@ export async function openWorkQueue<M extends MessageDef>(
     // an ack that fails to reach the server throws from here: the job is redelivered later
     if (!failed) {
       if (nc.isClosed()) throw new Error("connection closed before the job could be acknowledged");
-      await unlessDisconnected(nc, m.ackAck({ timeout: 5000 }), `ack of ${jobId}`);
+      await ack(m, `ack of ${jobId}`);
       return;
     }
     const message = (failure as Error)?.message ?? String(failure);
-    if (isPermanentJobError(failure)) return deadLetter(m, jobId, "permanent", message);
-    if (attempt >= maxAttempts) return deadLetter(m, jobId, "failed", message);
+    if (isPermanentJobError(failure)) return deadLetter(m, jobId, "permanent", message, hook);
+    if (attempt >= maxAttempts) return deadLetter(m, jobId, "failed", message, hook);
     const delay = backoffMs[Math.min(attempt - 1, backoffMs.length - 1)] ?? 1000;
     opts.log?.info({ jobId, attempt, delay, err: message }, "job failed; will retry");
     m.nak(delay);
@@ -228,7 +244,7 @@ export async function openWorkQueue<M extends MessageDef>(
         concurrency: popts.concurrency ?? 1,
         signal: popts.signal,
         log: opts.log,
-        handle: (m, stop) => handle(m, handler, stop),
+        handle: (m, stop) => handle(m, handler, stop, popts.onDeadLetter),
       });
     },
     async deadLetters() {

@@ -123,6 +123,30 @@ export class GPT extends Module {
     return this.forwardWithHidden(idx).logits;
   }
 
+  /**
+   * Runs blocks from..to-1 on a residual-stream state [B, T, C] taken at index `from` and
+   * returns the state at index `to` (0 = after the embeddings, i = after block i-1). The same
+   * ops as forwardWithHidden, so a state captured there continues bit for bit.
+   */
+  runBlocks(hidden: Tensor, from: number, to: number): Tensor {
+    const L = this.config.nLayer;
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > L || from > to) {
+      throw new ArgumentError({ op: "GPT.runBlocks", arg: "from" }, `Expected 0 <= from <= to <= ${L} (residual-stream indices of this ${L}-block model), got from ${from}, to ${to}`);
+    }
+    expectRank("GPT.runBlocks", "hidden", hidden, 3);
+    if (hidden.shape[2] !== this.config.nEmbd) {
+      throw new ArgumentError({ op: "GPT.runBlocks", arg: "hidden" }, `Expected a state [B, T, ${this.config.nEmbd}], got ${fmt(hidden.shape)}`);
+    }
+    let x = hidden;
+    for (let i = from; i < to; i++) x = this.blocks.at(i).forward(x);
+    return x;
+  }
+
+  /** Resumes the forward pass from the residual stream at index `layer`: blocks layer..L-1, then ln_f and the head → logits [B, T, V]. */
+  resumeFrom(hidden: Tensor, layer: number): Tensor {
+    return this.logitLens(this.runBlocks(hidden, layer, this.config.nLayer));
+  }
+
   /** Mean cross-entropy of the next-token logits against targets [B, T] (IGNORE_INDEX skipped). */
   loss(idx: Tensor, targets: Tensor): { logits: Tensor; loss: Tensor } {
     const logits = this.forward(idx);

@@ -2,6 +2,7 @@
 //
 //   model.safetensors   the model's parameters by name (base and adapter)
 //   optim.safetensors   the optimizer's state tensors (exp_avg.*, exp_avg_sq.*, step.*), if any
+//   tokenizer.json …    other files the model needs (its tokenizer), verified like the rest
 //   manifest.json       { magic: "troupe-checkpoint", version: 1, run, stage, step, kind,
 //                         createdAt, files: { name: { bytes, sha256 } }, config, state, metrics }
 //
@@ -46,6 +47,8 @@ export interface CheckpointMeta {
 export interface CheckpointTensors {
   readonly model: Iterable<readonly [string, Tensor]>;
   readonly optim?: Iterable<readonly [string, Tensor]> | null;
+  /** Other files stored beside the tensors and listed in the manifest (e.g. tokenizer.json). */
+  readonly files?: Iterable<readonly [string, Uint8Array]> | null;
 }
 
 export interface FileEntry {
@@ -80,7 +83,11 @@ export interface Checkpoint {
   readonly manifest: Manifest;
   readonly model: Map<string, Tensor>;
   readonly optim: Map<string, Tensor> | null;
+  /** The other files (verified against the manifest), by name. */
+  readonly files: ReadonlyMap<string, Uint8Array>;
 }
+
+const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -115,6 +122,12 @@ export function encodeCheckpoint(meta: CheckpointMeta, tensors: CheckpointTensor
   // the model file carries the config too, so it loads on its own (troupe generate FILE)
   const files: [string, Uint8Array][] = [[MODEL_FILE, serializeSafetensors(tensors.model, { format: CHECKPOINT_MAGIC, troupe_config: JSON.stringify(meta.config) })]];
   if (tensors.optim) files.push([OPTIM_FILE, serializeSafetensors(tensors.optim, { format: CHECKPOINT_MAGIC })]);
+  for (const [name, bytes] of tensors.files ?? []) {
+    if (!FILE_NAME.test(name) || name === MODEL_FILE || name === OPTIM_FILE || name === MANIFEST_FILE || files.some(([n]) => n === name)) {
+      throw new ModelConfigError("checkpoint.files", `a checkpoint file may not be named ${JSON.stringify(name)}`);
+    }
+    files.push([name, Uint8Array.from(bytes)]);
+  }
   const manifest: Manifest = {
     magic: CHECKPOINT_MAGIC,
     version: CHECKPOINT_VERSION,
@@ -189,6 +202,14 @@ export function decodeCheckpoint(manifest: Manifest, files: ReadonlyMap<string, 
       throw new CheckpointFormatError({ checkpoint: where, file: name }, (err as Error).message, { cause: err });
     }
   };
+  const extra = new Map<string, Uint8Array>();
+  for (const name of Object.keys(manifest.files)) {
+    if (name === MODEL_FILE || name === OPTIM_FILE) continue;
+    const bytes = files.get(name);
+    if (!bytes) throw new CheckpointCorruptError({ checkpoint: where, file: name }, "is missing");
+    verifyFile(manifest, name, bytes, where);
+    extra.set(name, bytes);
+  }
   const ref = { run: manifest.run, stage: manifest.stage, step: manifest.step, kind: manifest.kind };
-  return { ref, manifest, model: tensors(MODEL_FILE)!, optim: tensors(OPTIM_FILE) };
+  return { ref, manifest, model: tensors(MODEL_FILE)!, optim: tensors(OPTIM_FILE), files: extra };
 }

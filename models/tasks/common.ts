@@ -49,8 +49,8 @@ export async function resumePoint(o: RunOptions): Promise<Checkpoint | null> {
   return good?.checkpoint ?? null;
 }
 
-/** The trainer options that come straight from RunOptions. */
-export function loopOptions(o: RunOptions, config: JsonValue) {
+/** The trainer options that come straight from RunOptions; `files` go with every checkpoint (the tokenizer's). */
+export function loopOptions(o: RunOptions, config: JsonValue, files?: ReadonlyMap<string, Uint8Array>) {
   return {
     steps: o.steps,
     ...(o.accumulate !== undefined ? { accumulate: o.accumulate } : {}),
@@ -60,7 +60,7 @@ export function loopOptions(o: RunOptions, config: JsonValue) {
     ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
     ...(o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {}),
     ...(o.earlyStopping ? { earlyStopping: o.earlyStopping } : {}),
-    ...(o.checkpoints ? { checkpoints: { ...o.checkpoints, config } } : {}),
+    ...(o.checkpoints ? { checkpoints: { ...o.checkpoints, config, ...(files && files.size ? { files } : {}) } } : {}),
     ...(o.onStep ? { onStep: o.onStep } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
@@ -77,6 +77,8 @@ export interface TrainResult {
   readonly steps: number;
   readonly trainLoss: number;
   readonly valLoss: number;
+  /** valLoss as bits per byte of the text its targets stand for (compares across tokenizers). */
+  readonly valBpb: number;
   readonly tokensPerS: number;
   readonly resumedFrom: number | null;
   readonly checkpoint: CheckpointRef | null;

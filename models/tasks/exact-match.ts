@@ -1,8 +1,9 @@
-// Held-out exact match: greedy decoding of each prompt (chat template) up to the end marker,
-// scored by the data layer's normalization (cut at 0x03, trim, compare exactly).
+// Held-out exact match: greedy decoding of each prompt (the chat template of the model's
+// tokenizer) up to its end token, scored by the data layer's normalization (trim, compare exactly).
 import type { GPT } from "../../kernels/mod.js";
-import { END_BYTE, type ScoreSummary, byteTokenizer, chatTemplate, createScoreboard } from "../../data/mod.js";
+import { type ScoreSummary, createScoreboard, templateFor } from "../../data/mod.js";
 import { greedyBatch } from "../generate.js";
+import { tokenizerOf } from "../spec.js";
 
 export interface ExactMatchItem {
   readonly prompt: string;
@@ -16,6 +17,8 @@ export interface ExactMatchResult extends ScoreSummary {
   readonly accuracy: number;
   /** The first few mistakes, for a look. */
   readonly examples: { prompt: string; expected: string; got: string }[];
+  /** 1 where the answer to item i was right, in the items' order (for paired comparisons). */
+  readonly hits: Uint8Array;
 }
 
 export interface ExactMatchOptions {
@@ -25,19 +28,21 @@ export interface ExactMatchOptions {
 }
 
 export function evaluateExactMatch(model: GPT, items: readonly ExactMatchItem[], options: ExactMatchOptions = {}): ExactMatchResult {
-  const tok = byteTokenizer();
-  const template = chatTemplate({ tokenizer: tok });
+  const tok = tokenizerOf(model);
+  const template = templateFor(tok);
   const longest = items.reduce((m, it) => Math.max(m, tok.encode(it.response).length), 0);
   const maxTokens = options.maxTokens ?? longest + 8;
   const prompts = items.map((it) => template.encodePrompt(it.prompt));
-  const outs = greedyBatch(model, prompts, { maxTokens, stopToken: END_BYTE, batch: options.batch ?? 64 });
+  const outs = greedyBatch(model, prompts, { maxTokens, stopToken: tok.eot, batch: options.batch ?? 64 });
   const board = createScoreboard();
   const examples: ExactMatchResult["examples"] = [];
+  const hits = new Uint8Array(items.length);
   items.forEach((it, i) => {
-    const got = tok.decode(outs[i]!);
+    const got = template.decodeResponse(outs[i]!);
     const ok = board.add({ domain: it.domain ?? "unspecified", difficulty: it.difficulty ?? null }, got, it.response);
+    hits[i] = ok ? 1 : 0;
     if (!ok && examples.length < 5) examples.push({ prompt: it.prompt, expected: it.response, got: template.decodeResponse(outs[i]!) });
   });
   const s = board.summary();
-  return { ...s, accuracy: s.overall.accuracy, examples };
+  return { ...s, accuracy: s.overall.accuracy, examples, hits };
 }

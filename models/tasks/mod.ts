@@ -7,3 +7,4 @@ export {
   type DataSkips, type TrainAdapterOptions, type TrainAdapterResult, jsonlData, packData, pretrainBase, trainAdapter, trainSft,
 } from "./sft.js";
 export { type ExactMatchItem, type ExactMatchOptions, type ExactMatchResult, evaluateExactMatch } from "./exact-match.js";
+export * from "./agp/mod.js";

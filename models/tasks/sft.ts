@@ -2,12 +2,12 @@
 // end marker only), and the two steps of the quickstart's stages 0–1 built on it:
 // pretrainBase (a fresh GPT on some domains of the prompt pack) and trainAdapter (LoRA/DoRA
 // on a frozen base for another domain, with held-out exact match before and after).
-import { END_BYTE, type LaneItem, type SkipSummary, createSftBatcher, loadData, sftEvalBatches } from "../../data/mod.js";
+import { type LaneItem, type SkipSummary, type Tokenizer, bitsPerByte, byteTokenizer, createSftBatcher, loadData, sftEvalBatches, tokenizerId } from "../../data/mod.js";
 import type { GPT, GPTConfig } from "../../kernels/mod.js";
 import { CheckpointMismatchError, ModelConfigError } from "../errors.js";
 import { resolveGptConfig, weightsDigest } from "../gpt.js";
 import { type LoraConfig, adapterOf, applyLora, isAdapterParam } from "../lora/mod.js";
-import { buildModel, modelFromCheckpoint, sameSpec, specOf } from "../spec.js";
+import { attachTokenizer, buildModel, modelFromCheckpoint, sameSpec, specOf, tokenizerOf } from "../spec.js";
 import { evalLoss, train } from "../training/mod.js";
 import { type RunOptions, type TrainResult, loopOptions, resumePoint } from "./common.js";
 import { type ExactMatchResult, evaluateExactMatch } from "./exact-match.js";
@@ -18,12 +18,14 @@ export interface SftData {
   readonly heldOut: readonly LaneItem[];
   /** How the data was made (recorded in checkpoints). */
   readonly describe: Record<string, unknown>;
+  /** The tokenizer the items were encoded with (default: bytes). */
+  readonly tokenizer?: Tokenizer;
 }
 
 export const DEFAULT_SFT_BLOCK = 64;
 
 /** The SFT lane of the built-in prompt pack for some domains. */
-export async function packData(domains: readonly string[], o: { block?: number; seed?: number; trainPerCell?: number; heldOutPerCell?: number; difficulties?: ("easy" | "hard")[] } = {}): Promise<SftData> {
+export async function packData(domains: readonly string[], o: { block?: number; seed?: number; trainPerCell?: number; heldOutPerCell?: number; difficulties?: ("easy" | "hard")[]; tokenizer?: Tokenizer } = {}): Promise<SftData> {
   const block = o.block ?? DEFAULT_SFT_BLOCK;
   const source = {
     kind: "pack", domains: [...domains],
@@ -32,16 +34,16 @@ export async function packData(domains: readonly string[], o: { block?: number; 
     ...(o.heldOutPerCell !== undefined ? { heldOutPerCell: o.heldOutPerCell } : {}),
     ...(o.difficulties ? { difficulties: o.difficulties } : {}),
   };
-  const ds = await loadData({ block, source, lanes: { routing: false, semantic: false, transfer: false } });
-  return { train: ds.lanes.sft.train, heldOut: ds.lanes.sft.heldOut, describe: { ...source, block } };
+  const ds = await loadData({ block, source, lanes: { routing: false, semantic: false, transfer: false } }, o.tokenizer ? { tokenizer: o.tokenizer } : {});
+  return { train: ds.lanes.sft.train, heldOut: ds.lanes.sft.heldOut, describe: { ...source, block, tokenizer: tokenizerId(ds.tokenizer.spec) }, tokenizer: ds.tokenizer };
 }
 
 /** The SFT lane of a JSONL file (held out by metadata.split or prompt hash). */
-export async function jsonlData(path: string, o: { block?: number } = {}): Promise<SftData & { skipped: DataSkips }> {
+export async function jsonlData(path: string, o: { block?: number; tokenizer?: Tokenizer } = {}): Promise<SftData & { skipped: DataSkips }> {
   const block = o.block ?? DEFAULT_SFT_BLOCK;
-  const ds = await loadData({ block, source: { kind: "jsonl", train: path }, lanes: { routing: false, semantic: false, transfer: false } });
+  const ds = await loadData({ block, source: { kind: "jsonl", train: path }, lanes: { routing: false, semantic: false, transfer: false } }, o.tokenizer ? { tokenizer: o.tokenizer } : {});
   const skipped = { lines: ds.source.skipped, examples: ds.lanes.sft.report.skipped };
-  return { train: ds.lanes.sft.train, heldOut: ds.lanes.sft.heldOut, describe: { kind: "jsonl", path, block }, skipped };
+  return { train: ds.lanes.sft.train, heldOut: ds.lanes.sft.heldOut, describe: { kind: "jsonl", path, block, tokenizer: tokenizerId(ds.tokenizer.spec) }, tokenizer: ds.tokenizer, skipped };
 }
 
 /** What loading skipped: bad JSONL lines, and records the SFT lane cannot use (too long, empty response). */
@@ -59,7 +61,7 @@ export interface SftTrainOptions extends RunOptions {
   readonly extraConfig?: Record<string, unknown>;
 }
 
-/** `valLoss`: Masked CE over the held-out items (response tokens + end marker). */
+/** `valLoss`: Masked CE over the held-out items (response tokens + end marker); `valBpb` in bits per byte. */
 export type SftTrainResult = TrainResult;
 
 export async function trainSft(o: SftTrainOptions): Promise<SftTrainResult> {
@@ -67,7 +69,16 @@ export async function trainSft(o: SftTrainOptions): Promise<SftTrainResult> {
   const seed = o.seed ?? 1337;
   const batch = o.batch ?? 32;
   const resume = await resumePoint(o);
-  let model = o.model ?? buildModel({ gpt: resolveGptConfig({ blockSize: DEFAULT_SFT_BLOCK, ...o.config }), lora: null, tokenizer: "bytes" }, seed);
+  const dataTok = o.data.tokenizer;
+  if (o.model && dataTok && tokenizerId(dataTok.spec) !== tokenizerId(tokenizerOf(o.model).spec)) {
+    throw new ModelConfigError("data.tokenizer", `the data is tokenized with ${tokenizerId(dataTok.spec)}, the model with ${tokenizerId(tokenizerOf(o.model).spec)}; encode the data with the model's tokenizer`);
+  }
+  let model = o.model ?? (() => {
+    const tok = dataTok ?? byteTokenizer();
+    // a BPE sets the vocabulary; bytes keep the config's (256 by default)
+    const gpt = resolveGptConfig({ blockSize: DEFAULT_SFT_BLOCK, ...o.config, ...(tok.spec !== "bytes" ? { vocabSize: tok.vocabSize } : {}) });
+    return attachTokenizer(buildModel({ gpt, lora: null, tokenizer: tok.spec }, seed), tok);
+  })();
   if (resume) {
     const fromCk = modelFromCheckpoint(resume).model;
     if (o.model) {
@@ -80,17 +91,19 @@ export async function trainSft(o: SftTrainOptions): Promise<SftTrainResult> {
   const block = model.config.blockSize;
   const longest = o.data.train.reduce((m, it) => Math.max(m, it.ids.length), 0);
   if (longest > block + 1) throw new ModelConfigError("data.block", `an example has ${longest} tokens, the model's block is ${block}`);
-  const batcher = createSftBatcher(o.data.train, { batch, block, seed, pad: END_BYTE });
-  const heldOut = o.data.heldOut.length ? sftEvalBatches(o.data.heldOut, { batch: 64, block, pad: END_BYTE }) : [];
+  const tok = tokenizerOf(model);
+  const batcher = createSftBatcher(o.data.train, { batch, block, seed, pad: tok.eot });
+  const heldOut = o.data.heldOut.length ? sftEvalBatches(o.data.heldOut, { batch: 64, block, pad: tok.eot }) : [];
   const spec = specOf(model);
   const config = { model: spec as never, data: o.data.describe as never, train: { batch, seed, steps: o.steps }, ...(o.extraConfig as object) };
   const r = await train({
-    model, batches: batcher, ...loopOptions(o, config),
+    model, batches: batcher, ...loopOptions(o, config, tok.files),
     ...(heldOut.length ? { evaluate: { every: o.evalEvery ?? Math.max(1, Math.floor(o.steps / 10)), batches: heldOut } } : {}),
     resume,
   });
+  const valLoss = heldOut.length ? evalLoss(model, heldOut) : NaN;
   return {
-    model, spec, steps: r.steps, trainLoss: r.trainLoss, valLoss: heldOut.length ? evalLoss(model, heldOut) : NaN,
+    model, spec, steps: r.steps, trainLoss: r.trainLoss, valLoss, valBpb: heldOut.length ? bitsPerByte(valLoss, heldOut, tok) : NaN,
     tokensPerS: r.tokensPerS, resumedFrom: r.resumedFrom, checkpoint: r.checkpoint, skippedSteps: r.skippedSteps, wallMs: r.wallMs,
   };
 }
@@ -134,7 +147,7 @@ export interface TrainAdapterResult extends SftTrainResult {
  * with the base frozen, then exact match of the adapted model on the same held-out items.
  */
 export async function trainAdapter(o: TrainAdapterOptions): Promise<TrainAdapterResult> {
-  const data = o.data ?? (o.domains ? await packData(o.domains, { block: o.base.config.blockSize, ...o.pack }) : null);
+  const data = o.data ?? (o.domains ? await packData(o.domains, { block: o.base.config.blockSize, ...o.pack, tokenizer: tokenizerOf(o.base) }) : null);
   if (!data) throw new ModelConfigError("trainAdapter", "give domains or data");
   if (adapterOf(o.base)) throw new ModelConfigError("trainAdapter.base", "the base already carries an adapter; merge it first (mergeAdapters)");
   const baseExactMatch = evaluateExactMatch(o.base, data.heldOut);

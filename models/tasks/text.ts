@@ -1,11 +1,12 @@
-// Language-model training on a text corpus (byte-level): random windows of the first 90% for
-// training, the fixed consecutive windows of the last 10% for validation. `troupe train
-// --data FILE.txt` is this function.
-import { type TextCorpus, createWindowSampler, evalWindows } from "../../data/mod.js";
+// Language-model training on a text corpus with the corpus's tokenizer (bytes or a BPE): random
+// windows of the first 90% for training, the fixed consecutive windows of the last 10% for
+// validation, reported in nats per token and in bits per byte. `troupe train --data FILE.txt
+// [--tokenizer DIR]` is this function.
+import { type TextCorpus, bitsPerByte, createWindowSampler, evalWindows, tokenizerId } from "../../data/mod.js";
 import type { GPT, GPTConfig } from "../../kernels/mod.js";
 import { CheckpointMismatchError } from "../errors.js";
 import { resolveGptConfig } from "../gpt.js";
-import { buildModel, modelFromCheckpoint, specOf } from "../spec.js";
+import { attachTokenizer, buildModel, modelFromCheckpoint, specOf, tokenizerOf } from "../spec.js";
 import { evalLoss, train } from "../training/mod.js";
 import { type RunOptions, type TrainResult, loopOptions, resumePoint } from "./common.js";
 
@@ -17,23 +18,26 @@ export interface TextTrainOptions extends RunOptions {
   readonly evalBatches?: number;
 }
 
-/** `valLoss`: Mean CE (nats/token) over every validation window of the last 10%. */
+/** `valLoss`: Mean CE (nats/token) over every validation window of the last 10%; `valBpb` the same in bits per byte. */
 export type TextTrainResult = TrainResult;
 
 export async function trainText(o: TextTrainOptions): Promise<TextTrainResult> {
   const gpt = resolveGptConfig({ ...o.model, vocabSize: o.corpus.vocabSize });
   const batch = o.batch ?? 16;
   const seed = o.seed ?? 1337;
-  const data = { kind: "text", name: o.corpus.name, tokens: o.corpus.tokens.length, valTokens: o.corpus.val.length };
+  const data = { kind: "text", name: o.corpus.name, tokens: o.corpus.tokens.length, valTokens: o.corpus.val.length, tokenizer: tokenizerId(o.corpus.tokenizer.spec) };
   const resume = await resumePoint(o);
   let model: GPT;
   if (resume) {
     model = modelFromCheckpoint(resume).model;
+    if (tokenizerId(tokenizerOf(model).spec) !== tokenizerId(o.corpus.tokenizer.spec)) {
+      throw new CheckpointMismatchError(`the checkpoint was trained with tokenizer ${tokenizerId(tokenizerOf(model).spec)}, this corpus is tokenized with ${tokenizerId(o.corpus.tokenizer.spec)}; resume with the same --tokenizer`);
+    }
     if (JSON.stringify(model.config) !== JSON.stringify(gpt) && o.model) {
       throw new CheckpointMismatchError(`the checkpoint's model ${JSON.stringify(model.config)} differs from the requested ${JSON.stringify(gpt)}; resume with the same model options`);
     }
   } else {
-    model = buildModel({ gpt, lora: null, tokenizer: "bytes" }, seed);
+    model = attachTokenizer(buildModel({ gpt, lora: null, tokenizer: o.corpus.tokenizer.spec }, seed), o.corpus.tokenizer);
   }
   const spec = specOf(model);
   const sampler = createWindowSampler(o.corpus.train, { batch, block: model.config.blockSize, seed });
@@ -43,13 +47,13 @@ export async function trainText(o: TextTrainOptions): Promise<TextTrainResult> {
   const r = await train({
     model,
     batches: sampler,
-    ...loopOptions(o, config),
+    ...loopOptions(o, config, o.corpus.tokenizer.files),
     evaluate: { every: o.evalEvery ?? Math.max(1, Math.floor(o.steps / 10)), batches: someVal },
     resume,
   });
   const valLoss = evalLoss(model, allVal);
   return {
-    model, spec, steps: r.steps, trainLoss: r.trainLoss, valLoss, tokensPerS: r.tokensPerS,
+    model, spec, steps: r.steps, trainLoss: r.trainLoss, valLoss, valBpb: bitsPerByte(valLoss, allVal, o.corpus.tokenizer), tokensPerS: r.tokensPerS,
     resumedFrom: r.resumedFrom, checkpoint: r.checkpoint, skippedSteps: r.skippedSteps, wallMs: r.wallMs,
   };
 }

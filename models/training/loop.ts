@@ -9,7 +9,7 @@
 // the kernels are deterministic, so a resumed run repeats the straight run bit for bit.
 import { type GPT, type Optimizer, type Tensor, adamw, kernelInfo, backward, clipGradNorm, cosineWithWarmup, sumSquares, tensor, workspace } from "../../kernels/mod.js";
 import type { CheckpointRef } from "../checkpoint/mod.js";
-import { CheckpointMismatchError, ModelConfigError, NonFiniteLossError, TrainingAbortedError } from "../errors.js";
+import { CheckpointMismatchError, CheckpointWriteError, ModelConfigError, NonFiniteLossError, TrainingAbortedError } from "../errors.js";
 import { modelsLogger } from "../log.js";
 import { batchTensors, evalLoss } from "./evaluate.js";
 import { type StepRecord, type TrainerOptions, resolveTrainer } from "./options.js";
@@ -39,6 +39,8 @@ export interface TrainResult {
 }
 
 const RECENT = 50;
+/** Writes of the last step's checkpoint before the loop gives up with CheckpointWriteError. */
+const FINAL_TRIES = 4;
 
 function kernelsNow(): { kernels: string; blas: string | null; threads: number } {
   const k = kernelInfo();
@@ -92,8 +94,10 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
   // best weights (trainable tensors) for early stopping's restore
   let bestWeights: Map<string, Float32Array> | null = null;
   const pending = new Set<Promise<void>>();
-  let lastCheckpoint: CheckpointRef | null = null;
+  // a run resumed at its last step has its final checkpoint already: the one it resumed from
+  let lastCheckpoint: CheckpointRef | null = options.resume?.ref.kind === "step" ? options.resume.ref : null;
   let checkpointErrors = 0;
+  let lastCheckpointError: unknown = null;
   const ck = options.checkpoints;
 
   const state = (): TrainerState => ({
@@ -110,7 +114,7 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
     // encoded synchronously here; written while training goes on
     const write = ck.store.save(
       { run: ck.run, stage: ck.stage, step: st.step, kind, config: ck.config, state: state() as never, metrics },
-      { model: model.namedParameters(), optim: opt.stateDict() },
+      { model: model.namedParameters(), optim: opt.stateDict(), files: ck.files ?? null },
     );
     const p: Promise<void> = write.then(
       async (ref) => {
@@ -119,6 +123,7 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
       },
       (err: unknown) => {
         checkpointErrors++;
+        lastCheckpointError = err;
         log.error({ err: (err as Error).message, step: st.step, kind }, "checkpoint write failed");
       },
     ).finally(() => pending.delete(p));
@@ -212,6 +217,18 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
       await new Promise<void>((r) => (pending.size ? setTimeout(r, 1) : setImmediate(r)));
     }
   } finally {
+    await flush();
+  }
+  // The final checkpoint is the last step's, or the run fails: an older one reported as final
+  // would have the gate score the wrong weights (guards #16 item 4). A failed write of it is
+  // written again from the weights, which have not changed since.
+  for (let tries = 1; ck && st.step > 0 && lastCheckpoint?.step !== st.step; tries++) {
+    if (tries > FINAL_TRIES) throw new CheckpointWriteError(st.step, FINAL_TRIES, { cause: lastCheckpointError });
+    if (tries > 1) {
+      log.warn({ step: st.step, try: tries }, "writing the final checkpoint again");
+      await new Promise((r) => setTimeout(r, 100 * 2 ** (tries - 2)));
+    }
+    saveCheckpoint("step");
     await flush();
   }
   if (stoppedEarly && bestWeights && options.earlyStopping?.restoreBest !== false) {

@@ -71,6 +71,8 @@ export interface TrainerOptions {
     readonly config: JsonValue;
     /** Also keep the best evaluation as a "best" checkpoint (default true with evaluate). */
     readonly best?: boolean;
+    /** Files stored with every checkpoint (the model's tokenizer). */
+    readonly files?: ReadonlyMap<string, Uint8Array>;
   };
   /** Resume from this checkpoint (model, optimizer, data position, RNG, counters). */
   readonly resume?: Checkpoint | null;

@@ -24,33 +24,41 @@ function json(out: { code: number | null; stdout: string; stderr: string }): Rec
   return JSON.parse(lines[0]!) as Record<string, unknown>;
 }
 
-test("cli - chaos kill-actor: killed 3 times mid-queue, nothing lost or duplicated", async () => {
+test("cli - chaos kill-actor: killed 3 times mid-queue, work repeated and counted, nothing lost, no result duplicated", async () => {
   const r = json(await troupe(["chaos", "kill-actor", "--json", "--jobs", "300", "--kills", "3"]));
   assert.equal(r.jobs, 300);
   assert.equal(r.kills, 3);
   assert.ok((r.restarts as number) >= 3);
   assert.equal(r.completed, 300);
   assert.equal(r.lost, 0);
+  // guards #14: every execution is counted; each kill lands just after a stored result, with a job in flight
+  assert.ok((r.interrupted_executions as number) >= 1, `interrupted ${r.interrupted_executions}`);
+  assert.ok((r.duplicated_executions as number) >= (r.interrupted_executions as number), "every execution cut short ran again");
+  assert.equal(r.executions, 300 + (r.duplicated_executions as number));
+  assert.equal(r.results, 300);
   assert.equal(r.duplicated_results, 0);
   assert.equal(r.wrong_results, 0);
   assert.equal(r.worker_processes, 4, "results came from four different worker processes");
   assert.ok(Number.isFinite(r.restart_ms_p95));
 });
 
-test("cli - chaos fuzz: every valid message handled, every other refused and counted, no crash", async () => {
+test("cli - chaos fuzz: every valid message handled, every other refused with its code from the table, no crash", async () => {
   const r = json(await troupe(["chaos", "fuzz", "--json", "--messages", "3000", "--seed", "7"]));
+  const flips = r.bitflip as { sent: number; handled: number; rejected: number };
   assert.equal(r.sent, 3000);
   assert.equal(r.crashes, 0);
   assert.equal(r.valid_handled, r.valid);
-  assert.equal(r.rejected, 3000 - (r.valid as number));
+  assert.equal(r.rejected, 3000 - (r.valid as number) - flips.sent);
+  // guards #14: the expected counts are the table's (category -> code), not the decoder's own verdicts
+  const cats = r.by_category as Record<string, { sent: number }>;
+  assert.deepEqual(r.expected_rejected_by_code, {
+    MALFORMED: cats.truncated!.sent, VERSION: cats.wrong_version!.sent, SHAPE: cats.wrong_shape!.sent, NAN: cats.nan!.sent, OVERSIZE: cats.oversize!.sent,
+  });
   assert.deepEqual(r.rejected_by_code, r.expected_rejected_by_code);
+  assert.deepEqual(r.mismatched_codes, []);
   assert.equal(r.checksum_ok, true);
-  assert.equal(r.misclassified, 0);
-  const cats = r.by_category as Record<string, { sent: number; valid: number }>;
-  for (const c of ["truncated", "wrong_version", "wrong_shape", "nan", "oversize"]) {
-    assert.ok(cats[c]!.sent > 0, `${c} messages were sent`);
-    assert.equal(cats[c]!.valid, 0, `no ${c} message passed`);
-  }
+  for (const c of ["truncated", "wrong_version", "wrong_shape", "nan", "oversize", "bitflip"]) assert.ok(cats[c]!.sent > 0, `${c} messages were sent`);
+  assert.ok(flips.sent > 0 && flips.handled + flips.rejected === flips.sent, JSON.stringify(flips));
 });
 
 test("cli - demo: four actor processes, every result verified", async () => {

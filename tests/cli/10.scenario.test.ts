@@ -121,13 +121,13 @@ test("cli status - without --nats: a finished run's report on disk, else how to 
     const none = troupe("status", "--runs", dir);
     assert.equal(none.status, 2);
     assert.match(none.stderr, /no finished run in .*; a live run is read from its NATS server: troupe status --nats URL/);
-    const report = { run_id: "r1", outcome: "done", wall_s: 3, resumes: 0, stages: [{ stage: 0, name: "baseline", status: "passed", verdict: "baseline_recorded 1 >= min 1", note: null, attempts: 1 }] };
+    const report = { run_id: "r1", outcome: "done", wall_s: 3, resumes: 0, stages: [{ stage: 0, name: "baseline", status: "passed", verdict: "base_em_gain 1 >= min 1", note: null, attempts: 1 }] };
     mkdirSync(join(dir, "r1"));
     writeFileSync(join(dir, "r1", "report.json"), JSON.stringify(report));
     const r = troupe("status", "--runs", dir);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^run r1 · done · 3 s/);
-    assert.match(r.stdout, /0 baseline\s+passed\s+baseline_recorded 1 >= min 1/);
+    assert.match(r.stdout, /0 baseline\s+passed\s+base_em_gain 1 >= min 1/);
     assert.equal(JSON.parse(troupe("status", "--runs", dir, "--run", "r1", "--json").stdout).outcome, "done");
     assert.equal(troupe("status", "--runs", dir, "--run", "r2").status, 2);
   } finally {

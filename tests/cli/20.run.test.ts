@@ -1,6 +1,8 @@
 // troupe run, end to end on the real cast: every role its own process under the supervisor,
-// a real nats-server (the harness's), the tiny scenario's honest gates, the report on disk,
-// troupe status reading the run from KV, and an impossible stage-1 threshold stopping the run.
+// a real nats-server (the harness's, one for the file so the base is pretrained once), the tiny
+// scenario's honest gates, the report on disk, troupe status reading the run from KV, an
+// impossible stage-1 threshold stopping the run, and gates failing what only looks like
+// progress: an adapter that always answers "1" and a base that never learned its domains.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -9,11 +11,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openJobStates } from "../../actors/cast/mod.js";
-import { check, startNats, uniqueName } from "../harness/mod.js";
+import { generatePack } from "../../data/mod.js";
+import { check, natsForFile, uniqueName } from "../harness/mod.js";
 
 const main = fileURLToPath(new URL("../../cli/main.js", import.meta.url));
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const tiny = join(root, "scenarios", "tiny.yaml");
+const env = natsForFile();
 
 function troupe(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -34,7 +38,7 @@ function doc(r: { stdout: string }): Record<string, any> {
 
 test("run - on real actors: tiny passes stages 0-1; status reads KV; the base is cached; an impossible gate, an unbuilt stage 2 and an attempt timeout stop runs", async () => {
   // guards #5 (acceptance: troupe run --json, impossible stage-1 threshold)
-  await using nats = await startNats();
+  const nats = env.nats;
   const out = mkdtempSync(join(tmpdir(), "troupe-e2e-"));
   try {
     const id = uniqueName("tiny");
@@ -47,6 +51,13 @@ test("run - on real actors: tiny passes stages 0-1; status reads KV; the base is
     const listed = s.stages.filter((x: { stage: number }) => x.stage <= 1);
     assert.deepEqual(listed.map((x: { stage: number; passed: boolean }) => [x.stage, x.passed]), [[0, true], [1, true]]);
     for (const x of listed) assert.ok(x.metric >= x.threshold, `stage ${x.stage}: ${x.metric} >= ${x.threshold}`);
+    // guards #14: --json shows what each gain was measured against, the named and the trivial baselines
+    const [j0, j1] = listed;
+    assert.deepEqual(j1.evidence.references.map((r: { name: string; kind: string }) => [r.name, r.kind]), [["base", "named"], ["constant", "trivial"], ["train_majority", "trivial"]]);
+    assert.equal(j1.evidence.gain, j1.metric);
+    assert.ok(j1.evidence.gain_ci[0] > 0 && j1.evidence.gain_ci[0] <= j1.metric && j1.metric <= j1.evidence.gain_ci[1], JSON.stringify(j1.evidence.gain_ci));
+    assert.deepEqual(j0.evidence.references.map((r: { kind: string }) => r.kind), ["trivial", "trivial", "trivial"], "stage 0: the base against the trivial answers");
+    assert.ok(j0.checks.length >= 7 && j0.checks.every((c: { ok: boolean }) => c.ok), JSON.stringify(j0.checks));
     assert.match(r.stderr, new RegExp(`troupe status --nats ${nats.url.replace(/[.]/g, "\\.")} --run ${id}`), "says how to watch it");
 
     // the report: the gate is computed from the evaluator's real numbers
@@ -55,13 +66,16 @@ test("run - on real actors: tiny passes stages 0-1; status reads KV; the base is
     const [st0, st1] = [report.stages.find((x: any) => x.stage === 0), report.stages.find((x: any) => x.stage === 1)];
     const d1 = st1.attempt_reports[0].details;
     assert.ok(d1.base.n > 0 && d1.adapted.n === d1.base.n, "base and adapted scored on the same held-out items");
-    assert.ok(Math.abs(d1.adapted.exactMatch - d1.base.exactMatch - st1.gate.value) < 1e-12, "em_gain = adapted - base exact match");
+    const best = Math.max(...st1.evidence.references.map((r: { value: number }) => r.value));
+    assert.ok(Math.abs(d1.adapted.exactMatch - best - st1.gate.value) < 1e-12, "em_gain = adapted exact match - the best reference's");
+    assert.equal(st1.evidence.references[0].value, d1.base.exactMatch, "the base is one of the references");
     assert.ok(d1.trajectory.length >= 1, "the evaluator scored announced checkpoints");
     assert.ok(st1.series[0].terms.sft.points.length > 10, "the loss curve was recorded");
     const d0 = st0.attempt_reports[0].details;
-    assert.ok(d0.checks.length >= 5 && d0.checks.every((c: { ok: boolean }) => c.ok), JSON.stringify(d0.checks));
+    assert.ok(d0.checks.length >= 7 && d0.checks.every((c: { ok: boolean }) => c.ok), JSON.stringify(d0.checks));
     assert.deepEqual(d0.split_layer_map.layers, [0]);
-    assert.ok(d0.baseline.byDomain.counting.n > 0, "the baseline covers the unseen domain");
+    assert.ok(d0.baseline.byDomain.reversal.n > 0, "the baseline covers the unseen domain");
+    assert.deepEqual(Object.keys(d0.own_domains_measured).sort(), ["arithmetic", "brackets", "copying", "sorting"], "the gate measures the base on its own domains only");
     assert.ok(d0.captured.hidden.every((h: { bytes: number }) => h.bytes > 0), "captured hidden states were stored");
     assert.match(readFileSync(s.report.html, "utf8"), /<svg[\s\S]*<\/svg>/);
     assert.ok(report.cast.some((c: { role: string }) => c.role === "trainer") && report.notes.some((n: string) => /Not cast: oracle/.test(n)));
@@ -83,7 +97,7 @@ test("run - on real actors: tiny passes stages 0-1; status reads KV; the base is
       readFileSync(tiny, "utf8")
         .replace("out_dir: ../runs", `out_dir: ${out}`)
         .replace("steps: 300", "steps: 60")
-        .replace("gate: { metric: em_gain, min: 0.1 }", "gate: { metric: em_gain, min: 1.01 }"),
+        .replace("gate: { metric: em_gain, min: 0.2 }", "gate: { metric: em_gain, min: 1.01 }"),
     );
     const bad = await troupe(["run", impossible, "--json", "--nats", nats.url]);
     assert.equal(bad.code, 1, bad.stderr.slice(-3000));
@@ -137,6 +151,57 @@ test("run - on real actors: tiny passes stages 0-1; status reads KV; the base is
     }, { what: "the trainer to cancel the job" });
     assert.match(job.cancel ?? "", /the director aborted s1-a1/);
     assert.ok(job.step < 100000, "training stopped early");
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test("run - gates fail what only looks like progress: an adapter that always answers \"1\", a base that never learned its domains", async () => {
+  // guards #14 (acceptance: a test shows a constant-answer adapter failing the gate; stage 0 can fail)
+  const out = mkdtempSync(join(tmpdir(), "troupe-e2e-gates-"));
+  try {
+    // the adapter is trained on counting prompts whose answer is always "1": it learns to say "1"
+    const ones = generatePack({ seed: 5, domains: ["counting"], difficulties: ["easy"], trainPerCell: 300 }).train;
+    writeFileSync(join(out, "ones.jsonl"), ones.map((r) => JSON.stringify({ prompt: r.prompt, response: "1", metadata: { domain: "counting" } })).join("\n") + "\n");
+    const constant = join(out, "constant.yaml");
+    writeFileSync(
+      constant,
+      readFileSync(tiny, "utf8")
+        .replace("out_dir: ../runs", `out_dir: ${out}`)
+        .replace("    reversal_heldout:", "    ones: { kind: jsonl, path: ones.jsonl }\n    counting_heldout: { kind: prompt_pack, seed: 5, domains: [counting], difficulty: [easy], split: heldout }\n    reversal_heldout:")
+        .replace("steps: 300", "steps: 150")
+        .replace("lane: reversal\n      eval_lane: reversal_heldout", "lane: ones\n      eval_lane: counting_heldout")
+        .replace("gate: { metric: em_gain, min: 0.2 }", "gate: { metric: em_gain, min: 0.1 }")
+        .replace("retry: { max: 1, change: { reseed: true } }", "retry: { max: 0 }"),
+    );
+    const r = await troupe(["run", constant, "--json", "--nats", env.nats.url]);
+    assert.equal(r.code, 1, r.stderr.slice(-3000));
+    const s = doc(r);
+    const s1 = s.stages.find((x: { stage: number }) => x.stage === 1);
+    assert.equal(s1.status, "failed");
+    assert.equal(s.stopped.kind, "gate_exhausted");
+    const e = s1.evidence;
+    const [base, trivial] = [e.references.find((x: { name: string }) => x.name === "base"), e.references.find((x: { name: string }) => x.name === "constant")];
+    assert.ok(e.score.value >= 0.4, `the adapter answers "1": ${e.score.value}`);
+    assert.ok(e.score.value - base.value >= 0.1, "over the base alone it would have passed the old gate");
+    assert.equal(trivial.detail, 'always "1"');
+    assert.equal(trivial.value, 0.42);
+    assert.ok(e.gain <= 0.02 && e.gain_ci[0] <= 0, `no gain over answering "1": ${JSON.stringify(e)}`);
+    assert.match(s.stopped.reason, /em_gain -?[\d.]+ < min 0\.1 \(adapted 0\.4\d vs best reference (constant|train_majority) 0\.42/);
+
+    // a base pretrained for 5 steps knows nothing: stage 0 stops the run before any adapter
+    const untrained = join(out, "untrained.yaml");
+    writeFileSync(untrained, readFileSync(tiny, "utf8").replace("out_dir: ../runs", `out_dir: ${out}`).replace("steps: 700, lr: 4.0e-3", "steps: 5, lr: 4.0e-3"));
+    const u = await troupe(["run", untrained, "--json", "--nats", env.nats.url]);
+    assert.equal(u.code, 1, u.stderr.slice(-3000));
+    const t = doc(u);
+    assert.equal(t.stopped.kind, "gate_exhausted");
+    assert.equal(t.stopped.stage, 0);
+    assert.match(t.stopped.reason, /^stage 0 \(baseline\) did not pass its gate after 1 attempt/);
+    const t0 = t.stages.find((x: { stage: number }) => x.stage === 0);
+    assert.ok(t0.metric < 0.1, `base_em_gain ${t0.metric}`);
+    assert.equal(t0.evidence.score.name, "base");
+    assert.ok(!t.stages.some((x: { stage: number; attempts: number }) => x.stage === 1 && x.attempts > 0), "stage 1 never ran");
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -1,4 +1,5 @@
-// troupe chaos kill-director | kill-trainer on the tiny scenario: real processes, kill -9.
+// troupe chaos kill-director | kill-trainer on the tiny scenario: real processes, kill -9, on
+// one harness nats-server for the file (so the tiny base is pretrained once, not per test).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -6,9 +7,11 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { natsForFile } from "../harness/mod.js";
 
 const main = fileURLToPath(new URL("../../cli/main.js", import.meta.url));
 const root = fileURLToPath(new URL("../../../", import.meta.url));
+const env = natsForFile();
 
 function troupe(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -25,7 +28,7 @@ test("chaos - kill -9 the director while stage 1 trains: it resumes at stage 1 f
   // guards #5 (acceptance: chaos kill-director)
   const out = mkdtempSync(join(tmpdir(), "troupe-kd-"));
   try {
-    const r = await troupe(["chaos", "kill-director", "--json", "--out-dir", out]);
+    const r = await troupe(["chaos", "kill-director", "--json", "--out-dir", out, "--nats", env.nats.url]);
     assert.equal(r.code, 0, r.stdout + r.stderr.slice(-3000));
     const d = JSON.parse(r.stdout);
     assert.equal(d.killed_stage, 1);
@@ -51,13 +54,19 @@ test("chaos - kill -9 the trainer after a stage-1 checkpoint: it resumes from th
   // guards #5 (acceptance: killing the trainer mid-stage resumes from its last checkpoint)
   const out = mkdtempSync(join(tmpdir(), "troupe-kt-"));
   try {
-    const r = await troupe(["chaos", "kill-trainer", "--json", "--out-dir", out]);
+    const r = await troupe(["chaos", "kill-trainer", "--json", "--out-dir", out, "--nats", env.nats.url]);
     assert.equal(r.code, 0, r.stdout + r.stderr.slice(-3000));
     const d = JSON.parse(r.stdout);
     assert.equal(d.killed_stage, 1);
     assert.ok(d.checkpoint_step > 0);
     assert.ok(d.resumed_from.length >= 1 && d.resumed_from[0] > 0, `resumed from ${d.resumed_from}`);
     assert.ok(d.resumed_from[0] >= d.checkpoint_step, "not older than the checkpoint that was durable at the kill");
+    // guards #14: the trainer's own record agrees with what it published to the progress stream
+    assert.deepEqual(d.resumed_from_stream, d.resumed_from);
+    assert.equal(d.resumed_from_agrees, true);
+    assert.ok(d.progress_deliveries.length >= 2, JSON.stringify(d.progress_deliveries));
+    assert.equal(d.progress_deliveries[0].first, 1);
+    assert.ok(d.progress_deliveries[0].last >= d.resumed_from[0], "the first delivery got at least as far as the checkpoint");
     assert.ok(d.trainer_restarts >= 1);
     const s1 = d.stages.find((s: { stage: number }) => s.stage === 1);
     assert.deepEqual([s1.passed, s1.attempts], [true, 1], "the interrupted attempt itself completed");

@@ -14,6 +14,7 @@ import {
 } from "../../data/mod.js";
 import { IGNORE_INDEX } from "../../kernels/constants.js";
 import { sharedPath } from "../../bench/shared.js";
+import { testNeeding } from "../harness/needs.js";
 
 const SHAKESPEARE = sharedPath("data/tinyshakespeare/input.txt");
 const iota = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
@@ -33,7 +34,7 @@ test("data - the validation split is the last 10% of the token stream", () => {
   assert.equal(corpusFromText(text, { valFraction: 0.25 }).splitAt, 750);
 });
 
-test("data - tinyshakespeare loads as bytes with a fixed split", { skip: !existsSync(SHAKESPEARE) && `${SHAKESPEARE} not present (set TROUPE_SHARED)` }, async () => {
+testNeeding("data - tinyshakespeare loads as bytes with a fixed split", existsSync(SHAKESPEARE) ? null : `${SHAKESPEARE} not present (the shared data lives in ../shared beside the repository; or set TROUPE_SHARED)`, async () => {
   const c = await loadTextCorpus(SHAKESPEARE);
   assert.equal(c.tokens.length, 1115394);
   assert.equal(c.splitAt, 1115394 - 111539);

@@ -163,3 +163,20 @@ test("data - user JSONL goes through the same path: splits by metadata.split or 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("data - a lane can cut by the expected answer's length (a held-out cut of longer strings); the rest is counted as filtered", async () => {
+  const source = { kind: "pack", domains: ["reversal"], trainPerCell: 40, heldOutPerCell: 30 };
+  const lengths = (xs: { response: string }[]) => [...new Set(xs.map((x) => x.response.length))].sort();
+  const all = await loadData({ source, lanes: { routing: false, semantic: false, transfer: false } });
+  assert.deepEqual(lengths(all.lanes.sft.heldOut), [3, 4, 6, 7, 8]);
+  const long = await loadData({ source, lanes: { sft: { responseLength: { min: 7 } }, routing: false, semantic: false, transfer: false } });
+  assert.deepEqual(lengths(long.lanes.sft.heldOut), [7, 8]);
+  assert.deepEqual(lengths(long.lanes.sft.train), [7, 8]);
+  const cut = long.lanes.sft.report.filtered["response length not selected"];
+  assert.equal(cut, all.lanes.sft.train.length + all.lanes.sft.heldOut.length - long.lanes.sft.train.length - long.lanes.sft.heldOut.length, "every record cut is counted");
+  const short = await loadData({ source, lanes: { sft: { responseLength: { min: 3, max: 4 } }, routing: false, semantic: false, transfer: false } });
+  assert.deepEqual(lengths(short.lanes.sft.train), [3, 4]);
+  configError({ lanes: { sft: { responseLength: { min: 5, max: 4 } } } }, "data.lanes.sft.responseLength");
+  configError({ lanes: { sft: { responseLength: { most: 4 } } } }, "data.lanes.sft.responseLength.most");
+  configError({ lanes: { sft: { responseLength: 4 } } }, "data.lanes.sft.responseLength");
+});

@@ -39,9 +39,12 @@ test("cleanup - SIGINT to the owning process stops the server and removes its te
   await check(() => !alive(o.serverPid), { what: "the killed server to be reaped" });
 });
 
-test("cleanup - kill -9 of the owning process still stops the server", { skip: process.platform !== "linux" && "needs setpriv --pdeathsig (Linux)" }, async () => {
+test("cleanup - kill -9 of the owning process stops the server and removes its temp store from the server's side", { skip: process.platform !== "linux" && "needs setpriv --pdeathsig (Linux)" }, async () => {
+  // guards #16 item 8: the temp store used to survive until the next launch swept it
   const o = await startOwner();
+  assert.ok(existsSync(o.storeDir));
   o.p.kill("SIGKILL");
   await o.exited;
   await check(() => !alive(o.serverPid), { what: "the orphaned server to stop" });
+  await check(() => !existsSync(o.storeDir), { what: "the orphaned server's temp store to be removed" });
 });

@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as K from "../../kernels/mod.js";
 import { sharedPath } from "../../bench/shared.js";
+import { skipUnlessCI } from "../harness/needs.js";
 import type { Tensor } from "../../kernels/mod.js";
 
 export { K };
@@ -17,18 +18,21 @@ export const fixturesDir = join(repoRoot, "tests", "kernels", "fixtures");
 /** <repo>/../shared/fixtures, found as bench/shared.ts says ($TROUPE_SHARED, ancestors, origin). */
 export const sharedFixtures = sharedPath("fixtures");
 
-/** The shared fixture path, or null when absent (see sharedSkip). */
+/** The shared fixture path, or null when absent (see sharedMissing). */
 export function sharedFixture(name: string): string | null {
   const p = join(sharedFixtures, name);
   return existsSync(p) ? p : null;
 }
 
-/** A node:test skip reason when a shared fixture is absent (printed with the test), else false. */
+/** Why a shared fixture cannot be used (for testNeeding), or null when it is there. */
+export function sharedMissing(name: string): string | null {
+  if (sharedFixture(name)) return null;
+  return `${join(sharedFixtures, name)} not found (the shared fixtures live in ../shared beside the repository; or set TROUPE_SHARED)`;
+}
+
+/** A `{ skip }` reason when a shared fixture is absent, else false; under CI its absence fails the file (prefer testNeeding). */
 export function sharedSkip(name: string): string | false {
-  if (sharedFixture(name)) return false;
-  const reason = `${join(sharedFixtures, name)} not found (the shared fixtures live in ../shared beside the repository; or set TROUPE_SHARED)`;
-  process.stderr.write(`[skip] ${reason}\n`);
-  return reason;
+  return skipUnlessCI(sharedMissing(name));
 }
 
 export function randomTensor(shape: readonly number[], rng: K.Rng, scale = 1): Tensor {

@@ -1,15 +1,15 @@
 // models - the LoRA reference fixture (PyTorch) through the models layer's LoRA GPT, and
 // `troupe verify` dispatching a LoRA file there.
-import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { sharedFixture, sharedSkip } from "../kernels/helpers.js";
+import { testNeeding } from "../harness/needs.js";
+import { sharedFixture, sharedMissing } from "../kernels/helpers.js";
 import { K, M, repoRoot, tempDir } from "./helpers.js";
 
-const skip = sharedSkip("lora_reference.safetensors");
+const missing = sharedMissing("lora_reference.safetensors");
 
-test("verify-lora - lora_reference.safetensors: logits, loss and LoRA gradients within 1e-4, base frozen", { skip }, () => {
+testNeeding("verify-lora - lora_reference.safetensors: logits, loss and LoRA gradients within 1e-4, base frozen", missing, () => {
   const r = M.verifyLoraFixture(sharedFixture("lora_reference.safetensors")!);
   assert.equal(r.ok, true);
   assert.equal(r.base_frozen, true);
@@ -19,7 +19,7 @@ test("verify-lora - lora_reference.safetensors: logits, loss and LoRA gradients 
   for (const [k, v] of Object.entries(r.max_abs_diff)) assert.ok(v <= 1e-4, `${k} ${v}`);
 });
 
-test("verify-lora - a tampered LoRA gradient fails the check", { skip }, () => {
+testNeeding("verify-lora - a tampered LoRA gradient fails the check", missing, () => {
   using dir = tempDir();
   const fx = K.readSafetensors(sharedFixture("lora_reference.safetensors")!);
   fx.tensors.get("grad.h.1.proj.lora_B")!.f32()[2]! += 1e-3;
@@ -30,7 +30,7 @@ test("verify-lora - a tampered LoRA gradient fails the check", { skip }, () => {
   assert.ok(r.max_abs_diff.lora_grads > 9e-4);
 });
 
-test("verify-lora - troupe verify sends LoRA fixtures to the models layer", { skip }, () => {
+testNeeding("verify-lora - troupe verify sends LoRA fixtures to the models layer", missing, () => {
   const r = spawnSync(process.execPath, [join(repoRoot, "dist/cli/main.js"), "verify", sharedFixture("lora_reference.safetensors")!, "--json"], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout);

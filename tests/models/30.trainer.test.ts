@@ -150,3 +150,43 @@ test("trainer - progress: a bar redrawn on a TTY, throttled JSON lines otherwise
   assert.match(tty[1]!, /10\/10  loss 2\.500  val 2\.250/);
   assert.equal(tty[2], "\n");
 });
+
+/** A real local store whose writes of the listed steps fail `times` times each (a flaky disk or network). */
+function flakyStore(inner: M.CheckpointStore, failing: Map<number, number>): M.CheckpointStore {
+  return {
+    location: inner.location,
+    save: (meta, tensors) => {
+      const left = failing.get(meta.step) ?? 0;
+      if (left > 0) {
+        failing.set(meta.step, left - 1);
+        return Promise.reject(new Error(`injected write failure at step ${meta.step}`));
+      }
+      return inner.save(meta, tensors);
+    },
+    load: (ref) => inner.load(ref),
+    list: (run, stage, kind) => inner.list(run, stage, kind),
+    latestGood: (run, stage, kind) => inner.latestGood(run, stage, kind),
+    remove: (ref) => inner.remove(ref),
+  };
+}
+
+test("trainer - the final checkpoint is the last step's: a failed write of it is retried, never replaced by an older one (#16 item 4)", async () => {
+  // guards #16 item 4: a failed final write was only counted, and the step-200 checkpoint came back as final
+  using dir = tempDir();
+  const store = flakyStore(M.localCheckpointStore(dir.path), new Map([[6, 2]]));
+  const r = await M.train({
+    model: tinyGpt(14), batches: fixedBatches([rows(2, 8, 15, [8, 8])]), steps: 6,
+    checkpoints: { store, run: "fin", stage: "s", every: 4, keep: 2, config: null },
+  });
+  assert.equal(r.checkpoint?.step, 6, "the final checkpoint is at the last step");
+  assert.equal(r.checkpointErrors, 2, "both failed writes are counted");
+  assert.deepEqual((await store.list("fin", "s")).map((x) => x.step), [4, 6]);
+
+  // the other way: a final write that keeps failing fails the run with a typed, resumable error
+  const broken = flakyStore(M.localCheckpointStore(dir.path), new Map([[6, 100]]));
+  await assert.rejects(M.train({
+    model: tinyGpt(14), batches: fixedBatches([rows(2, 8, 15, [8, 8])]), steps: 6,
+    checkpoints: { store: broken, run: "fin2", stage: "s", every: 4, keep: 2, config: null },
+  }), (e) => M.isCheckpointWriteError(e) && e.step === 6 && /resume/.test(e.message));
+  assert.deepEqual((await broken.list("fin2", "s")).map((x) => x.step), [4], "only the older checkpoint exists, and it was not reported as final");
+});

@@ -17,7 +17,7 @@ function hostileReport() {
     resumes: 1,
     stopped: { stage: 1, kind: "gate_exhausted", reason: `stage 1 failed: ${EVIL}` },
     stages: [
-      { stage: 0, name: "baseline", status: "passed", passed: true, gate_metric: "baseline_recorded", metric: 1, threshold: 1, verdict: "baseline_recorded 1 >= min 1", attempts: 1, retries: 0, steps: 20, trains: [], loss_terms: [], losses: null, wall_s: 1.5, restarts: 0, note: null },
+      { stage: 0, name: "baseline", status: "passed", passed: true, gate_metric: "base_em_gain", metric: 1, threshold: 1, verdict: "base_em_gain 1 >= min 1", attempts: 1, retries: 0, steps: 20, trains: [], loss_terms: [], losses: null, wall_s: 1.5, restarts: 0, note: null },
       { stage: 1, name: `domain ${EVIL}`, status: "failed", passed: false, gate_metric: "heldout_gain", metric: Number.NaN, threshold: 0.02, verdict: `error: ${EVIL}`, attempts: 2, retries: 1, steps: 80, trains: ["lora"], loss_terms: ["sft"], losses: { sft: Number.NaN, total: 2 }, wall_s: 11, restarts: 1, note: EVIL },
     ],
   };
@@ -78,4 +78,11 @@ test("report - html of the sample run: header, stop reason, stage table, curves,
   assert.match(html, /<code>q4_0<\/code>/);
   assert.match(html, /<h2>Cast<\/h2>/);
   assert.ok((counts.get("details") ?? 0) >= 3, "evaluator details per attempt");
+  // what stage 0's gate stood on: the score and its trivial reference with intervals, the gain's interval, the checks
+  const s0 = /<section class="stage" id="stage-0">[\s\S]*?<\/section>/.exec(html)![0];
+  assert.match(s0, /<table class="evidence">[\s\S]*<b>base<\/b>[\s\S]*<b>0\.60<\/b>[\s\S]*\[0\.50, 0\.69\][\s\S]*constant <span class="badge warn">best reference<\/span>[\s\S]*0\.20[\s\S]*always &quot;no&quot;/);
+  assert.match(s0, /Gain over <code>constant<\/code>: <b>0\.40<\/b> <span class="muted">95% CI \[0\.\d\d, 0\.\d\d\]<\/span>/);
+  assert.match(s0, /<ul class="checks"><li><span class="badge ok">ok<\/span> a split layer found/);
+  assert.equal(report.stages[0]!.evidence?.against, "constant");
+  assert.equal(report.stages[0]!.attempt_reports[0]!.evidence?.gain, report.stages[0]!.metric);
 });

@@ -10,7 +10,7 @@ test("scenario - quickstart: stages 0-1 on real prompt pack domains, the base ne
   const p = loadScenario(quickstart);
   assert.equal(p.run.name, "quickstart");
   assert.deepEqual(p.curriculum.stages.map((s) => [s.stage, s.gate.metric, s.gate.direction]), [
-    [0, "baseline_recorded", "higher"],
+    [0, "base_em_gain", "higher"],
     [1, "em_gain", "higher"],
   ]);
   assert.equal(p.run.outDir, join(repoRoot, "runs"));
@@ -25,6 +25,23 @@ test("scenario - quickstart: stages 0-1 on real prompt pack domains, the base ne
   assert.equal(lane(p.curriculum.stages[1]!.evalLane!).split, "heldout");
   assert.equal(p.curriculum.stages[0]!.splitAgreement, 0.9);
   assert.equal(p.curriculum.stages[1]!.splitAgreement, undefined);
+  // guards #14: stage 1's held-out cut has longer strings than most of its training
+  assert.deepEqual(adapt.responseLength, { min: 0, max: 6 });
+  assert.deepEqual(lane(p.curriculum.stages[1]!.evalLane!).difficulty, ["hard"]);
+});
+
+test("scenario - a prompt-pack lane's response_length becomes the plan's responseLength, and a reversed range is an error", () => {
+  const text = (len: string) =>
+    [
+      "run: { name: x }",
+      "model: { vocab: 256, block: 64, n_embd: 64, n_head: 4, n_layer: 4 }",
+      `data: { lanes: { long: { kind: prompt_pack, domains: [reversal], split: heldout, response_length: ${len} } } }`,
+      "curriculum: { stages: [ { stage: 0, steps: 1, gate: { metric: base_em_gain, min: 0.1 } } ] }",
+    ].join("\n");
+  const lane = parseScenario(text("{ min: 7 }"), "x.yaml").data.lanes["long"]!;
+  assert.deepEqual(lane.kind === "prompt_pack" ? lane.responseLength : null, { min: 7, max: null });
+  assert.throws(() => parseScenario(text("{ min: 7, max: 3 }"), "x.yaml"), /x.yaml:3 data.lanes.long.response_length.max: max \(3\) is below min \(7\)/);
+  assert.throws(() => parseScenario(text("{ longest: 3 }"), "x.yaml"), /data.lanes.long.response_length.longest: unknown key/);
 });
 
 test("scenario - the full curriculum lists stages 0-6 on this machine with a gate per stage", () => {
@@ -36,7 +53,7 @@ test("scenario - the full curriculum lists stages 0-6 on this machine with a gat
   assert.deepEqual(
     p.curriculum.stages.map((s) => [s.gate.metric, s.gate.direction]),
     [
-      ["baseline_recorded", "higher"],
+      ["base_em_gain", "higher"],
       ["heldout_gain", "higher"],
       ["route_gain", "higher"],
       ["depth_kl", "lower"],
@@ -77,7 +94,7 @@ test("scenario - hosts, placement, file lanes and measured thresholds", () => {
   const pairs = p.data.lanes["pairs"]!;
   assert.equal(pairs.kind, "jsonl");
   assert.equal(pairs.kind === "jsonl" ? pairs.path : "", join(fixtures, "data", "pairs.jsonl"));
-  assert.deepEqual(p.data.lanes["heldout"], { kind: "prompt_pack", seed: 9, domains: null, difficulty: ["hard"], count: null, split: "heldout", options: { max_len: 96 } });
+  assert.deepEqual(p.data.lanes["heldout"], { kind: "prompt_pack", seed: 9, domains: null, difficulty: ["hard"], count: null, split: "heldout", responseLength: null, options: { max_len: 96 } });
   assert.deepEqual(p.curriculum.stages.map((s) => s.stage), [0, 1, 2, 5]);
   assert.equal(p.curriculum.stages[2]!.gate.threshold, null, "no min/max: the evaluator measures the threshold");
   assert.deepEqual(p.curriculum.stages[2]!.losses.route?.ramp, { kind: "cosine", steps: 40 }, "defaults.ramp");
@@ -92,7 +109,7 @@ test("scenario - every problem in a file is reported at once, sorted by line", (
     "model: { vocab: 1, block: 64, n_embd: 64, n_head: 4, n_layer: 4, colour: red }", // 2
     "curriculum:", // 3
     "  stages:", // 4
-    "    - { stage: 0, steps: 0, gate: { metric: baseline_recorded, min: 1 } }", // 5
+    "    - { stage: 0, steps: 0, gate: { metric: base_em_gain, min: 0.1 } }", // 5
   ].join("\n");
   assert.throws(
     () => parseScenario(text, "inline.yaml"),
@@ -117,7 +134,7 @@ test("scenario - data files are only checked when asked", () => {
     "run: { name: x }",
     "model: { vocab: 256, block: 64, n_embd: 64, n_head: 4, n_layer: 4 }",
     "data: { lanes: { c: { kind: text, path: nowhere.txt } } }",
-    "curriculum: { stages: [ { stage: 0, steps: 1, gate: { metric: baseline_recorded, min: 1 } } ] }",
+    "curriculum: { stages: [ { stage: 0, steps: 1, gate: { metric: base_em_gain, min: 0.1 } } ] }",
   ].join("\n");
   assert.throws(() => parseScenario(text, "x.yaml", { baseDir: "/tmp" }), /x.yaml:3 data.lanes.c.path: file not found: \/tmp\/nowhere.txt/);
   const p = parseScenario(text, "x.yaml", { baseDir: "/tmp", checkFiles: false });

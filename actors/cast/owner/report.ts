@@ -13,7 +13,9 @@ import {
   type RunReport,
   writeReport,
 } from "../../report/mod.js";
+import type { PoolRecord } from "../pools.js";
 import { RUN_KEYS, type RunRecord } from "../records.js";
+import { poolReport } from "./pools.js";
 import type { RunSpec } from "../spec.js";
 import type { BaseRecord, BaselineRecord } from "../work/mod.js";
 
@@ -69,13 +71,16 @@ async function recordNotes(record: RunRecord): Promise<string[]> {
 export async function buildRunReport(o: ReportOptions): Promise<RunReport> {
   const restore = await o.record.get<LossRecorderState>(RUN_KEYS.losses);
   const losses = createLossRecorder({ restore });
+  // the teacher's and the evaluator's pools, when they ran on one
+  const pools = (await Promise.all([RUN_KEYS.poolTeacher, RUN_KEYS.poolEvaluator].map((k) => o.record.get<PoolRecord>(k)))).filter((p): p is PoolRecord => p !== null).map(poolReport);
   return buildReport({
+    benchmarks: pools.flatMap((p) => p.rows),
     ...(o.snapshot ? { context: o.snapshot.context as DirectorContext } : { summary: o.summary }),
     losses,
     scenario: { name: o.spec.name, file: o.file, digest: o.spec.digest },
     cast: o.cast,
     hosts: o.hosts,
-    notes: [...o.notes, ...(await recordNotes(o.record))],
+    notes: [...o.notes, ...(await recordNotes(o.record)), ...pools.map((p) => p.note)],
   });
 }
 

@@ -2,19 +2,23 @@
 // run's spec to KV, starts a host supervisor that casts every role the listed stages need —
 // the director included — each as its own process, watches the director's snapshot in KV to
 // drive the progress view, writes runs/<run>/report.json and report.html at every stage's end
-// and at the end, and resolves with the run summary.
+// and at the end, and resolves with the run summary. It never waits silently: if its director
+// stops for good without a summary (and no other director holds the run's lease and renews
+// it), the run ends at once with a report that says so.
 import { randomBytes } from "node:crypto";
 import { availableParallelism, hostname } from "node:os";
-import { type Logger, type NatsConnection, type NatsSession, componentLogger, openNats } from "../../../hosts/mod.js";
+import { type Lease, type Logger, type NatsConnection, type NatsSession, componentLogger, openNats } from "../../../hosts/mod.js";
 import { checkToken } from "../../../protocol/mod.js";
 import { type PersistedDirectorSnapshot, type RunSummary, type SnapshotStore, summarizeRun } from "../../director/mod.js";
 import type { CastMember, ReportEvent, ReportPaths } from "../../report/mod.js";
 import { type ChildSpec, type Supervisor, startSupervisor } from "../../runtime/mod.js";
 import { CastRunError } from "../errors.js";
-import { openRunRecord, type RunRecord } from "../records.js";
+import { openDirectorLease, openRunRecord, type RunRecord } from "../records.js";
 import { ensureProgressStream } from "../progress.js";
 import { createKvSnapshotStore } from "../snapshots.js";
+import type { PoolRoleConfig, PoolRoleSpec } from "../pools.js";
 import { AVAILABLE_STAGES, type RunPlanLike, type RunSpec, runSpecFrom } from "../spec.js";
+import { type RolePools, startRolePools } from "./pools.js";
 import { writeRunReport } from "./report.js";
 import { watchRun } from "./watch.js";
 import "../../roles.js";
@@ -24,7 +28,7 @@ export const CAST_ROLES = ["director", "trainer", "teacher", "evaluator"] as con
 const ALL_ROLES = ["director", "trainer", "teacher", "oracle", "evaluator", "transfer_encoder", "transfer_decoder"] as const;
 
 export interface CastRunOptions {
-  readonly plan: RunPlanLike & { readonly cast?: Partial<Record<string, { readonly count: number }>>; readonly hostsDeclared?: boolean };
+  readonly plan: RunPlanLike & { readonly cast?: Partial<Record<string, { readonly count: number; readonly pool?: PoolRoleSpec | null }>>; readonly hostsDeclared?: boolean };
   /** The scenario file as the user typed it (for the report). */
   readonly file?: string | null;
   readonly natsUrl?: string;
@@ -38,7 +42,17 @@ export interface CastRunOptions {
   /** Kernel threads of the trainer (default: every core) and the evaluator (default 1). */
   readonly threads?: { readonly trainer?: number; readonly teacher?: number; readonly evaluator?: number };
   readonly log?: Logger;
+  /** Polled while the run goes: a reason to stop waiting for it (chaos drills bound their runs). */
+  readonly stop?: () => string | null;
+  /** How long a director that took the run over may go without renewing its lease (default 15 s). */
+  readonly leaseStaleMs?: number;
 }
+
+/**
+ * How long a director elsewhere (one that took the run over) may go without renewing its lease
+ * before the owner stops waiting for it; directors renew every 2 s.
+ */
+const LEASE_STALE_MS = 15_000;
 
 export interface CastRunResult {
   readonly runId: string;
@@ -70,12 +84,12 @@ export function newRunId(name: string): string {
   return `${name}-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}-${randomBytes(2).toString("hex")}`;
 }
 
-function children(plan: CastRunOptions["plan"], threads: CastRunOptions["threads"]): ChildSpec[] {
+function children(plan: CastRunOptions["plan"], threads: CastRunOptions["threads"], pools: Partial<Record<string, PoolRoleConfig>>): ChildSpec[] {
   const count = (role: string) => (role === "director" ? 1 : Math.max(1, plan.cast?.[role]?.count ?? 1));
   const config: Record<string, unknown> = {
     trainer: { threads: threads?.trainer ?? availableParallelism() },
-    teacher: { threads: threads?.teacher ?? availableParallelism() },
-    evaluator: { threads: threads?.evaluator ?? 1 },
+    teacher: { threads: threads?.teacher ?? availableParallelism(), ...(pools.teacher ? { pool: pools.teacher } : {}) },
+    evaluator: { threads: threads?.evaluator ?? 1, ...(pools.evaluator ? { pool: pools.evaluator } : {}) },
   };
   // one trainer takes the stage jobs; more would only wait on the queue
   const n = (role: string) => (role === "trainer" ? 1 : count(role));
@@ -122,10 +136,14 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
   const session: NatsSession = await openNats({ url: o.natsUrl, name: `troupe-run-${runId}` });
   let prepared;
   let store: SnapshotStore;
+  let pools: RolePools;
+  let lease: Lease;
   try {
     prepared = await prepareRecord(session.nc, runId, o);
     store = await createKvSnapshotStore(session.nc, runId);
+    lease = await openDirectorLease(session.nc, runId, `troupe.${runId}._client.owner`);
     await ensureProgressStream(session.nc, runId);
+    pools = await startRolePools({ teacher: o.plan.cast?.teacher?.pool ?? null, evaluator: o.plan.cast?.evaluator?.pool ?? null }, session.url, log);
   } catch (err) {
     await session.close();
     throw err;
@@ -133,19 +151,28 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
   const { record, spec } = prepared;
   const host = hostname().replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 64) || "local";
   let escalated: string | null = null;
+  const directorPids = new Set<number>();
+  let directorExit = "";
   const sup = startSupervisor({
     run: runId,
     natsUrl: session.url,
     nc: session.nc,
     host: host.startsWith("_") ? `h${host.slice(1)}` : host,
-    children: children(o.plan, o.threads),
+    children: children(o.plan, o.threads, pools.configs),
     intensity: { maxRestarts: 10, withinMs: 60_000 },
-    onEvent: (e) => log.debug({ event: e.event, actor: `${e.role}/${e.id}`, pid: e.pid, code: e.code, signal: e.signal }, "supervision"),
+    onEvent: (e) => {
+      log.debug({ event: e.event, actor: `${e.role}/${e.id}`, pid: e.pid, code: e.code, signal: e.signal }, "supervision");
+      if (e.role !== "director") return;
+      if (e.event === "started" && e.pid !== undefined) directorPids.add(e.pid);
+      if (e.event === "exited") directorExit = e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
+    },
     onEscalate: (err) => (escalated = err.message),
   });
-  const cast = (): CastMember[] =>
-    sup.children().map((c) => ({ role: c.role, id: c.id, host: sup.host, pid: c.pid ?? null, restarts: c.restarts, backend: "cpu", status: c.state }));
-  const notes = castNotes(o.plan);
+  const cast = (): CastMember[] => [
+    ...sup.children().map((c) => ({ role: c.role, id: c.id, host: sup.host, pid: c.pid ?? null, restarts: c.restarts, backend: "cpu", status: c.state })),
+    ...pools.members(sup.host),
+  ];
+  const notes = [...castNotes(o.plan), ...pools.notes()];
   const hosts = [{ name: sup.host, cores: availableParallelism(), backends: ["cpu"] }];
   let lastSnapshot: PersistedDirectorSnapshot | null = null;
   // nothing to report before the director stored its first snapshot
@@ -153,6 +180,16 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
     lastSnapshot || summary ? writeRunReport({ spec, record, snapshot: lastSnapshot, summary, file: o.file ?? spec.source, cast: cast(), hosts, notes }) : null;
 
   const handle: CastRun = { runId, spec, supervisor: sup, nc: session.nc, url: session.url, done: null as never };
+  /** Why waiting is over although no summary came: our director stopped for good, and nobody else runs the run. */
+  const directorGone = async (): Promise<string | null> => {
+    const d = sup.children().find((c) => c.role === "director");
+    if (!d || d.state !== "stopped") return null;
+    const cur = await lease.current().catch(() => null);
+    const ours = cur !== null && cur.host === hostname() && directorPids.has(cur.pid);
+    if (cur && !ours && Date.now() - cur.renewedAt < (o.leaseStaleMs ?? LEASE_STALE_MS)) return null; // another director runs it
+    return `the director stopped (${directorExit || "not running"}) without finishing the run` +
+      (cur && !ours ? `; ${cur.holder}, which took the run over, stopped renewing its lease ${Math.round((Date.now() - cur.renewedAt) / 1000)} s ago` : "");
+  };
   const done = (async (): Promise<CastRunResult> => {
     let reportChain: Promise<unknown> = Promise.resolve();
     try {
@@ -163,7 +200,7 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
         store: store!,
         record,
         deadline,
-        stop: () => escalated,
+        stop: async () => escalated ?? o.stop?.() ?? (await directorGone()),
         onSnapshot: (s, rev) => {
           lastSnapshot = s;
           o.onSnapshot?.(s, rev, handle);
@@ -184,6 +221,7 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
       return { runId, summary, lastSummary, failure, report: paths ? { json: paths.json, html: paths.html } : null, ok, cast: cast(), wallS: (Date.now() - t0) / 1000 };
     } finally {
       await sup.stop();
+      await pools.stop();
       await session.close();
     }
   })();

@@ -20,7 +20,7 @@ export interface WatchOptions {
   /** Every new snapshot (a new revision). */
   readonly onSnapshot?: (s: PersistedDirectorSnapshot, revision: number) => void;
   /** Polled too: a reason to stop watching (e.g. the supervisor escalated), or null. */
-  readonly stop?: () => string | null;
+  readonly stop?: () => string | null | Promise<string | null>;
   readonly pollMs?: number;
   readonly deadline?: number;
 }
@@ -76,8 +76,13 @@ export async function watchRun(o: WatchOptions): Promise<WatchResult> {
         }
         return { summary, snapshot, reason: null };
       }
-      const why = o.stop?.() ?? (o.deadline !== undefined && Date.now() > o.deadline ? "the run did not finish before its deadline" : null);
-      if (why) return { summary: null, snapshot, reason: why };
+      const why = (await o.stop?.()) ?? (o.deadline !== undefined && Date.now() > o.deadline ? "the run did not finish before its deadline" : null);
+      if (why) {
+        // the summary may have landed since it was read above (a director writes it, then exits)
+        const late = await o.record.get<RunSummary>(RUN_KEYS.summary).catch(() => null);
+        if (late) continue;
+        return { summary: null, snapshot, reason: why };
+      }
       await new Promise((r) => setTimeout(r, o.pollMs ?? 250));
     }
   } finally {

@@ -1,17 +1,16 @@
 // Stage 1, domain adapter. Training is an `adapter` job on the trainer's queue: LoRA/DoRA on
 // the frozen base, on the stage's lane minus any prompt of its eval lane, checkpointed every
-// N steps; the trainer's progress broadcasts become the director's onProgress. Evaluation is
-// the evaluator's answer to the gate question: base vs adapted on the eval lane, held-out
-// exact match and loss, overall and per domain.
-import type { EvaluateInput, EvaluateOutput, JsonObject, ProgressListener, TrainInput, TrainOutput } from "../../director/mod.js";
+// N steps; the trainer's progress broadcasts become the director's onProgress. The gate is in
+// adapter-gate.ts.
+import type { ProgressListener, TrainInput, TrainOutput } from "../../director/mod.js";
 import { StageRecordError } from "../errors.js";
 import { runJob } from "../jobs.js";
-import { GateQuestion, type StoredCheckpoint, type TrainJobBody } from "../messages.js";
+import type { StoredCheckpoint, TrainJobBody } from "../messages.js";
 import { followProgress } from "../progress.js";
 import { OBJECT_BUCKETS } from "../records.js";
 import { laneOf } from "../spec.js";
 import { ensureBase } from "./base.js";
-import { type WorkDeps, callRole, jobOptions } from "./deps.js";
+import { type WorkDeps, jobOptions } from "./deps.js";
 
 export const adapterJobId = (stage: number, attempt: number) => `s${stage}-a${attempt}`;
 
@@ -66,42 +65,4 @@ export async function trainAdapterStage(deps: WorkDeps, input: TrainInput, onPro
     following.abort();
     await follower;
   }
-}
-
-export async function gateAdapterStage(deps: WorkDeps, input: EvaluateInput, signal: AbortSignal): Promise<EvaluateOutput> {
-  const base = await ensureBase(deps, signal);
-  const evalLane = laneOf(deps.spec, input.plan.evalLane, `stage ${input.stage}`).name;
-  const jobId = adapterJobId(input.stage, input.attempt.attempt);
-  const job = (await deps.jobs.get(jobId))?.value;
-  if (!job?.result) throw new StageRecordError(`job ${jobId} has no result in KV; the stage's training did not finish`);
-  const answer = await callRole(deps, "evaluator", GateQuestion, {
-    stage: input.stage,
-    attempt: input.attempt.attempt,
-    metric: input.gate.metric,
-    lane: evalLane,
-    base: base.ref,
-    adapted: job.result.final,
-  }, signal);
-  const gain: Record<string, number> = {};
-  for (const [d, a] of Object.entries(answer.adapted.byDomain)) {
-    const b = answer.base.byDomain[d];
-    if (b) gain[d] = a.exactMatch - b.exactMatch;
-  }
-  const details = {
-    metric: input.gate.metric,
-    eval_lane: evalLane,
-    base: { checkpoint: checkpointName(base.ref), ...answer.base },
-    adapted: { checkpoint: checkpointName(job.result.final), ...answer.adapted },
-    exact_match_gain_by_domain: gain,
-    trajectory: answer.trajectory,
-    training: {
-      steps: job.result.steps,
-      examples: job.result.examples,
-      removed_heldout_prompts: job.result.removedHeldOut,
-      tokens_per_s: Math.round(job.result.tokensPerS),
-      trainer_deliveries: job.deliveries,
-      resumed_from_steps: job.resumedFrom,
-    },
-  };
-  return { metric: answer.metric, details: JSON.parse(JSON.stringify(details)) as JsonObject };
 }

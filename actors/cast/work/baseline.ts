@@ -4,19 +4,22 @@
 // one; each batch's agreement counts are kept in KV (troupe_<run>_capture), so a resumed
 // director continues where the capture was. Evaluation = the split-layer map from those
 // counts, the base's held-out exact match and loss per domain from the evaluator, both
-// stored as the run's baseline record — and the gate metric is how complete that record is
-// when read back: the fraction of its checks that pass.
+// stored as the run's baseline record. The gate (baseline-gate.ts) is on quality: the base's
+// held-out exact match on its own domains against the trivial answer, a split layer found,
+// and the record complete when read back.
 import { END_BYTE, packRows } from "../../../data/mod.js";
 import { openObjects } from "../../../hosts/mod.js";
 import { type WireTensor, typedView, wireTensor } from "../../../protocol/mod.js";
-import type { EvaluateInput, EvaluateOutput, JsonObject, ProgressListener, TrainInput, TrainOutput } from "../../director/mod.js";
+import type { EvaluateInput, EvaluateOutput, GateCheck, JsonObject, ProgressListener, TrainInput, TrainOutput } from "../../director/mod.js";
 import { StageRecordError } from "../errors.js";
 import { domainsOf, interleaveDomains, loadLane } from "../lanes.js";
 import { ScoreCheckpoint, type Score, TeacherForward } from "../messages.js";
 import { BUCKETS, OBJECT_BUCKETS, RUN_KEYS, openBucket } from "../records.js";
 import { laneOf } from "../spec.js";
 import type { BaseRecord } from "./base.js";
+import { judgeBaseline } from "./baseline-gate.js";
 import { type WorkDeps, callRole } from "./deps.js";
+import { hitsOf } from "./evidence.js";
 import { type CountsByDomain, countAgreement, mergeCounts, splitLayerMap, type SplitLayerMap } from "./split-map.js";
 
 interface CaptureBatch {
@@ -105,10 +108,7 @@ export async function captureBaseline(deps: WorkDeps, input: TrainInput, onProgr
   return { steps, losses: { total: lossSum / Math.max(1, tokens) }, checkpoint: null };
 }
 
-interface Check {
-  readonly name: string;
-  readonly ok: boolean;
-}
+type Check = GateCheck;
 
 /** What makes a baseline record complete, checked on the record as read back from KV. */
 async function checkRecord(deps: WorkDeps, r: BaselineRecord | null, captureDomains: string[], evalDomains: string[]): Promise<Check[]> {
@@ -159,14 +159,33 @@ export async function recordBaseline(deps: WorkDeps, input: EvaluateInput, signa
   const stored = await deps.record.get<BaselineRecord>(RUN_KEYS.baseline);
   const [capture, evaluated] = await Promise.all([loadLane(deps.spec, captureLane), loadLane(deps.spec, evalLane)]);
   const captureDomains = domainsOf(interleaveDomains(capture.items).slice(0, input.attempt.steps * input.plan.batch));
-  const checks = await checkRecord(deps, stored, captureDomains, domainsOf(evaluated.items));
-  const metric = checks.filter((c) => c.ok).length / checks.length;
+  const recordChecks = await checkRecord(deps, stored, captureDomains, domainsOf(evaluated.items));
+  // quality: the base against the trivial answer on the held-out prompts of its own domains
+  const pretrainLane = deps.spec.model.base?.pretrain.lane ?? null;
+  const pretrainItems = pretrainLane ? (await loadLane(deps.spec, pretrainLane)).items : [];
+  const gate = stored
+    ? judgeBaseline({
+        recordChecks,
+        map: stored.map,
+        evalItems: evaluated.items,
+        baseHits: hitsOf(stored.baseline, evaluated.items, "stage 0 base"),
+        ownDomains: domainsOf(pretrainItems),
+        pretrainItems,
+      })
+    : { metric: Number.NaN, evidence: null, checks: recordChecks, measuredOn: {} };
+  const { hits: _hits, ...scored } = baseline;
   const details = {
     base: { ref: base.ref, cached: base.cached, pretrain: base.pretrain },
     split_layer_map: map,
-    baseline,
+    baseline: scored,
+    own_domains_measured: gate.measuredOn,
     captured: record.captured,
-    checks,
+    checks: gate.checks,
   };
-  return { metric, details: JSON.parse(JSON.stringify(details)) as JsonObject };
+  return {
+    metric: gate.metric,
+    ...(gate.evidence ? { evidence: gate.evidence } : {}),
+    checks: gate.checks,
+    details: JSON.parse(JSON.stringify(details)) as JsonObject,
+  };
 }

@@ -2,7 +2,8 @@
 // anything else is refused (the director stops at an unavailable stage before calling it).
 import type { StageWork } from "../../director/mod.js";
 import { StageRecordError } from "../errors.js";
-import { trainAdapterStage, gateAdapterStage } from "./adapter.js";
+import { trainAdapterStage } from "./adapter.js";
+import { gateAdapterStage } from "./adapter-gate.js";
 import { ensureBase } from "./base.js";
 import { captureBaseline, recordBaseline } from "./baseline.js";
 import type { WorkDeps } from "./deps.js";
@@ -11,6 +12,8 @@ export { type WorkDeps, callRole } from "./deps.js";
 export { baseDigest, type BaseRecord } from "./base.js";
 export { type BaselineRecord, candidateLayers } from "./baseline.js";
 export { adapterJobId, checkpointName } from "./adapter.js";
+export { type BaselineGate, type BaselineGateInput, judgeBaseline } from "./baseline-gate.js";
+export { type ExactMatchComparison, exactMatchEvidence, hitsOf } from "./evidence.js";
 export { countAgreement, mergeCounts, splitLayerMap, type SplitLayerMap, type CountsByDomain } from "./split-map.js";
 
 function notBuilt(what: string): never {

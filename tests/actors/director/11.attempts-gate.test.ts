@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { attemptSettings, checkPlan, isDirectorPlanError, judgeGate, maxAttempts } from "../../../actors/director/mod.js";
+import { fakeEvidence } from "./fake-work.js";
 import { plan, stage } from "./plans.js";
 
 const retrying = stage(1, {
@@ -51,7 +52,7 @@ test("gate - lower-is-better passes at or below the threshold", () => {
 });
 
 test("gate - without a planned threshold the evaluator's measured one is used", () => {
-  const g = { metric: "route_gain", direction: "higher" as const, threshold: null };
+  const g = { metric: "heldout_gain", direction: "higher" as const, threshold: null };
   const v = judgeGate(g, 0.7, 0.65);
   assert.equal(v.passed, true);
   assert.equal(v.threshold, 0.65);
@@ -76,4 +77,35 @@ test("plan - checkPlan rejects out-of-order stages, wrong directions and early l
   ];
   for (const p of bad) assert.throws(() => checkPlan(p), isDirectorPlanError);
   assert.doesNotThrow(() => checkPlan(plan([stage(0), stage(1)])));
+});
+
+// guards #14: a gain must be measured against the trivial answer, and required checks must hold
+test("gate - a gain metric without a trivial reference fails, whatever its value", () => {
+  const g = { metric: "em_gain", direction: "higher" as const, threshold: 0.1 };
+  const none = judgeGate(g, 0.5);
+  assert.equal(none.passed, false);
+  assert.match(none.reason, /em_gain 0.5 came without a comparison to a trivial baseline \(constant answer, majority class\)/);
+  const namedOnly = { ...fakeEvidence(0.5), references: [{ name: "base", kind: "named" as const, value: 0, correct: 0, ci: [0, 0.07] as const }], against: "base" };
+  assert.equal(judgeGate(g, 0.5, null, { evidence: namedOnly }).passed, false);
+  const ok = judgeGate(g, 0.5, null, { evidence: fakeEvidence(0.5) });
+  assert.equal(ok.passed, true);
+  assert.equal(ok.reason, "em_gain 0.5 >= min 0.1 (model 0.75 vs best reference constant 0.25; gain 95% CI [0.40, 0.60])");
+});
+
+test("gate - a gain metric must be the evidence's gain over the best reference", () => {
+  const g = { metric: "em_gain", direction: "higher" as const, threshold: 0.1 };
+  const v = judgeGate(g, 0.42, null, { evidence: fakeEvidence(0) });
+  assert.equal(v.passed, false);
+  assert.match(v.reason, /em_gain 0.42 is not the gain over the best reference \(0 over constant\)/);
+  assert.equal(judgeGate(g, 0, null, { evidence: fakeEvidence(0) }).passed, false, "the constant-answer model gains 0");
+});
+
+test("gate - a failed required check fails a gate whose metric passes, and says which", () => {
+  const g = { metric: "heldout_gain", direction: "higher" as const, threshold: 0.02 };
+  const checks = [{ name: "record complete", ok: true }, { name: "a split layer found", ok: false, detail: "layer 0 0.71; bar 0.8" }];
+  const v = judgeGate(g, 0.5, null, { checks });
+  assert.equal(v.passed, false);
+  assert.equal(v.reason, "heldout_gain 0.5 >= min 0.02; failed: a split layer found (layer 0 0.71; bar 0.8)");
+  assert.equal(judgeGate(g, 0.5, null, { checks: [checks[0]!] }).passed, true);
+  assert.match(judgeGate(g, Number.NaN, null, { checks }).reason, /not a finite number \(NaN\); failed: a split layer found/);
 });

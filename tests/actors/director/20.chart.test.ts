@@ -12,7 +12,7 @@ import {
   type ChartState,
   type RunSummary,
 } from "../../../actors/director/mod.js";
-import { createFakeWork, deferred, hang } from "./fake-work.js";
+import { createFakeWork, deferred, evaluation, hang } from "./fake-work.js";
 import { flush, launch, reach, state, taken } from "./harness.js";
 import { fullPlan, plan, stage } from "./plans.js";
 
@@ -125,7 +125,7 @@ test("chart - an error in prepare, train or evaluate is a failed attempt and is 
   };
   work.evaluateImpl = async (input) => {
     if (input.stage === 1 && input.attempt.attempt === 3) throw new Error("evaluator unreachable");
-    return { metric: input.gate.threshold! };
+    return evaluation(input, input.gate.threshold!);
   };
   const { h } = await launch(p, { work });
   const s = summary(await h.done);
@@ -278,7 +278,7 @@ test("chart - stage 6 stops the run, naming the checkpoint, if the rollback fail
 test("chart - the evaluator's measured threshold is used when the plan sets none", async () => {
   const p = plan([stage(0), stage(1, { gate: { metric: "heldout_gain", direction: "higher", threshold: null } })]);
   const work = createFakeWork();
-  work.evaluateImpl = async (input) => (input.stage === 1 ? { metric: 0.4, threshold: 0.5 } : { metric: 1 });
+  work.evaluateImpl = async (input) => (input.stage === 1 ? { metric: 0.4, threshold: 0.5 } : evaluation(input, 1));
   const { h } = await launch(p, { work });
   const s = summary(await h.done);
   assert.equal(s.stopped?.kind, "gate_exhausted");
@@ -316,7 +316,7 @@ test("chart - the attempt deadline also covers preparing and evaluating", async 
   const work = createFakeWork();
   work.prepareImpl = (input, signal) => (input.stage === 1 && input.attempt.attempt === 1 ? hang(signal) : Promise.resolve());
   work.evaluateImpl = (input, signal) =>
-    input.stage === 1 && input.attempt.attempt === 2 ? hang(signal) : Promise.resolve({ metric: input.gate.threshold! });
+    input.stage === 1 && input.attempt.attempt === 2 ? hang(signal) : Promise.resolve(evaluation(input, input.gate.threshold!));
   const { h, clock } = await launch(p, { work });
   await reach(h, "stage1.preparing");
   clock.increment(1000);
@@ -346,7 +346,7 @@ test("chart - in stage 6 every kind of failed attempt is rolled back before the 
   work.evaluateImpl = async (input, signal) => {
     if (n(input) === 3) throw new Error("evaluate broke");
     if (n(input) === 6) await hang(signal);
-    return { metric: input.gate.threshold! };
+    return evaluation(input, input.gate.threshold!);
   };
   const { h, clock } = await launch({ ...p, stages: [...p.stages.slice(0, 6), s6] }, { work });
   for (const [attempt, where] of [[4, "preparing"], [5, "training"], [6, "evaluating"]] as const) {

@@ -1,6 +1,7 @@
 // A scripted StageWork for statechart tests: every call is logged, every call honours its
 // abort signal, and each op's behaviour can be replaced per test. No timers: time only moves
 // when a test advances the SimulatedClock.
+import { METRICS } from "../../../actors/director/mod.js";
 import type {
   CheckpointInput,
   EvaluateInput,
@@ -59,6 +60,27 @@ export function deferred<T = void>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
+/** A comparison whose gain is `gain`: a score against one trivial reference (values only, no items). */
+export function fakeEvidence(gain: number): NonNullable<EvaluateOutput["evidence"]> {
+  const ref = { name: "constant", kind: "trivial" as const, value: 0.25, correct: 25, ci: [0.17, 0.35] as const };
+  return {
+    measure: "fake accuracy",
+    n: 100,
+    level: 0.95,
+    score: { name: "model", value: 0.25 + gain, correct: 25, ci: [0, 1] },
+    references: [ref],
+    against: "constant",
+    gain,
+    gain_ci: [gain - 0.1, gain + 0.1],
+    method: "scripted",
+  };
+}
+
+/** An evaluation reporting `metric`; a gain over the best reference comes with its comparison, as the director requires. */
+export function evaluation(input: EvaluateInput, metric: number): EvaluateOutput {
+  return { metric, ...(METRICS[input.gate.metric]?.against ? { evidence: fakeEvidence(metric) } : {}) };
+}
+
 export function createFakeWork(): FakeWork {
   const fake: FakeWork = {
     calls: [],
@@ -96,7 +118,7 @@ export function createFakeWork(): FakeWork {
       fake.calls.push({ op: "evaluate", stage: input.stage, attempt: input.attempt.attempt, input });
       watch(signal, `evaluate:${input.stage}:${input.attempt.attempt}`);
       if (fake.evaluateImpl) return fake.evaluateImpl(input, signal);
-      return { metric: fake.metric(input.stage, input.attempt.attempt, input), details: { stage: input.stage } };
+      return { ...evaluation(input, fake.metric(input.stage, input.attempt.attempt, input)), details: { stage: input.stage } };
     },
     async checkpoint(input) {
       fake.calls.push({ op: "checkpoint", stage: input.stage, attempt: 0, input });

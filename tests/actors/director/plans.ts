@@ -12,7 +12,7 @@ export function stage(id: StageId, over: Partial<StagePlan> = {}): StagePlan {
     lane: null,
     evalLane: null,
     losses: {},
-    gate: { metric: "baseline_recorded", direction: "higher", threshold: 1 },
+    gate: { metric: "base_em_gain", direction: "higher", threshold: 1 },
     retry: { max: 0, backoffMs: 0, change: { lrMult: 1, stepsMult: 1, reseed: false } },
     timeoutMs: null,
     codecs: [],

@@ -1,0 +1,1 @@
+export { type AgpBenchOptions, type AgpBenchReport, runAgpBench } from "./run.js";

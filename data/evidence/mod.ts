@@ -1,0 +1,15 @@
+// Evidence for gates: trivial baselines, confidence intervals, and a score measured against
+// the best of its references on the same held-out items.
+export { type AnsweredItem, TRIVIAL_BASELINES, type TrivialBaseline, type TrivialBaselineName, trivialBaselines } from "./trivial.js";
+export { type BootstrapOptions, type Interval, pairedBootstrap, wilson, zFor } from "./intervals.js";
+export {
+  type CompareOptions,
+  type Evidence,
+  type MeasuredAccuracy,
+  type MeasuredReference,
+  REFERENCE_KINDS,
+  type Reference,
+  type ReferenceKind,
+  compareAgainstReferences,
+  formatAccuracy,
+} from "./compare.js";
