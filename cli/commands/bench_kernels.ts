@@ -47,21 +47,20 @@ export function register(program: Command): void {
     });
   bench
     .command("train")
-    .description("tokens/s of a GPT training step (vocab 256, block 128, d 128, 4 heads, 4 layers, batch 16) vs PyTorch at its best, on all threads and on one")
+    .description("tokens/s of a training step vs PyTorch: the bench GPT (vocab 256, block 128, d 128, 4 heads, 4 layers, batch 16), or --arch llama (hidden 512, 8 layers, 8 heads, 4 kv heads, seq 256) with fraction_of_peak")
     .option("--json", "print one JSON document")
+    .option("--arch <name>", "gpt2 (default) or llama")
     .option("--no-peer", "skip the PyTorch peer")
-    .option("--peer-script <path>", "the peer (default ../shared/bench/torch_gpt.py)")
+    .option("--peer-script <path>", "the peer (default ../shared/bench/torch_gpt.py; llama: bench/peers/torch_llama.py)")
     .option("--rounds <n>", "rounds of (troupe, the peer in every configuration), medians over all (default 2)")
-    .action(async (opts: { json?: boolean; peer: boolean; peerScript?: string; rounds?: string }) => {
-      const { runTrainBench } = await import("../../bench/kernels/mod.js");
+    .action(async (opts: { json?: boolean; arch?: string; peer: boolean; peerScript?: string; rounds?: string }) => {
       const rounds = positiveInteger("rounds", opts.rounds, 2);
-      progress(`[bench] train: ${rounds} rounds of 5 x 10 timed steps, troupe on all threads and on one, then the PyTorch peer in every configuration; RSS after 10 and 200 steps ...`);
-      const r = runTrainBench({ peerScript: opts.peer ? opts.peerScript : false, rounds, onProgress: progress });
-      if (opts.json) return printJson(r);
-      printLine(`troupe ${r.tokens_per_s} tokens/s (${r.step_ms} ms/step, ${r.threads} threads)  torch ${r.peer?.torch_tokens_per_s ?? "-"}  ratio ${r.ratio ?? "-"}`);
-      printLine(`  peer: ${r.peer ? `best of ${r.peer_search!.length} configurations over ${r.rounds} rounds: ${r.peer.config} (OpenBLAS ${r.peer.blas_core})` : `none (${r.peer_reason})`}`);
-      const o = r.one_thread;
-      printLine(`one thread each: troupe ${o.troupe_tokens_per_s} tokens/s  torch ${o.torch_tokens_per_s ?? "-"}${o.torch ? ` (${o.torch.config})` : ""}  ratio ${o.ratio ?? "-"}`);
-      printLine(`RSS ${r.rss_mb.after_10} MB after 10 steps, ${r.rss_mb.after_200} MB after ${r.rss_mb.steps}`);
+      const arch = opts.arch ?? "gpt2";
+      const { trainBenchArchs, runTrainBenchFor } = await import("../../bench/kernels/mod.js");
+      if (!trainBenchArchs.includes(arch)) throw new UsageError(`--arch must be one of ${trainBenchArchs.join(", ")}, got ${JSON.stringify(arch)}`);
+      progress(`[bench] train --arch ${arch}: ${rounds} rounds of troupe, then the PyTorch peer in every configuration (medians over all) ...`);
+      const { result, lines } = runTrainBenchFor(arch, { peerScript: opts.peer ? opts.peerScript : false, rounds, onProgress: progress });
+      if (opts.json) return printJson(result);
+      for (const l of lines) printLine(l);
     });
 }

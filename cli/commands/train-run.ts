@@ -1,6 +1,6 @@
 // The body of `troupe train` (see train.ts for the flags): picks the data path (text, JSONL,
 // pack), wires the checkpoint store, progress and Ctrl-C, and calls the models layer.
-import { extname, join } from "node:path";
+import { extname, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { type TrainFlags, checkDataPath, defaultRunName, traceWriter } from "./train.js";
 
@@ -42,7 +42,10 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
   if (flags.lora === undefined && (flags.loraAlpha || flags.loraDropout || flags.loraTargets || flags.dora)) {
     throw new UsageError("--lora-alpha, --lora-dropout, --lora-targets and --dora need --lora R");
   }
-  if (flags.lora !== undefined && !flags.base) throw new UsageError("--lora needs --base CHECKPOINT (the frozen model the adapter is trained on)");
+  if (flags.model && flags.base) throw new UsageError("--model and --base name the same thing (the model to start from); give one");
+  const startPath = flags.model ?? flags.base;
+  if (flags.lora !== undefined && !startPath) throw new UsageError("--lora needs --model DIR or --base CHECKPOINT (the frozen model the adapter is trained on)");
+  if (flags.fuse && (flags.lora === undefined || !flags.saveHf)) throw new UsageError("--fuse merges a --lora adapter into its base before --save-hf writes it: give both");
 
   // --nats: every checkpoint also goes to the run's JetStream Object Store (and is read back from it)
   let nc: { close(): Promise<void> } | null = null;
@@ -81,30 +84,44 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     ...(flags.heads !== undefined ? { nHead: flags.heads } : {}),
     ...(flags.dropout !== undefined ? { dropout: num("--dropout", flags.dropout)! } : {}),
   };
+  // --save-hf: the model as a Hugging Face directory, or its adapter as a PEFT one (--fuse: merged first)
+  const save = (trained: import("../../models/mod.js").CausalLM): Record<string, unknown> => {
+    if (!flags.saveHf) return {};
+    if (M.adapterOf(trained) && !flags.fuse) {
+      const baseModel = startPath && M.isHfModelDir(startPath) ? resolve(startPath) : null;
+      M.savePeftAdapter(trained, flags.saveHf, { baseModel });
+      return { saved_hf: { dir: flags.saveHf, kind: "peft-adapter", base: baseModel } };
+    }
+    const fused = flags.fuse ? M.mergeAdapters(trained) : [];
+    const saved = M.saveHfModel(trained, flags.saveHf);
+    return { saved_hf: { dir: flags.saveHf, kind: "hf-model", files: saved.files, fused_layers: fused.length } };
+  };
   const ckDir = (r: { checkpoint: { run: string; stage: string; step: number; kind: "step" | "best" } | null }) => (r.checkpoint ? local.dirOf(r.checkpoint) : null);
   const tok = flags.tokenizer ? await loadTokenizerFlag(flags.tokenizer) : null;
   const tokenizerName = (t: import("../../data/mod.js").Tokenizer) => (flags.tokenizer && tok === t ? flags.tokenizer : D.tokenizerId(t.spec));
   try {
+    // the model to start from (--model / --base) brings its tokenizer; --tokenizer must agree with it
+    const base = startPath ? await M.loadModelFile(startPath) : null;
+    const baseTok = base ? M.tokenizerOf(base.model) : null;
+    if (tok && baseTok && D.tokenizerId(tok.spec) !== D.tokenizerId(baseTok.spec)) {
+      throw new UsageError(`--tokenizer ${flags.tokenizer} is not the tokenizer of the model it starts from (${D.tokenizerId(baseTok.spec)}); leave --tokenizer out to use the model's`);
+    }
+    const tokenizer = tok ?? baseTok ?? D.byteTokenizer();
     const ext = extname(flags.data).toLowerCase();
     if (!flags.data.startsWith("pack:") && ext !== ".jsonl") {
       if (flags.lora !== undefined) throw new UsageError("--lora trains on prompt/response data: give --data FILE.jsonl or pack:DOMAINS");
-      const corpus = await D.loadTextCorpus(flags.data, tok ? { tokenizer: tok } : {});
-      const r = await M.trainText({ ...common, corpus, model });
+      const corpus = await D.loadTextCorpus(flags.data, tokenizer.spec !== "bytes" ? { tokenizer } : {});
+      const r = await M.trainText({ ...common, corpus, model, ...(base ? { start: base.model } : {}) });
       return {
+        ...save(r.model),
         train_loss: round(r.trainLoss), val_loss: round(r.valLoss), val_bpb: round(r.valBpb), tokenizer: tokenizerName(corpus.tokenizer),
         tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
         wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, skipped_steps: r.skippedSteps, checkpoint: ckDir(r),
-        parameters: M.countParameters(r.model), config: r.spec.gpt,
+        parameters: M.countParameters(r.model), arch: r.spec.arch, config: r.spec.config,
       };
     }
     const block = flags.block ?? (flags.base ? undefined : M.DEFAULT_SFT_BLOCK);
-    const base = flags.base ? await M.loadModelFile(flags.base) : null;
-    const baseTok = base ? M.tokenizerOf(base.model) : null;
-    if (tok && baseTok && D.tokenizerId(tok.spec) !== D.tokenizerId(baseTok.spec)) {
-      throw new UsageError(`--tokenizer ${flags.tokenizer} is not the tokenizer the --base model was trained with (${D.tokenizerId(baseTok.spec)}); leave --tokenizer out to use the base's`);
-    }
-    const tokenizer = tok ?? baseTok ?? D.byteTokenizer();
-    const dataBlock = block ?? base!.model.config.blockSize;
+    const dataBlock = block ?? base!.model.dims.maxPositions;
     const data = flags.data.startsWith("pack:")
       ? await M.packData(flags.data.slice(5).split(",").map((s) => s.trim()).filter(Boolean), { block: dataBlock, tokenizer, ...(flags.packTrain ? { trainPerCell: flags.packTrain } : {}) })
       : await M.jsonlData(flags.data, { block: dataBlock, tokenizer });
@@ -127,6 +144,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
       const adapterPath = join(flags.out, run, "adapter.safetensors");
       await M.saveAdapter(r.model, adapterPath);
       return {
+      ...save(r.model),
         train_loss: round(r.trainLoss), val_loss: round(r.valLoss), val_bpb: round(r.valBpb), tokenizer: tokenizerName(tokenizer),
         tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
         base_exact_match: round(r.baseExactMatch.accuracy), adapted_exact_match: round(r.adaptedExactMatch.accuracy),
@@ -139,6 +157,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     const r = await M.trainSft({ ...common, data, ...(base ? { model: base.model } : { config: { ...M.DEFAULT_PACK_CONFIG, ...model } }) });
     const e = M.evaluateExactMatch(r.model, data.heldOut);
     return {
+      ...save(r.model),
       train_loss: round(r.trainLoss), val_loss: round(r.valLoss), val_bpb: round(r.valBpb), tokenizer: tokenizerName(tokenizer),
       tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
       ...em(e), records, by_domain: Object.fromEntries(Object.entries(e.byDomain).map(([d, t]) => [d, round(t.accuracy)])),

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { runTrainBench } from "../../bench/kernels/mod.js";
+import { runLlamaTrainBench, runTrainBench } from "../../bench/kernels/mod.js";
 import { peerConfigs } from "../../bench/peers/mod.js";
 import { fakePeer, torchSkip } from "./helpers.js";
 
@@ -36,6 +36,20 @@ test("bench train - the peer is its best configuration over every round, the one
   assert.equal(r.one_thread.ratio, Math.round((r.one_thread.troupe_tokens_per_s / 2000) * 100) / 100);
   assert.equal(r.runs.length, 4);
   assert.ok(Number.isFinite(r.final_loss));
+});
+
+test("bench train --arch llama - the same search: every configuration checked, the best median is the peer", { skip }, () => {
+  process.env.FAKE_PEER_TABLE = JSON.stringify({ "1/2/unset": 700, "1/2/environment": 700 });
+  const r = runLlamaTrainBench({
+    config: { vocab: 32, hidden: 16, intermediate: 32, heads: 2, kv_heads: 1, layers: 1, seq: 8, batch: 2 },
+    steps: 1, runs: 1, rounds: 1, peerScript: fakePeer,
+  });
+  assert.equal(r.peer_search!.length, peerConfigs().length);
+  assert.ok(r.peer_search!.every((t) => t.reason === null && t.gemm_check!.ok));
+  assert.equal(r.peer!.intra_op_threads, 1);
+  assert.equal(r.peer!.blas_threads, 2);
+  assert.equal(r.peer!.torch_tokens_per_s, 700);
+  assert.equal(r.ratio, Math.round((r.tokens_per_s / 700) * 100) / 100);
 });
 
 test("bench train - without a peer the figures are troupe's alone and the reason is given", () => {
