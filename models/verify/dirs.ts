@@ -12,18 +12,8 @@ import type { Architecture, CausalLM } from "../arch/mod.js";
 import { ModelFileError } from "../errors.js";
 import { HF_CONFIG, loadHfModel, readHfConfig } from "../hf/read.js";
 import { PEFT_CONFIG, adapterParameters, baseParameters, loadPeftAdapter } from "../lora/mod.js";
-import { type ComparisonReport, compareTensors } from "./compare.js";
+import { type ComparisonReport, compareRun } from "./compare.js";
 import { REFERENCE_BF16_FILE, REFERENCE_FILE, readReference, reproduce } from "./reference.js";
-
-/** verify's tolerances (the kernels' verify plus bf16_logits, computed in f32 like logits). */
-export const dirVerifyTolerances: Readonly<Record<string, number>> = {
-  logits: 1e-4,
-  loss: 1e-4,
-  grads: 1e-4,
-  train_losses: 1e-4,
-  after_params: 1e-5,
-  bf16_logits: 1e-4,
-};
 
 export interface DirVerifyReport extends ComparisonReport {
   readonly kind: "hf-model" | "peft-adapter";
@@ -43,9 +33,9 @@ function peftName(arch: Architecture, param: string): string {
   return `base_model.model.${arch.hfModule(m[1]!)}.${m[2] === "lora_magnitude" ? "lora_magnitude_vector" : m[2]}.weight`;
 }
 
-function bf16Comparison(model: CausalLM, dir: string) {
+function bf16Comparison(model: CausalLM, dir: string): { actual: Float32Array; expected: Float32Array } | undefined {
   const refFile = join(dir, REFERENCE_BF16_FILE);
-  if (!existsSync(refFile)) return [];
+  if (!existsSync(refFile)) return undefined;
   const ref = readReference(refFile, ["input.idx", "out.logits"]);
   let m: CausalLM;
   if (existsSync(join(dir, "model.bf16.safetensors"))) m = loadHfModel(dir, { weights: "model.bf16.safetensors" }).model;
@@ -56,7 +46,7 @@ function bf16Comparison(model: CausalLM, dir: string) {
     });
   }
   const logits = noGrad(() => m.forward(ref.need("input.idx")));
-  return [{ group: "bf16_logits", name: `${REFERENCE_BF16_FILE}:out.logits`, actual: logits.f32(), expected: ref.need("out.logits").f32() }];
+  return { actual: logits.f32(), expected: ref.need("out.logits").f32() };
 }
 
 /** Verifies a Hugging Face model directory (config.json + weights + reference.safetensors). */
@@ -65,11 +55,10 @@ export function verifyModelDir(dir: string): DirVerifyReport {
   const { json } = readHfConfig(dir);
   const ref = readReference(join(dir, REFERENCE_FILE));
   const params = model.namedParameters();
-  const items = reproduce(model, ref, params, (n) => arch.hfTensor(n));
+  const run = reproduce(model, ref, params, (n) => arch.hfTensor(n));
   // the bf16 check runs on fresh weights (the AdamW steps above changed these)
   const fresh = loadHfModel(dir).model;
-  items.push(...bf16Comparison(fresh, dir));
-  return { kind: "hf-model", dir, arch: arch.name, config: json, dtypes, ...compareTensors(items, dirVerifyTolerances, ref.file) };
+  return { kind: "hf-model", dir, arch: arch.name, config: json, dtypes, ...compareRun(run, ref.tensors, ref.file, bf16Comparison(fresh, dir)) };
 }
 
 /** Verifies a PEFT adapter directory on its base (adapter_config.json's base, or `base`). */
@@ -86,9 +75,9 @@ export function verifyAdapterDir(dir: string, options: { base?: string } = {}): 
   const applied = loadPeftAdapter(model, dir);
   const ref = readReference(join(dir, REFERENCE_FILE));
   const lora = adapterParameters(model);
-  const items = reproduce(model, ref, lora, (n) => ({ name: peftName(arch, n), transpose: false }));
+  const run = reproduce(model, ref, lora, (n) => ({ name: peftName(arch, n), transpose: false }));
   const baseFrozen = baseParameters(model).every(([, p]) => p.grad === null && !p.requiresGrad);
-  const c = compareTensors(items, dirVerifyTolerances, ref.file);
+  const c = compareRun(run, ref.tensors, ref.file);
   return {
     kind: "peft-adapter", dir, arch: arch.name, config: json, dtypes, base: baseDir,
     adapter: { rank: applied.config.rank, alpha: applied.adapter.raw.lora_alpha as number, dora: applied.config.dora, layers: applied.targets.length, tensors: lora.length },
