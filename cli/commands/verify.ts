@@ -123,7 +123,10 @@ export function register(program: Command): void {
         if (opts.json) printJson(report);
         else {
           printLine(`${report.kind} ${report.arch} (${report.dtypes.join(", ")})${report.base ? ` on ${report.base}` : ""}`);
-          printReport(report, report.base_frozen === undefined ? [] : [`base frozen       ${report.base_frozen ? "ok" : "FAIL"}`]);
+          const extra = report.base_frozen === undefined ? [] : [`base frozen       ${report.base_frozen ? "ok" : "FAIL"}`];
+          if (report.note) extra.push(`note: ${report.note}`);
+          if (report.trained_base) extra.push(`also tried on ${report.trained_base.base}: ${report.trained_base.failed.join(", ")} over their bounds`);
+          printReport(report, extra);
         }
         if (!report.ok) process.exitCode = 1;
         return;

@@ -25,6 +25,19 @@ for (const name of ["llama", "gpt2"]) {
   });
 }
 
+test("hf-cli - troupe verify ../shared/fixtures/hf/llama-lora --json is ok on the trained base and says so", { skip: sharedSkip("hf/llama-lora") }, () => {
+  const r = troupe(["verify", sharedFixture("hf/llama-lora")!, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = r.json();
+  assert.equal(out.ok, true);
+  assert.equal(out.kind, "peft-adapter");
+  assert.match(out.base, /after its reference\.safetensors's 10 AdamW steps/);
+  assert.equal(out.named_base.ok, false);
+  assert.equal(typeof out.note, "string");
+  const text = troupe(["verify", sharedFixture("hf/llama-lora")!]);
+  assert.match(text.stdout, /note: the reference does not reproduce on the base adapter_config\.json names/);
+});
+
 test("hf-cli - verify of an adapter directory, and a failing one exits 1", () => {
   const ok = troupe(["verify", join(hfFixtures, "gpt2-odd-dora"), "--json"]);
   assert.equal(ok.code, 0, ok.stderr);
