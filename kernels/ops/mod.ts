@@ -13,4 +13,5 @@ export {
 } from "./loss.js";
 export { reshape, flatten, transpose, narrow, contiguous, concat } from "./shape.js";
 export { toF16, toBF16, toF32 } from "./convert.js";
+export { QUANT_BLOCK, type QuantBits, type QuantizedWeight, dequantize, qlinear, quantize, quantizedBytes } from "./quant.js";
 export { UnaryOp, BinaryOp, ReduceOp } from "./codes.js";

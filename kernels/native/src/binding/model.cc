@@ -4,6 +4,7 @@
 // Legend: N rows, H heads, KV key/value heads, hs head size, P table positions, B batch,
 // Tq/Tk query/key rows, n elements.
 #include "../core/model_kernels.h"
+#include "../ops/composite.h"
 #include "args.h"
 
 namespace troupe {
@@ -80,6 +81,46 @@ Napi::Value GqaBackward(const Info& info) {
   return info.Env().Undefined();
 }
 
+// Shared checks of the quantised-linear arguments: q, scale lengths for W[OC, C] at `bits`.
+void qcheck(const Args& a, int C, int bits) {
+  a.check(bits == 4 || bits == 8, "bits must be 4 or 8");
+  a.check(C % kQBlock == 0, "C must be a multiple of the quantisation block (32)");
+}
+
+// qlinearForward(out, inp, q, scale, N, C, OC, bits)
+Napi::Value QlinearForward(const Info& info) {
+  Args a(info, "qlinearForward", 8);
+  int N = a.dim(4), C = a.dim(5), OC = a.dim(6), bits = a.dim(7);
+  qcheck(a, C, bits);
+  const int64_t w = int64_t(OC) * C;
+  qlinear_forward(a.ctx(), a.f32(0, int64_t(N) * OC), a.f32(1, int64_t(N) * C), a.u8(2, bits == 8 ? w : w / 2),
+                  a.f32(3, w / kQBlock), N, C, OC, bits);
+  return info.Env().Undefined();
+}
+
+// qlinearBackward(dinp, dout, q, scale, N, C, OC, bits): dinp += dout · W
+Napi::Value QlinearBackward(const Info& info) {
+  Args a(info, "qlinearBackward", 8);
+  int N = a.dim(4), C = a.dim(5), OC = a.dim(6), bits = a.dim(7);
+  qcheck(a, C, bits);
+  const int64_t w = int64_t(OC) * C;
+  qlinear_backward(a.ctx(), a.f32(0, int64_t(N) * C), a.f32(1, int64_t(N) * OC), a.u8(2, bits == 8 ? w : w / 2),
+                   a.f32(3, w / kQBlock), N, C, OC, bits);
+  return info.Env().Undefined();
+}
+
+// qdequantRows(out, q, scale, r0, R, C, OC, bits): rows [r0, r0+R) of W
+Napi::Value QdequantRows(const Info& info) {
+  Args a(info, "qdequantRows", 8);
+  int64_t r0 = a.size(3), R = a.size(4);
+  int C = a.dim(5), OC = a.dim(6), bits = a.dim(7);
+  qcheck(a, C, bits);
+  a.check(r0 + R <= OC, "rows out of range");
+  const int64_t w = int64_t(OC) * C;
+  mk(a).qdequant_rows(a.ctx(), a.f32(0, R * C), a.u8(1, bits == 8 ? w : w / 2), a.f32(2, w / kQBlock), r0, R, C, bits);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_model(Napi::Env env, Exports exports) {
@@ -89,6 +130,9 @@ void register_model(Napi::Env env, Exports exports) {
   exports.Set("swigluBackward", Napi::Function::New(env, SwigluBackward, "swigluBackward"));
   exports.Set("gqaForward", Napi::Function::New(env, GqaForward, "gqaForward"));
   exports.Set("gqaBackward", Napi::Function::New(env, GqaBackward, "gqaBackward"));
+  exports.Set("qlinearForward", Napi::Function::New(env, QlinearForward, "qlinearForward"));
+  exports.Set("qlinearBackward", Napi::Function::New(env, QlinearBackward, "qlinearBackward"));
+  exports.Set("qdequantRows", Napi::Function::New(env, QdequantRows, "qdequantRows"));
 }
 
 }  // namespace troupe
