@@ -5,6 +5,7 @@ import { register as registerBench } from "./bench.js";
 import { register as registerBenchKernels } from "./bench_kernels.js";
 import { register as registerBenchGenerate } from "./bench_generate.js";
 import { register as registerBenchAgp } from "./bench_agp.js";
+import { register as registerBenchModels } from "./bench_models.js";
 import { register as registerChaos } from "./chaos.js";
 import { register as registerChaosCast } from "./chaos-cast.js";
 import { register as registerData } from "./data.js";
@@ -36,6 +37,7 @@ const commands: Register[] = [
   registerBenchKernels,
   registerBenchGenerate,
   registerBenchAgp,
+  registerBenchModels,
   registerChaos,
   registerChaosCast,
   registerPool,
