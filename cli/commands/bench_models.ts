@@ -37,4 +37,23 @@ export function register(program: Command): void {
       printLine(`quality (${q.params} params, ${q.steps} steps): val loss LoRA ${q.lora_val_loss}, QLoRA ${q.qlora_val_loss}: ratio ${q.val_loss_ratio} (target <= 1.02)`);
       printLine(`speed: LoRA ${q.lora_tokens_per_s} tok/s, QLoRA ${q.qlora_tokens_per_s} tok/s: ratio ${q.speed_ratio} (target >= 0.7)`);
     });
+
+  bench
+    .command("bpe")
+    .description("a Llama with a BPE tokenizer vs the byte-level GPT, trained from scratch for the same wall-clock budget on tinyshakespeare: validation bits per byte side by side")
+    .option("--json", "print one JSON document")
+    .option("--data <file>", "the text (default ../shared/data/tinyshakespeare/input.txt)")
+    .option("--seconds <s>", "training wall clock per side (default 120)", intArg("--seconds", 1, 86_400))
+    .option("--vocab <n>", "BPE vocabulary (default 1024)", intArg("--vocab", 257, 65_536))
+    .action(async (opts: { json?: boolean; data?: string; seconds?: number; vocab?: number }) => {
+      const data = opts.data ?? shakespeare;
+      if (!existsSync(data)) throw new UsageError(`--data: no such file: ${data}`);
+      const { runBpeBench } = await import("../../bench/bpe/mod.js");
+      const r = await runBpeBench({ data, onProgress: progress, ...(opts.seconds ? { seconds: opts.seconds } : {}), ...(opts.vocab ? { vocab: opts.vocab } : {}) });
+      if (opts.json) return printJson(r);
+      for (const s of [r.gpt_bytes, r.llama_bpe]) {
+        printLine(`${`${s.arch} ${s.tokenizer}`.padEnd(16)} ${s.params} params, ${s.steps} steps in ${s.wall_s} s (${s.tokens_per_s} tok/s, ${s.bytes_per_token} bytes/token): val ${s.val_bpb} bits/byte`);
+      }
+      printLine(`same ${r.budget_s} s budget: BPE Llama / byte GPT = ${r.bpb_ratio} (${r.llama_lower ? "the Llama is lower" : "the Llama is NOT lower"})`);
+    });
 }
