@@ -17,16 +17,17 @@ export interface LinearOptions {
 }
 
 /** Linear layers made inside withQuantizedLinears are quantised as soon as they are initialised. */
-let quantizeOnCreate: { bits: QuantBits; take: (inFeatures: number, outFeatures: number) => boolean } | null = null;
+let quantizeOnCreate: { bits: QuantBits; take: (inFeatures: number, outFeatures: number) => boolean; after?: () => void } | null = null;
 
 /**
  * Runs `fn` (a model's construction) so that every Linear it makes for which `take(in, out)`
  * holds is quantised right after its initialisation: the model's f32 weights never all exist
- * at once (QLoRA on a base too large for f32 memory).
+ * at once (QLoRA on a base too large for f32 memory). `after` runs after each (a caller that can
+ * collect garbage, e.g. global.gc under --expose-gc, reclaims each dropped f32 weight there).
  */
-export function withQuantizedLinears<T>(bits: QuantBits, take: (inFeatures: number, outFeatures: number) => boolean, fn: () => T): T {
+export function withQuantizedLinears<T>(bits: QuantBits, take: (inFeatures: number, outFeatures: number) => boolean, fn: () => T, after?: () => void): T {
   const before = quantizeOnCreate;
-  quantizeOnCreate = { bits, take };
+  quantizeOnCreate = { bits, take, ...(after ? { after } : {}) };
   try {
     return fn();
   } finally {
@@ -56,7 +57,10 @@ export class Linear extends Module implements Layer {
     else uniform_(w, rng, bound);
     this.w = this.addParameter("weight", w);
     this.bias = options.bias === false ? null : this.addParameter("bias", options.std !== undefined ? zeros([outFeatures]) : uniform_(zeros([outFeatures]), rng, bound));
-    if (quantizeOnCreate?.take(inFeatures, outFeatures)) this.quantize(quantizeOnCreate.bits);
+    if (quantizeOnCreate?.take(inFeatures, outFeatures)) {
+      this.quantize(quantizeOnCreate.bits);
+      quantizeOnCreate.after?.();
+    }
   }
 
   /** The f32 weight, or (quantised) its dequantisation, a fresh tensor outside autograd. */

@@ -46,8 +46,13 @@ export function quantizeBase(model: CausalLM, bits: QuantBits): QuantizedBase {
   return { bits, layers, elements, bytes };
 }
 
-/** A fresh model whose Linear layers (but the head) are quantised as each is made: the f32 base never exists whole. */
+/**
+ * A fresh model whose Linear layers (but the head) are quantised as each is made: the f32 base
+ * never exists whole. When the process exposes gc (node --expose-gc), each dropped f32 weight is
+ * collected right away, so the peak holds one layer's f32 weight, not the garbage of all.
+ */
 export function createQuantized<C>(arch: Architecture<C>, config: C, bits: QuantBits, rng: Rng): CausalLM {
   checkBaseBits(bits);
-  return withQuantizedLinears(bits, takes(arch.dims(config).vocabSize), () => arch.create(config, rng));
+  const gc = (globalThis as { gc?: () => void }).gc;
+  return withQuantizedLinears(bits, takes(arch.dims(config).vocabSize), () => arch.create(config, rng), gc ? () => gc() : undefined);
 }
