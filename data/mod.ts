@@ -59,6 +59,7 @@ export {
   type CorpusOptions,
   type TextCorpus,
 } from "./corpus.js";
+export { shardBatches, shareOf, type ShardedBatcher, type ShardOptions, type ShardState } from "./shard.js";
 export { bitsPerByte, targetBytes } from "./bpb.js";
 export { createWindowSampler, evalWindows, type WindowOptions, type WindowSampler, type WindowSamplerState } from "./windows.js";
 export {
@@ -148,6 +149,11 @@ export {
   type Interval,
   type MeasuredAccuracy,
   type MeasuredReference,
+  type MeanComparisonOptions,
+  type StatOptions,
+  type ValuedReference,
+  bootstrapStat,
+  compareMeans,
   REFERENCE_KINDS,
   type Reference,
   type ReferenceKind,

@@ -157,6 +157,8 @@ const laneSection = tagged("kind", {
   jsonl: obj({ kind: str(), path: str(), split: opt(oneOf(SPLITS), "all"), options: opt(anything()) }),
   /** Plain text corpus. */
   text: obj({ kind: str(), path: str(), options: opt(anything()) }),
+  /** Several prompt/response lanes interleaved (e.g. a new domain with replay of the old ones). */
+  mix: obj({ kind: str(), lanes: list(name(), { min: 2, unique: true }), options: opt(anything()) }),
 });
 export type LaneSection = Infer<typeof laneSection>;
 
@@ -180,6 +182,8 @@ const gateSection = obj(
     max: opt(num()),
     /** Restates the direction when neither min nor max is set (the evaluator measures the threshold). */
     better: opt(oneOf(DIRECTIONS)),
+    /** Judge the far end of the metric's 95 % interval instead of its point value. */
+    interval: opt(bool()),
   },
   { what: "a gate mapping (metric, and min or max)" },
 );
@@ -233,12 +237,41 @@ export const curriculumSection = obj(
 );
 export type CurriculumSection = Infer<typeof curriculumSection>;
 
+/** How the oracle labels (stages 2 and 6): agreement with the final layer, the acceptance rule, the decoder. */
+export const oracleSection = obj({
+  kl_max: opt(num({ gt: 0 })),
+  top1: opt(bool()),
+  rule: opt(oneOf(["stable", "first"] as const)),
+  decode: opt(oneOf(["auto", "lens", "tuned"] as const)),
+});
+
 export const limitsSection = obj({
   run_timeout_s: opt(num({ gt: 0 })),
   attempt_timeout_s: opt(num({ gt: 0 })),
   memory_mb: opt(int({ min: 1 })),
   checkpoint_every: opt(int({ min: 1 })),
 });
+
+/**
+ * Thunder-Train: the trainer's jobs that run data-parallel on `ranks` trainers, each computing
+ * gradients on its share of every batch, summed by a ring all-reduce over links.
+ */
+export const THUNDER_JOBS = ["base", "adapter"] as const;
+export const thunderSection = obj(
+  {
+    ranks: int({ min: 2, max: 64 }),
+    /** Host of each rank, in rank order (absent: every rank on this machine). */
+    on: opt(list(name(), { min: 2, unique: true })),
+    /** Which trainer jobs run data-parallel: base pretraining and/or stage 1's adapter. */
+    jobs: opt(list(oneOf(THUNDER_JOBS), { min: 1, unique: true })),
+    compression: opt(oneOf(["none", "f16", "bf16"] as const), "none"),
+    /** A lost rank: stop the job with a report, or continue on the survivors from the last checkpoint. */
+    on_peer_loss: opt(oneOf(["stop", "continue"] as const), "stop"),
+    dead_after_ms: opt(int({ min: 100, max: 600_000 }), 3000),
+    bucket_mb: opt(num({ gt: 0, max: 1024 }), 4),
+  },
+  { what: "a thunder mapping (ranks, on, jobs, compression, on_peer_loss, dead_after_ms, bucket_mb)" },
+);
 
 export const scenarioSchema = obj(
   {
@@ -248,7 +281,9 @@ export const scenarioSchema = obj(
     model: modelSection,
     data: opt(dataSection),
     curriculum: curriculumSection,
+    oracle: opt(oracleSection),
     limits: opt(limitsSection),
+    thunder: opt(thunderSection),
   },
   { what: "a scenario" },
 );

@@ -13,6 +13,33 @@ function num(name: string, v: string | undefined): number | undefined {
 
 const round = (x: number, d = 4) => (Number.isFinite(x) ? Number(x.toFixed(d)) : x);
 
+interface DataParallelFlags {
+  readonly world: number;
+  readonly rank: number;
+  readonly group: string;
+  readonly address: string;
+  readonly host: string;
+  readonly compression: "none" | "f16" | "bf16";
+  readonly onPeerLoss: "stop" | "continue";
+}
+
+function dataParallelFlags(flags: TrainFlags, run: string): DataParallelFlags | null {
+  const given = flags.dpWorld !== undefined || flags.dpRank !== undefined || flags.dpGroup !== undefined || flags.dpAddress !== undefined || flags.compression !== undefined || flags.onPeerLoss !== undefined;
+  if (!given) return null;
+  if (flags.dpWorld === undefined || flags.dpRank === undefined) throw new UsageError("data-parallel training needs --dp-world N and --dp-rank R (and the same --dp-group on every rank)");
+  if (flags.dpRank >= flags.dpWorld) throw new UsageError(`--dp-rank must be below --dp-world ${flags.dpWorld}, got ${flags.dpRank}`);
+  if (flags.dpWorld > 1 && !flags.nats) throw new UsageError("--dp-world > 1 needs --nats URL: the ranks find each other's link endpoints there");
+  const compression = flags.compression ?? "none";
+  if (compression !== "none" && compression !== "f16" && compression !== "bf16") throw new UsageError(`--compression must be none, f16 or bf16, got ${JSON.stringify(compression)}`);
+  const onPeerLoss = flags.onPeerLoss ?? "stop";
+  if (onPeerLoss !== "stop" && onPeerLoss !== "continue") throw new UsageError(`--on-peer-loss must be stop or continue, got ${JSON.stringify(onPeerLoss)}`);
+  const group = flags.dpGroup ?? run;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(group)) throw new UsageError(`--dp-group must be 1-64 of [A-Za-z0-9_-], got ${JSON.stringify(group)}`);
+  const host = flags.host ?? `rank${flags.dpRank}`;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(host)) throw new UsageError(`--host must be 1-64 of [A-Za-z0-9_-], got ${JSON.stringify(host)}`);
+  return { world: flags.dpWorld, rank: flags.dpRank, group, address: flags.dpAddress ?? "127.0.0.1", host, compression, onPeerLoss };
+}
+
 /** --tokenizer DIR, with a bad directory or file as a usage error that says why. */
 async function loadTokenizerFlag(dir: string): Promise<import("../../data/mod.js").HfTokenizer> {
   const D = await import("../../data/mod.js");
@@ -31,11 +58,14 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
   const log = M.modelsLogger("train");
   const run = flags.run ?? defaultRunName(flags.data);
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(run)) throw new UsageError(`--run must be 1-64 of [A-Za-z0-9_-], got ${JSON.stringify(run)}`);
-  const local = M.localCheckpointStore(flags.out);
+  const dp = dataParallelFlags(flags, run);
+  // each rank keeps its own checkpoints, as separate machines would
+  const out = dp ? join(flags.out, dp.host) : flags.out;
+  const local = M.localCheckpointStore(out);
   const existing = await local.list(run, flags.stage);
   if (existing.length && !flags.resume) {
     if (!flags.force) {
-      throw new UsageError(`${join(flags.out, run)} already has checkpoints (up to step ${existing[existing.length - 1]!.step}); pass --resume to continue, --force to start over, or --run NAME`);
+      throw new UsageError(`${join(out, run)} already has checkpoints (up to step ${existing[existing.length - 1]!.step}); pass --resume to continue, --force to start over, or --run NAME`);
     }
     for (const kind of M.CHECKPOINT_KINDS) for (const ref of await local.list(run, flags.stage, kind)) await local.remove(ref);
   }
@@ -50,19 +80,19 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
   if (flags.baseBits !== undefined && flags.fuse) throw new UsageError("--fuse merges into f32 weights; a --base-bits run's base is quantised: fuse the adapter onto the f32 base afterwards (troupe model fuse)");
   if (flags.fuse && (flags.lora === undefined || !flags.saveHf)) throw new UsageError("--fuse merges a --lora adapter into its base before --save-hf writes it: give both");
 
-  // --nats: every checkpoint also goes to the run's JetStream Object Store (and is read back from it)
-  let nc: { close(): Promise<void> } | null = null;
+  // --nats: every checkpoint also goes to the run's JetStream Object Store (and is read back from
+  // it); data-parallel ranks find each other there. Of a data-parallel group, rank 0 mirrors.
+  let nc: import("../../hosts/mod.js").NatsConnection | null = null;
   let store: import("../../models/mod.js").CheckpointStore = local;
+  const H = flags.nats ? await import("../../hosts/mod.js") : null;
   if (flags.nats) {
-    const H = await import("../../hosts/mod.js");
-    const conn = await H.connectNats(flags.nats);
-    nc = conn;
-    store = M.mirroredCheckpointStore(local, H.objectCheckpointStore(conn));
+    nc = await H!.connectNats(flags.nats);
+    if (!dp || dp.rank === 0) store = M.mirroredCheckpointStore(local, H!.objectCheckpointStore(nc));
   }
   const abort = new AbortController();
   const onSigint = () => abort.abort(new Error("SIGINT"));
   process.once("SIGINT", onSigint);
-  const progress = M.createProgress({ stream: process.stderr, label: run });
+  const progress = M.createProgress({ stream: process.stderr, label: dp ? `${run} ${dp.host}` : run });
   const lr = num("--lr", flags.lr) ?? (flags.lora !== undefined ? 2e-3 : 1e-3);
   const common = {
     steps: flags.steps,
@@ -102,7 +132,13 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
   const ckDir = (r: { checkpoint: { run: string; stage: string; step: number; kind: "step" | "best" } | null }) => (r.checkpoint ? local.dirOf(r.checkpoint) : null);
   const tok = flags.tokenizer ? await loadTokenizerFlag(flags.tokenizer) : null;
   const tokenizerName = (t: import("../../data/mod.js").Tokenizer) => (flags.tokenizer && tok === t ? flags.tokenizer : D.tokenizerId(t.spec));
-  try {
+  const ext = extname(flags.data).toLowerCase();
+  const isText = !flags.data.startsWith("pack:") && ext !== ".jsonl";
+  if (isText && flags.lora !== undefined) throw new UsageError("--lora trains on prompt/response data: give --data FILE.jsonl or pack:DOMAINS");
+
+  type Extra = { resume?: boolean; dataParallel?: import("../../models/mod.js").DataParallelOptions };
+  const trainOnce = async (extra: Extra): Promise<Record<string, unknown>> => {
+    const c = { ...common, ...extra, resume: common.resume || extra.resume === true };
     // the model to start from (--model / --base) brings its tokenizer; --tokenizer must agree with it
     const base = startPath ? await M.loadModelFile(startPath) : null;
     const baseTok = base ? M.tokenizerOf(base.model) : null;
@@ -110,11 +146,9 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
       throw new UsageError(`--tokenizer ${flags.tokenizer} is not the tokenizer of the model it starts from (${D.tokenizerId(baseTok.spec)}); leave --tokenizer out to use the model's`);
     }
     const tokenizer = tok ?? baseTok ?? D.byteTokenizer();
-    const ext = extname(flags.data).toLowerCase();
-    if (!flags.data.startsWith("pack:") && ext !== ".jsonl") {
-      if (flags.lora !== undefined) throw new UsageError("--lora trains on prompt/response data: give --data FILE.jsonl or pack:DOMAINS");
+    if (isText) {
       const corpus = await D.loadTextCorpus(flags.data, tokenizer.spec !== "bytes" ? { tokenizer } : {});
-      const r = await M.trainText({ ...common, corpus, model, ...(base ? { start: base.model } : {}) });
+      const r = await M.trainText({ ...c, corpus, model, ...(base ? { start: base.model } : {}) });
       return {
         ...save(r.model),
         train_loss: round(r.trainLoss), val_loss: round(r.valLoss), val_bpb: round(r.valBpb), tokenizer: tokenizerName(corpus.tokenizer),
@@ -144,8 +178,8 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
         dora: flags.dora === true,
       };
       const quantized = flags.baseBits !== undefined ? M.quantizeBase(base!.model, flags.baseBits as 4 | 8) : null;
-      const r = await M.trainAdapter({ ...common, base: base!.model, data, lora });
-      const adapterPath = join(flags.out, run, "adapter.safetensors");
+      const r = await M.trainAdapter({ ...c, base: base!.model, data, lora });
+      const adapterPath = join(out, run, "adapter.safetensors");
       await M.saveAdapter(r.model, adapterPath);
       return {
       ...save(r.model),
@@ -159,7 +193,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
         ...(quantized ? { base_bits: quantized.bits, quantized_layers: quantized.layers, quantized_mb: round(quantized.bytes / 2 ** 20, 2) } : {}),
       };
     }
-    const r = await M.trainSft({ ...common, data, ...(base ? { model: base.model } : { config: { ...M.DEFAULT_PACK_CONFIG, ...model } }) });
+    const r = await M.trainSft({ ...c, data, ...(base ? { model: base.model } : { config: { ...M.DEFAULT_PACK_CONFIG, ...model } }) });
     const e = M.evaluateExactMatch(r.model, data.heldOut);
     return {
       ...save(r.model),
@@ -168,6 +202,26 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
       ...em(e), records, by_domain: Object.fromEntries(Object.entries(e.byDomain).map(([d, t]) => [d, round(t.accuracy)])),
       wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, checkpoint: ckDir(r), parameters: M.countParameters(r.model),
     };
+  };
+
+  try {
+    if (!dp) return await trainOnce({});
+    // the global batch: every rank's rows; kept when the group shrinks (the survivors accumulate)
+    const rowsPerRank = flags.batch ?? (isText ? 16 : 32);
+    const globalRows = rowsPerRank * (flags.accumulate ?? 1) * dp.world;
+    const report = await H!.runDataParallel({
+      nc: nc!, run, group: dp.group, rank: dp.rank, world: dp.world, address: dp.address, hostName: dp.host,
+      compression: dp.compression, onPeerLoss: dp.onPeerLoss, resume: flags.resume === true, log,
+      ...(flags.deadAfterMs !== undefined ? { deadAfterMs: flags.deadAfterMs } : {}),
+    }, (a) => trainOnce({ resume: a.resume, dataParallel: { sync: a.sync, globalRows } }));
+    const last = report.generations[report.generations.length - 1]!;
+    const data_parallel = {
+      outcome: report.outcome, group: dp.group, host: dp.host, rank: last.rank, world: last.world, initial_world: dp.world,
+      global_rows: globalRows, compression: dp.compression, on_peer_loss: dp.onPeerLoss, lost: report.lost,
+      generations: report.generations.map((g) => ({ generation: g.generation, rank: g.rank, world: g.world, members: g.members, lost: g.lost, error: g.error, failed_at: g.failedAt, buckets: g.sync.buckets, overlapped: g.sync.overlapped, wait_ms: Math.round(g.sync.waitMs) })),
+      checkpoints: join(out, run),
+    };
+    return report.result ? { ...report.result, data_parallel } : { data_parallel };
   } finally {
     progress.close();
     process.off("SIGINT", onSigint);

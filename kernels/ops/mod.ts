@@ -11,7 +11,9 @@ export {
   crossEntropy, klDivergence, bceWithLogits, mseLoss, cosineSimilarity,
   type CrossEntropyOptions, type KlOptions, type Reduction, type ReductionOptions,
 } from "./loss.js";
+export { distillationLoss, distillationLossTopK, topK, averageTeachers, type DistillOptions, type TopKTeacher } from "./distill.js";
 export { reshape, flatten, transpose, narrow, contiguous, concat } from "./shape.js";
 export { toF16, toBF16, toF32 } from "./convert.js";
 export { QUANT_BLOCK, type QuantBits, type QuantizedWeight, dequantize, qlinear, quantize, quantizedBytes } from "./quant.js";
+export { addInto, scaleInPlace, encodeHalf, decodeHalf } from "./buffers.js";
 export { UnaryOp, BinaryOp, ReduceOp } from "./codes.js";
