@@ -6,6 +6,7 @@ import { register as registerBenchKernels } from "./bench_kernels.js";
 import { register as registerBenchThunder } from "./bench_thunder.js";
 import { register as registerBenchGenerate } from "./bench_generate.js";
 import { register as registerBenchAgp } from "./bench_agp.js";
+import { register as registerBenchModels } from "./bench_models.js";
 import { register as registerBenchCompress } from "./bench_compress.js";
 import { register as registerChaos } from "./chaos.js";
 import { register as registerChaosCast } from "./chaos-cast.js";
@@ -44,6 +45,7 @@ const commands: Register[] = [
   registerBenchThunder,
   registerBenchGenerate,
   registerBenchAgp,
+  registerBenchModels,
   registerBenchCompress,
   registerChaos,
   registerChaosCast,

@@ -75,6 +75,9 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
   if (flags.model && flags.base) throw new UsageError("--model and --base name the same thing (the model to start from); give one");
   const startPath = flags.model ?? flags.base;
   if (flags.lora !== undefined && !startPath) throw new UsageError("--lora needs --model DIR or --base CHECKPOINT (the frozen model the adapter is trained on)");
+  if (flags.baseBits !== undefined && flags.lora === undefined) throw new UsageError("--base-bits quantises the frozen base of a --lora run: give --lora R");
+  if (flags.baseBits !== undefined && flags.baseBits !== 4 && flags.baseBits !== 8) throw new UsageError(`--base-bits must be 4 or 8, got ${flags.baseBits}`);
+  if (flags.baseBits !== undefined && flags.fuse) throw new UsageError("--fuse merges into f32 weights; a --base-bits run's base is quantised: fuse the adapter onto the f32 base afterwards (troupe model fuse)");
   if (flags.fuse && (flags.lora === undefined || !flags.saveHf)) throw new UsageError("--fuse merges a --lora adapter into its base before --save-hf writes it: give both");
 
   // --nats: every checkpoint also goes to the run's JetStream Object Store (and is read back from
@@ -174,6 +177,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
         ...(flags.loraTargets !== undefined ? { targets: flags.loraTargets.split(",").map((s) => s.trim()) } : {}),
         dora: flags.dora === true,
       };
+      const quantized = flags.baseBits !== undefined ? M.quantizeBase(base!.model, flags.baseBits as 4 | 8) : null;
       const r = await M.trainAdapter({ ...c, base: base!.model, data, lora });
       const adapterPath = join(out, run, "adapter.safetensors");
       await M.saveAdapter(r.model, adapterPath);
@@ -186,6 +190,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
         by_domain: Object.fromEntries(Object.keys(r.adaptedExactMatch.byDomain).map((d) => [d, { base: round(r.baseExactMatch.byDomain[d]!.accuracy), adapted: round(r.adaptedExactMatch.byDomain[d]!.accuracy) }])),
         wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, trainable_parameters: r.trainableParameters,
         adapter: adapterPath, base: base!.source, checkpoint: ckDir(r),
+        ...(quantized ? { base_bits: quantized.bits, quantized_layers: quantized.layers, quantized_mb: round(quantized.bytes / 2 ** 20, 2) } : {}),
       };
     }
     const r = await M.trainSft({ ...c, data, ...(base ? { model: base.model } : { config: { ...M.DEFAULT_PACK_CONFIG, ...model } }) });

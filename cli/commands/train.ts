@@ -31,6 +31,7 @@ export interface TrainFlags {
   checkpointEvery?: number;
   seed?: number;
   lora?: number;
+  baseBits?: number;
   loraAlpha?: string;
   loraDropout?: string;
   loraTargets?: string;
@@ -80,6 +81,7 @@ export function register(program: Command): void {
     .option("--seed <n>", "seed of weights and data order (1337)", intArg("--seed", 0, 0xffffffff))
     .option("--pack-train <n>", "pack:… training examples per domain and difficulty (300)", intArg("--pack-train", 1, 100_000))
     .option("--lora <r>", "train a LoRA adapter of rank r on a frozen --base", intArg("--lora", 1, 4096))
+    .option("--base-bits <bits>", "with --lora: QLoRA, the frozen base's Linear layers (all but the head) stored in 4-bit (Q4_0) or 8-bit blocks, dequantised inside the GEMM", intArg("--base-bits", 4, 8))
     .option("--lora-alpha <a>", "LoRA alpha (2r)")
     .option("--lora-dropout <p>", "LoRA dropout (0)")
     .option("--lora-targets <list>", "layers to adapt (default: the architecture's, qkv,proj for gpt2, q_proj,v_proj for llama)")

@@ -33,13 +33,6 @@ export function parseSeeds(raw: string): number[] {
   return [...out];
 }
 
-function printDiffs(diffs: Record<string, number>, tolerances: Record<string, number>, worst?: Record<string, string>): void {
-  for (const [k, v] of Object.entries(diffs)) {
-    const tol = tolerances[k]!;
-    printLine(`${k.padEnd(13)} max |diff| ${v.toExponential(2)}  (tolerance ${tol})  ${v <= tol ? "ok" : "FAIL"}${worst?.[k] && !(v <= tol) ? `  worst: ${worst[k]}` : ""}`);
-  }
-}
-
 const e = (x: number) => (Number.isFinite(x) ? x.toExponential(2) : String(x));
 const r = (x: number) => (Number.isFinite(x) ? x.toPrecision(2) : String(x));
 
@@ -49,8 +42,16 @@ function printCheck(name: string, c: CheckSummary): void {
   printLine(`${name.padEnd(17)} ${what}max |diff| ${e(c.max_abs_diff)}, worst ${r(c.worst_ratio)} of its bound${c.worst ? ` (${c.worst})` : ""}  ${c.ok ? "ok" : "FAIL"}`);
 }
 
-function printReport(report: VerifyReport): void {
-  for (const [k, c] of Object.entries(report.checks)) printCheck(k, c);
+/** Any verify report: a GPT fixture, a LoRA fixture, a model or adapter directory. */
+interface CheckedReport {
+  readonly ok: boolean;
+  readonly bounds: VerifyReport["bounds"];
+  readonly checks: Partial<Record<string, CheckSummary>>;
+  readonly tensors: readonly { kind: string; name: string; ok: boolean; worst_ratio: number; worst: VerifyReport["tensors"][number]["worst"] }[];
+}
+
+function printReport(report: CheckedReport, extra: string[] = []): void {
+  for (const [k, c] of Object.entries(report.checks)) printCheck(k, c!);
   const b = report.bounds;
   printLine(`bounds: logits, losses, gradients within ε = 2·u·√K·D = ${e(b.relative)} (K ${b.numerics.reduction}, D ${b.numerics.depth}) of each tensor's largest value` +
     ` (+ ${e(b.grad_floor)} for gradients); after the steps within ${b.trajectory_fraction} of how far the reference moved each tensor;` +
@@ -59,6 +60,7 @@ function printReport(report: VerifyReport): void {
     const w = t.worst!;
     printLine(`FAIL ${t.kind} ${t.name}[${w.index}]: troupe ${w.actual}, PyTorch ${w.expected}, |diff| ${e(Math.abs(w.actual - w.expected))} is ${r(t.worst_ratio)} × its bound ${e(w.bound)}`);
   }
+  for (const line of extra) printLine(line);
   printLine(report.ok ? "ok" : "FAILED");
 }
 
@@ -121,22 +123,21 @@ export function register(program: Command): void {
         if (opts.json) printJson(report);
         else {
           printLine(`${report.kind} ${report.arch} (${report.dtypes.join(", ")})${report.base ? ` on ${report.base}` : ""}`);
-          printDiffs(report.max_abs_diff, report.tolerances, report.worst);
-          if (report.base_frozen !== undefined) printLine(`base frozen   ${report.base_frozen ? "ok" : "FAIL"}`);
-          printLine(report.ok ? "ok" : "FAILED");
+          const extra = report.base_frozen === undefined ? [] : [`base frozen       ${report.base_frozen ? "ok" : "FAIL"}`];
+          if (report.note) extra.push(`note: ${report.note}`);
+          if (report.trained_base) extra.push(`also tried on ${report.trained_base.base}: ${report.trained_base.failed.join(", ")} over their bounds`);
+          printReport(report, extra);
         }
         if (!report.ok) process.exitCode = 1;
         return;
       }
       if (opts.base) throw new UsageError("--base applies to adapter directories");
-      const { isLoraFixture, loraVerifyTolerances, verifyLoraFixture } = await import("../../models/mod.js");
+      const { isLoraFixture, verifyLoraFixture } = await import("../../models/mod.js");
       if (isLoraFixture(K.readSafetensors(file).tensors.keys())) {
         const report = verifyLoraFixture(file);
         if (opts.json) printJson(report);
         else {
-          printDiffs(report.max_abs_diff, loraVerifyTolerances);
-          printLine(`base frozen   ${report.base_frozen ? "ok" : "FAIL"}`);
-          printLine(report.ok ? "ok" : "FAILED");
+          printReport(report, [`base frozen       ${report.base_frozen ? "ok" : "FAIL"}`]);
         }
         if (!report.ok) process.exitCode = 1;
         return;

@@ -78,6 +78,12 @@ export interface NativeKernels {
   ropeForward(out: F32, inp: F32, pos: I32, cos: F32, sin: F32, N: number, H: number, hs: number, P: number): void;
   ropeBackward(dinp: F32, dout: F32, pos: I32, cos: F32, sin: F32, N: number, H: number, hs: number, P: number): void;
   swigluForward(out: F32, gate: F32, up: F32, n: number): void;
+  /** QLoRA's frozen base (core/model_kernels.h): out[N,OC] = inp[N,C] · W[OC,C]ᵀ, W block-quantised. */
+  qlinearForward(out: F32, inp: F32, q: Uint8Array, scale: F32, N: number, C: number, OC: number, bits: number): void;
+  /** dinp[N,C] += dout[N,OC] · W */
+  qlinearBackward(dinp: F32, dout: F32, q: Uint8Array, scale: F32, N: number, C: number, OC: number, bits: number): void;
+  /** Rows [r0, r0+R) of W dequantised into out[R, C]. */
+  qdequantRows(out: F32, q: Uint8Array, scale: F32, r0: number, R: number, C: number, OC: number, bits: number): void;
   swigluBackward(dgate: F32 | null, dup: F32 | null, dout: F32, gate: F32, up: F32, n: number): void;
   /** Grouped-query causal attention; k/v rows of batch b start at b * kvBatchStride (a KV cache). */
   gqaForward(out: F32, lse: F32, q: F32, k: F32, v: F32, start: I32 | null, B: number, Tq: number, Tk: number, H: number, KV: number, hs: number, kvBatchStride: number): void;

@@ -1,5 +1,5 @@
 export { Module, ModuleList, type Layer } from "./module.js";
-export { Linear, Embedding, LayerNorm, RMSNorm, type LinearOptions } from "./layers.js";
+export { Linear, Embedding, LayerNorm, RMSNorm, type LinearOptions, withQuantizedLinears } from "./layers.js";
 export { MultiHeadAttention, MLP, TransformerBlock, Activation, type BlockOptions, type InitOptions } from "./transformer.js";
 export { GPT, type GPTConfig, type ResolvedGPTConfig, type GPTOutput } from "./gpt.js";
 export { type Decoder, type DecoderDims, type DecoderOutput, type ForwardOptions, captureLoop } from "./decoder.js";

@@ -27,6 +27,11 @@ export abstract class Module {
     return t;
   }
 
+  /** Unregisters a parameter (a layer that replaced it with something that does not train). */
+  protected removeParameter(name: string): void {
+    if (!this.ownParams.delete(name)) throw new ArgumentError({ op: "Module.removeParameter", arg: "name" }, `no parameter ${JSON.stringify(name)} in ${this.constructor.name}`);
+  }
+
   /** Registers a child module and returns it. */
   protected addModule<M extends Module>(name: string, m: M, options: { inline?: boolean } = {}): M {
     if (name.includes(".")) throw new ArgumentError({ op: "Module.addModule", arg: "name" }, `module names cannot contain ".", got ${JSON.stringify(name)}`);

@@ -72,6 +72,9 @@ export function baseParameters(model: Module): [string, Tensor][] {
 export function mergeAdapters(model: Module): string[] {
   const layers = adapterLayers(model);
   for (const [path, layer] of layers) {
+    if (layer.base.quantized) throw new AdapterError(`${path}: the base is quantised (QLoRA); fuse onto the f32 base instead (load it and attach the adapter)`);
+  }
+  for (const [path, layer] of layers) {
     const w = layer.mergedWeight();
     noGrad(() => layer.base.weight.f32().set(w.f32()));
     model.replaceModule(path, layer.base);

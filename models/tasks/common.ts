@@ -22,6 +22,8 @@ export interface RunOptions {
   /** Evaluate every this many steps (default steps/10). */
   readonly evalEvery?: number;
   readonly earlyStopping?: { readonly patience: number; readonly minDelta?: number };
+  /** Stop after the step during which this many seconds of wall clock were spent. */
+  readonly maxSeconds?: number;
   /** Seed of the data order (and of the weights of a fresh model). */
   readonly seed?: number;
   readonly checkpoints?: {
@@ -95,6 +97,7 @@ export function loopOptions(o: RunOptions, config: JsonValue, files?: ReadonlyMa
     ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
     ...(o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {}),
     ...(o.earlyStopping ? { earlyStopping: o.earlyStopping } : {}),
+    ...(o.maxSeconds !== undefined ? { maxSeconds: o.maxSeconds } : {}),
     ...(o.checkpoints ? { checkpoints: { ...o.checkpoints, config, ...(files && files.size ? { files } : {}) } } : {}),
     ...(o.onStep ? { onStep: o.onStep } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),

@@ -209,7 +209,8 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
       options.onStep?.(rec);
       if (st.nanStreak >= o.maxNonFiniteSteps) throw new NonFiniteLossError(st.step, st.nanStreak);
 
-      const last = st.step === o.steps;
+      const timeUp = options.maxSeconds !== undefined && (performance.now() - t0) / 1000 >= options.maxSeconds;
+      const last = st.step === o.steps || timeUp;
       if (evalEvery && (st.step % evalEvery === 0 || last)) {
         const v = evaluate()!;
         valLoss = v;
@@ -230,6 +231,10 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
       });
       if (stoppedEarly) {
         log.info({ step: st.step, best: st.best }, "early stop: no improvement");
+        break;
+      }
+      if (timeUp) {
+        log.info({ step: st.step, seconds: options.maxSeconds }, "wall-clock budget spent");
         break;
       }
       // let checkpoint writes and signals run; while a write is in flight, give its I/O up to 1 ms

@@ -59,6 +59,8 @@ export interface TrainerOptions {
   readonly evaluate?: EvalOptions;
   /** Stop when `patience` evaluations in a row did not beat the best by minDelta. */
   readonly earlyStopping?: { readonly patience: number; readonly minDelta?: number; readonly restoreBest?: boolean };
+  /** A wall-clock budget: the run ends after the step during which it ran out (that step is the last). */
+  readonly maxSeconds?: number;
   /** Skip updates with a NaN/Inf loss or gradient; stop after this many in a row (default 5). */
   readonly maxNonFiniteSteps?: number;
   readonly checkpoints?: {

@@ -8,7 +8,7 @@ import { type Tensor, backward, crossEntropy, readSafetensors } from "../../kern
 import { adamw } from "../../kernels/mod.js";
 import type { CausalLM } from "../arch/mod.js";
 import { ModelFileError } from "../errors.js";
-import type { NamedComparison } from "./compare.js";
+import { type DirRun, modelNumerics } from "./compare.js";
 
 export const REFERENCE_FILE = "reference.safetensors";
 export const REFERENCE_BF16_FILE = "reference.bf16.safetensors";
@@ -66,55 +66,52 @@ export function readReference(file: string, required: readonly string[] = ["inpu
 
 /**
  * Forward, loss and (when the reference has gradients) backward on the reference batch, then
- * its AdamW steps on `trained` (the parameters that train, by reference name). Returns the
- * comparisons; `refName` maps a troupe parameter name to the reference's.
+ * its AdamW steps on `trained` (the parameters that train, by reference name). Returns what was
+ * computed, keyed by reference names, for compareRun; `refName` maps a troupe parameter name to
+ * the reference's.
  */
-export function reproduce(model: CausalLM, ref: Reference, trained: readonly [string, Tensor][], refName: (param: string) => RefName): NamedComparison[] {
+export function reproduce(model: CausalLM, ref: Reference, trained: readonly [string, Tensor][], refName: (param: string) => RefName): DirRun {
   const idx = ref.need("input.idx");
   const targets = ref.need("input.targets");
-  const out: NamedComparison[] = [];
+  if (idx.shape.length !== 2) throw new ModelFileError({ file: ref.file, tensor: "input.idx" }, `must be [B, T], got [${idx.shape.join(", ")}]`);
+  const names = trained.map(([n]) => refName(n));
+  const params = names.map((r) => r.name);
+  const initial = new Map(trained.map(([, p], i) => [params[i]!, layout(p.f32().slice(), p, names[i]!.transpose)]));
+  const sizes = new Map(trained.map(([, p], i) => [params[i]!, p.size]));
   model.eval(); // no dropout: a reference with random masks could not be reproduced anyway
   const logits = model.forward(idx);
   const loss = crossEntropy(logits, targets);
-  out.push({ group: "logits", name: "out.logits", actual: logits.f32().slice(), expected: ref.need("out.logits").f32() });
-  out.push({ group: "loss", name: "out.loss", actual: [loss.item()], expected: ref.need("out.loss").f32() });
+  const logitValues = logits.f32().slice();
+  const lossValue = loss.item();
   const wantGrads = ref.withPrefix("grad.").length > 0;
   const steps = ref.has("train.losses") ? ref.need("train.losses").size : 0;
-  if (!wantGrads && steps === 0) return out;
+  const numerics = modelNumerics(model, idx.shape[0]!, idx.shape[1]!);
+  const grads = new Map<string, Float32Array>();
+  const base = { logits: logitValues, loss: lossValue, grads, params: wantGrads ? params : [], initial, sizes, numerics };
+  if (!wantGrads && steps === 0) return { ...base, adamw: null };
   backward(loss);
-  if (wantGrads) {
-    for (const [n, p] of trained) {
-      const r = refName(n);
-      const name = `grad.${r.name}`;
-      out.push({ group: "grads", name, actual: layout(p.grad ? p.grad.f32().slice() : new Float32Array(p.size).fill(NaN), p, r.transpose), expected: ref.need(name).f32() });
-    }
-  }
+  trained.forEach(([, p], i) => grads.set(params[i]!, layout(p.grad ? p.grad.f32().slice() : new Float32Array(p.size).fill(NaN), p, names[i]!.transpose)));
+  const a = ref.adamw;
+  const trainLosses: number[] = [lossValue];
   if (steps > 0) {
-    const a = ref.adamw;
     const opt = adamw(trained.map(([n, p]) => [n, p] as [string, Tensor]), { lr: a.lr, betas: [a.beta1, a.beta2], eps: a.eps, weightDecay: a.weight_decay });
-    const losses: number[] = [loss.item()];
     opt.step();
     for (let s = 1; s < steps; s++) {
       opt.zeroGrad();
       const l = crossEntropy(model.forward(idx), targets);
-      losses.push(l.item());
+      trainLosses.push(l.item());
       backward(l);
       opt.step();
     }
-    out.push({ group: "train_losses", name: "train.losses", actual: losses, expected: ref.need("train.losses").f32() });
-    for (const [n, p] of trained) {
-      const r = refName(n);
-      const name = `after.${r.name}`;
-      out.push({ group: "after_params", name, actual: layout(p.f32(), p, r.transpose), expected: ref.need(name).f32() });
-    }
   }
-  const compared = new Set(out.map((c) => c.name));
+  const after = new Map(trained.map(([, p], i) => [params[i]!, layout(p.f32().slice(), p, names[i]!.transpose)]));
+  const known = new Set(params.flatMap((n) => [`grad.${n}`, `after.${n}`]));
   for (const name of ref.tensors.keys()) {
-    if ((name.startsWith("grad.") || name.startsWith("after.")) && !compared.has(name)) {
+    if ((name.startsWith("grad.") || name.startsWith("after.")) && !known.has(name)) {
       throw new ModelFileError({ file: ref.file, tensor: name }, "names no trained parameter of this model (another architecture or adapter?)");
     }
   }
-  return out;
+  return { ...base, params, adamw: steps > 0 ? { ...a, steps } : null, ...(steps > 0 ? { trainLosses, after } : {}) };
 }
 
 /** A reference tensor's name and whether it is stored transposed against troupe's layout. */

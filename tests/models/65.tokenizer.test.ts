@@ -103,3 +103,20 @@ test("tokenizer - SFT with a BPE: pads with its eot, the base's tokenizer carrie
   const bytesData = await M.packData(["arithmetic"], { trainPerCell: 4, heldOutPerCell: 2 });
   await assert.rejects(M.trainSft({ steps: 1, data: bytesData, model: base.model }), (e: unknown) => M.isModelConfigError(e) && /data is tokenized with bytes, the model with hf:/.test((e as Error).message));
 });
+
+test("tokenizer - a wall-clock budget (maxSeconds) ends a run after the step that spent it; a BPE Llama trains from scratch with it (bench bpe's sides)", async () => {
+  using dir = tempDir();
+  const text = toyText();
+  const tok = D.tokenizerOfTrained(D.trainBpe(text, { vocabSize: 300 }));
+  const corpus = D.corpusFromText(text, { tokenizer: tok });
+  const llama = M.attachTokenizer(M.createModel("llama", { vocabSize: tok.vocabSize, hiddenSize: 16, intermediateSize: 24, numHeads: 2, numKvHeads: 1, numLayers: 1, maxPositions: 8 }, 1), tok);
+  const t0 = performance.now();
+  const r = await M.trainText({ steps: 1_000_000, maxSeconds: 0.3, evalEvery: 1_000_000, corpus, start: llama, batch: 2,
+    checkpoints: { store: M.localCheckpointStore(dir.path), run: "r", stage: "train", every: 1_000_000 } });
+  const s = (performance.now() - t0) / 1000;
+  assert.ok(r.steps > 0 && r.steps < 1_000_000, `stopped by the budget after ${r.steps} steps`);
+  assert.ok(s < 30, `took ${s} s`);
+  assert.equal(r.checkpoint?.step, r.steps, "the last step is checkpointed like a run's end");
+  assert.equal(r.spec.arch, "llama");
+  assert.ok(Number.isFinite(r.valBpb));
+});

@@ -40,7 +40,7 @@ test("hf - a tampered reference fails verify in the group it touches", () => {
   const r = M.verifyModelDir(d);
   assert.equal(r.ok, false);
   assert.deepEqual(r.failed.sort(), ["bf16_logits", "grads"]);
-  assert.equal(r.worst.grads, "grad.model.layers.1.mlp.up_proj.weight");
+  assert.equal(r.worst.grads, "grad.model.layers.1.mlp.up_proj.weight[5]");
   // a reference gradient for a parameter the model does not have is an error, not ignored
   ref.tensors.set("grad.model.layers.7.mlp.up_proj.weight", K.zeros([2]));
   K.writeSafetensors(join(d, "reference.safetensors"), ref.tensors, ref.metadata);

@@ -36,16 +36,49 @@ test("peft - target_modules as PEFT reads it: a list matches whole names or dott
 test("peft - the shared llama-lora reproduces its reference on the base it was made with", { skip: sharedSkip("hf/llama-lora") }, () => {
   // Its reference.safetensors was computed on hf/llama's weights after the 10 AdamW steps of
   // hf/llama/reference.safetensors (its after.* tensors), not on hf/llama/model.safetensors, which
-  // base_model_name_or_path names: on that base troupe's logits differ by ~3.3 (reported).
+  // base_model_name_or_path names: on that base troupe's logits differ by ~3.3.
   using dir = tempDir();
   const { model } = M.loadHfModel(sharedFixture("hf/llama")!);
   const ref = K.readSafetensors(join(sharedFixture("hf/llama")!, "reference.safetensors")).tensors;
   model.loadStateDict(new Map(model.namedParameters().map(([n]) => [n, ref.get(`after.${n}`)!])));
   M.saveHfModel(model, join(dir.path, "base"));
-  const r = M.verifyAdapterDir(sharedFixture("hf/llama-lora")!, { base: join(dir.path, "base") });
+  const explicit = M.verifyAdapterDir(sharedFixture("hf/llama-lora")!, { base: join(dir.path, "base") });
+  assert.equal(explicit.ok, true, JSON.stringify(explicit.max_abs_diff));
+  assert.equal(explicit.named_base, undefined, "an explicit --base gets no fallback");
+  // on its own: the named base fails, the trained base of hf/llama's reference passes, and the report says which
+  const r = M.verifyAdapterDir(sharedFixture("hf/llama-lora")!);
   assert.equal(r.ok, true, JSON.stringify(r.max_abs_diff));
-  const named = M.verifyAdapterDir(sharedFixture("hf/llama-lora")!);
-  assert.ok(named.max_abs_diff.logits! > 1, "on model.safetensors the fixture's reference does not reproduce");
+  assert.match(r.base!, /llama after its reference\.safetensors's 10 AdamW steps$/);
+  assert.equal(r.base_steps, 10);
+  assert.equal(r.named_base!.ok, false);
+  assert.ok(r.named_base!.max_abs_diff.logits! > 1, "on model.safetensors the fixture's reference does not reproduce");
+  assert.match(r.note!, /does not reproduce on the base adapter_config\.json names/);
+  assert.deepEqual(r.max_abs_diff, explicit.max_abs_diff, "the fallback is the same computation as --base on the trained weights");
+});
+
+test("peft - a corrupted shared llama-lora (reference or adapter) fails on both bases", { skip: sharedSkip("hf/llama-lora") }, () => {
+  using dir = tempDir();
+  copyDir(sharedFixture("hf/llama")!, join(dir.path, "llama"));
+  const d = copyDir(sharedFixture("hf/llama-lora")!, join(dir.path, "llama-lora"));
+  const refFile = join(d, "reference.safetensors");
+  const pristine = readFileSync(refFile);
+  const ref = K.readSafetensors(refFile);
+  ref.tensors.get("grad.base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight")!.f32()[3]! += 1e-3;
+  K.writeSafetensors(refFile, ref.tensors, ref.metadata);
+  const r = M.verifyAdapterDir(d);
+  assert.equal(r.ok, false);
+  assert.equal(r.named_base, undefined);
+  assert.equal(r.trained_base!.ok, false, "the trained base was tried and failed too");
+  assert.deepEqual(r.trained_base!.failed, ["grads"], "on the trained base only the tampered gradient is off");
+  // the adapter's weights changed, the reference intact: both bases fail in the logits
+  writeFileSync(refFile, pristine);
+  const wFile = join(d, "adapter_model.safetensors");
+  const w = K.readSafetensors(wFile);
+  w.tensors.get("base_model.model.model.layers.1.mlp.down_proj.lora_B.weight")!.f32()[0]! += 0.05;
+  K.writeSafetensors(wFile, w.tensors, w.metadata);
+  const a = M.verifyAdapterDir(d);
+  assert.equal(a.ok, false);
+  assert.ok(a.failed.includes("logits") && a.trained_base!.failed.includes("logits"), JSON.stringify({ named: a.failed, trained: a.trained_base }));
 });
 
 test("peft - an adapter written by troupe reads back identical (LoRA on Llama, DoRA on GPT-2)", () => {

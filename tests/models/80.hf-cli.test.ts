@@ -25,6 +25,19 @@ for (const name of ["llama", "gpt2"]) {
   });
 }
 
+test("hf-cli - troupe verify ../shared/fixtures/hf/llama-lora --json is ok on the trained base and says so", { skip: sharedSkip("hf/llama-lora") }, () => {
+  const r = troupe(["verify", sharedFixture("hf/llama-lora")!, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = r.json();
+  assert.equal(out.ok, true);
+  assert.equal(out.kind, "peft-adapter");
+  assert.match(out.base, /after its reference\.safetensors's 10 AdamW steps/);
+  assert.equal(out.named_base.ok, false);
+  assert.equal(typeof out.note, "string");
+  const text = troupe(["verify", sharedFixture("hf/llama-lora")!]);
+  assert.match(text.stdout, /note: the reference does not reproduce on the base adapter_config\.json names/);
+});
+
 test("hf-cli - verify of an adapter directory, and a failing one exits 1", () => {
   const ok = troupe(["verify", join(hfFixtures, "gpt2-odd-dora"), "--json"]);
   assert.equal(ok.code, 0, ok.stderr);
@@ -87,4 +100,29 @@ test("hf-cli - train --lora on a model directory writes a PEFT adapter; --fuse w
   const usage = troupe(["train", "--model", base, "--data", "pack:copying", "--fuse", "--steps", "1"]);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /--fuse merges a --lora adapter into its base before --save-hf writes it/);
+});
+
+test("hf-cli - train --lora --base-bits 4|8 (QLoRA) trains an adapter on a quantised Llama base and writes it as PEFT", () => {
+  using dir = tempDir();
+  const base = join(dir.path, "base");
+  assert.equal(troupe(["model", "init", "--arch", "llama", "--config", '{"vocab_size":256,"max_position_embeddings":64,"hidden_size":64,"intermediate_size":96,"num_attention_heads":4,"num_key_value_heads":2,"num_hidden_layers":2}', "--out", base]).code, 0);
+  for (const bits of [4, 8]) {
+    const r = troupe(["train", "--model", base, "--data", "pack:copying", "--lora", "2", "--base-bits", String(bits), "--steps", "4", "--batch", "4", "--pack-train", "20",
+      "--out", join(dir.path, "runs"), "--run", `q${bits}`, "--save-hf", join(dir.path, `adapter${bits}`), "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = r.json();
+    assert.equal(out.base_bits, bits);
+    assert.equal(out.quantized_layers, 14, "q, k, v, o, gate, up, down of 2 layers; the head stays f32");
+    assert.ok(Number.isFinite(out.train_loss));
+    assert.equal(out.saved_hf.kind, "peft-adapter");
+    // the adapter trained on the quantised base loads onto the f32 base
+    const m = M.loadHfModel(base).model;
+    M.loadPeftAdapter(m, join(dir.path, `adapter${bits}`));
+  }
+  const usage = troupe(["train", "--model", base, "--data", "pack:copying", "--base-bits", "4", "--steps", "1"]);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--base-bits quantises the frozen base of a --lora run/);
+  const bad = troupe(["train", "--model", base, "--data", "pack:copying", "--lora", "2", "--base-bits", "5", "--steps", "1"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--base-bits must be 4 or 8/);
 });

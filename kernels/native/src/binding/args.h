@@ -54,6 +54,7 @@ class Args {
   const float* f32_or_null(size_t i, int64_t need) const { return array<float>(i, need, napi_float32_array, "Float32Array", true, false); }
   const int32_t* i32(size_t i, int64_t need) const { return array<int32_t>(i, need, napi_int32_array, "Int32Array", false, false); }
   const int32_t* i32_or_null(size_t i, int64_t need) const { return array<int32_t>(i, need, napi_int32_array, "Int32Array", true, false); }
+  const uint8_t* u8(size_t i, int64_t need) const { return array<uint8_t>(i, need, napi_uint8_array, "Uint8Array", false, false); }
   const uint16_t* u16(size_t i, int64_t need) const { return array<uint16_t>(i, need, napi_uint16_array, "Uint16Array", false, false); }
   // Outputs (written, or accumulated into): may overlap no other argument.
   float* out(size_t i, int64_t need) const { return array<float>(i, need, napi_float32_array, "Float32Array", false, true); }

@@ -4,6 +4,7 @@
 // Legend: N rows, H heads, KV key/value heads, hs head size, P table positions, B batch,
 // Tq/Tk query/key rows, n elements.
 #include "../core/model_kernels.h"
+#include "../ops/composite.h"
 #include "args.h"
 
 namespace troupe {
@@ -81,6 +82,46 @@ Napi::Value GqaBackward(const Info& info) {
   return info.Env().Undefined();
 }
 
+// Shared checks of the quantised-linear arguments: q, scale lengths for W[OC, C] at `bits`.
+void qcheck(const Args& a, int C, int bits) {
+  a.check(bits == 4 || bits == 8, "bits must be 4 or 8");
+  a.check(C % kQBlock == 0, "C must be a multiple of the quantisation block (32)");
+}
+
+// qlinearForward(out, inp, q, scale, N, C, OC, bits)
+Napi::Value QlinearForward(const Info& info) {
+  Args a(info, "qlinearForward", 8);
+  int N = a.dim(4), C = a.dim(5), OC = a.dim(6), bits = a.dim(7);
+  qcheck(a, C, bits);
+  const int64_t w = a.count({OC, C});
+  qlinear_forward(a.ctx(), a.out(0, a.count({N, OC})), a.f32(1, a.count({N, C})), a.u8(2, bits == 8 ? w : w / 2),
+                  a.f32(3, w / kQBlock), N, C, OC, bits);
+  return info.Env().Undefined();
+}
+
+// qlinearBackward(dinp, dout, q, scale, N, C, OC, bits): dinp += dout · W
+Napi::Value QlinearBackward(const Info& info) {
+  Args a(info, "qlinearBackward", 8);
+  int N = a.dim(4), C = a.dim(5), OC = a.dim(6), bits = a.dim(7);
+  qcheck(a, C, bits);
+  const int64_t w = a.count({OC, C});
+  qlinear_backward(a.ctx(), a.out(0, a.count({N, C})), a.f32(1, a.count({N, OC})), a.u8(2, bits == 8 ? w : w / 2),
+                   a.f32(3, w / kQBlock), N, C, OC, bits);
+  return info.Env().Undefined();
+}
+
+// qdequantRows(out, q, scale, r0, R, C, OC, bits): rows [r0, r0+R) of W
+Napi::Value QdequantRows(const Info& info) {
+  Args a(info, "qdequantRows", 8);
+  int64_t r0 = a.size(3), R = a.size(4);
+  int C = a.dim(5), OC = a.dim(6), bits = a.dim(7);
+  qcheck(a, C, bits);
+  a.check(a.sum({r0, R}) <= OC, "rows out of range");
+  const int64_t w = a.count({OC, C});
+  mk(a).qdequant_rows(a.ctx(), a.out(0, a.count({R, C})), a.u8(1, bits == 8 ? w : w / 2), a.f32(2, w / kQBlock), r0, R, C, bits);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_model(Napi::Env env, Exports exports) {
@@ -90,6 +131,9 @@ void register_model(Napi::Env env, Exports exports) {
   expose<SwigluBackward>(env, exports, "swigluBackward");
   expose<GqaForward>(env, exports, "gqaForward");
   expose<GqaBackward>(env, exports, "gqaBackward");
+  expose<QlinearForward>(env, exports, "qlinearForward");
+  expose<QlinearBackward>(env, exports, "qlinearBackward");
+  expose<QdequantRows>(env, exports, "qdequantRows");
 }
 
 }  // namespace troupe

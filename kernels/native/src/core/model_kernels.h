@@ -42,7 +42,17 @@ struct ModelKernels {
   void (*gqa_backward)(Ctx&, float* dq, float* dk, float* dv, const float* dout, const float* q,
                        const float* k, const float* v, const float* lse, int B, int T, int H,
                        int KV, int hs);
+
+  // Block-quantised frozen weights (QLoRA's base): W[OC, C] row-major in blocks of kQBlock
+  // consecutive elements of a row (C a multiple of kQBlock), one f32 scale per block
+  // (scale[OC * C/kQBlock]). bits 8: q holds int8 values, w = scale * q. bits 4 (Q4_0): two
+  // codes per byte, element j of a row in byte j/2 (low nibble for even j), w = scale*(code-8).
+  // Writes rows [r0, r0+R) of W dequantised to out[R, C].
+  void (*qdequant_rows)(Ctx&, float* out, const uint8_t* q, const float* scale, int64_t r0,
+                        int64_t R, int C, int bits);
 };
+
+constexpr int kQBlock = 32;
 
 const ModelKernels& reference_model_kernels();
 

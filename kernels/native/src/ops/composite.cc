@@ -1,5 +1,8 @@
 #include "composite.h"
 
+#include <vector>
+
+#include "../core/model_kernels.h"
 #include "../core/pool.h"
 #include "gemm.h"
 
@@ -16,6 +19,37 @@ void linear_backward(Ctx& ctx, float* dinp, float* dweight, float* dbias, const 
   if (dinp) gemm(ctx, dinp, dout, weight, N, C, OC, false, false, 1.0f, accumulate_dinp ? 1.0f : 0.0f, OC, C, C);
   if (dweight) gemm(ctx, dweight, dout, inp, OC, C, N, true, false, 1.0f, 1.0f, OC, C, C);
   if (dbias) ctx.k->rowwise_backward(ctx, nullptr, dbias, dout, dout, dbias, N, OC, binary::kAdd);
+}
+
+// Rows of W per dequantised tile: about 1M floats (4 MB), at least kQBlock rows.
+static int qtile_rows(int C, int OC) {
+  int R = (1 << 20) / (C > 0 ? C : 1);
+  if (R < kQBlock) R = kQBlock;
+  return R < OC ? R : OC;
+}
+
+void qlinear_forward(Ctx& ctx, float* out, const float* inp, const uint8_t* q, const float* scale,
+                     int N, int C, int OC, int bits) {
+  const int R = qtile_rows(C, OC);
+  std::vector<float> tile(static_cast<size_t>(R) * C);
+  for (int r0 = 0; r0 < OC; r0 += R) {
+    const int rows = r0 + R <= OC ? R : OC - r0;
+    ctx.k->model->qdequant_rows(ctx, tile.data(), q, scale, r0, rows, C, bits);
+    // out[:, r0:r0+rows] = inp · tileᵀ
+    gemm(ctx, out + r0, inp, tile.data(), N, rows, C, false, true, 1.0f, 0.0f, C, C, OC);
+  }
+}
+
+void qlinear_backward(Ctx& ctx, float* dinp, const float* dout, const uint8_t* q,
+                      const float* scale, int N, int C, int OC, int bits) {
+  const int R = qtile_rows(C, OC);
+  std::vector<float> tile(static_cast<size_t>(R) * C);
+  for (int r0 = 0; r0 < OC; r0 += R) {
+    const int rows = r0 + R <= OC ? R : OC - r0;
+    ctx.k->model->qdequant_rows(ctx, tile.data(), q, scale, r0, rows, C, bits);
+    // dinp += dout[:, r0:r0+rows] · tile
+    gemm(ctx, dinp, dout + r0, tile.data(), N, C, rows, false, false, 1.0f, 1.0f, OC, C, C);
+  }
 }
 
 void gemm_batched(Ctx& ctx, float* c, const float* a, const float* b, int batch, int M, int N,

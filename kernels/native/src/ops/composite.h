@@ -17,6 +17,13 @@ void linear_forward(Ctx& ctx, float* out, const float* inp, const float* weight,
 void linear_backward(Ctx& ctx, float* dinp, float* dweight, float* dbias, const float* dout,
                      const float* inp, const float* weight, int N, int C, int OC,
                      bool accumulate_dinp = true);
+// QLoRA's frozen base: out[N,OC] = inp[N,C] · W[OC,C]ᵀ (+ out when accumulate) and
+// dinp[N,C] += dout[N,OC] · W, W block-quantised (core/model_kernels.h: q, scale, bits 4 or 8).
+// W is dequantised a tile of rows at a time inside the GEMM (never whole): tile → gemm.
+void qlinear_forward(Ctx& ctx, float* out, const float* inp, const uint8_t* q, const float* scale,
+                     int N, int C, int OC, int bits);
+void qlinear_backward(Ctx& ctx, float* dinp, const float* dout, const uint8_t* q,
+                      const float* scale, int N, int C, int OC, int bits);
 // c[batch][M,N] = alpha * op(a[batch]) · op(b[batch]) + beta * c, each matrix contiguous
 void gemm_batched(Ctx& ctx, float* c, const float* a, const float* b, int batch, int M, int N,
                   int K, bool ta, bool tb, float alpha, float beta);

@@ -177,6 +177,25 @@ void gqa_backward(Ctx&, float* dq, float* dk, float* dv, const float* dout, cons
   }
 }
 
+// Rows [r0, r0+R) of a block-quantised W, one element at a time.
+void qdequant_rows(Ctx&, float* out, const uint8_t* q, const float* scale, int64_t r0, int64_t R,
+                   int C, int bits) {
+  const int64_t blocks = C / kQBlock;
+  for (int64_t r = 0; r < R; r++)
+    for (int j = 0; j < C; j++) {
+      const int64_t e = (r0 + r) * C + j;
+      const float s = scale[(r0 + r) * blocks + j / kQBlock];
+      float v;
+      if (bits == 8) {
+        v = static_cast<float>(static_cast<int8_t>(q[e]));
+      } else {
+        const uint8_t byte = q[e / 2];
+        v = static_cast<float>(((e % 2 == 0) ? (byte & 0x0F) : (byte >> 4)) - 8);
+      }
+      out[r * C + j] = s * v;
+    }
+}
+
 }  // namespace troupe::ref
 
 namespace troupe {
@@ -185,6 +204,7 @@ const ModelKernels& reference_model_kernels() {
   static const ModelKernels table = {
       ref::rope_forward,  ref::rope_backward, ref::swiglu_forward,
       ref::swiglu_backward, ref::gqa_forward, ref::gqa_backward,
+      ref::qdequant_rows,
   };
   return table;
 }

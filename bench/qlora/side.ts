@@ -1,0 +1,115 @@
+// One side of `troupe bench qlora`, run in its own process so its peak RSS is its own: a Llama
+// (f32 base, or its Linear layers but the head quantised as each is made: QLoRA), LoRA adapters
+// on every Linear but the head, AdamW on the adapters only, `steps` steps on byte batches of a
+// text (or random bytes), then the validation loss on fixed held-out batches. Prints one JSON
+// line. Run as `node side.js '<json options>'`.
+import { readFileSync } from "node:fs";
+import { type LlamaConfig, type Rng, adamw, backward, createRng, crossEntropy, fromArray, noGrad, workspace } from "../../kernels/mod.js";
+import { adapterParameters, applyLora, architecture, countParameters, createQuantized } from "../../models/mod.js";
+
+export interface SideOptions {
+  readonly side: "lora" | "qlora";
+  readonly bits: 4 | 8;
+  readonly config: LlamaConfig;
+  readonly rank: number;
+  readonly steps: number;
+  readonly batch: number;
+  readonly seq: number;
+  readonly lr: number;
+  /** A text file (bytes are tokens; the last tenth is held out), or null for random bytes. */
+  readonly data: string | null;
+  readonly valBatches: number;
+  readonly seed: number;
+}
+
+export interface SideResult {
+  readonly side: "lora" | "qlora";
+  readonly params: number;
+  readonly trainable: number;
+  readonly peak_rss_mb: number;
+  readonly tokens_per_s: number;
+  readonly train_loss: number;
+  readonly val_loss: number | null;
+  readonly seconds: number;
+}
+
+function batchOf(bytes: Uint8Array | null, from: number, span: number, o: SideOptions, rng: Rng) {
+  const n = o.batch * o.seq;
+  const idx = new Int32Array(n);
+  const tgt = new Int32Array(n);
+  for (let b = 0; b < o.batch; b++) {
+    const start = from + Math.floor(rng.uniform() * (span - o.seq - 1));
+    for (let t = 0; t < o.seq; t++) {
+      idx[b * o.seq + t] = bytes ? bytes[start + t]! : rng.nextU32() & 255;
+      tgt[b * o.seq + t] = bytes ? bytes[start + t + 1]! : rng.nextU32() & 255;
+    }
+  }
+  return { idx: fromArray(idx, [o.batch, o.seq]), targets: fromArray(tgt, [o.batch, o.seq]) };
+}
+
+export function runSide(o: SideOptions): SideResult {
+  const t0 = performance.now();
+  const arch = architecture("llama");
+  const config = arch.resolve(o.config);
+  const model = o.side === "qlora" ? createQuantized(arch, config, o.bits, createRng(o.seed)) : arch.create(config, createRng(o.seed));
+  const params = countParameters(model) + (o.side === "qlora" ? quantizedElements(model) : 0);
+  model.freeze();
+  const targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+  applyLora(model, { rank: o.rank, alpha: 2 * o.rank, targets }, { seed: o.seed });
+  const trainable = adapterParameters(model);
+  const opt = adamw(trainable, { lr: o.lr, weightDecay: 0 });
+  const bytes = o.data ? new Uint8Array(readFileSync(o.data)) : null;
+  const split = bytes ? Math.floor(bytes.length * 0.9) : 1 << 20;
+  const rng = createRng(o.seed + 1);
+  const ws = workspace();
+  let timed = 0;
+  let timedTokens = 0;
+  let trainLoss = NaN;
+  model.train();
+  for (let s = 0; s < o.steps; s++) {
+    const b = batchOf(bytes, 0, split, o, rng);
+    const s0 = performance.now();
+    opt.zeroGrad();
+    trainLoss = ws.run(() => {
+      const loss = crossEntropy(model.forward(b.idx), b.targets);
+      backward(loss);
+      return loss.item();
+    });
+    opt.step();
+    if (s > 0) {
+      timed += performance.now() - s0; // the first step warms up (allocations, the pool)
+      timedTokens += o.batch * o.seq;
+    }
+  }
+  let val: number | null = null;
+  if (bytes && o.valBatches > 0) {
+    model.eval();
+    const vr = createRng(12345); // the same held-out batches on both sides
+    let sum = 0;
+    for (let i = 0; i < o.valBatches; i++) {
+      const b = batchOf(bytes, split, bytes.length - split, o, vr);
+      sum += ws.run(() => noGrad(() => crossEntropy(model.forward(b.idx), b.targets).item()));
+    }
+    val = sum / o.valBatches;
+  }
+  return {
+    side: o.side, params, trainable: trainable.reduce((a, [, t]) => a + t.size, 0),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    tokens_per_s: timed > 0 ? Math.round(timedTokens / (timed / 1000)) : 0,
+    train_loss: trainLoss, val_loss: val, seconds: Math.round((performance.now() - t0) / 100) / 10,
+  };
+}
+
+/** Elements of the quantised weights (no longer parameters) so both sides count the same model. */
+function quantizedElements(model: { namedModules(): [string, unknown][] }): number {
+  let n = 0;
+  for (const [, m] of model.namedModules()) {
+    const q = (m as { quantized?: { rows: number; cols: number } | null }).quantized;
+    if (q) n += q.rows * q.cols;
+  }
+  return n;
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!) && process.argv[2]) {
+  process.stdout.write(JSON.stringify(runSide(JSON.parse(process.argv[2]) as SideOptions)) + "\n");
+}
