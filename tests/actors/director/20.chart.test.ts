@@ -240,6 +240,28 @@ test("chart - train progress updates step, losses and λ; reports from another a
   assert.equal(summary(await h.done).outcome, "done");
 });
 
+test("chart - a cast lost on its hosts (cast.lost) stops the run where it is, with the host's reason", async () => {
+  // guards #13 item 2: a dead host the scenario does not allow to replace stops the stage with a report
+  const p = plan([stage(0), stage(1)]);
+  const work = createFakeWork();
+  const release = deferred();
+  const base = work.trainImpl;
+  work.trainImpl = async (input, onProgress, signal) => {
+    if (input.stage !== 1) return base(input, onProgress, signal);
+    await release.promise;
+    return { steps: 100 };
+  };
+  const { h } = await launch(p, { work });
+  await reach(h, "stage1.training");
+  h.actor.send({ type: "cast.lost", kind: "host_lost", reason: "host h0 stopped heartbeating while it ran trainer/0" });
+  const s = summary(await h.done);
+  release.resolve();
+  assert.equal(s.outcome, "stopped");
+  assert.equal(s.stopped?.kind, "host_lost");
+  assert.equal(s.stopped?.stage, 1);
+  assert.match(s.stopped!.reason, /host h0 stopped heartbeating/);
+});
+
 test("chart - the run time limit stops the run wherever it is and aborts the work", async () => {
   const p = plan([stage(0), stage(1)], { runTimeoutMs: 1000 });
   const work = createFakeWork();
