@@ -54,12 +54,8 @@ function assertSameNonFinite(got: Float32Array, want: Float32Array, rtol: number
 const modes = fastModes();
 const blasAvailable = K.kernelInfo().blasAvailable !== null;
 
-// Known failure, left visible: the Llama GQA kernels (merged from main after #16 item 9) give
-// NaN in the key gradient at a ±Inf input where the reference gives a number or ±Inf.
-const KNOWN = (name: string) => (name.startsWith("groupedQueryAttention") ? { todo: "the GQA backward's ±Inf handling differs from the reference (#16 item 9, after the Llama merge)" } : {});
-
 for (const c of opCases) {
-  test(`nonfinite - ${c.name}: NaN and ±Inf inputs give the reference's result in every mode`, KNOWN(c.name), () => {
+  test(`nonfinite - ${c.name}: NaN and ±Inf inputs give the reference's result in every mode`, () => {
     for (const [label, value] of POISONS) {
       const want = reference(() => evaluate(poisoned(c.make, value), c.run));
       for (const mode of modes) {
