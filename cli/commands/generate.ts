@@ -9,7 +9,9 @@ import { UsageError } from "../errors.js";
 import { printJson, printLine } from "../output.js";
 
 interface Flags {
-  checkpoint: string;
+  checkpoint?: string;
+  run?: string;
+  runs: string;
   prompt: string;
   tokens: number;
   temperature: string;
@@ -24,7 +26,9 @@ export function register(program: Command): void {
   program
     .command("generate")
     .description("sample text from a trained model")
-    .requiredOption("--checkpoint <path>", "checkpoint, stage or run directory, or a model.safetensors")
+    .option("--checkpoint <path>", "checkpoint, stage or run directory, or a model.safetensors")
+    .option("--run <id>", "the model a run kept: runs/<id>/ (troupe run, troupe train, troupe artifacts pull)")
+    .option("--runs <dir>", "where runs are", "runs")
     .requiredOption("--prompt <text>", "text to continue")
     .option("--tokens <n>", "new tokens", intArg("--tokens", 0, 1_000_000), 300)
     .option("--temperature <t>", "sampling temperature (0: greedy)", "0.8")
@@ -38,8 +42,11 @@ export function register(program: Command): void {
       if (!Number.isFinite(temperature) || temperature < 0) throw new UsageError(`--temperature must be a number >= 0, got ${JSON.stringify(flags.temperature)}`);
       const M = await import("../../models/mod.js");
       const D = await import("../../data/mod.js");
-      const { model, source } = await M.loadModelFile(flags.checkpoint);
-      if (flags.adapter) await M.loadAdapter(model, flags.adapter);
+      const { loadAdapterArg, loadModelArg, modelPathOrRun, resolveRunId } = await import("../models.js");
+      if (!flags.checkpoint === !flags.run) throw new UsageError("give the model with --checkpoint PATH or --run ID (one of them)");
+      const path = flags.run ? resolveRunId(`--run ${flags.run}`, flags.run, flags.runs) : modelPathOrRun(`--checkpoint ${flags.checkpoint}`, flags.checkpoint!, flags.runs);
+      const { model, source } = await loadModelArg(flags.run ? `--run ${flags.run}` : `--checkpoint ${flags.checkpoint}`, path);
+      if (flags.adapter) await loadAdapterArg(`--adapter ${flags.adapter}`, model, flags.adapter);
       const tok = M.tokenizerOf(model);
       const template = D.templateFor(tok);
       const prompt = flags.chat ? template.encodePrompt(flags.prompt) : tok.encode(flags.prompt);

@@ -10,6 +10,7 @@ import type { Command } from "commander";
 import type { RunPlan } from "../../scenarios/mod.js";
 import { urlArg } from "../args.js";
 import { ExitCode, UsageError } from "../errors.js";
+import { checkInputFile } from "../inputs.js";
 import { printJson, printLine, progress } from "../output.js";
 
 interface RunOptions {
@@ -43,6 +44,7 @@ export function register(program: Command): void {
 
 async function validated(file: string): Promise<RunPlan> {
   const { loadScenario, isScenarioError, isScenarioReadError } = await import("../../scenarios/mod.js");
+  checkInputFile(file, file, { text: true, what: "a scenario YAML file" });
   try {
     return loadScenario(file);
   } catch (err) {

@@ -3,6 +3,7 @@
 import { extname, join } from "node:path";
 import { UsageError } from "../errors.js";
 import { type TrainFlags, checkDataPath, defaultRunName, traceWriter } from "./train.js";
+import { checkCorpusFits, checkShape, withDataFlag } from "./train-checks.js";
 
 function num(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -29,6 +30,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
   const M = await import("../../models/mod.js");
   const D = await import("../../data/mod.js");
   const log = M.modelsLogger("train");
+  if (!flags.base) checkShape(flags, M.DEFAULT_TEXT_CONFIG);
   const run = flags.run ?? defaultRunName(flags.data);
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(run)) throw new UsageError(`--run must be 1-64 of [A-Za-z0-9_-], got ${JSON.stringify(run)}`);
   const local = M.localCheckpointStore(flags.out);
@@ -89,6 +91,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     if (!flags.data.startsWith("pack:") && ext !== ".jsonl") {
       if (flags.lora !== undefined) throw new UsageError("--lora trains on prompt/response data: give --data FILE.jsonl or pack:DOMAINS");
       const corpus = await D.loadTextCorpus(flags.data, tok ? { tokenizer: tok } : {});
+      checkCorpusFits(flags.data, corpus, flags.block ?? M.DEFAULT_TEXT_CONFIG.blockSize, flags.block !== undefined);
       const r = await M.trainText({ ...common, corpus, model });
       return {
         train_loss: round(r.trainLoss), val_loss: round(r.valLoss), val_bpb: round(r.valBpb), tokenizer: tokenizerName(corpus.tokenizer),
@@ -98,16 +101,17 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
       };
     }
     const block = flags.block ?? (flags.base ? undefined : M.DEFAULT_SFT_BLOCK);
-    const base = flags.base ? await M.loadModelFile(flags.base) : null;
+    const { loadModelArg, modelPathOrRun } = await import("../models.js");
+    const base = flags.base ? await loadModelArg(`--base ${flags.base}`, modelPathOrRun(`--base ${flags.base}`, flags.base, flags.out)) : null;
     const baseTok = base ? M.tokenizerOf(base.model) : null;
     if (tok && baseTok && D.tokenizerId(tok.spec) !== D.tokenizerId(baseTok.spec)) {
       throw new UsageError(`--tokenizer ${flags.tokenizer} is not the tokenizer the --base model was trained with (${D.tokenizerId(baseTok.spec)}); leave --tokenizer out to use the base's`);
     }
     const tokenizer = tok ?? baseTok ?? D.byteTokenizer();
     const dataBlock = block ?? base!.model.config.blockSize;
-    const data = flags.data.startsWith("pack:")
+    const data = await withDataFlag(flags.data, async () => flags.data.startsWith("pack:")
       ? await M.packData(flags.data.slice(5).split(",").map((s) => s.trim()).filter(Boolean), { block: dataBlock, tokenizer, ...(flags.packTrain ? { trainPerCell: flags.packTrain } : {}) })
-      : await M.jsonlData(flags.data, { block: dataBlock, tokenizer });
+      : await M.jsonlData(flags.data, { block: dataBlock, tokenizer }));
     const em = (e: { accuracy: number; overall: { n: number } }) => ({ exact_match: round(e.accuracy), n: e.overall.n });
     const skips = "skipped" in data ? (data as { skipped: import("../../models/mod.js").DataSkips }).skipped : null;
     const records = {

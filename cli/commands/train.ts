@@ -5,11 +5,11 @@
 // Checkpoints go to <out>/<run>/checkpoints/<stage>/step-XXXXXXXX/ (every --checkpoint-every
 // steps and at the end); --resume continues from the newest good one. Progress: a bar on a
 // TTY, JSON lines otherwise (stderr). The result is one JSON document on stdout with --json.
-import { appendFileSync, existsSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import type { Command } from "commander";
 import { intArg, urlArg } from "../args.js";
-import { UsageError } from "../errors.js";
+import { checkInputFile } from "../inputs.js";
 import { printJson, printLine } from "../output.js";
 
 export interface TrainFlags {
@@ -101,5 +101,7 @@ export function traceWriter(file: string | undefined): ((step: number, loss: num
 }
 
 export function checkDataPath(data: string): void {
-  if (!data.startsWith("pack:") && !existsSync(data)) throw new UsageError(`--data: no such file: ${data}`);
+  if (data.startsWith("pack:")) return;
+  const jsonl = extname(data).toLowerCase() === ".jsonl";
+  checkInputFile(`--data ${data}`, data, { text: true, what: jsonl ? "a JSONL of prompt/response pairs" : "a UTF-8 text corpus" });
 }

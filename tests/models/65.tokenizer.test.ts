@@ -55,7 +55,7 @@ test("tokenizer cli - train a BPE, train a model with it, generate with the chec
 
   // resuming with another tokenizer is refused
   const bytesResume = troupe(["train", "--data", data, "--steps", "30", "--out", out, ...SMALL, "--resume", "--json"]);
-  assert.equal(bytesResume.code, 1);
+  assert.equal(bytesResume.code, 2, "a changed flag is bad input (guards #10)");
   assert.match(bytesResume.stderr, /trained with tokenizer hf:.*tokenized with bytes; resume with the same --tokenizer/);
 });
 
