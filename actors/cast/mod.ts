@@ -42,4 +42,5 @@ export { PoolConfigSchema, type PoolRecord, type PoolRoleConfig, type PoolRoleSp
 export * from "./work/mod.js";
 export { CAST_ROLES, newRunId, runCast, startCastRun, type CastRun, type CastRunOptions, type CastRunResult } from "./owner/run.js";
 export { buildRunReport, writeRunReport, type ReportOptions } from "./owner/report.js";
+export { ARTIFACTS_FILE, ARTIFACTS_SCHEMA, exportRunArtifacts, type RunArtifact, type RunArtifacts } from "./artifacts.js";
 export { watchRun, type WatchOptions, type WatchResult } from "./owner/watch.js";

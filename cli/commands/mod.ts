@@ -1,6 +1,7 @@
 // Every subcommand lives in its own file and exports `register(program)`. A command's action
 // imports the layer it needs lazily, so `troupe --help` stays fast.
 import type { Command } from "commander";
+import { register as registerArtifacts } from "./artifacts.js";
 import { register as registerBench } from "./bench.js";
 import { register as registerBenchKernels } from "./bench_kernels.js";
 import { register as registerBenchAgp } from "./bench_agp.js";
@@ -29,6 +30,7 @@ const commands: Register[] = [
   registerTokenizer,
   registerTrain,
   registerGenerate,
+  registerArtifacts,
   registerBench,
   registerBenchKernels,
   registerBenchAgp,

@@ -143,6 +143,8 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
     resumes: last?.resumes ?? 0,
     wall_s: Math.round(result.wallS * 10) / 10,
     report: result.report,
+    // the models the run kept (runs/<run>/artifacts.json): troupe generate --run <id> uses them
+    artifacts: result.artifacts ? { final: result.artifacts.final, adapter_file: result.artifacts.adapter_file, count: result.artifacts.artifacts.length } : null,
   };
   if (opts.json) printJson(doc);
   else {
@@ -161,6 +163,7 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
     if (doc.stopped) printLine(`  stopped: ${doc.stopped.reason}`);
     if (result.failure) printLine(`  failed: ${result.failure}`);
     if (result.report) printLine(`report: ${result.report.html}`);
+    if (result.artifacts?.final) printLine(`models: ${result.artifacts.artifacts.length} kept under ${plan.run.outDir}/${doc.run_id}/ (troupe generate --run ${doc.run_id} --prompt …)`);
   }
   if (!result.ok) process.exitCode = ExitCode.failure;
 }

@@ -20,6 +20,7 @@ import type { PoolRoleConfig, PoolRoleSpec } from "../pools.js";
 import { AVAILABLE_STAGES, type RunPlanLike, type RunSpec, runSpecFrom } from "../spec.js";
 import { type RolePools, startRolePools } from "./pools.js";
 import { writeRunReport } from "./report.js";
+import { exportRunArtifacts, type RunArtifacts } from "../artifacts.js";
 import { watchRun } from "./watch.js";
 import "../../roles.js";
 
@@ -63,6 +64,8 @@ export interface CastRunResult {
   /** Why there is no summary (the cast escalated, the deadline passed). */
   readonly failure: string | null;
   readonly report: ReportPaths | null;
+  /** The models the run kept under runs/<run>/ (null when none could be copied; the log says why). */
+  readonly artifacts: RunArtifacts | null;
   /** Every listed stage passed and the run is done. */
   readonly ok: boolean;
   readonly cast: readonly CastMember[];
@@ -218,7 +221,12 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
       const listed = spec.curriculum.stages.map((s) => s.stage);
       const ok = summary !== null && summary.outcome === "done" && listed.every((st) => summary.stages.some((x) => x.stage === st && x.passed));
       const lastSummary = summary ?? (lastSnapshot ? summarizeRun((lastSnapshot as PersistedDirectorSnapshot).context) : null);
-      return { runId, summary, lastSummary, failure, report: paths ? { json: paths.json, html: paths.html } : null, ok, cast: cast(), wallS: (Date.now() - t0) / 1000 };
+      // the models leave the Object Store before an embedded server takes it away
+      const artifacts = await exportRunArtifacts(session.nc, runId, spec.outDir).catch((err: Error) => {
+        log.warn({ err: err.message }, "could not copy the run's models to its directory");
+        return null;
+      });
+      return { runId, summary, lastSummary, failure, report: paths ? { json: paths.json, html: paths.html } : null, artifacts, ok, cast: cast(), wallS: (Date.now() - t0) / 1000 };
     } finally {
       await sup.stop();
       await pools.stop();
