@@ -10,6 +10,7 @@ export * from "./checkpoint/mod.js";
 export * from "./training/mod.js";
 export { type Logger, modelsLogger } from "./log.js";
 export * from "./spec.js";
+export { type MemoryEstimate, type MemoryEstimateOptions, estimateTrainingMemory, formatBytes, gptActivationCount, gptParameterCount } from "./memory.js";
 export { type GenerateOptions, generate, greedyBatch, sample } from "./generate.js";
 export * from "./tasks/mod.js";
 export { type LayeredDims, type LayeredModel, checkIndices, dimsOf, inEval } from "./layered.js";

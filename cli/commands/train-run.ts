@@ -58,7 +58,10 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
   const abort = new AbortController();
   const onSigint = () => abort.abort(new Error("SIGINT"));
   process.once("SIGINT", onSigint);
-  const progress = M.createProgress({ stream: process.stderr, label: run });
+  // created with the first update, which also says the memory estimate
+  let memory: import("./train-memory.js").MemoryCheck | null = null;
+  let progress: import("../../models/mod.js").ProgressReporter | null = null;
+  const { checkMemory } = await import("./train-memory.js");
   const lr = num("--lr", flags.lr) ?? (flags.lora !== undefined ? 2e-3 : 1e-3);
   const common = {
     steps: flags.steps,
@@ -71,7 +74,8 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
     checkpoints: { store, run, stage: flags.stage, every: flags.checkpointEvery ?? Math.max(1, Math.floor(flags.steps / 10)) },
     resume: flags.resume === true,
-    onProgress: (p: Parameters<typeof progress.update>[0]) => progress.update(p),
+    onProgress: (p: import("../../models/mod.js").TrainProgress) =>
+      (progress ??= M.createProgress({ stream: process.stderr, label: run, ...(memory ? { first: { text: memory.text, fields: memory.fields } } : {}) })).update(p),
     ...(flags.trace ? { onStep: ((w) => (r: { step: number; loss: number }) => w(r.step, r.loss))(traceWriter(flags.trace)!) } : {}),
     signal: abort.signal,
     log,
@@ -90,6 +94,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     const ext = extname(flags.data).toLowerCase();
     if (!flags.data.startsWith("pack:") && ext !== ".jsonl") {
       if (flags.lora !== undefined) throw new UsageError("--lora trains on prompt/response data: give --data FILE.jsonl or pack:DOMAINS");
+      memory = await checkMemory({ ...M.DEFAULT_TEXT_CONFIG, vocabSize: tok?.vocabSize ?? M.DEFAULT_TEXT_CONFIG.vocabSize, ...model }, flags.batch ?? 16, flags.force === true);
       const corpus = await D.loadTextCorpus(flags.data, tok ? { tokenizer: tok } : {});
       checkCorpusFits(flags.data, corpus, flags.block ?? M.DEFAULT_TEXT_CONFIG.blockSize, flags.block !== undefined);
       const r = await M.trainText({ ...common, corpus, model });
@@ -97,7 +102,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
         train_loss: round(r.trainLoss), val_loss: round(r.valLoss), val_bpb: round(r.valBpb), tokenizer: tokenizerName(corpus.tokenizer),
         tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
         wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, skipped_steps: r.skippedSteps, checkpoint: ckDir(r),
-        parameters: M.countParameters(r.model), config: r.spec.gpt,
+        parameters: M.countParameters(r.model), memory_estimate_bytes: memory.estimate.total, config: r.spec.gpt,
       };
     }
     const block = flags.block ?? (flags.base ? undefined : M.DEFAULT_SFT_BLOCK);
@@ -109,6 +114,10 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     }
     const tokenizer = tok ?? baseTok ?? D.byteTokenizer();
     const dataBlock = block ?? base!.model.config.blockSize;
+    const shape = base ? base.model.config : M.resolveGptConfig({ ...M.DEFAULT_PACK_CONFIG, vocabSize: tokenizer.vocabSize, ...model, blockSize: dataBlock });
+    // a LoRA adapter on qkv and proj: rank × (C + 3C) + rank × (C + C) per block
+    const loraTrainable = flags.lora !== undefined ? shape.nLayer * 6 * flags.lora * shape.nEmbd : undefined;
+    memory = await checkMemory(shape, flags.batch ?? 32, flags.force === true, loraTrainable);
     const data = await withDataFlag(flags.data, async () => flags.data.startsWith("pack:")
       ? await M.packData(flags.data.slice(5).split(",").map((s) => s.trim()).filter(Boolean), { block: dataBlock, tokenizer, ...(flags.packTrain ? { trainPerCell: flags.packTrain } : {}) })
       : await M.jsonlData(flags.data, { block: dataBlock, tokenizer }));
@@ -137,7 +146,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
         held_out: r.adaptedExactMatch.overall.n, records,
         by_domain: Object.fromEntries(Object.keys(r.adaptedExactMatch.byDomain).map((d) => [d, { base: round(r.baseExactMatch.byDomain[d]!.accuracy), adapted: round(r.adaptedExactMatch.byDomain[d]!.accuracy) }])),
         wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, trainable_parameters: r.trainableParameters,
-        adapter: adapterPath, base: base!.source, checkpoint: ckDir(r),
+        adapter: adapterPath, base: base!.source, checkpoint: ckDir(r), memory_estimate_bytes: memory.estimate.total,
       };
     }
     const r = await M.trainSft({ ...common, data, ...(base ? { model: base.model } : { config: { ...M.DEFAULT_PACK_CONFIG, ...model } }) });
@@ -147,9 +156,10 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
       tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
       ...em(e), records, by_domain: Object.fromEntries(Object.entries(e.byDomain).map(([d, t]) => [d, round(t.accuracy)])),
       wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, checkpoint: ckDir(r), parameters: M.countParameters(r.model),
+      memory_estimate_bytes: memory.estimate.total,
     };
   } finally {
-    progress.close();
+    (progress as import("../../models/mod.js").ProgressReporter | null)?.close();
     process.off("SIGINT", onSigint);
     await nc?.close();
   }

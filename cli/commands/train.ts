@@ -77,7 +77,7 @@ export function register(program: Command): void {
     .option("--out <dir>", "where runs are written", "runs")
     .option("--stage <name>", "stage name of the checkpoints", "train")
     .option("--resume", "continue from the newest good checkpoint of this run")
-    .option("--force", "start over even though this run has checkpoints")
+    .option("--force", "do it anyway: start over although this run has checkpoints, train although the memory estimate exceeds what is available")
     .option("--nats <url>", "also write checkpoints to the run's JetStream Object Store on this server", urlArg("--nats"))
     .option("--trace <file>", "append every step's loss as a JSON line (for comparisons)")
     .option("--json", "print one JSON document")
