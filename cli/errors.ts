@@ -46,3 +46,16 @@ export class CommandFailedError extends Error {
 export function isCommandFailedError(err: unknown): err is CommandFailedError {
   return err instanceof CommandFailedError;
 }
+
+/** The user stopped the command (Ctrl-C); exits 130 like a shell does, after saying what was kept. */
+export class InterruptedError extends Error {
+  readonly code = "interrupted";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "InterruptedError";
+  }
+}
+
+export function isInterruptedError(err: unknown): err is InterruptedError {
+  return err instanceof InterruptedError;
+}

@@ -4,10 +4,10 @@
 // Other layers' errors are recognised by their stable `code` (each layer's errors.ts); their
 // class names and Node's errno codes never reach the user.
 import { CommanderError } from "commander";
-import { ExitCode, UsageCode, isCommandFailedError, isUsageError } from "./errors.js";
+import { ExitCode, UsageCode, isCommandFailedError, isInterruptedError, isUsageError } from "./errors.js";
 
 export interface Failure {
-  readonly exit: 1 | 2;
+  readonly exit: 1 | 2 | 130;
   /** snake_case, stable: what a script branches on */
   readonly code: string;
   readonly message: string;
@@ -66,6 +66,7 @@ function snake(code: string): string {
 /** The failure an error means, for `command` (the first word after `troupe`). */
 export function describeFailure(err: unknown, command: string): Failure {
   if (isUsageError(err)) return { exit: ExitCode.usage, code: err.code, message: cleanMessage(err.message) };
+  if (isInterruptedError(err)) return { exit: ExitCode.interrupted, code: err.code, message: err.message };
   if (isCommandFailedError(err)) return { exit: ExitCode.failure, code: snake(err.code), message: cleanMessage(err.message) };
   if (!(err instanceof Error)) return { exit: ExitCode.failure, code: "failed", message: String(err) };
   const code = (err as { code?: unknown }).code;

@@ -1,7 +1,7 @@
 // The body of `troupe train` (see train.ts for the flags): picks the data path (text, JSONL,
 // pack), wires the checkpoint store, progress and Ctrl-C, and calls the models layer.
 import { extname, join } from "node:path";
-import { UsageError } from "../errors.js";
+import { InterruptedError, UsageError } from "../errors.js";
 import { type TrainFlags, checkDataPath, defaultRunName, traceWriter } from "./train.js";
 import { checkCorpusFits, checkShape, withDataFlag } from "./train-checks.js";
 
@@ -55,9 +55,8 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     nc = conn;
     store = M.mirroredCheckpointStore(local, H.objectCheckpointStore(conn));
   }
-  const abort = new AbortController();
-  const onSigint = () => abort.abort(new Error("SIGINT"));
-  process.once("SIGINT", onSigint);
+  const { onInterrupt, resumeCommand } = await import("../interrupt.js");
+  const interrupt = onInterrupt("stopping after this step and saving a checkpoint of it");
   // created with the first update, which also says the memory estimate
   let memory: import("./train-memory.js").MemoryCheck | null = null;
   let progress: import("../../models/mod.js").ProgressReporter | null = null;
@@ -77,7 +76,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     onProgress: (p: import("../../models/mod.js").TrainProgress) =>
       (progress ??= M.createProgress({ stream: process.stderr, label: run, ...(memory ? { first: { text: memory.text, fields: memory.fields } } : {}) })).update(p),
     ...(flags.trace ? { onStep: ((w) => (r: { step: number; loss: number }) => w(r.step, r.loss))(traceWriter(flags.trace)!) } : {}),
-    signal: abort.signal,
+    signal: interrupt.signal,
     log,
   };
   const model = {
@@ -158,9 +157,14 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
       wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, checkpoint: ckDir(r), parameters: M.countParameters(r.model),
       memory_estimate_bytes: memory.estimate.total,
     };
+  } catch (err) {
+    if (!M.isTrainingAbortedError(err) || !interrupt.interrupted()) throw err;
+    (progress as import("../../models/mod.js").ProgressReporter | null)?.close();
+    const saved = err.checkpoint ? `saved a checkpoint of step ${err.checkpoint.step} in ${local.dirOf(err.checkpoint)}` : "no checkpoint was written (no step had finished)";
+    throw new InterruptedError(`interrupted at step ${err.step}: ${saved}; continue with: ${resumeCommand()}`, { cause: err });
   } finally {
     (progress as import("../../models/mod.js").ProgressReporter | null)?.close();
-    process.off("SIGINT", onSigint);
+    interrupt.dispose();
     await nc?.close();
   }
 }

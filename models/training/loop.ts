@@ -148,7 +148,14 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
   model.train();
   try {
     while (st.step < o.steps) {
-      if (options.signal?.aborted) throw new TrainingAbortedError(st.step, { cause: options.signal.reason });
+      if (options.signal?.aborted) {
+        // the last complete step is kept (guards #10: Ctrl-C saves): a checkpoint like the
+        // periodic ones, from which --resume continues exactly
+        if (ck && st.step > 0 && lastCheckpoint?.step !== st.step) saveCheckpoint("step");
+        await flush();
+        const saved = lastCheckpoint as CheckpointRef | null;
+        throw new TrainingAbortedError(st.step, { cause: options.signal.reason, checkpoint: saved && saved.step === st.step ? saved : null });
+      }
       const s0 = performance.now();
       const lr = schedule(st.step);
       opt.lr = lr;
