@@ -9,7 +9,7 @@ import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import type { RunPlan } from "../../scenarios/mod.js";
 import { urlArg } from "../args.js";
-import { ExitCode, UsageError } from "../errors.js";
+import { ExitCode, InterruptedError, UsageError } from "../errors.js";
 import { checkInputFile } from "../inputs.js";
 import { printJson, printLine, progress } from "../output.js";
 
@@ -97,8 +97,14 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
   const timer = setInterval(() => view.tick(), 1000);
   timer.unref();
   let result;
+  const { onInterrupt } = await import("../interrupt.js");
+  const interrupt = onInterrupt("stopping the cast: the trainer checkpoints its current step, the report and the models are written");
+  // the embedded server must outlive Ctrl-C until the checkpoint, the report and the models are out
+  const releaseServers = (await import("../../hosts/mod.js")).holdServersOnInterrupt();
+  let url = opts.nats ?? "";
   try {
     const run = await startCastRun({
+      stop: () => (interrupt.interrupted() ? "interrupted (Ctrl-C)" : null),
       plan,
       file,
       ...(opts.nats ? { natsUrl: opts.nats } : {}),
@@ -106,6 +112,7 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
       resume: opts.resume === true,
       onEvent: (e) => view.handle(e),
     });
+    url = run.url;
     progress(`troupe run ${run.runId} on ${run.url} (troupe status --nats ${run.url} --run ${run.runId})`);
     result = await run.done;
   } catch (err) {
@@ -114,6 +121,16 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
   } finally {
     clearInterval(timer);
     view.close();
+    interrupt.dispose();
+    releaseServers();
+  }
+  if (interrupt.interrupted()) {
+    const kept = result.artifacts?.artifacts.length ? `; ${result.artifacts.artifacts.length} model checkpoints kept under ${plan.run.outDir}/${result.runId}/` : "";
+    const report = result.report ? `; report ${result.report.html}` : "";
+    const how = opts.nats
+      ? `continue with: troupe run ${file} --nats ${url} --run-id ${result.runId} --resume`
+      : `the embedded server's state went with it, so this run cannot be resumed; run with --nats URL (a nats-server -js you keep) to be able to resume`;
+    throw new InterruptedError(`run ${result.runId} interrupted${kept}${report}; ${how}`);
   }
   const s = result.summary;
   const last = result.lastSummary;

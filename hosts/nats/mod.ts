@@ -1,5 +1,6 @@
 // Public surface of hosts/nats: the embedded server, connections, and the durable helpers.
 export { type NatsServerHandle, type NatsServerOptions, startNatsServer } from "./launcher.js";
+export { holdServersOnInterrupt } from "./cleanup.js";
 export { type ConnectOptions, type NatsConnection, type NatsSession, type NatsTarget, connectNats, openNats } from "./connect.js";
 export { type PublishOnceOptions, deleteRunStreams, ensureStream, publishOnce } from "./jetstream.js";
 export {
