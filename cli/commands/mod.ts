@@ -8,6 +8,7 @@ import { register as registerBenchAgp } from "./bench_agp.js";
 import { register as registerChaos } from "./chaos.js";
 import { register as registerChaosCast } from "./chaos-cast.js";
 import { register as registerData } from "./data.js";
+import { register as registerEval } from "./eval.js";
 import { register as registerDemo } from "./demo.js";
 import { register as registerRun } from "./run.js";
 import { register as registerScenario } from "./scenario.js";
@@ -31,6 +32,7 @@ const commands: Register[] = [
   registerTrain,
   registerGenerate,
   registerArtifacts,
+  registerEval,
   registerBench,
   registerBenchKernels,
   registerBenchAgp,
