@@ -23,6 +23,7 @@ export { configDigest, canonicalJson } from "./digest.js";
 export { writeReport, readReport, parseReport, writeFileAtomic, REPORT_JSON, REPORT_HTML } from "./files.js";
 export type { ReportPaths } from "./files.js";
 export { renderHtml } from "./html.js";
+export { esc } from "./format.js";
 export { stageCurves, TERM_COLORS } from "./curves.js";
 export type { CurveOptions } from "./curves.js";
 export { lineChart } from "./chart.js";

@@ -61,6 +61,10 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
   let memory: import("./train-memory.js").MemoryCheck | null = null;
   let progress: import("../../models/mod.js").ProgressReporter | null = null;
   const { checkMemory } = await import("./train-memory.js");
+  const curves = (await import("./train-report.js")).trainCurves();
+  const trace = traceWriter(flags.trace);
+  const writeReport = (outcome: "done" | "interrupted", result: Record<string, unknown>) =>
+    curves.write({ dir: join(flags.out, run), run, data: flags.data, outcome, result, flags: { ...flags } as Record<string, unknown> });
   const lr = num("--lr", flags.lr) ?? (flags.lora !== undefined ? 2e-3 : 1e-3);
   const common = {
     steps: flags.steps,
@@ -73,9 +77,14 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
     checkpoints: { store, run, stage: flags.stage, every: flags.checkpointEvery ?? Math.max(1, Math.floor(flags.steps / 10)) },
     resume: flags.resume === true,
-    onProgress: (p: import("../../models/mod.js").TrainProgress) =>
-      (progress ??= M.createProgress({ stream: process.stderr, label: run, ...(memory ? { first: { text: memory.text, fields: memory.fields } } : {}) })).update(p),
-    ...(flags.trace ? { onStep: ((w) => (r: { step: number; loss: number }) => w(r.step, r.loss))(traceWriter(flags.trace)!) } : {}),
+    onProgress: (p: import("../../models/mod.js").TrainProgress) => {
+      curves.onProgress(p);
+      (progress ??= M.createProgress({ stream: process.stderr, label: run, ...(memory ? { first: { text: memory.text, fields: memory.fields } } : {}) })).update(p);
+    },
+    onStep: (r: { step: number; loss: number }) => {
+      curves.onStep(r.step, r.loss);
+      trace?.(r.step, r.loss);
+    },
     signal: interrupt.signal,
     log,
   };
@@ -89,7 +98,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
   const ckDir = (r: { checkpoint: { run: string; stage: string; step: number; kind: "step" | "best" } | null }) => (r.checkpoint ? local.dirOf(r.checkpoint) : null);
   const tok = flags.tokenizer ? await loadTokenizerFlag(flags.tokenizer) : null;
   const tokenizerName = (t: import("../../data/mod.js").Tokenizer) => (flags.tokenizer && tok === t ? flags.tokenizer : D.tokenizerId(t.spec));
-  try {
+  const trained = async (): Promise<Record<string, unknown>> => {
     const ext = extname(flags.data).toLowerCase();
     if (!flags.data.startsWith("pack:") && ext !== ".jsonl") {
       if (flags.lora !== undefined) throw new UsageError("--lora trains on prompt/response data: give --data FILE.jsonl or pack:DOMAINS");
@@ -157,11 +166,17 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
       wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, checkpoint: ckDir(r), parameters: M.countParameters(r.model),
       memory_estimate_bytes: memory.estimate.total,
     };
+  };
+  try {
+    const result = await trained();
+    const report = await writeReport("done", result);
+    return { ...result, report: report.html };
   } catch (err) {
     if (!M.isTrainingAbortedError(err) || !interrupt.interrupted()) throw err;
     (progress as import("../../models/mod.js").ProgressReporter | null)?.close();
     const saved = err.checkpoint ? `saved a checkpoint of step ${err.checkpoint.step} in ${local.dirOf(err.checkpoint)}` : "no checkpoint was written (no step had finished)";
-    throw new InterruptedError(`interrupted at step ${err.step}: ${saved}; continue with: ${resumeCommand()}`, { cause: err });
+    const report = await writeReport("interrupted", { steps: err.step, checkpoint: err.checkpoint ? local.dirOf(err.checkpoint) : null }).catch(() => null);
+    throw new InterruptedError(`interrupted at step ${err.step}: ${saved}${report ? `; report ${report.html}` : ""}; continue with: ${resumeCommand()}`, { cause: err });
   } finally {
     (progress as import("../../models/mod.js").ProgressReporter | null)?.close();
     interrupt.dispose();
