@@ -47,7 +47,7 @@ test("interrupt - SIGINT at a random step: checkpoint of that step, exit 130, --
     const atStep = 10 + Math.floor(Math.random() * 200);
     const r = await interrupted(args, join(dir, "cut.trace"), atStep, 1);
     assert.equal(r.code, 130, r.stderr.slice(-2000));
-    const m = /interrupted at step (\d+): saved a checkpoint of step (\d+) in (\S+); continue with: (troupe train .* --resume)$/m.exec(r.stderr);
+    const m = /interrupted at step (\d+): saved a checkpoint of step (\d+) in (\S+); report (\S+); continue with: (troupe train .* --resume)$/m.exec(r.stderr);
     assert.ok(m, r.stderr.slice(-2000));
     const step = Number(m[1]);
     assert.equal(Number(m[2]), step, "the checkpoint is of the step it stopped at");
@@ -56,7 +56,10 @@ test("interrupt - SIGINT at a random step: checkpoint of that step, exit 130, --
     assert.equal(traceOf(join(dir, "cut.trace")).size, step, "no step after the checkpoint ran");
 
     // the printed command continues it
-    const resumeArgs = m[4]!.split(" ").slice(1);
+    const interruptedReport = JSON.parse(readFileSync(m[4]!.replace(/\.html$/, ".json"), "utf8"));
+    assert.equal(interruptedReport.outcome, "interrupted");
+    assert.equal(interruptedReport.curves.train_loss.length, step, "the report has every step up to the interruption");
+    const resumeArgs = m[5]!.split(" ").slice(1);
     const resumed = await troupe([...resumeArgs, "--json"]);
     assert.equal(resumed.code, 0, resumed.stderr.slice(-2000));
     assert.equal(JSON.parse(resumed.stdout).resumed_from, step);
