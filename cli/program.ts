@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { registerAll } from "./commands/mod.js";
 import { ExitCode } from "./errors.js";
 import { commanderFailure, describeFailure, reportFailure } from "./failure.js";
+import { setJsonCommand } from "./output.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -11,7 +12,12 @@ export function buildProgram(): Command {
     .description("Train language models as a cast of actors over NATS")
     .version("0.1.0")
     .exitOverride()
-    .showHelpAfterError("(run troupe --help for usage)");
+    .showHelpAfterError("(run troupe --help for usage)")
+    .hook("preAction", (_root, action) => {
+      const path: string[] = [];
+      for (let c: Command | null = action; c && c !== program; c = c.parent) path.unshift(c.name());
+      setJsonCommand(path);
+    });
   registerAll(program);
   return program;
 }
