@@ -65,17 +65,29 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
   const trace = traceWriter(flags.trace);
   const writeReport = (outcome: "done" | "interrupted", result: Record<string, unknown>) =>
     curves.write({ dir: join(flags.out, run), run, data: flags.data, outcome, result, flags: { ...flags } as Record<string, unknown> });
-  const lr = num("--lr", flags.lr) ?? (flags.lora !== undefined ? 2e-3 : 1e-3);
+  // a resume keeps the stored value of every hyper-parameter whose flag is not given
+  const H = await import("./train-hparams.js");
+  const stored = flags.resume ? await H.readStoredHparams(join(flags.out, run, "checkpoints", flags.stage)) : null;
+  const was = stored?.hparams;
+  const lr = num("--lr", flags.lr) ?? was?.lr ?? (flags.lora !== undefined ? 2e-3 : 1e-3);
+  const weightDecay = num("--weight-decay", flags.weightDecay) ?? was?.weight_decay;
+  const betas = H.parseBetas(flags.betas) ?? (was ? [was.betas[0], was.betas[1]] as [number, number] : undefined);
+  const gradClip = num("--grad-clip", flags.gradClip) ?? (was ? (was.grad_clip ?? 0) : undefined);
+  const accumulate = flags.accumulate ?? was?.accumulate;
+  const batch = flags.batch ?? stored?.batch ?? undefined;
   const common = {
     steps: flags.steps,
-    ...(flags.batch !== undefined ? { batch: flags.batch } : {}),
-    ...(flags.accumulate !== undefined ? { accumulate: flags.accumulate } : {}),
+    ...(batch !== undefined ? { batch } : {}),
+    ...(accumulate !== undefined ? { accumulate } : {}),
     lr,
-    warmupSteps: flags.warmup ?? Math.floor(flags.steps / 20),
-    minLr: num("--min-lr", flags.minLr) ?? lr / 10,
-    ...(flags.evalEvery !== undefined ? { evalEvery: flags.evalEvery } : {}),
+    warmupSteps: flags.warmup ?? was?.warmup_steps ?? H.defaultWarmup(flags.steps),
+    minLr: num("--min-lr", flags.minLr) ?? was?.min_lr ?? lr / 10,
+    ...(weightDecay !== undefined ? { weightDecay } : {}),
+    ...(betas ? { betas } : {}),
+    ...(gradClip !== undefined ? { clipNorm: gradClip === 0 ? null : gradClip } : {}),
+    evalEvery: flags.evalEvery ?? H.defaultEvalEvery(flags.steps),
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
-    checkpoints: { store, run, stage: flags.stage, every: flags.checkpointEvery ?? Math.max(1, Math.floor(flags.steps / 10)) },
+    checkpoints: { store, run, stage: flags.stage, every: flags.checkpointEvery ?? H.defaultCheckpointEvery(flags.steps) },
     resume: flags.resume === true,
     onProgress: (p: import("../../models/mod.js").TrainProgress) => {
       curves.onProgress(p);
@@ -88,6 +100,11 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     signal: interrupt.signal,
     log,
   };
+  // the hyper-parameters this command trains with, as the checkpoints store them
+  const hparams = M.hparamsOf(M.resolveTrainer({ ...common, checkpoints: { ...common.checkpoints, config: null }, resume: null, model: null as never, batches: null as never }), betas ?? M.DEFAULT_BETAS);
+  const isSft = flags.data.startsWith("pack:") || extname(flags.data).toLowerCase() === ".jsonl";
+  const changed = stored ? await H.checkResumeHparams(stored, { ...hparams, batch: batch ?? (isSft ? 32 : 16) }, flags.allowChange === true) : [];
+  if (changed.length) log.warn({ changed }, "resuming with changed hyper-parameters (--allow-change)");
   const model = {
     ...(flags.block !== undefined ? { blockSize: flags.block } : {}),
     ...(flags.layers !== undefined ? { nLayer: flags.layers } : {}),
@@ -102,7 +119,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     const ext = extname(flags.data).toLowerCase();
     if (!flags.data.startsWith("pack:") && ext !== ".jsonl") {
       if (flags.lora !== undefined) throw new UsageError("--lora trains on prompt/response data: give --data FILE.jsonl or pack:DOMAINS");
-      memory = await checkMemory({ ...M.DEFAULT_TEXT_CONFIG, vocabSize: tok?.vocabSize ?? M.DEFAULT_TEXT_CONFIG.vocabSize, ...model }, flags.batch ?? 16, flags.force === true);
+      memory = await checkMemory({ ...M.DEFAULT_TEXT_CONFIG, vocabSize: tok?.vocabSize ?? M.DEFAULT_TEXT_CONFIG.vocabSize, ...model }, batch ?? 16, flags.force === true);
       const corpus = await D.loadTextCorpus(flags.data, tok ? { tokenizer: tok } : {});
       checkCorpusFits(flags.data, corpus, flags.block ?? M.DEFAULT_TEXT_CONFIG.blockSize, flags.block !== undefined);
       const r = await M.trainText({ ...common, corpus, model });
@@ -125,7 +142,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     const shape = base ? base.model.config : M.resolveGptConfig({ ...M.DEFAULT_PACK_CONFIG, vocabSize: tokenizer.vocabSize, ...model, blockSize: dataBlock });
     // a LoRA adapter on qkv and proj: rank × (C + 3C) + rank × (C + C) per block
     const loraTrainable = flags.lora !== undefined ? shape.nLayer * 6 * flags.lora * shape.nEmbd : undefined;
-    memory = await checkMemory(shape, flags.batch ?? 32, flags.force === true, loraTrainable);
+    memory = await checkMemory(shape, batch ?? 32, flags.force === true, loraTrainable);
     const data = await withDataFlag(flags.data, async () => flags.data.startsWith("pack:")
       ? await M.packData(flags.data.slice(5).split(",").map((s) => s.trim()).filter(Boolean), { block: dataBlock, tokenizer, ...(flags.packTrain ? { trainPerCell: flags.packTrain } : {}) })
       : await M.jsonlData(flags.data, { block: dataBlock, tokenizer }));

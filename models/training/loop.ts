@@ -9,6 +9,7 @@
 // the kernels are deterministic, so a resumed run repeats the straight run bit for bit.
 import { type GPT, type Optimizer, type Tensor, adamw, kernelInfo, backward, clipGradNorm, cosineWithWarmup, sumSquares, tensor, workspace } from "../../kernels/mod.js";
 import type { CheckpointRef } from "../checkpoint/mod.js";
+import { DEFAULT_BETAS, hparamsOf, withHparams } from "./hparams.js";
 import { CheckpointMismatchError, CheckpointWriteError, ModelConfigError, NonFiniteLossError, TrainingAbortedError } from "../errors.js";
 import { modelsLogger } from "../log.js";
 import { batchTensors, evalLoss } from "./evaluate.js";
@@ -60,6 +61,7 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
   const params = model.namedParameters().filter(([, t]) => t.requiresGrad);
   if (params.length === 0) throw new ModelConfigError("train.model", "the model has no trainable parameters (everything is frozen)");
   const opt: Optimizer = adamw(params, { lr: o.lr, weightDecay: o.weightDecay, betas: (options.betas ?? [0.9, 0.999]) as [number, number], decay: decays });
+  const hparams = hparamsOf(o, (options.betas ?? DEFAULT_BETAS) as [number, number]);
   const schedule = o.warmupSteps === 0 && o.minLr === o.lr ? () => o.lr : cosineWithWarmup({ maxLr: o.lr, minLr: o.minLr, warmupSteps: o.warmupSteps, totalSteps: o.steps });
   const lossOf = options.loss ?? ((m: GPT, idx: Tensor, targets: Tensor) => m.loss(idx, targets).loss);
 
@@ -113,7 +115,7 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
     if (last) metrics.val_loss = last.loss;
     // encoded synchronously here; written while training goes on
     const write = ck.store.save(
-      { run: ck.run, stage: ck.stage, step: st.step, kind, config: ck.config, state: state() as never, metrics },
+      { run: ck.run, stage: ck.stage, step: st.step, kind, config: withHparams(ck.config, hparams), state: state() as never, metrics },
       { model: model.namedParameters(), optim: opt.stateDict(), files: ck.files ?? null },
     );
     const p: Promise<void> = write.then(
