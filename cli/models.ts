@@ -4,7 +4,7 @@
 // error that says which flag takes it.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { GPT } from "../models/mod.js";
+import type { CausalLM } from "../models/mod.js";
 import { UsageCode, UsageError } from "./errors.js";
 
 /** What runs/<id>/artifacts.json says (written by `troupe run` and `troupe artifacts pull`). */
@@ -61,7 +61,7 @@ async function isAdapterFile(path: string): Promise<boolean> {
 }
 
 /** Loads the model `label` (e.g. `--checkpoint x`) names, with errors in the CLI's words. */
-export async function loadModelArg(label: string, path: string): Promise<{ model: GPT; source: string }> {
+export async function loadModelArg(label: string, path: string): Promise<{ model: CausalLM; source: string }> {
   const M = await import("../models/mod.js");
   if (!existsSync(path)) throw new UsageError(`${label}: no such file or directory (give a checkpoint, stage or run directory, or a model.safetensors)`, { code: UsageCode.noSuchFile });
   if (await isAdapterFile(path)) {
@@ -81,7 +81,7 @@ export async function loadModelArg(label: string, path: string): Promise<{ model
 }
 
 /** Puts the adapter `label` (e.g. `--adapter x`) names on `model`, with errors in the CLI's words. */
-export async function loadAdapterArg(label: string, model: GPT, path: string): Promise<void> {
+export async function loadAdapterArg(label: string, model: CausalLM, path: string): Promise<void> {
   const M = await import("../models/mod.js");
   if (!existsSync(path)) throw new UsageError(`${label}: no such file (give an adapter.safetensors written by troupe train --lora)`, { code: UsageCode.noSuchFile });
   if (statSync(path).isDirectory() || !(await isAdapterFile(path))) {

@@ -10,6 +10,8 @@ export const ModelsErrorCode = {
   checkpointMismatch: "CHECKPOINT_MISMATCH",
   nonFinite: "TRAIN_NON_FINITE",
   aborted: "TRAIN_ABORTED",
+  file: "MODEL_FILE",
+  unknownArch: "MODEL_UNKNOWN_ARCH",
   packet: "PACKET",
   stage: "STAGE_DATA",
   checkpointWrite: "CHECKPOINT_WRITE",
@@ -117,6 +119,45 @@ export class TrainingAbortedError extends ModelsError {
     this.step = step;
     this.checkpoint = options?.checkpoint ?? null;
   }
+}
+
+/** Where a model-file problem was found: the file and, when known, the tensor. */
+export interface ModelFileWhere {
+  readonly file: string;
+  readonly tensor?: string;
+}
+
+/**
+ * A Hugging Face model or adapter directory that cannot be used as it is: a missing tensor, a
+ * shape that does not match config.json, a truncated file, an unsupported setting. The message
+ * names the file, the tensor and what was expected.
+ */
+export class ModelFileError extends ModelsError {
+  readonly file: string;
+  readonly tensor: string | undefined;
+  constructor(where: ModelFileWhere, message: string, options?: { cause?: unknown }) {
+    super(ModelsErrorCode.file, `${where.file}${where.tensor ? `: tensor "${where.tensor}"` : ""}: ${message}`, options);
+    this.name = "ModelFileError";
+    this.file = where.file;
+    this.tensor = where.tensor;
+  }
+}
+
+/** config.json names a model_type troupe has no architecture for. */
+export class UnknownArchitectureError extends ModelsError {
+  readonly modelType: string;
+  constructor(modelType: string, known: readonly string[], where: string) {
+    super(ModelsErrorCode.unknownArch, `${where}: unknown model_type ${JSON.stringify(modelType)}; troupe has ${known.map((k) => JSON.stringify(k)).join(", ")}`);
+    this.name = "UnknownArchitectureError";
+    this.modelType = modelType;
+  }
+}
+
+export function isModelFileError(err: unknown): err is ModelFileError {
+  return err instanceof ModelFileError;
+}
+export function isUnknownArchitectureError(err: unknown): err is UnknownArchitectureError {
+  return err instanceof UnknownArchitectureError;
 }
 
 export const PACKET_REASONS = ["magic", "version", "codec", "length", "shape", "checksum", "nonfinite", "adapter", "malformed"] as const;

@@ -1,10 +1,12 @@
-// The GPT backbone as the rest of troupe uses it: a validated config, construction from a
-// seed, hidden-state capture at any set of layers (teacher, oracle, transfer path) and the
-// logit lens (any residual-stream state through ln_f and the lm_head). The network itself is
-// the kernels layer's GPT; LoRA/DoRA wrap its Linear layers in place (lora/).
+// The GPT (gpt2 architecture) config as the rest of troupe uses it — validated, with defaults,
+// construction from a seed — and, for every architecture, hidden-state capture at any set of
+// layers (teacher, oracle, transfer path) and the logit lens (any residual-stream state through
+// the final norm and the head). The networks are the kernels layer's; LoRA/DoRA wrap their
+// Linear layers in place (lora/).
 // Legend: B batch, T time, C channels (n_embd), V vocab, L layers.
 import { createHash } from "node:crypto";
 import { GPT, type GPTConfig, type Module, type Tensor, clone, createRng, noGrad } from "../kernels/mod.js";
+import type { CausalLM } from "./arch/types.js";
 import { ModelConfigError } from "./errors.js";
 
 export type { GPTConfig } from "../kernels/mod.js";
@@ -52,8 +54,8 @@ export function createGpt(config: Partial<GPTConfig>, seed = 0): GPT {
   return new GPT(resolveGptConfig(config), createRng(seed));
 }
 
-function checkLayers(model: GPT, layers: readonly number[]): void {
-  const L = model.config.nLayer;
+function checkLayers(model: CausalLM, layers: readonly number[]): void {
+  const L = model.dims.layers;
   for (const l of layers) {
     if (!Number.isInteger(l) || l < 0 || l > L) {
       throw new ModelConfigError("layers", `layer ${l} is outside 0..${L} (0 = after the embeddings, i = after block i-1; this model has ${L} blocks)`);
@@ -78,7 +80,7 @@ export interface Captured {
  * logits. Without `grad` nothing is recorded and the tensors are fresh copies (safe to keep
  * across workspace runs).
  */
-export function captureHidden(model: GPT, idx: Tensor, layers: readonly number[], options: CaptureOptions = {}): Captured {
+export function captureHidden(model: CausalLM, idx: Tensor, layers: readonly number[], options: CaptureOptions = {}): Captured {
   checkLayers(model, layers);
   const run = () => {
     const out = model.forwardWithHidden(idx, { capture: layers });
@@ -90,19 +92,19 @@ export function captureHidden(model: GPT, idx: Tensor, layers: readonly number[]
 }
 
 /**
- * The logit lens: a residual-stream state [..., C] through ln_f and the lm_head → [..., V].
+ * The logit lens: a residual-stream state [..., C] through the final norm and the head → [..., V].
  * `layer` is only checked (the same head decodes every layer); it documents where h came from.
  */
-export function logitLens(model: GPT, hidden: Tensor, layer?: number): Tensor {
+export function logitLens(model: CausalLM, hidden: Tensor, layer?: number): Tensor {
   if (layer !== undefined) checkLayers(model, [layer]);
-  const C = model.config.nEmbd;
+  const C = model.dims.hidden;
   if (hidden.shape[hidden.shape.length - 1] !== C) {
     throw new ModelConfigError("hidden", `expected a state with ${C} channels in the last axis, got shape [${hidden.shape.join(",")}]`);
   }
   return model.logitLens(hidden);
 }
 
-/** A stable digest of a GPT config (adapters record the one of their base). */
+/** A stable digest of a GPT config (the gpt2 architecture's; adapters record their base's). */
 export function configDigest(config: GPTConfig): string {
   const c = resolveGptConfig(config);
   const canon = JSON.stringify([c.vocabSize, c.blockSize, c.nEmbd, c.nHead, c.nLayer, c.lnEps, c.tiedLmHead]);

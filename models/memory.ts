@@ -44,8 +44,9 @@ export function gptActivationCount(c: Required<Pick<GPTConfig, "vocabSize" | "bl
   return BT * C + L * block + BT * C + 2 * BT + 2 * BT * V + BT;
 }
 
-export function estimateTrainingMemory(c: Required<Pick<GPTConfig, "vocabSize" | "blockSize" | "nEmbd" | "nHead" | "nLayer">> & { tiedLmHead?: boolean }, o: MemoryEstimateOptions): MemoryEstimate {
-  const parameters = gptParameterCount(c);
+/** `parameters`: the model's own count when it is not a GPT (a Llama from --model); the activations stay a GPT's estimate. */
+export function estimateTrainingMemory(c: Required<Pick<GPTConfig, "vocabSize" | "blockSize" | "nEmbd" | "nHead" | "nLayer">> & { tiedLmHead?: boolean; parameters?: number }, o: MemoryEstimateOptions): MemoryEstimate {
+  const parameters = c.parameters ?? gptParameterCount(c);
   const trainable = o.trainable ?? parameters;
   const params = parameters * F32;
   const grads = trainable * F32;

@@ -1,48 +1,46 @@
-// How to rebuild a model from a checkpoint: the GPT config, the adapter settings (if any) and
-// the tokenizer, stored as `config.model` in every checkpoint manifest and in the metadata of
-// its model.safetensors. A tokenizer other than bytes is named by the SHA-256 of its
-// tokenizer.json, whose bytes travel as a checkpoint file beside model.safetensors (for a
-// lone model.safetensors: the tokenizer.json next to it), checked against that digest.
-// A live model's tokenizer is attached to it (attachTokenizer / tokenizerOf; bytes when none).
+// How to rebuild a model from a checkpoint: the architecture and its config, the adapter
+// settings (if any) and the tokenizer, stored as `config.model` in every checkpoint manifest and
+// in the metadata of its model.safetensors (so the file alone is enough to load the model).
+// Checkpoints written before architectures existed hold `{ gpt: <GPT config> }`: they load as gpt2.
+// A tokenizer other than bytes is named by the SHA-256 of its tokenizer.json, whose bytes travel
+// as a checkpoint file beside model.safetensors (for a lone model.safetensors or a Hugging Face
+// directory: the tokenizer.json next to it), checked against that digest. A live model's
+// tokenizer is attached to it (attachTokenizer / tokenizerOf; bytes when none).
 import { readFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, type Tokenizer, type TokenizerSpec, byteTokenizer, tokenizerFromFiles, tokenizerId } from "../data/mod.js";
 import { basename, dirname, join } from "node:path";
-import { type GPT, type GPTConfig, createRng, parseSafetensors } from "../kernels/mod.js";
+import { createRng, parseSafetensors } from "../kernels/mod.js";
+import { type CausalLM, architecture, architectureOf } from "./arch/mod.js";
 import type { Checkpoint } from "./checkpoint/mod.js";
 import { MANIFEST_FILE, MODEL_FILE } from "./checkpoint/mod.js";
-import { CheckpointFormatError, CheckpointNotFoundError, ModelConfigError } from "./errors.js";
-import { GPT as GPTClass, resolveGptConfig } from "./gpt.js";
+import { CheckpointFormatError, CheckpointNotFoundError, ModelConfigError, isModelsError } from "./errors.js";
+import { isHfModelDir, loadHfModel } from "./hf/read.js";
+import { attachTokenizer, tokenizerOf } from "./tokenizer.js";
 import { type LoraConfig, adapterOf, applyLora, resolveLoraConfig } from "./lora/mod.js";
 
+export { attachTokenizer, tokenizerOf } from "./tokenizer.js";
+
 export interface ModelSpec {
-  readonly gpt: Required<GPTConfig>;
+  /** The architecture's registry key (Hugging Face model_type): "gpt2", "llama". */
+  readonly arch: string;
+  /** The architecture's resolved config (troupe's keys). */
+  readonly config: Record<string, unknown>;
   /** The adapter on the model, with the exact layers it wraps; null for a plain model. */
   readonly lora: (LoraConfig & { readonly layers: string[] }) | null;
   readonly tokenizer: TokenizerSpec;
 }
 
-const tokenizers = new WeakMap<GPT, Tokenizer>();
-
-/** Makes `tok` the model's tokenizer (a tokenizer.json's ids must fit the model's vocabulary). */
-export function attachTokenizer(model: GPT, tok: Tokenizer): GPT {
-  // bytes: small test models use fewer than 256 ids, as they always have
-  if (tok.spec !== "bytes" && tok.vocabSize > model.config.vocabSize) {
-    throw new ModelConfigError("tokenizer", `the tokenizer has ${tok.vocabSize} ids, the model's vocabulary only ${model.config.vocabSize}`);
-  }
-  tokenizers.set(model, tok);
-  return model;
-}
-
-/** The model's tokenizer (bytes unless another was attached). */
-export function tokenizerOf(model: GPT): Tokenizer {
-  return tokenizers.get(model) ?? byteTokenizer();
-}
-
 /** The spec of a live model. */
-export function specOf(model: GPT): ModelSpec {
+export function specOf(model: CausalLM): ModelSpec {
   const a = adapterOf(model);
-  return { gpt: { ...model.config }, lora: a ? { ...a.config, targets: [...a.config.targets], layers: a.targets } : null, tokenizer: tokenizerOf(model).spec };
+  const arch = architectureOf(model);
+  return {
+    arch: arch.name,
+    config: { ...(arch.configOf(model) as Record<string, unknown>) },
+    lora: a ? { ...a.config, targets: [...a.config.targets], layers: a.targets } : null,
+    tokenizer: tokenizerOf(model).spec,
+  };
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -76,31 +74,50 @@ export function tokenizerForSpec(spec: TokenizerSpec, files: ReadonlyMap<string,
   return tokenizerFromFiles(only);
 }
 
-/** A model of this spec (random weights from `seed`; load a state dict next). */
-export function buildModel(spec: ModelSpec, seed = 0): GPT {
-  const model = new GPTClass(resolveGptConfig(spec.gpt), createRng(seed));
+/** The spec of a fresh model of `arch` (config in troupe's keys, validated). */
+export function freshSpec(arch: string, config: unknown): ModelSpec {
+  const a = architecture(arch);
+  return { arch: a.name, config: a.resolve(config) as Record<string, unknown>, lora: null, tokenizer: "bytes" };
+}
+
+/** The spec of checkpoints written before architectures existed: a GPT config under `gpt`. */
+export interface LegacyModelSpec {
+  readonly gpt: Record<string, unknown>;
+  readonly lora: ModelSpec["lora"];
+  readonly tokenizer: TokenizerSpec;
+}
+
+/** A model of this spec (random weights from `seed`; load a state dict next). Legacy { gpt } specs build a gpt2. */
+export function buildModel(raw: ModelSpec | LegacyModelSpec, seed = 0): CausalLM {
+  const spec: ModelSpec = "arch" in raw ? raw : { arch: "gpt2", config: raw.gpt, lora: raw.lora, tokenizer: raw.tokenizer };
+  const a = architecture(spec.arch);
+  const model = a.create(a.resolve(spec.config), createRng(seed));
   if (spec.lora) applyLora(model, { ...resolveLoraConfig(spec.lora), targets: spec.lora.layers });
   return model;
 }
 
+/** A spec from a manifest or a file: checked, legacy { gpt } specs read as gpt2. */
 export function checkSpec(raw: unknown, where: string): ModelSpec {
-  const s = raw as ModelSpec | null;
-  if (!s || typeof s !== "object" || !s.gpt || typeof s.gpt !== "object") {
-    throw new CheckpointFormatError({ checkpoint: where }, "has no model spec (config.model with gpt, lora, tokenizer)");
+  const s = raw as (Partial<ModelSpec> & { gpt?: unknown }) | null;
+  if (!s || typeof s !== "object" || (!s.arch && !s.gpt)) {
+    throw new CheckpointFormatError({ checkpoint: where }, "has no model spec (config.model with arch, config, lora, tokenizer)");
   }
   const bad = checkTokenizerSpec(s.tokenizer);
   if (bad) throw new CheckpointFormatError({ checkpoint: where }, bad);
+  const spec: ModelSpec = s.arch
+    ? { arch: s.arch, config: (s.config ?? {}) as Record<string, unknown>, lora: s.lora ?? null, tokenizer: s.tokenizer as TokenizerSpec }
+    : { arch: "gpt2", config: s.gpt as Record<string, unknown>, lora: s.lora ?? null, tokenizer: s.tokenizer as TokenizerSpec };
   try {
-    resolveGptConfig(s.gpt);
-    if (s.lora) resolveLoraConfig(s.lora);
+    architecture(spec.arch, where).resolve(spec.config);
+    if (spec.lora) resolveLoraConfig(spec.lora);
   } catch (err) {
     throw new CheckpointFormatError({ checkpoint: where }, `bad model spec: ${(err as Error).message}`, { cause: err });
   }
-  return s;
+  return spec;
 }
 
 /** The model a checkpoint holds, with its weights loaded (strict). */
-export function modelFromCheckpoint(ck: Checkpoint): { model: GPT; spec: ModelSpec } {
+export function modelFromCheckpoint(ck: Checkpoint): { model: CausalLM; spec: ModelSpec } {
   const where = `${ck.ref.run}/${ck.ref.stage}/${ck.ref.kind}-${ck.ref.step}`;
   const spec = checkSpec((ck.manifest.config as { model?: unknown } | null)?.model, where);
   const model = buildModel(spec);
@@ -110,11 +127,16 @@ export function modelFromCheckpoint(ck: Checkpoint): { model: GPT; spec: ModelSp
 }
 
 /**
- * Loads a model from a path: a checkpoint directory (with manifest.json, verified), or a
- * model.safetensors written by troupe (its metadata carries the spec).
+ * Loads a model from a path: a Hugging Face model directory (config.json), a checkpoint
+ * directory (with manifest.json, verified), or a model.safetensors written by troupe (its
+ * metadata carries the spec).
  */
-export async function loadModelFile(path: string): Promise<{ model: GPT; spec: ModelSpec; source: string }> {
+export async function loadModelFile(path: string): Promise<{ model: CausalLM; spec: ModelSpec; source: string }> {
   let file = path;
+  if (!path.endsWith(".safetensors") && isHfModelDir(path) && !(await import("node:fs")).existsSync(join(path, MANIFEST_FILE))) {
+    const { model } = loadHfModel(path);
+    return { model, spec: specOf(model), source: path };
+  }
   if (!path.endsWith(".safetensors")) {
     const dir = await findCheckpointDir(path);
     if (dir.checkpoint) {
@@ -186,10 +208,11 @@ export async function findCheckpointDir(path: string): Promise<{ checkpoint: Che
   return { checkpoint: good.checkpoint, source: store.dirOf(good.checkpoint.ref) };
 }
 
-/** Same architecture, adapter layout and tokenizer (the weights may differ). */
+/** Same architecture and config, adapter layout and tokenizer (the weights may differ). */
 export function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
   const norm = (s: ModelSpec) => JSON.stringify({
-    gpt: resolveGptConfig(s.gpt),
+    arch: s.arch,
+    config: architecture(s.arch).resolve(s.config),
     lora: s.lora && { rank: s.lora.rank, alpha: s.lora.alpha, dropout: s.lora.dropout, dora: s.lora.dora, layers: s.lora.layers },
     tokenizer: tokenizerId(s.tokenizer),
   });

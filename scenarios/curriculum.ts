@@ -66,7 +66,7 @@ function defaultRamp(term: LossTerm, steps: number, dflt: RampSection | undefine
 }
 
 /** Checks and converts `curriculum:`; `lanes` are the names under data.lanes. */
-export function curriculumPlan(file: ScenarioFile, ctx: Ctx, lanes: readonly string[]): CurriculumPlan {
+export function curriculumPlan(file: ScenarioFile, ctx: Ctx, lanes: readonly string[], nLayer = file.model.n_layer ?? Infinity): CurriculumPlan {
   const c = file.curriculum;
   const listed = new Set<number>(c.stages.map((s) => s.stage));
   const switchedOn = new Set<LossTerm>();
@@ -108,8 +108,8 @@ export function curriculumPlan(file: ScenarioFile, ctx: Ctx, lanes: readonly str
     // Which layers.
     if (s.layers && !STAGE_LAYERS.includes(id)) at("layers", `${label} takes no layers (only stages 0, 2 and 3 do)`);
     (s.layers ?? []).forEach((l, k) => {
-      if (l >= file.model.n_layer) {
-        ctx.issueAt([...base, "layers", k], `layer ${l} does not exist: the model has n_layer ${file.model.n_layer} (layers 0-${file.model.n_layer - 1})`);
+      if (l >= nLayer) {
+        ctx.issueAt([...base, "layers", k], `layer ${l} does not exist: the model has n_layer ${nLayer} (layers 0-${nLayer - 1})`);
       }
     });
 

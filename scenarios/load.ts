@@ -43,15 +43,16 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
   const baseDir = opts.baseDir ?? dirname(resolve(file));
   const hosts = hostsPlan(parsed, ctx);
   const data = dataPlan(parsed, baseDir, ctx, opts.checkFiles ?? true);
+  const model = modelPlan(parsed, ctx, Object.keys(data.lanes), baseDir);
   const plan: RunPlan = {
     source: resolve(file),
     run: runInfo(parsed, baseDir),
     hosts,
     hostsDeclared: parsed.hosts !== undefined,
-    cast: castPlan(parsed, hosts, ctx),
-    model: modelPlan(parsed, ctx, Object.keys(data.lanes)),
+    cast: castPlan(parsed, hosts, ctx, model.block),
+    model,
     data,
-    curriculum: curriculumPlan(parsed, ctx, Object.keys(data.lanes)),
+    curriculum: curriculumPlan(parsed, ctx, Object.keys(data.lanes), model.nLayer),
     limits: limitsPlan(parsed),
   };
   if (ctx.issues.length > 0) throw new ScenarioError(file, ctx.issues);

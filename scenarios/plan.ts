@@ -77,6 +77,10 @@ export interface BasePlan {
 }
 
 export interface ModelPlan {
+  /** The architecture (Hugging Face model_type): "gpt2" for the GPT keys, the directory's for hf. */
+  readonly arch: string;
+  /** The Hugging Face model directory the base starts from (absolute), or null for a fresh GPT. */
+  readonly hf: string | null;
   readonly vocab: number;
   /** Context length in tokens. */
   readonly block: number;

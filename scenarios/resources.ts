@@ -2,7 +2,7 @@
 // parts, with the checks that span keys (unique host names, placement on declared hosts,
 // n_embd divisible by n_head, data files that exist).
 import { existsSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import {
   LOCAL_HOST,
   type BasePlan,
@@ -20,6 +20,7 @@ import type { Ctx } from "./schema.js";
 import { DEFAULT_HELD_OUT_PER_CELL } from "../data/mod.js";
 import { DIFFICULTIES, PACK_DOMAINS, ROLES, type LaneSection, type PoolSection, type ScenarioFile } from "./sections.js";
 import { didYouMean } from "./suggest.js";
+import { architecture, readHfConfig } from "../models/mod.js";
 
 export function runInfo(file: ScenarioFile, baseDir: string): RunInfo {
   return {
@@ -44,7 +45,8 @@ export function hostsPlan(file: ScenarioFile, ctx: Ctx): HostPlan[] {
   }));
 }
 
-export function castPlan(file: ScenarioFile, hosts: readonly HostPlan[], ctx: Ctx): CastPlan {
+/** `block`: the model's context (model.block, or the Hugging Face directory's), which a pool's buckets must hold. */
+export function castPlan(file: ScenarioFile, hosts: readonly HostPlan[], ctx: Ctx, block: number): CastPlan {
   const names = hosts.map((h) => h.name);
   const out = {} as Record<(typeof ROLES)[number], RolePlan>;
   for (const role of ROLES) {
@@ -64,7 +66,7 @@ export function castPlan(file: ScenarioFile, hosts: readonly HostPlan[], ctx: Ct
       }
     }
     if (role === "director" && (r?.count ?? 1) !== 1) ctx.issueAt(["cast", role, "count"], "a run has exactly one director");
-    out[role] = { count: r?.count ?? 1, on, backend: r?.backend ?? null, ...(r?.pool ? { pool: poolPlan(role, r.pool, file.model.block, ctx) } : {}) };
+    out[role] = { count: r?.count ?? 1, on, backend: r?.backend ?? null, ...(r?.pool ? { pool: poolPlan(role, r.pool, block, ctx) } : {}) };
   }
   return out;
 }
@@ -118,18 +120,50 @@ function basePlan(file: ScenarioFile, ctx: Ctx, lanes: readonly string[]): BaseP
   };
 }
 
-export function modelPlan(file: ScenarioFile, ctx: Ctx, lanes: readonly string[]): ModelPlan {
+const GPT_KEYS = ["vocab", "block", "n_embd", "n_head", "n_layer"] as const;
+
+/** The model's sizes: from the scenario's GPT keys, or from a Hugging Face directory's config.json. */
+function modelDims(file: ScenarioFile, ctx: Ctx, baseDir: string): { arch: string; hf: string | null; vocab: number; block: number; nEmbd: number; nHead: number; nLayer: number; linears: readonly string[] } | null {
   const m = file.model;
-  if (m.n_embd % m.n_head !== 0) ctx.issueAt(["model", "n_head"], `n_embd ${m.n_embd} is not divisible by n_head ${m.n_head}`);
+  if (m.hf !== undefined) {
+    for (const k of GPT_KEYS) if (m[k] !== undefined) ctx.issueAt(["model", k], `model.hf takes its sizes from the directory's config.json; remove ${k}`);
+    const dir = resolve(baseDir, m.hf);
+    try {
+      const { arch, config } = readHfConfig(dir);
+      const d = arch.dims(config);
+      if (d.vocabSize < 256) ctx.issueAt(["model", "hf"], `${dir} has a vocabulary of ${d.vocabSize}; the data lanes use troupe's byte tokenizer, which needs 256`);
+      // the lanes are tokenized with bytes: a directory's own tokenizer would disagree with its checkpoints
+      if (existsSync(join(dir, "tokenizer.json"))) ctx.issueAt(["model", "hf"], `${dir} ships tokenizer.json, but a scenario's data lanes use troupe's byte tokenizer (no tokenizer setting yet); use \`troupe train --model DIR\` for this model, or a directory without tokenizer.json`);
+      return { arch: arch.name, hf: dir, vocab: d.vocabSize, block: d.maxPositions, nEmbd: d.hidden, nHead: d.heads, nLayer: d.layers, linears: arch.linearNames };
+    } catch (err) {
+      ctx.issueAt(["model", "hf"], `not a model directory troupe reads: ${(err as Error).message}`);
+      return null;
+    }
+  }
+  const missing = GPT_KEYS.filter((k) => m[k] === undefined);
+  for (const k of missing) ctx.issueAt(["model", k], "missing; expected an integer (or give model.hf: a Hugging Face model directory)");
+  if (missing.length) return null;
+  if (m.n_embd! % m.n_head! !== 0) ctx.issueAt(["model", "n_head"], `n_embd ${m.n_embd} is not divisible by n_head ${m.n_head}`);
+  return { arch: "gpt2", hf: null, vocab: m.vocab!, block: m.block!, nEmbd: m.n_embd!, nHead: m.n_head!, nLayer: m.n_layer!, linears: architecture("gpt2").linearNames };
+}
+
+export function modelPlan(file: ScenarioFile, ctx: Ctx, lanes: readonly string[], baseDir = "."): ModelPlan {
+  const m = file.model;
+  const d = modelDims(file, ctx, baseDir) ?? { arch: "gpt2", hf: null, vocab: 256, block: 1, nEmbd: 1, nHead: 1, nLayer: 1, linears: [] };
   (m.lora?.blocks ?? []).forEach((b, k) => {
-    if (b >= m.n_layer) ctx.issueAt(["model", "lora", "blocks", k], `block ${b} does not exist: the model has n_layer ${m.n_layer}`);
+    if (b >= d.nLayer) ctx.issueAt(["model", "lora", "blocks", k], `block ${b} does not exist: the model has ${d.nLayer} layers`);
+  });
+  (m.lora?.targets ?? []).forEach((t, k) => {
+    if (d.linears.length && !d.linears.includes(t)) ctx.issueAt(["model", "lora", "targets", k], `${d.arch} has no layer "${t}"${didYouMean(t, d.linears)}; its layers: ${d.linears.join(", ")}`);
   });
   return {
-    vocab: m.vocab,
-    block: m.block,
-    nEmbd: m.n_embd,
-    nHead: m.n_head,
-    nLayer: m.n_layer,
+    arch: d.arch,
+    hf: d.hf,
+    vocab: d.vocab,
+    block: d.block,
+    nEmbd: d.nEmbd,
+    nHead: d.nHead,
+    nLayer: d.nLayer,
     dropout: m.dropout,
     base: basePlan(file, ctx, lanes),
     lora: m.lora

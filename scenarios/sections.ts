@@ -28,7 +28,8 @@ const name = () => str({ pattern: NAME, hint: NAME_HINT });
 export const BACKENDS = ["cpu", "mlx", "neuron"] as const;
 export const ROLES = ["director", "trainer", "teacher", "oracle", "evaluator", "transfer_encoder", "transfer_decoder"] as const;
 export type Role = (typeof ROLES)[number];
-export const LORA_TARGETS = ["qkv", "proj", "fc", "fc_proj"] as const;
+/** The layer names LoRA may wrap, by architecture (the model's own are checked in resources.ts). */
+export const LORA_TARGETS = ["qkv", "proj", "fc", "fc_proj", "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
 /** The prompt pack's difficulties and domains are the data layer's (data/pack). */
 export const DIFFICULTIES = DATA_DIFFICULTIES;
 export const PACK_DOMAINS: readonly string[] = DOMAIN_NAMES;
@@ -124,16 +125,18 @@ const baseSection = obj({ pretrain: pretrainSection }, { what: "a base mapping (
 
 export const modelSection = obj(
   {
-    vocab: int({ min: 2 }),
-    block: int({ min: 1 }),
-    n_embd: int({ min: 1 }),
-    n_head: int({ min: 1 }),
-    n_layer: int({ min: 1 }),
+    /** A Hugging Face model directory (config.json + safetensors) as the base, instead of a fresh GPT. */
+    hf: opt(str()),
+    vocab: opt(int({ min: 2 })),
+    block: opt(int({ min: 1 })),
+    n_embd: opt(int({ min: 1 })),
+    n_head: opt(int({ min: 1 })),
+    n_layer: opt(int({ min: 1 })),
     dropout: opt(num({ min: 0, lt: 1 }), 0),
     base: opt(baseSection),
     lora: opt(loraSection),
   },
-  { what: "a model mapping (vocab, block, n_embd, n_head, n_layer, base, lora)" },
+  { what: "a model mapping (hf: DIR, or vocab, block, n_embd, n_head, n_layer; base, lora)" },
 );
 export type ModelSection = Infer<typeof modelSection>;
 

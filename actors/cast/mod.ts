@@ -37,7 +37,7 @@ export {
 export * from "./messages.js";
 export { ensureProgressStream, followProgress, progressPublisher, progressStreamName, progressSubject } from "./progress.js";
 export { domainsOf, interleaveDomains, loadLane, withoutPrompts, type LoadedLane } from "./lanes.js";
-export { checkpointStores, gptConfig, loraConfig, modelCache, refKey, useThreads } from "./models.js";
+export { checkpointStores, gptConfig, initialModel, loraConfig, modelCache, refKey, useThreads } from "./models.js";
 export { PoolConfigSchema, type PoolRecord, type PoolRoleConfig, type PoolRoleSpec, type RolePool, openRolePool, poolMetricsPublisher, poolModelLoader, startRolePool } from "./pools.js";
 export * from "./work/mod.js";
 export { CAST_ROLES, newRunId, runCast, startCastRun, type CastRun, type CastRunOptions, type CastRunResult } from "./owner/run.js";

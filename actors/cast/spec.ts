@@ -31,6 +31,10 @@ export interface LoraSpec {
 }
 
 export interface ModelSpecPlan {
+  /** The architecture (registry key); "gpt2" for the scenario's GPT keys. */
+  readonly arch: string;
+  /** A Hugging Face model directory the base starts from, or null (a fresh model). */
+  readonly hf: string | null;
   readonly vocab: number;
   readonly block: number;
   readonly nEmbd: number;

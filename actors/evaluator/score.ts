@@ -4,12 +4,12 @@
 // domain and by answer length, and which items it got right (for the gates' paired
 // comparisons).
 import { END_BYTE, type LaneItem, sftEvalBatches } from "../../data/mod.js";
-import { type GPT, evalLoss, evaluateExactMatch } from "../../models/mod.js";
+import { type CausalLM, evalLoss, evaluateExactMatch } from "../../models/mod.js";
 import type { Score } from "../cast/mod.js";
 
-export function scoreModel(model: GPT, items: readonly LaneItem[]): Score {
+export function scoreModel(model: CausalLM, items: readonly LaneItem[]): Score {
   const em = evaluateExactMatch(model, items);
-  const block = model.config.blockSize;
+  const block = model.dims.maxPositions;
   const lossOf = (xs: readonly LaneItem[]) => evalLoss(model, sftEvalBatches(xs, { batch: 64, block, pad: END_BYTE }));
   const byDomain: Score["byDomain"] = {};
   for (const d of [...new Set(items.map((i) => i.domain))].sort()) {

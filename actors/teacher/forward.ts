@@ -3,7 +3,7 @@
 // logit lens applied to each, and every request's share cut back out.
 // Legend: B rows, T positions, C channels, V vocab, L captured layers.
 import { IGNORE_INDEX, fromArray, noGrad, serializeSafetensors, toF16 } from "../../kernels/mod.js";
-import { type GPT, captureHidden, logitLens } from "../../models/mod.js";
+import { type CausalLM, captureHidden, logitLens } from "../../models/mod.js";
 
 export interface ForwardRequest {
   /** i32 [B, T] */
@@ -61,8 +61,8 @@ function lossOf(logits: Float32Array, targets: Int32Array, from: number, B: numb
   return { sum, n };
 }
 
-export function forwardMany(model: GPT, reqs: readonly ForwardRequest[], T: number, layers: readonly number[], want: ForwardWant): ForwardResult[] {
-  const { vocabSize: V, nEmbd: C } = model.config;
+export function forwardMany(model: CausalLM, reqs: readonly ForwardRequest[], T: number, layers: readonly number[], want: ForwardWant): ForwardResult[] {
+  const { vocabSize: V, hidden: C } = model.dims;
   const rows = reqs.reduce((n, r) => n + r.B, 0);
   const idx = new Int32Array(rows * T);
   let off = 0;

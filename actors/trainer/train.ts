@@ -12,9 +12,7 @@ import {
   type StepRecord,
   CheckpointWriteError,
   applyLora,
-  buildModel,
   modelFromCheckpoint,
-  resolveGptConfig,
   specOf,
   trainSft,
 } from "../../models/mod.js";
@@ -26,6 +24,7 @@ import {
   type StoredCheckpoint,
   type TrainJobBody,
   gptConfig,
+  initialModel,
   loadLane,
   loraConfig,
   withoutPrompts,
@@ -70,7 +69,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<TrainJobOutcome> 
 
   if (job.kind === "base" && job.lane === "") {
     // no pretraining: the seeded initialisation is the base
-    const model = buildModel({ gpt: resolveGptConfig(gptConfig(spec)), lora: null, tokenizer: "bytes" }, job.seed);
+    const model = initialModel(spec, job.seed);
     await store.save({ run: target.run, stage: target.stage, step: 0, config: { model: specOf(model) as never }, state: null }, { model: model.namedParameters() });
     return { steps: 0, trainLoss: Number.NaN, firstLoss: null, tokensPerS: 0, wallMs: performance.now() - t0, final: stored(0), removedHeldOut: 0, examples: 0, resumedFrom: null };
   }
@@ -103,14 +102,14 @@ export async function runTrainJob(o: TrainJobOptions): Promise<TrainJobOutcome> 
 
   let result;
   if (job.kind === "base") {
-    result = await trainSft({ ...common, config: gptConfig(spec) });
+    result = spec.model.hf ? await trainSft({ ...common, model: initialModel(spec, job.seed) }) : await trainSft({ ...common, config: gptConfig(spec) });
   } else {
     if (!job.base) throw new CastSpecError(`adapter job ${job.jobId} names no base checkpoint`);
     if (!spec.model.lora) throw new CastSpecError(`stage ${job.stage} trains an adapter, but the scenario's model has no lora: section`);
     const b = job.base;
     const ck = await o.stores(b.bucket).load({ run: b.run, stage: b.stage, step: b.step, kind: b.kind });
     const { model } = modelFromCheckpoint(ck);
-    applyLora(model, loraConfig(spec.model.lora), { seed: job.seed });
+    applyLora(model, loraConfig(spec.model.lora, spec.model.arch ?? "gpt2"), { seed: job.seed });
     result = await trainSft({ ...common, model, extraConfig: { base: b } });
   }
   // the loop guarantees it (or throws CheckpointWriteError); a job never reports an older

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type GPT, kernelInfo, parseSafetensors, serializeSafetensors } from "../../kernels/mod.js";
+import { kernelInfo, parseSafetensors, serializeSafetensors } from "../../kernels/mod.js";
 import * as M from "../../models/mod.js";
 
 export interface AgpBenchOptions {
@@ -27,7 +27,7 @@ const BASE = {
   steps: 800, batch: 32, lr: 3e-3, warmupSteps: 50, minLr: 3e-4, seed: 1,
 };
 
-async function base(o: AgpBenchOptions, say: (s: string) => void): Promise<{ model: GPT; data: M.AgpData; cached: string | null; em: number; wallS: number }> {
+async function base(o: AgpBenchOptions, say: (s: string) => void): Promise<{ model: M.CausalLM; data: M.AgpData; cached: string | null; em: number; wallS: number }> {
   const steps = o.quick ? 200 : BASE.steps;
   const digest = createHash("sha256").update(JSON.stringify({ ...BASE, steps, v: 1 })).digest("hex").slice(0, 16);
   const dir = join(tmpdir(), "troupe-bench-agp");

@@ -33,19 +33,21 @@ export function register(program: Command): void {
     });
   bench
     .command("train")
-    .description("tokens/s of a GPT training step (vocab 256, block 128, d 128, 4 heads, 4 layers, batch 16) vs PyTorch")
+    .description("tokens/s of a training step vs PyTorch: the bench GPT (vocab 256, block 128, d 128, 4 heads, 4 layers, batch 16), or --arch llama (hidden 512, 8 layers, 8 heads, 4 kv heads, seq 256) with fraction_of_peak")
     .option("--json", "print one JSON document")
+    .option("--arch <name>", "gpt2 (default) or llama")
     .option("--no-peer", "skip the PyTorch peer")
-    .option("--peer-script <path>", "the peer (default ../shared/bench/torch_gpt.py)")
+    .option("--peer-script <path>", "the peer (default ../shared/bench/torch_gpt.py; llama: bench/peers/torch_llama.py)")
     .option("--rounds <n>", "rounds of (troupe, then the peer), medians over all (default 2)")
-    .action(async (opts: { json?: boolean; peer: boolean; peerScript?: string; rounds?: string }) => {
-      const { runTrainBench } = await import("../../bench/kernels/mod.js");
+    .action(async (opts: { json?: boolean; arch?: string; peer: boolean; peerScript?: string; rounds?: string }) => {
       const rounds = positiveNumber("rounds", opts.rounds, 2);
       if (!Number.isInteger(rounds)) throw new UsageError(`--rounds must be a positive integer, got ${opts.rounds}`);
-      progress(`[bench] train: ${rounds} rounds of 5 x 10 timed steps and the PyTorch peer; RSS after 10 and 200 steps ...`);
-      const r = runTrainBench({ peerScript: opts.peer ? opts.peerScript : false, rounds });
-      if (opts.json) return printJson(r);
-      printLine(`troupe ${r.tokens_per_s} tokens/s (${r.step_ms} ms/step)  torch ${r.peer?.torch_tokens_per_s ?? "-"}  ratio ${r.ratio ?? "-"}`);
-      printLine(`RSS ${r.rss_mb.after_10} MB after 10 steps, ${r.rss_mb.after_200} MB after ${r.rss_mb.steps}`);
+      const arch = opts.arch ?? "gpt2";
+      const { trainBenchArchs, runTrainBenchFor } = await import("../../bench/kernels/mod.js");
+      if (!trainBenchArchs.includes(arch)) throw new UsageError(`--arch must be one of ${trainBenchArchs.join(", ")}, got ${JSON.stringify(arch)}`);
+      progress(`[bench] train --arch ${arch}: ${rounds} rounds of troupe and the PyTorch peer (medians over all) ...`);
+      const { result, lines } = runTrainBenchFor(arch, { peerScript: opts.peer ? opts.peerScript : false, rounds });
+      if (opts.json) return printJson(result);
+      for (const l of lines) printLine(l);
     });
 }

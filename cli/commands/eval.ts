@@ -53,7 +53,7 @@ export function register(program: Command): void {
         const r = M.evaluateText(model, corpus, { split: flags.split as "val" | "train" | "all" });
         doc = { kind: "text", split: flags.split, loss: round(r.loss), bpb: round(r.bpb), tokens: r.tokens, windows: r.windows };
       } else {
-        const block = model.config.blockSize;
+        const block = model.dims.maxPositions;
         const data = await withDataFlag(flags.data, async () => pack
           ? await M.packData(flags.data.slice(5).split(",").map((s) => s.trim()).filter(Boolean), { block, tokenizer: tok })
           : await M.jsonlData(flags.data, { block, tokenizer: tok }));

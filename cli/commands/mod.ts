@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { register as registerArtifacts } from "./artifacts.js";
 import { register as registerBench } from "./bench.js";
 import { register as registerBenchKernels } from "./bench_kernels.js";
+import { register as registerBenchGenerate } from "./bench_generate.js";
 import { register as registerBenchAgp } from "./bench_agp.js";
 import { register as registerChaos } from "./chaos.js";
 import { register as registerChaosCast } from "./chaos-cast.js";
@@ -19,6 +20,7 @@ import { register as registerGenerate } from "./generate.js";
 import { register as registerPool } from "./pool.js";
 import { register as registerPoolDrills } from "./pool-drills.js";
 import { register as registerVerify } from "./verify.js";
+import { register as registerModel } from "./model.js";
 
 type Register = (program: Command) => void;
 
@@ -31,10 +33,12 @@ const commands: Register[] = [
   registerTokenizer,
   registerTrain,
   registerGenerate,
+  registerModel,
   registerArtifacts,
   registerEval,
   registerBench,
   registerBenchKernels,
+  registerBenchGenerate,
   registerBenchAgp,
   registerChaos,
   registerChaosCast,

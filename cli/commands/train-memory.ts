@@ -21,6 +21,8 @@ export interface ShapeForEstimate {
   readonly nHead: number;
   readonly nLayer: number;
   readonly tiedLmHead?: boolean;
+  /** the starting model's own parameter count */
+  readonly parameters?: number;
 }
 
 /** TROUPE_MEMORY_AVAILABLE (bytes) stands in for the machine's free memory, for tests and for limits. */

@@ -1,6 +1,6 @@
 // The body of `troupe train` (see train.ts for the flags): picks the data path (text, JSONL,
 // pack), wires the checkpoint store, progress and Ctrl-C, and calls the models layer.
-import { extname, join } from "node:path";
+import { extname, join, resolve } from "node:path";
 import { InterruptedError, UsageError } from "../errors.js";
 import { type TrainFlags, checkDataPath, defaultRunName, traceWriter } from "./train.js";
 import { checkCorpusFits, checkShape, withDataFlag } from "./train-checks.js";
@@ -30,7 +30,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
   const M = await import("../../models/mod.js");
   const D = await import("../../data/mod.js");
   const log = M.modelsLogger("train");
-  if (!flags.base) checkShape(flags, M.DEFAULT_TEXT_CONFIG);
+  if (!flags.base && !flags.model) checkShape(flags, M.DEFAULT_TEXT_CONFIG);
   const run = flags.run ?? defaultRunName(flags.data);
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(run)) throw new UsageError(`--run must be 1-64 of [A-Za-z0-9_-], got ${JSON.stringify(run)}`);
   const local = M.localCheckpointStore(flags.out);
@@ -44,7 +44,11 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
   if (flags.lora === undefined && (flags.loraAlpha || flags.loraDropout || flags.loraTargets || flags.dora)) {
     throw new UsageError("--lora-alpha, --lora-dropout, --lora-targets and --dora need --lora R");
   }
-  if (flags.lora !== undefined && !flags.base) throw new UsageError("--lora needs --base CHECKPOINT (the frozen model the adapter is trained on)");
+  if (flags.model && flags.base) throw new UsageError("--model and --base name the same thing (the model to start from); give one");
+  const startFlag = flags.model ? "--model" : "--base";
+  const startPath = flags.model ?? flags.base;
+  if (flags.lora !== undefined && !startPath) throw new UsageError("--lora needs --model DIR or --base CHECKPOINT (the frozen model the adapter is trained on)");
+  if (flags.fuse && (flags.lora === undefined || !flags.saveHf)) throw new UsageError("--fuse merges a --lora adapter into its base before --save-hf writes it: give both");
 
   // --nats: every checkpoint also goes to the run's JetStream Object Store (and is read back from it)
   let nc: { close(): Promise<void> } | null = null;
@@ -112,35 +116,54 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     ...(flags.heads !== undefined ? { nHead: flags.heads } : {}),
     ...(flags.dropout !== undefined ? { dropout: num("--dropout", flags.dropout)! } : {}),
   };
+  // --save-hf: the model as a Hugging Face directory, or its adapter as a PEFT one (--fuse: merged first)
+  const save = (trained: import("../../models/mod.js").CausalLM): Record<string, unknown> => {
+    if (!flags.saveHf) return {};
+    if (M.adapterOf(trained) && !flags.fuse) {
+      const baseModel = startPath && M.isHfModelDir(startPath) ? resolve(startPath) : null;
+      M.savePeftAdapter(trained, flags.saveHf, { baseModel });
+      return { saved_hf: { dir: flags.saveHf, kind: "peft-adapter", base: baseModel } };
+    }
+    const fused = flags.fuse ? M.mergeAdapters(trained) : [];
+    const saved = M.saveHfModel(trained, flags.saveHf);
+    return { saved_hf: { dir: flags.saveHf, kind: "hf-model", files: saved.files, fused_layers: fused.length } };
+  };
   const ckDir = (r: { checkpoint: { run: string; stage: string; step: number; kind: "step" | "best" } | null }) => (r.checkpoint ? local.dirOf(r.checkpoint) : null);
   const tok = flags.tokenizer ? await loadTokenizerFlag(flags.tokenizer) : null;
   const tokenizerName = (t: import("../../data/mod.js").Tokenizer) => (flags.tokenizer && tok === t ? flags.tokenizer : D.tokenizerId(t.spec));
   const trained = async (): Promise<Record<string, unknown>> => {
+    // the model to start from (--model / --base, or a run id) brings its tokenizer; --tokenizer must agree with it
+    const { loadModelArg, modelPathOrRun } = await import("../models.js");
+    const base = startPath ? await loadModelArg(`${startFlag} ${startPath}`, modelPathOrRun(`${startFlag} ${startPath}`, startPath, flags.out)) : null;
+    const baseTok = base ? M.tokenizerOf(base.model) : null;
+    if (tok && baseTok && D.tokenizerId(tok.spec) !== D.tokenizerId(baseTok.spec)) {
+      throw new UsageError(`--tokenizer ${flags.tokenizer} is not the tokenizer of the model it starts from (${D.tokenizerId(baseTok.spec)}); leave --tokenizer out to use the model's`);
+    }
+    const tokenizer = tok ?? baseTok ?? D.byteTokenizer();
+    // the shape the memory estimate reads: the starting model's, or the flags' over the defaults
+    const shapeOf = (defaults: Partial<import("../../models/mod.js").GPTConfig>, blockSize: number) => base
+      ? { vocabSize: base.model.dims.vocabSize, blockSize, nEmbd: base.model.dims.hidden, nHead: base.model.dims.heads, nLayer: base.model.dims.layers, parameters: M.countParameters(base.model) }
+      : M.resolveGptConfig({ ...defaults, vocabSize: tokenizer.spec !== "bytes" ? tokenizer.vocabSize : defaults.vocabSize, ...model, blockSize });
     const ext = extname(flags.data).toLowerCase();
     if (!flags.data.startsWith("pack:") && ext !== ".jsonl") {
       if (flags.lora !== undefined) throw new UsageError("--lora trains on prompt/response data: give --data FILE.jsonl or pack:DOMAINS");
-      memory = await checkMemory({ ...M.DEFAULT_TEXT_CONFIG, vocabSize: tok?.vocabSize ?? M.DEFAULT_TEXT_CONFIG.vocabSize, ...model }, batch ?? 16, flags.force === true);
-      const corpus = await D.loadTextCorpus(flags.data, tok ? { tokenizer: tok } : {});
-      checkCorpusFits(flags.data, corpus, flags.block ?? M.DEFAULT_TEXT_CONFIG.blockSize, flags.block !== undefined);
-      const r = await M.trainText({ ...common, corpus, model });
+      const textBlock = flags.block ?? (base ? base.model.dims.maxPositions : M.DEFAULT_TEXT_CONFIG.blockSize);
+      memory = await checkMemory(shapeOf(M.DEFAULT_TEXT_CONFIG, textBlock), batch ?? 16, flags.force === true);
+      const corpus = await D.loadTextCorpus(flags.data, tokenizer.spec !== "bytes" ? { tokenizer } : {});
+      checkCorpusFits(flags.data, corpus, textBlock, flags.block !== undefined);
+      const r = await M.trainText({ ...common, corpus, model, ...(base ? { start: base.model } : {}) });
       return {
+        ...save(r.model),
         train_loss: round(r.trainLoss), val_loss: round(r.valLoss), val_bpb: round(r.valBpb), tokenizer: tokenizerName(corpus.tokenizer),
         tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
         wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, skipped_steps: r.skippedSteps, checkpoint: ckDir(r),
-        parameters: M.countParameters(r.model), memory_estimate_bytes: memory.estimate.total, config: r.spec.gpt,
+        parameters: M.countParameters(r.model), memory_estimate_bytes: memory.estimate.total, arch: r.spec.arch, config: r.spec.config,
       };
     }
-    const block = flags.block ?? (flags.base ? undefined : M.DEFAULT_SFT_BLOCK);
-    const { loadModelArg, modelPathOrRun } = await import("../models.js");
-    const base = flags.base ? await loadModelArg(`--base ${flags.base}`, modelPathOrRun(`--base ${flags.base}`, flags.base, flags.out)) : null;
-    const baseTok = base ? M.tokenizerOf(base.model) : null;
-    if (tok && baseTok && D.tokenizerId(tok.spec) !== D.tokenizerId(baseTok.spec)) {
-      throw new UsageError(`--tokenizer ${flags.tokenizer} is not the tokenizer the --base model was trained with (${D.tokenizerId(baseTok.spec)}); leave --tokenizer out to use the base's`);
-    }
-    const tokenizer = tok ?? baseTok ?? D.byteTokenizer();
-    const dataBlock = block ?? base!.model.config.blockSize;
-    const shape = base ? base.model.config : M.resolveGptConfig({ ...M.DEFAULT_PACK_CONFIG, vocabSize: tokenizer.vocabSize, ...model, blockSize: dataBlock });
-    // a LoRA adapter on qkv and proj: rank × (C + 3C) + rank × (C + C) per block
+    const block = flags.block ?? (startPath ? undefined : M.DEFAULT_SFT_BLOCK);
+    const dataBlock = block ?? base!.model.dims.maxPositions;
+    const shape = shapeOf(M.DEFAULT_PACK_CONFIG, dataBlock);
+    // a LoRA adapter on the attention projections: about rank × 6C per block
     const loraTrainable = flags.lora !== undefined ? shape.nLayer * 6 * flags.lora * shape.nEmbd : undefined;
     memory = await checkMemory(shape, batch ?? 32, flags.force === true, loraTrainable);
     const data = await withDataFlag(flags.data, async () => flags.data.startsWith("pack:")
@@ -165,6 +188,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
       const adapterPath = join(flags.out, run, "adapter.safetensors");
       await M.saveAdapter(r.model, adapterPath);
       return {
+        ...save(r.model),
         train_loss: round(r.trainLoss), val_loss: round(r.valLoss), val_bpb: round(r.valBpb), tokenizer: tokenizerName(tokenizer),
         tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
         base_exact_match: round(r.baseExactMatch.accuracy), adapted_exact_match: round(r.adaptedExactMatch.accuracy),
@@ -177,6 +201,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     const r = await M.trainSft({ ...common, data, ...(base ? { model: base.model } : { config: { ...M.DEFAULT_PACK_CONFIG, ...model } }) });
     const e = M.evaluateExactMatch(r.model, data.heldOut);
     return {
+      ...save(r.model),
       train_loss: round(r.trainLoss), val_loss: round(r.valLoss), val_bpb: round(r.valBpb), tokenizer: tokenizerName(tokenizer),
       tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
       ...em(e), records, by_domain: Object.fromEntries(Object.entries(e.byDomain).map(([d, t]) => [d, round(t.accuracy)])),

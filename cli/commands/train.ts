@@ -2,6 +2,8 @@
 //   troupe train --data FILE.txt [--steps 2000] [--resume] --json          byte-level LM on a text file
 //   troupe train --data FILE.txt --tokenizer DIR                            the same with a tokenizer.json (e.g. a BPE)
 //   troupe train --data FILE.jsonl|pack:DOMAINS [--lora R --base CKPT]     SFT (prompt tokens masked)
+//   troupe train --model HF_DIR --data ... [--lora R] --save-hf OUT [--fuse] fine-tune a Hugging Face model
+//                and write it back as a model directory (or the adapter as a PEFT directory)
 // Checkpoints go to <out>/<run>/checkpoints/<stage>/step-XXXXXXXX/ (every --checkpoint-every
 // steps and at the end); --resume continues from the newest good one. Progress: a bar on a
 // TTY, JSON lines otherwise (stderr). The result is one JSON document on stdout with --json.
@@ -38,6 +40,9 @@ export interface TrainFlags {
   loraTargets?: string;
   dora?: boolean;
   base?: string;
+  model?: string;
+  saveHf?: string;
+  fuse?: boolean;
   tokenizer?: string;
   run?: string;
   out: string;
@@ -53,7 +58,7 @@ export interface TrainFlags {
 export function register(program: Command): void {
   program
     .command("train")
-    .description("train a GPT on a text file, a JSONL of prompt/response pairs or the built-in prompt pack (pack:DOMAINS)")
+    .description("train a model (a fresh GPT, or --model DIR: any Hugging Face directory troupe reads) on a text file, a JSONL of prompt/response pairs or the built-in prompt pack (pack:DOMAINS)")
     .requiredOption("--data <source>", "FILE.txt (byte-level LM), FILE.jsonl (SFT) or pack:domain,domain (SFT on the built-in pack)")
     .option("--steps <n>", "optimizer steps", intArg("--steps", 1), 2000)
     .option("--batch <n>", "rows per micro-batch (text 16, SFT 32)", intArg("--batch", 1, 4096))
@@ -76,10 +81,13 @@ export function register(program: Command): void {
     .option("--lora <r>", "train a LoRA adapter of rank r on a frozen --base", intArg("--lora", 1, 4096))
     .option("--lora-alpha <a>", "LoRA alpha (2r)")
     .option("--lora-dropout <p>", "LoRA dropout (0)")
-    .option("--lora-targets <list>", "layers to adapt (qkv,proj)")
+    .option("--lora-targets <list>", "layers to adapt (default: the architecture's, qkv,proj for gpt2, q_proj,v_proj for llama)")
     .option("--dora", "DoRA instead of LoRA")
     .option("--base <checkpoint>", "base model for --lora: a checkpoint, stage or run directory, or a model.safetensors")
-    .option("--tokenizer <dir>", "tokenize with the tokenizer.json in DIR (made by `troupe tokenizer train`, or a model directory's); default bytes, or the --base model's")
+    .option("--model <dir>", "the model to train: a Hugging Face model directory (config.json + safetensors, its tokenizer.json if it ships one) or a troupe checkpoint; with --lora, the frozen base")
+    .option("--save-hf <dir>", "write the result as a Hugging Face model directory (with --lora: the adapter as a PEFT directory)")
+    .option("--fuse", "with --lora and --save-hf: merge the adapter into the base weights and write the model")
+    .option("--tokenizer <dir>", "tokenize with the tokenizer.json in DIR (made by `troupe tokenizer train`, or a model directory's); default bytes, or the --model/--base model's")
     .option("--run <name>", "run name (default: from --data)")
     .option("--out <dir>", "where runs are written", "runs")
     .option("--stage <name>", "stage name of the checkpoints", "train")

@@ -1,11 +1,16 @@
-// `troupe verify FILE.safetensors [--json]`: reproduce a PyTorch reference fixture with troupe's
-// kernels (forward, loss, gradients, AdamW steps) and compare every tensor with its bound. A
-// fixture with lora_A/lora_B tensors is reproduced through the models layer's LoRA GPT instead
-// (logits, loss, LoRA gradients, base frozen).
+// `troupe verify PATH [--json]`: reproduce a PyTorch reference with troupe's kernels and compare
+// every tensor with its bound. PATH is
+//   - a reference fixture FILE.safetensors (config in __metadata__.config): the GPT of the
+//     kernels layer (forward, loss, gradients, AdamW steps), or with lora_A/lora_B tensors the
+//     models layer's LoRA GPT (logits, loss, LoRA gradients, base frozen);
+//   - a Hugging Face model directory (config.json + weights + reference.safetensors): loaded by
+//     its model_type, with bf16_logits when reference.bf16.safetensors is there;
+//   - a PEFT adapter directory (adapter_config.json + adapter_model.safetensors +
+//     reference.safetensors) on its base (base_model_name_or_path, or --base DIR).
 // `troupe verify --sweep [--seeds 1-50] [--sizes shared,odd,large]`: PyTorch writes a fixture per
 // seed and size (scripts/dev/make_gpt_fixture.py) and each is verified; prints the worst ratio of
 // difference to bound of every check over all of them. Exit 1 when any fixture fails.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
@@ -26,6 +31,13 @@ export function parseSeeds(raw: string): number[] {
     for (let s = lo; s <= hi; s++) out.add(s);
   }
   return [...out];
+}
+
+function printDiffs(diffs: Record<string, number>, tolerances: Record<string, number>, worst?: Record<string, string>): void {
+  for (const [k, v] of Object.entries(diffs)) {
+    const tol = tolerances[k]!;
+    printLine(`${k.padEnd(13)} max |diff| ${v.toExponential(2)}  (tolerance ${tol})  ${v <= tol ? "ok" : "FAIL"}${worst?.[k] && !(v <= tol) ? `  worst: ${worst[k]}` : ""}`);
+  }
 }
 
 const e = (x: number) => (Number.isFinite(x) ? x.toExponential(2) : String(x));
@@ -65,17 +77,19 @@ function printSweep(s: SweepReport): void {
 export function register(program: Command): void {
   program
     .command("verify")
-    .description("check the kernels against a PyTorch reference fixture (e.g. ../shared/fixtures/gpt_reference.safetensors), or against many (--sweep)")
-    .argument("[file]", "reference fixture (.safetensors with __metadata__.config)")
+    .description("check troupe against a PyTorch reference: a fixture file, a Hugging Face model directory or a PEFT adapter directory, or many generated fixtures (--sweep)")
+    .argument("[path]", "reference fixture (.safetensors with __metadata__.config), model directory (config.json) or adapter directory (adapter_config.json)")
+    .option("--base <dir>", "adapter directories: the base model directory (default: its base_model_name_or_path)")
     .option("--json", "print one JSON document")
     .option("--sweep", "generate fixtures with PyTorch for every seed and size, verify each, report the worst cases")
     .option("--seeds <list>", "with --sweep: seeds, e.g. 1-50 or 1,4,7-9 (default 1-50)")
     .option("--sizes <list>", "with --sweep: comma-separated sizes (default shared,odd,large)")
     .option("--python <path>", "with --sweep: a python with torch (default $TROUPE_PYTHON or /usr/bin/python3)")
-    .action(async (file: string | undefined, opts: { json?: boolean; sweep?: boolean; seeds?: string; sizes?: string; python?: string }) => {
+    .action(async (file: string | undefined, opts: { json?: boolean; base?: string; sweep?: boolean; seeds?: string; sizes?: string; python?: string }) => {
       const K = await import("../../kernels/mod.js");
       if (opts.sweep) {
-        if (file) throw new UsageError("--sweep makes its own fixtures; give no file");
+        if (file) throw new UsageError("--sweep makes its own fixtures; give no path");
+        if (opts.base) throw new UsageError("--base applies to adapter directories");
         const seeds = parseSeeds(opts.seeds ?? "1-50");
         const sizes = opts.sizes?.split(",").map((s) => s.trim()).filter(Boolean) ?? Object.keys(K.SWEEP_SIZES);
         for (const s of sizes) if (!K.SWEEP_SIZES[s]) throw new UsageError(`--sizes: unknown size ${JSON.stringify(s)} (known: ${Object.keys(K.SWEEP_SIZES).join(", ")})`);
@@ -98,18 +112,29 @@ export function register(program: Command): void {
         if (!report.ok) process.exitCode = 1;
         return;
       }
-      if (!file) throw new UsageError("give a fixture file, or --sweep");
+      if (!file) throw new UsageError("give a fixture file, a model or adapter directory, or --sweep");
       if (opts.seeds || opts.sizes || opts.python) throw new UsageError("--seeds, --sizes and --python go with --sweep");
-      if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
+      if (!existsSync(file)) throw new UsageError(`no such file or directory: ${file}`);
+      if (statSync(file).isDirectory()) {
+        const { verifyDir } = await import("../../models/mod.js");
+        const report = verifyDir(file, opts.base ? { base: opts.base } : {});
+        if (opts.json) printJson(report);
+        else {
+          printLine(`${report.kind} ${report.arch} (${report.dtypes.join(", ")})${report.base ? ` on ${report.base}` : ""}`);
+          printDiffs(report.max_abs_diff, report.tolerances, report.worst);
+          if (report.base_frozen !== undefined) printLine(`base frozen   ${report.base_frozen ? "ok" : "FAIL"}`);
+          printLine(report.ok ? "ok" : "FAILED");
+        }
+        if (!report.ok) process.exitCode = 1;
+        return;
+      }
+      if (opts.base) throw new UsageError("--base applies to adapter directories");
       const { isLoraFixture, loraVerifyTolerances, verifyLoraFixture } = await import("../../models/mod.js");
       if (isLoraFixture(K.readSafetensors(file).tensors.keys())) {
         const report = verifyLoraFixture(file);
         if (opts.json) printJson(report);
         else {
-          for (const [k, v] of Object.entries(report.max_abs_diff)) {
-            const tol = loraVerifyTolerances[k as keyof typeof loraVerifyTolerances];
-            printLine(`${k.padEnd(13)} max |diff| ${v.toExponential(2)}  (tolerance ${tol})  ${v <= tol ? "ok" : "FAIL"}`);
-          }
+          printDiffs(report.max_abs_diff, loraVerifyTolerances);
           printLine(`base frozen   ${report.base_frozen ? "ok" : "FAIL"}`);
           printLine(report.ok ? "ok" : "FAILED");
         }

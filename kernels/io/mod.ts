@@ -1,1 +1,2 @@
 export { readSafetensors, writeSafetensors, parseSafetensors, serializeSafetensors, type Safetensors } from "./safetensors.js";
+export { openSafetensors, writeSafetensorsFile, type SafetensorsEntry, type SafetensorsFile, type StreamedTensor } from "./safetensors-file.js";

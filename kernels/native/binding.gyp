@@ -33,6 +33,7 @@
         "src/binding/nn.cc",
         "src/binding/loss.cc",
         "src/binding/misc.cc",
+        "src/binding/model.cc",
         "src/core/pool.cc",
         "src/core/cpu.cc",
         "src/core/runtime.cc",
@@ -43,6 +44,7 @@
         "src/ref/norm.cc",
         "src/ref/softmax.cc",
         "src/ref/attention.cc",
+        "src/ref/model.cc",
         "src/ref/optim.cc",
         "src/ref/table.cc",
         "src/isa/portable.cc"

@@ -59,6 +59,13 @@ export interface NativeKernels {
   softmaxBackward(dinp: F32, dout: F32, out: F32, N: number, V: number, log: boolean): void;
   attentionForward(out: F32, lse: F32, att: F32 | null, qkv: F32, B: number, T: number, C: number, H: number): void;
   attentionBackward(dqkv: F32, dout: F32, qkv: F32, lse: F32, B: number, T: number, C: number, H: number): void;
+  ropeForward(out: F32, inp: F32, pos: I32, cos: F32, sin: F32, N: number, H: number, hs: number, P: number): void;
+  ropeBackward(dinp: F32, dout: F32, pos: I32, cos: F32, sin: F32, N: number, H: number, hs: number, P: number): void;
+  swigluForward(out: F32, gate: F32, up: F32, n: number): void;
+  swigluBackward(dgate: F32 | null, dup: F32 | null, dout: F32, gate: F32, up: F32, n: number): void;
+  /** Grouped-query causal attention; k/v rows of batch b start at b * kvBatchStride (a KV cache). */
+  gqaForward(out: F32, lse: F32, q: F32, k: F32, v: F32, start: I32 | null, B: number, Tq: number, Tk: number, H: number, KV: number, hs: number, kvBatchStride: number): void;
+  gqaBackward(dq: F32, dk: F32, dv: F32, dout: F32, q: F32, k: F32, v: F32, lse: F32, B: number, T: number, H: number, KV: number, hs: number): void;
   dropoutForward(out: F32, inp: F32, n: number, p: number, seed: number, offset: number): void;
   dropoutBackward(dinp: F32, dout: F32, n: number, p: number, seed: number, offset: number): void;
 

@@ -9,6 +9,8 @@ import { expectI32, expectRank, fmt, numberIn, positiveInt } from "../ops/valida
 import { arange } from "../tensor/create.js";
 import type { Rng } from "../tensor/rng.js";
 import type { Tensor } from "../tensor/tensor.js";
+import { type DecoderDims, type DecoderOutput, type ForwardOptions, captureLoop } from "./decoder.js";
+import { KvCache } from "./kv-cache.js";
 import { Embedding, LayerNorm, Linear } from "./layers.js";
 import { Module, ModuleList } from "./module.js";
 import { TransformerBlock } from "./transformer.js";
@@ -25,19 +27,11 @@ export interface GPTConfig {
   readonly dropout?: number;
 }
 
-export interface GPTOutput {
-  /** [B, T, V] */
-  readonly logits: Tensor;
-  /** Residual stream [B, T, C]: hidden[0] after the embeddings, hidden[i + 1] after block i (captured layers only; others undefined). */
-  readonly hidden: (Tensor | undefined)[];
-}
-
-export interface ForwardOptions {
-  /** Residual-stream indices to return in `hidden` (0 = embeddings, i + 1 = after block i), or "all". */
-  readonly capture?: readonly number[] | "all";
-}
+export type GPTOutput = DecoderOutput;
+export type { ForwardOptions } from "./decoder.js";
 
 export class GPT extends Module {
+  readonly arch = "gpt2";
   readonly config: Required<GPTConfig>;
   /** The source of dropout seeds (forked from the init generator); checkpoint its state(). */
   readonly dropoutRng: Rng;
@@ -65,6 +59,11 @@ export class GPT extends Module {
     this.addModule("h", new ModuleList(blocks));
     this.addModule("ln_f", new LayerNorm(c.nEmbd, c.lnEps));
     if (!c.tiedLmHead) this.addModule("lm_head", new Linear(c.nEmbd, c.vocabSize, rng, { bias: false, std }));
+  }
+
+  get dims(): DecoderDims {
+    const c = this.config;
+    return { vocabSize: c.vocabSize, hidden: c.nEmbd, layers: c.nLayer, heads: c.nHead, kvHeads: c.nHead, headDim: c.nEmbd / c.nHead, maxPositions: c.blockSize };
   }
 
   get blocks(): ModuleList<TransformerBlock> {
@@ -104,19 +103,56 @@ export class GPT extends Module {
 
   /** logits [B, T, V] for idx [B, T], plus the captured hidden states. */
   forwardWithHidden(idx: Tensor, options: ForwardOptions = {}): GPTOutput {
-    const L = this.config.nLayer;
-    const want = options.capture === "all" ? null : new Set(options.capture ?? []);
-    const keep = (i: number) => want === null || want.has(i);
-    const hidden: (Tensor | undefined)[] = new Array(L + 1);
-    let x = this.embed(idx);
-    if (keep(0)) hidden[0] = x;
-    let i = 0;
-    for (const block of this.blocks) {
-      x = block.forward(x);
-      i++;
-      if (keep(i)) hidden[i] = x;
+    return captureLoop(this.config.nLayer, options, (keep) => {
+      let x = this.embed(idx);
+      keep(0, x);
+      let i = 0;
+      for (const block of this.blocks) {
+        x = block.forward(x);
+        keep(++i, x);
+      }
+      return this.logitLens(x);
+    });
+  }
+
+  /** A KV cache for `batch` rows of up to `capacity` positions (at most blockSize: positions are learned). */
+  createCache(batch: number, capacity: number): KvCache {
+    if (capacity > this.config.blockSize) {
+      throw new ArgumentError({ op: "GPT.createCache", arg: "capacity" }, `a GPT has ${this.config.blockSize} learned positions; a cache of ${capacity} cannot be filled`);
     }
-    return { logits: this.logitLens(x), hidden };
+    return new KvCache(batch, capacity, this.config.nLayer, this.config.nEmbd);
+  }
+
+  /** Logits [B, Tn, V] of the next Tn tokens idx [B, Tn], appended to `cache` (inference only). */
+  forwardCached(idx: Tensor, cache: KvCache): Tensor {
+    return this.resumeCached(this.prefixCached(idx, 0, cache), 0, cache);
+  }
+
+  /** The next Tn tokens through the embeddings (at the cache's positions) and blocks 0..layer-1 → [B, Tn, C]. */
+  prefixCached(idx: Tensor, layer: number, cache: KvCache): Tensor {
+    const ii = expectI32("GPT.prefixCached", "idx", idx);
+    expectRank("GPT.prefixCached", "idx", ii, 2);
+    this.checkLayer("GPT.prefixCached", layer);
+    const Tn = ii.shape[1]!;
+    const pos = cache.positions(Tn);
+    cache.embed(Tn);
+    let x = add(this.child<Embedding>("wte").forward(ii), embedding(this.child<Embedding>("wpe").weight, pos));
+    for (let i = 0; i < layer; i++) x = this.blocks.at(i).forwardCached(x, cache, i);
+    return x;
+  }
+
+  /** States [B, Tn, C] at residual index `layer` through blocks layer..L-1 (cached) and the head → logits. */
+  resumeCached(hidden: Tensor, layer: number, cache: KvCache): Tensor {
+    this.checkLayer("GPT.resumeCached", layer);
+    let x = hidden;
+    for (let i = layer; i < this.config.nLayer; i++) x = this.blocks.at(i).forwardCached(x, cache, i);
+    return this.logitLens(x);
+  }
+
+  private checkLayer(op: string, layer: number): void {
+    if (!Number.isInteger(layer) || layer < 0 || layer > this.config.nLayer) {
+      throw new ArgumentError({ op, arg: "layer" }, `Expected "layer" in 0..${this.config.nLayer}, got ${layer}`);
+    }
   }
 
   forward(idx: Tensor): Tensor {

@@ -1,10 +1,11 @@
 // Transformer pieces: causal multi-head attention, MLP, pre-LayerNorm block.
 // Legend: B batch, T time, C channels, H heads.
-import { add, causalSelfAttention, dropout, gelu, silu } from "../ops/mod.js";
+import { add, cachedAttention, causalSelfAttention, contiguous, dropout, gelu, narrow, silu } from "../ops/mod.js";
 import { ArgumentError } from "../errors.js";
 import { positiveInt } from "../ops/validate.js";
 import type { Rng } from "../tensor/rng.js";
 import type { Tensor } from "../tensor/tensor.js";
+import type { KvCache } from "./kv-cache.js";
 import { LayerNorm, Linear } from "./layers.js";
 import { type Layer, Module } from "./module.js";
 
@@ -38,6 +39,17 @@ export class MultiHeadAttention extends Module implements Layer {
   forward(x: Tensor): Tensor {
     const qkv = this.child<Module & Layer>("qkv").forward(x);
     return this.child<Module & Layer>("proj").forward(causalSelfAttention(qkv, this.heads));
+  }
+
+  /** x [B, Tn, C] for the next Tn positions of `cache` (layer `layer`) → [B, Tn, C]; inference only. */
+  forwardCached(x: Tensor, cache: KvCache, layer: number): Tensor {
+    const qkv = this.child<Module & Layer>("qkv").forward(x);
+    const C = qkv.shape[2]! / 3;
+    const [q, k, v] = [0, 1, 2].map((i) => contiguous(narrow(qkv, 2, i * C, C))) as [Tensor, Tensor, Tensor];
+    const length = cache.write(layer, k, v);
+    const L = cache.layers[layer]!;
+    const att = cachedAttention(q, L.k, L.v, { heads: this.heads, kvHeads: this.heads, length, start: cache.padded ? cache.start : null });
+    return this.child<Module & Layer>("proj").forward(att);
   }
 }
 
@@ -98,5 +110,11 @@ export class TransformerBlock extends Module implements Layer {
     const ln2 = this.child<LayerNorm>("ln_2");
     const h = add(x, this.drop(this.child<MultiHeadAttention>("attn").forward(ln1.forward(x))));
     return add(h, this.drop(this.child<MLP>("mlp").forward(ln2.forward(h))));
+  }
+
+  /** The block on the next positions of a KV cache (inference: no dropout). */
+  forwardCached(x: Tensor, cache: KvCache, layer: number): Tensor {
+    const h = add(x, this.child<MultiHeadAttention>("attn").forwardCached(this.child<LayerNorm>("ln_1").forward(x), cache, layer));
+    return add(h, this.child<MLP>("mlp").forward(this.child<LayerNorm>("ln_2").forward(h)));
   }
 }

@@ -5,6 +5,7 @@ export { add, sub, mul, div, neg, exp, log, tanh, sigmoid, relu, sqrt, square, a
 export { sum, mean, max, sumSquares, type ReduceOptions } from "./reduce.js";
 export { matmul, linear, type MatmulOptions } from "./linalg.js";
 export { embedding, layerNorm, rmsNorm, softmax, logSoftmax, dropout, type DropoutOptions } from "./nn.js";
+export { rope, swiglu, groupedQueryAttention, cachedAttention, type CachedAttentionOptions } from "./decoder.js";
 export { causalSelfAttention, causalSelfAttentionWithProbs, type AttentionResult } from "./attention.js";
 export {
   crossEntropy, klDivergence, bceWithLogits, mseLoss, cosineSimilarity,

@@ -6,9 +6,10 @@
 //                 targets (JSON list of layer paths), base_config (JSON),
 //                 base_config_digest, base_weights_digest (SHA-256 hex)
 import { readFile, rename, writeFile } from "node:fs/promises";
-import { type GPT, type Tensor, isKernelError, parseSafetensors, serializeSafetensors } from "../../kernels/mod.js";
+import { type Tensor, isKernelError, parseSafetensors, serializeSafetensors } from "../../kernels/mod.js";
 import { AdapterError, isModelsError } from "../errors.js";
-import { configDigest, weightsDigest } from "../gpt.js";
+import { type CausalLM, architectureOf, modelDigest } from "../arch/mod.js";
+import { weightsDigest } from "../gpt.js";
 import { type AppliedAdapter, adapterOf, adapterParameters, applyLora } from "./apply.js";
 import { isAdapterParam } from "./layers.js";
 
@@ -16,12 +17,12 @@ export const ADAPTER_MAGIC = "troupe-adapter";
 export const ADAPTER_VERSION = 1;
 
 /** Digest of the base weights a model's adapter sits on (adapter tensors excluded). */
-export function baseWeightsDigest(model: GPT): string {
+export function baseWeightsDigest(model: CausalLM): string {
   return weightsDigest(model, (n) => !isAdapterParam(n));
 }
 
 /** The adapter of `model` as safetensors bytes. */
-export function serializeAdapter(model: GPT): Uint8Array {
+export function serializeAdapter(model: CausalLM): Uint8Array {
   const adapter = adapterOf(model);
   if (!adapter) throw new AdapterError("the model has no adapter to save (applyLora first)");
   const c = adapter.config;
@@ -33,14 +34,15 @@ export function serializeAdapter(model: GPT): Uint8Array {
     dropout: String(c.dropout),
     dora: String(c.dora),
     targets: JSON.stringify(adapter.targets),
-    base_config: JSON.stringify(model.config),
-    base_config_digest: configDigest(model.config),
+    base_arch: architectureOf(model).name,
+    base_config: JSON.stringify(architectureOf(model).configOf(model)),
+    base_config_digest: modelDigest(model),
     base_weights_digest: baseWeightsDigest(model),
   });
 }
 
 /** Writes the adapter (temp file + rename, so a crash never leaves half a file). */
-export async function saveAdapter(model: GPT, path: string): Promise<void> {
+export async function saveAdapter(model: CausalLM, path: string): Promise<void> {
   const bytes = serializeAdapter(model);
   const tmp = `${path}.tmp-${process.pid}`;
   await writeFile(tmp, bytes);
@@ -106,7 +108,7 @@ export interface LoadAdapterOptions {
  * Puts the adapter in `source` (a path or bytes) on `model`: checks that the model is its base,
  * wraps the same layers, and loads the tensors. The model must not carry an adapter yet.
  */
-export async function loadAdapter(model: GPT, source: string | Uint8Array, options: LoadAdapterOptions = {}): Promise<AppliedAdapter> {
+export async function loadAdapter(model: CausalLM, source: string | Uint8Array, options: LoadAdapterOptions = {}): Promise<AppliedAdapter> {
   const name = typeof source === "string" ? source : "<adapter bytes>";
   let bytes: Uint8Array;
   try {
@@ -117,9 +119,9 @@ export async function loadAdapter(model: GPT, source: string | Uint8Array, optio
   return attachAdapter(model, parseAdapter(bytes, name), name, options);
 }
 
-export function attachAdapter(model: GPT, file: AdapterFile, name: string, options: LoadAdapterOptions = {}): AppliedAdapter {
-  if (file.baseConfigDigest !== configDigest(model.config)) {
-    throw new AdapterError(`${name} was trained on a base with another config (digest ${file.baseConfigDigest.slice(0, 12)}…, this model ${configDigest(model.config).slice(0, 12)}…); load it onto its own base`);
+export function attachAdapter(model: CausalLM, file: AdapterFile, name: string, options: LoadAdapterOptions = {}): AppliedAdapter {
+  if (file.baseConfigDigest !== modelDigest(model)) {
+    throw new AdapterError(`${name} was trained on a base with another config (digest ${file.baseConfigDigest.slice(0, 12)}…, this model ${modelDigest(model).slice(0, 12)}…); load it onto its own base`);
   }
   if (adapterOf(model)) throw new AdapterError(`cannot load ${name}: the model already has an adapter`);
   const digest = baseWeightsDigest(model);

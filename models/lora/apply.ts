@@ -1,5 +1,6 @@
-// Putting adapters on a GPT, finding them again, and fusing them into the base.
-import { type GPT, Linear, type Module, type Tensor, createRng, noGrad } from "../../kernels/mod.js";
+// Putting adapters on a model of any architecture, finding them again, and fusing them into the base.
+import { type CausalLM, architectureOf } from "../arch/mod.js";
+import { Linear, type Module, type Tensor, createRng, noGrad } from "../../kernels/mod.js";
 import { AdapterError, ModelConfigError } from "../errors.js";
 import { type LoraConfig, matchesAnyTarget, resolveLoraConfig } from "./config.js";
 import { DoraLinear, LoraLinear, isAdapterParam } from "./layers.js";
@@ -26,8 +27,8 @@ function adapterLayers(model: Module): [string, LoraLinear | DoraLinear][] {
  * base is frozen first, so only adapter tensors get gradients. The model starts out computing
  * exactly what it did (B = 0).
  */
-export function applyLora(model: GPT, config: Partial<LoraConfig> & { rank: number }, options: ApplyLoraOptions = {}): AppliedAdapter {
-  const cfg = resolveLoraConfig(config);
+export function applyLora(model: CausalLM, config: Partial<LoraConfig> & { rank: number }, options: ApplyLoraOptions = {}): AppliedAdapter {
+  const cfg = resolveLoraConfig({ ...config, targets: config.targets ?? architectureOf(model).defaultLoraTargets });
   if (adapterLayers(model).length > 0) throw new AdapterError("this model already has adapters; merge them (mergeAdapters) before adding new ones");
   const linears = model.namedModules().filter(([path, m]) => m instanceof Linear && matchesAnyTarget(path, cfg.targets));
   if (linears.length === 0) {

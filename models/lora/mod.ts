@@ -7,3 +7,4 @@ export {
   attachAdapter, baseWeightsDigest, loadAdapter, parseAdapter, saveAdapter, serializeAdapter,
 } from "./adapter-file.js";
 export { type LoraVerifyReport, isLoraFixture, loraVerifyTolerances, verifyLoraFixture } from "./verify.js";
+export { PEFT_CONFIG, PEFT_WEIGHTS, type PeftAdapter, type SavePeftOptions, isPeftDir, loadPeftAdapter, peftTargets, readPeftAdapter, savePeftAdapter } from "./peft.js";

@@ -1,6 +1,6 @@
 // What the training tasks share: run options (steps, optimizer, evaluation, checkpoints,
 // callbacks) and the resume-or-start logic.
-import type { GPT } from "../../kernels/mod.js";
+import type { CausalLM } from "../arch/mod.js";
 import type { CheckpointRef, CheckpointStore, Checkpoint, JsonValue } from "../checkpoint/mod.js";
 import { CheckpointNotFoundError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -70,11 +70,11 @@ export function loopOptions(o: RunOptions, config: JsonValue, files?: ReadonlyMa
   };
 }
 
-export type TrainedModel<R> = R & { readonly model: GPT };
+export type TrainedModel<R> = R & { readonly model: CausalLM };
 
 /** What every training task returns. `valLoss` is the task's own validation measure. */
 export interface TrainResult {
-  readonly model: GPT;
+  readonly model: CausalLM;
   readonly spec: ModelSpec;
   readonly steps: number;
   readonly trainLoss: number;

@@ -1,6 +1,6 @@
 // Held-out exact match: greedy decoding of each prompt (the chat template of the model's
 // tokenizer) up to its end token, scored by the data layer's normalization (trim, compare exactly).
-import type { GPT } from "../../kernels/mod.js";
+import type { CausalLM } from "../arch/mod.js";
 import { type ScoreSummary, createScoreboard, templateFor } from "../../data/mod.js";
 import { greedyBatch } from "../generate.js";
 import { tokenizerOf } from "../spec.js";
@@ -27,7 +27,7 @@ export interface ExactMatchOptions {
   readonly batch?: number;
 }
 
-export function evaluateExactMatch(model: GPT, items: readonly ExactMatchItem[], options: ExactMatchOptions = {}): ExactMatchResult {
+export function evaluateExactMatch(model: CausalLM, items: readonly ExactMatchItem[], options: ExactMatchOptions = {}): ExactMatchResult {
   const tok = tokenizerOf(model);
   const template = templateFor(tok);
   const longest = items.reduce((m, it) => Math.max(m, tok.encode(it.response).length), 0);

@@ -3,7 +3,8 @@
 // pretrainBase (a fresh GPT on some domains of the prompt pack) and trainAdapter (LoRA/DoRA
 // on a frozen base for another domain, with held-out exact match before and after).
 import { type LaneItem, type SkipSummary, type Tokenizer, bitsPerByte, byteTokenizer, createSftBatcher, loadData, sftEvalBatches, tokenizerId } from "../../data/mod.js";
-import type { GPT, GPTConfig } from "../../kernels/mod.js";
+import type { GPTConfig } from "../../kernels/mod.js";
+import type { CausalLM } from "../arch/mod.js";
 import { CheckpointMismatchError, ModelConfigError } from "../errors.js";
 import { resolveGptConfig, weightsDigest } from "../gpt.js";
 import { type LoraConfig, adapterOf, applyLora, isAdapterParam } from "../lora/mod.js";
@@ -55,7 +56,7 @@ export interface DataSkips {
 export interface SftTrainOptions extends RunOptions {
   readonly data: SftData;
   /** A model to train (e.g. a base with an adapter applied); else a fresh GPT of `config`. */
-  readonly model?: GPT;
+  readonly model?: CausalLM;
   readonly config?: Partial<GPTConfig>;
   /** Recorded in checkpoints (e.g. the base this adapter sits on). */
   readonly extraConfig?: Record<string, unknown>;
@@ -77,7 +78,7 @@ export async function trainSft(o: SftTrainOptions): Promise<SftTrainResult> {
     const tok = dataTok ?? byteTokenizer();
     // a BPE sets the vocabulary; bytes keep the config's (256 by default)
     const gpt = resolveGptConfig({ blockSize: DEFAULT_SFT_BLOCK, ...o.config, ...(tok.spec !== "bytes" ? { vocabSize: tok.vocabSize } : {}) });
-    return attachTokenizer(buildModel({ gpt, lora: null, tokenizer: tok.spec }, seed), tok);
+    return attachTokenizer(buildModel({ arch: "gpt2", config: gpt, lora: null, tokenizer: tok.spec }, seed), tok);
   })();
   if (resume) {
     const fromCk = modelFromCheckpoint(resume).model;
@@ -88,7 +89,10 @@ export async function trainSft(o: SftTrainOptions): Promise<SftTrainResult> {
       o.model.loadStateDict(fromCk.stateDict());
     } else model = fromCk;
   }
-  const block = model.config.blockSize;
+  const block = model.dims.maxPositions;
+  const V = model.dims.vocabSize;
+  const bad = o.data.train.find((it) => it.ids.some((t) => t >= V));
+  if (bad) throw new ModelConfigError("model", `the model's vocabulary has ${V} entries, the data has token ${Math.max(...bad.ids)} (the byte tokenizer needs at least 256)`);
   const longest = o.data.train.reduce((m, it) => Math.max(m, it.ids.length), 0);
   if (longest > block + 1) throw new ModelConfigError("data.block", `an example has ${longest} tokens, the model's block is ${block}`);
   const tok = tokenizerOf(model);
@@ -127,7 +131,7 @@ export async function pretrainBase(o: PretrainBaseOptions): Promise<SftTrainResu
 
 export interface TrainAdapterOptions extends RunOptions {
   /** The frozen base (it gets the adapter in place; mergeAdapters to fuse it later). */
-  readonly base: GPT;
+  readonly base: CausalLM;
   /** Pack domains to adapt to, or ready data (e.g. from JSONL). */
   readonly domains?: readonly string[];
   readonly data?: SftData;
@@ -147,7 +151,7 @@ export interface TrainAdapterResult extends SftTrainResult {
  * with the base frozen, then exact match of the adapted model on the same held-out items.
  */
 export async function trainAdapter(o: TrainAdapterOptions): Promise<TrainAdapterResult> {
-  const data = o.data ?? (o.domains ? await packData(o.domains, { block: o.base.config.blockSize, ...o.pack, tokenizer: tokenizerOf(o.base) }) : null);
+  const data = o.data ?? (o.domains ? await packData(o.domains, { block: o.base.dims.maxPositions, ...o.pack, tokenizer: tokenizerOf(o.base) }) : null);
   if (!data) throw new ModelConfigError("trainAdapter", "give domains or data");
   if (adapterOf(o.base)) throw new ModelConfigError("trainAdapter.base", "the base already carries an adapter; merge it first (mergeAdapters)");
   const baseExactMatch = evaluateExactMatch(o.base, data.heldOut);

@@ -1,7 +1,8 @@
 // Evaluation losses: token-weighted mean cross-entropy over fixed batches, in eval mode
 // (no dropout) and without recording, so evaluating never changes training's RNG streams.
 // Legend: B batch rows, T time.
-import { type GPT, type Tensor, crossEntropy, fromArray, noGrad, workspace } from "../../kernels/mod.js";
+import type { CausalLM } from "../arch/mod.js";
+import { type Tensor, crossEntropy, fromArray, noGrad, workspace } from "../../kernels/mod.js";
 import type { TokenBatch } from "../../data/mod.js";
 
 /** (B, T) idx and targets of a data batch as i32 tensors (no copy). */
@@ -12,7 +13,7 @@ export function batchTensors(b: TokenBatch): { idx: Tensor; targets: Tensor } {
 const ws = workspace();
 
 /** Σ CE over every non-ignored target / number of such targets, across all batches. */
-export function evalLoss(model: GPT, batches: readonly TokenBatch[]): number {
+export function evalLoss(model: CausalLM, batches: readonly TokenBatch[]): number {
   const wasTraining = model.training;
   model.eval();
   try {

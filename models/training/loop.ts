@@ -7,7 +7,8 @@
 // the optimizer state (moments and step counts), the data sampler's state, the dropout RNG
 // and the trainer's counters; the LR is a function of the step. With the same thread count
 // the kernels are deterministic, so a resumed run repeats the straight run bit for bit.
-import { type GPT, type Optimizer, type Tensor, adamw, kernelInfo, backward, clipGradNorm, cosineWithWarmup, sumSquares, tensor, workspace } from "../../kernels/mod.js";
+import type { CausalLM } from "../arch/mod.js";
+import { type Optimizer, type Tensor, adamw, kernelInfo, backward, clipGradNorm, cosineWithWarmup, sumSquares, tensor, workspace } from "../../kernels/mod.js";
 import type { CheckpointRef } from "../checkpoint/mod.js";
 import { DEFAULT_BETAS, hparamsOf, withHparams } from "./hparams.js";
 import { CheckpointMismatchError, CheckpointWriteError, ModelConfigError, NonFiniteLossError, TrainingAbortedError } from "../errors.js";
@@ -63,7 +64,7 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
   const opt: Optimizer = adamw(params, { lr: o.lr, weightDecay: o.weightDecay, betas: (options.betas ?? [0.9, 0.999]) as [number, number], decay: decays });
   const hparams = hparamsOf(o, (options.betas ?? DEFAULT_BETAS) as [number, number]);
   const schedule = o.warmupSteps === 0 && o.minLr === o.lr ? () => o.lr : cosineWithWarmup({ maxLr: o.lr, minLr: o.minLr, warmupSteps: o.warmupSteps, totalSteps: o.steps });
-  const lossOf = options.loss ?? ((m: GPT, idx: Tensor, targets: Tensor) => m.loss(idx, targets).loss);
+  const lossOf = options.loss ?? ((m: CausalLM, idx: Tensor, targets: Tensor) => m.loss(idx, targets).loss);
 
   let st = {
     step: 0, tokens: 0, skipped: 0, nanStreak: 0, sinceBest: 0,

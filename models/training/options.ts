@@ -1,5 +1,6 @@
 // The trainer loop's options, checked up front with messages that name the option.
-import type { GPT, Tensor } from "../../kernels/mod.js";
+import type { Tensor } from "../../kernels/mod.js";
+import type { CausalLM } from "../arch/mod.js";
 import type { ResumableBatcher, TokenBatch } from "../../data/mod.js";
 import type { Checkpoint, CheckpointStore, JsonValue } from "../checkpoint/mod.js";
 import { ModelConfigError } from "../errors.js";
@@ -35,11 +36,11 @@ export interface EvalOptions {
   readonly every: number;
   /** Fixed evaluation batches (token-weighted CE), or a function returning a loss. */
   readonly batches?: readonly TokenBatch[];
-  readonly fn?: (model: GPT) => number;
+  readonly fn?: (model: CausalLM) => number;
 }
 
 export interface TrainerOptions {
-  readonly model: GPT;
+  readonly model: CausalLM;
   readonly batches: ResumableBatcher<unknown>;
   /** Total optimizer steps (a resumed run continues up to this). */
   readonly steps: number;
@@ -77,7 +78,7 @@ export interface TrainerOptions {
   /** Resume from this checkpoint (model, optimizer, data position, RNG, counters). */
   readonly resume?: Checkpoint | null;
   /** The loss of one micro-batch (default: the model's next-token cross-entropy). */
-  readonly loss?: (model: GPT, idx: Tensor, targets: Tensor) => Tensor;
+  readonly loss?: (model: CausalLM, idx: Tensor, targets: Tensor) => Tensor;
   readonly onStep?: (r: StepRecord) => void;
   readonly onProgress?: (p: TrainProgress) => void;
   readonly signal?: AbortSignal;

@@ -35,14 +35,14 @@ test("cli - verify prints each check against its bound", () => {
 test("cli - verify usage errors exit 2, a malformed file too (#10)", () => {
   const missing = verify("/nonexistent.safetensors");
   assert.equal(missing.status, 2);
-  assert.match(missing.stderr, /no such file: \/nonexistent.safetensors/);
+  assert.match(missing.stderr, /no such file or directory: \/nonexistent.safetensors/);
   const bad = verify(main);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /not a valid safetensors file/);
   assert.doesNotMatch(bad.stderr, /Error:/);
   for (const [args, re] of [
-    [[], /give a fixture file, or --sweep/],
-    [["--sweep", fixture], /--sweep makes its own fixtures; give no file/],
+    [[], /give a fixture file, a model or adapter directory, or --sweep/],
+    [["--sweep", fixture], /--sweep makes its own fixtures; give no path/],
     [["--sweep", "--seeds", "1-x"], /--seeds must look like 1-50 or 1,4,7-9, got "1-x"/],
     [["--sweep", "--sizes", "huge"], /--sizes: unknown size "huge" \(known: shared, odd, large\)/],
     [[fixture, "--seeds", "3"], /--seeds, --sizes and --python go with --sweep/],

@@ -63,7 +63,7 @@ test("trainer - a NaN loss skips the update and is counted; K in a row stop trai
   const nanAt = new Set([2, 3]);
   const model = tinyGpt(6);
   const snapshots: Float32Array[] = [];
-  const lossFn = (m: K.GPT, idx: K.Tensor, t: K.Tensor) => {
+  const lossFn = (m: M.CausalLM, idx: K.Tensor, t: K.Tensor) => {
     const l = m.loss(idx, t).loss;
     return nanAt.has(++calls) ? K.mul(l, K.tensor([NaN], l.shape)) : l;
   };
@@ -74,7 +74,7 @@ test("trainer - a NaN loss skips the update and is counted; K in a row stop trai
   assert.ok(!bitwiseEqual(snapshots[2]!, snapshots[3]!));
 
   calls = 0;
-  const always = (m: K.GPT, idx: K.Tensor, t: K.Tensor) => { calls++; const l = m.loss(idx, t).loss; return K.mul(l, K.tensor([Infinity], l.shape)); };
+  const always = (m: M.CausalLM, idx: K.Tensor, t: K.Tensor) => { calls++; const l = m.loss(idx, t).loss; return K.mul(l, K.tensor([Infinity], l.shape)); };
   await assert.rejects(M.train({ model: tinyGpt(7), batches: fixedBatches([b]), steps: 50, loss: always, maxNonFiniteSteps: 3 }),
     (e) => M.isNonFiniteLossError(e) && e.step === 3 && e.consecutive === 3 && /3 steps in a row/.test(e.message));
   assert.equal(calls, 3);

@@ -64,7 +64,7 @@ test("cli - troupe train refuses bad input with usage errors", () => {
   assert.equal(troupe(["train", "--data", join(dir.path, "missing.txt")]).code, 2);
   const noBase = troupe(["train", "--data", "pack:copying", "--lora", "4"]);
   assert.equal(noBase.code, 2);
-  assert.match(noBase.stderr, /--lora needs --base/);
+  assert.match(noBase.stderr, /--lora needs --model DIR or --base CHECKPOINT/);
   const badSteps = troupe(["train", "--data", "pack:copying", "--steps", "-3"]);
   assert.equal(badSteps.code, 2);
   const badDomain = troupe(["train", "--data", "pack:nonsense", "--steps", "1", "--out", join(dir.path, "r")]);

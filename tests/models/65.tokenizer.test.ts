@@ -95,7 +95,7 @@ test("tokenizer - SFT with a BPE: pads with its eot, the base's tokenizer carrie
   const data = await M.packData(["arithmetic"], { trainPerCell: 40, heldOutPerCell: 8, tokenizer: tok });
   assert.equal(data.tokenizer, tok);
   const base = await M.trainSft({ steps: 4, data, config: { nEmbd: 16, nLayer: 1, nHead: 2, blockSize: 32 }, batch: 8 });
-  assert.equal(base.model.config.vocabSize, 275);
+  assert.equal(base.model.dims.vocabSize, 275);
   assert.equal(M.tokenizerOf(base.model), tok);
   assert.ok(Number.isFinite(base.valBpb) && base.valBpb > 0);
   const adapted = await M.trainAdapter({ base: base.model, domains: ["arithmetic"], pack: { trainPerCell: 20, heldOutPerCell: 8 }, lora: { rank: 2 }, steps: 2, batch: 4 });

@@ -1,5 +1,5 @@
 // Shared helpers of the models tests: tiny models, temp directories, bitwise comparisons.
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,7 +47,7 @@ export function bitwiseEqual(a: Float32Array, b: Float32Array): boolean {
 }
 
 /** Random values into every adapter tensor (so B is no longer zero). */
-export function perturbAdapter(model: K.GPT, seed: number, std = 0.2): void {
+export function perturbAdapter(model: M.CausalLM, seed: number, std = 0.2): void {
   const rng = K.createRng(seed);
   for (const [, t] of M.adapterParameters(model)) {
     const d = t.f32();
@@ -62,4 +62,18 @@ export function toyText(chars = 20_000): string {
   let s = "";
   while (s.length < chars) s += words[rng.int(words.length)]!;
   return s;
+}
+
+/** <repo>/tests/models/fixtures/hf (made by scripts/dev/make_hf_fixtures.sh). */
+export const hfFixtures = join(repoRoot, "tests", "models", "fixtures", "hf");
+
+/** A small Llama (grouped-query attention) with random weights. */
+export function tinyLlama(seed = 0, extra: Partial<K.LlamaConfig> = {}): M.CausalLM {
+  return M.createModel("llama", { vocabSize: 40, hiddenSize: 24, intermediateSize: 40, numHeads: 4, numKvHeads: 2, numLayers: 2, maxPositions: 16, ...extra }, seed);
+}
+
+/** A copy of a fixture directory in a temp directory (to damage it). */
+export function copyDir(from: string, to: string): string {
+  cpSync(from, to, { recursive: true });
+  return to;
 }

@@ -30,11 +30,11 @@ test("layers - actors/director imports nothing above it and other folders only v
   }
 });
 
-test("layers - scenarios imports actors only through actors/director/mod.js, data through data/mod.js, never cli", () => {
+test("layers - scenarios imports actors only through actors/director/mod.js, data through data/mod.js, models through models/mod.js (model.hf reads config.json), never cli", () => {
   const found = imports("scenarios");
   for (const { file, target } of found) {
     assert.ok(!target.startsWith("cli/"), `${file} imports ${target}`);
-    if (!target.startsWith("scenarios/")) assert.ok(["actors/director/mod.js", "data/mod.js"].includes(target), `${file} imports ${target}`);
+    if (!target.startsWith("scenarios/")) assert.ok(["actors/director/mod.js", "data/mod.js", "models/mod.js"].includes(target), `${file} imports ${target}`);
   }
   assert.ok(found.some((f) => f.target === "actors/director/mod.js"), "the plan type comes from the director");
 });

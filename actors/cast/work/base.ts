@@ -4,6 +4,7 @@
 // run on the same server finds the finished base and does not train it again. Without a
 // pretrain section the base is the seeded random initialisation, written once the same way.
 import { createHash } from "node:crypto";
+import { hfFingerprint } from "../../../models/mod.js";
 import { objectCheckpointStore } from "../../../hosts/mod.js";
 import { canonicalJson } from "../../report/mod.js";
 import { runJob } from "../jobs.js";
@@ -30,13 +31,13 @@ export interface BaseRecord {
   };
 }
 
-/** What decides the base's weights: the architecture, the pretraining and its data. */
+/** What decides the base's weights: the architecture (or the Hugging Face files), the pretraining and its data. */
 export function baseDigest(spec: RunSpec): string {
-  const { vocab, block, nEmbd, nHead, nLayer, dropout, base } = spec.model;
+  const { vocab, block, nEmbd, nHead, nLayer, dropout, base, hf } = spec.model;
   const pretrain = base?.pretrain ?? null;
   const identity = {
     version: 1,
-    model: { vocab, block, nEmbd, nHead, nLayer, dropout },
+    model: { vocab, block, nEmbd, nHead, nLayer, dropout, ...(hf ? { hf: hfFingerprint(hf) } : {}) },
     pretrain,
     lane: pretrain ? spec.lanes[pretrain.lane] ?? null : null,
     seed: pretrain?.seed ?? spec.seed,

@@ -7,15 +7,15 @@
 // L hidden layers.
 import { parentPort } from "node:worker_threads";
 import { type Workspace, configureKernels, fromArray, noGrad, workspace } from "../../../kernels/mod.js";
-import { type GPT, captureHidden, loadModelFile, logitLens } from "../../../models/mod.js";
+import { type CausalLM, captureHidden, loadModelFile, logitLens } from "../../../models/mod.js";
 import type { CoreReply, CoreRequest, CoreRun, ModelShape } from "./core-messages.js";
 
-let model: GPT | null = null;
+let model: CausalLM | null = null;
 const spaces = new Map<string, Workspace>();
 
-function shapeOf(m: GPT, arch: string): ModelShape {
-  const c = m.config;
-  return { arch, vocabSize: c.vocabSize, nLayer: c.nLayer, nEmbd: c.nEmbd, maxSeqLen: c.blockSize };
+function shapeOf(m: CausalLM): ModelShape {
+  const d = m.dims;
+  return { arch: m.arch, vocabSize: d.vocabSize, nLayer: d.layers, nEmbd: d.hidden, maxSeqLen: d.maxPositions };
 }
 
 function argmaxInto(x: Float32Array, at: number, V: number): number {
@@ -27,7 +27,7 @@ function argmaxInto(x: Float32Array, at: number, V: number): number {
 function run(r: CoreRun): CoreReply {
   const m = model!;
   const { batch: Bb, seqLen: S } = r.bucket;
-  const { vocabSize: V, nEmbd: C } = m.config;
+  const { vocabSize: V, hidden: C } = m.dims;
   const R = r.lengths.length;
   const T = r.T;
   const L = r.layers.length;
@@ -112,7 +112,7 @@ parentPort!.on("message", (msg: CoreRequest) => {
         loaded.model.eval();
         loaded.model.freeze();
         model = loaded.model;
-        reply = { type: "loaded", shape: shapeOf(model, "gpt2") };
+        reply = { type: "loaded", shape: shapeOf(loaded.model) };
       } else {
         reply = handle(msg);
       }

@@ -8,7 +8,7 @@ import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { K, M, bitwiseEqual } from "../helpers.js";
 
-let model: K.GPT;
+let model: M.CausalLM;
 let data: M.AgpData;
 const heads: M.HeadSet = new Map();
 const candidates = [1, 2];

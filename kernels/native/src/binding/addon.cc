@@ -6,6 +6,8 @@
 
 namespace troupe {
 
+void register_model(Napi::Env env, Exports exports);  // binding/model.cc
+
 static void Cleanup(void* arg) {
   Addon* addon = static_cast<Addon*>(arg);
   addon->runtime.shutdown();
@@ -21,6 +23,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_nn(env, exports);
   register_loss(env, exports);
   register_misc(env, exports);
+  register_model(env, exports);
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   return exports;
 }

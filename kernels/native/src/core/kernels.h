@@ -13,6 +13,7 @@ namespace troupe {
 
 class Pool;
 struct Kernels;
+struct ModelKernels;  // core/model_kernels.h
 
 struct Ctx {
   Pool* pool;
@@ -151,6 +152,9 @@ struct Kernels {
 
   // measured FMA throughput of this implementation on all pool threads, in GFLOP/s
   double (*fma_peak)(Ctx&, double seconds);
+
+  // the Llama-family ops (RoPE, SwiGLU, grouped-query attention) of this implementation
+  const ModelKernels* model;
 };
 
 // Implementations. avx2/avx512 exist only on x86-64 builds (null elsewhere).

@@ -1,4 +1,5 @@
 // The reference kernel table.
+#include "../core/model_kernels.h"
 #include "ref.h"
 
 namespace troupe {
@@ -45,6 +46,7 @@ const Kernels& reference_kernels() {
       ref::f32_to_bf16,
       ref::bf16_to_f32,
       ref::fma_peak,
+      &reference_model_kernels(),
   };
   return table;
 }
