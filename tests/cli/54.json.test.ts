@@ -22,6 +22,7 @@ const NOT_WALKED: Record<string, string> = {
   "chaos nats-blip": "a drill", "chaos director-duel": "a drill", "chaos kill-director": "a drill", "chaos kill-trainer": "a drill",
   "chaos pool-failover": "a drill", "pool conformance": "needs a pool worker", "demo": "starts four actor processes",
   "artifacts pull": "needs a run on a NATS server (tests/cli/20.run.test.ts checks its document)",
+  "bench generate": "a benchmark", "model fuse": "needs an adapter (tests/models/80.hf-cli.test.ts runs it)",
 };
 
 const WALKED: Record<string, () => string[]> = {
@@ -36,6 +37,8 @@ const WALKED: Record<string, () => string[]> = {
   train: () => ["train", "--data", p("text.txt"), "--steps", "3", ...SMALL, "--out", p("runs"), "--run", "m"],
   generate: () => ["generate", "--run", "m", "--runs", p("runs"), "--prompt", "the", "--tokens", "4"],
   eval: () => ["eval", "--run", "m", "--runs", p("runs"), "--data", p("text.txt")],
+  "model init": () => ["model", "init", "--arch", "llama", "--config", '{"vocab_size":256,"hidden_size":16,"intermediate_size":32,"num_attention_heads":2,"num_key_value_heads":1,"num_hidden_layers":1,"max_position_embeddings":16}', "--out", p("llama")],
+  "model info": () => ["model", "info", p("llama")],
 };
 
 function jsonCommands(): string[] {
