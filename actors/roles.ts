@@ -14,6 +14,9 @@ const builtIn: Record<string, URL> = {
   trainer: new URL("./trainer/actor.js", import.meta.url),
   teacher: new URL("./teacher/actor.js", import.meta.url),
   evaluator: new URL("./evaluator/actor.js", import.meta.url),
+  oracle: new URL("./oracle/actor.js", import.meta.url),
+  transfer_encoder: new URL("./transfer/encoder.js", import.meta.url),
+  transfer_decoder: new URL("./transfer/decoder.js", import.meta.url),
 };
 
 for (const [role, module] of Object.entries(builtIn)) registerRole(role, module);

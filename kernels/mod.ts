@@ -9,6 +9,7 @@ export * from "./autograd/mod.js";
 export * from "./nn/mod.js";
 export * from "./optim/mod.js";
 export * from "./io/mod.js";
+export * from "./quant/mod.js";
 export * from "./reference/mod.js";
 export { configureKernels, currentKernelSettings, kernelInfo, withKernels, KernelMode, type BlasSetting, type KernelSettings } from "./native/load.js";
 export type { NativeInfo } from "./native/types.js";

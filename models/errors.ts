@@ -15,6 +15,7 @@ export const ModelsErrorCode = {
   packet: "PACKET",
   stage: "STAGE_DATA",
   checkpointWrite: "CHECKPOINT_WRITE",
+  exportFormat: "EXPORT_FORMAT",
 } as const;
 export type ModelsErrorCode = (typeof ModelsErrorCode)[keyof typeof ModelsErrorCode];
 
@@ -236,4 +237,15 @@ export function isTrainingAbortedError(err: unknown): err is TrainingAbortedErro
 }
 export function isCheckpointWriteError(err: unknown): err is CheckpointWriteError {
   return err instanceof CheckpointWriteError;
+}
+
+/** A model cannot be written to, or read from, an interchange format (GGUF): says what and why. */
+export class ExportFormatError extends ModelsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ModelsErrorCode.exportFormat, message, options);
+    this.name = "ExportFormatError";
+  }
+}
+export function isExportFormatError(err: unknown): err is ExportFormatError {
+  return err instanceof ExportFormatError;
 }

@@ -5,7 +5,7 @@
 // Linear layers in place (lora/).
 // Legend: B batch, T time, C channels (n_embd), V vocab, L layers.
 import { createHash } from "node:crypto";
-import { GPT, type GPTConfig, type Module, type Tensor, clone, createRng, noGrad } from "../kernels/mod.js";
+import { GPT, type GPTConfig, type Module, type ResolvedGPTConfig, type Tensor, clone, createRng, noGrad } from "../kernels/mod.js";
 import type { CausalLM } from "./arch/types.js";
 import { ModelConfigError } from "./errors.js";
 
@@ -13,7 +13,7 @@ export type { GPTConfig } from "../kernels/mod.js";
 export { GPT } from "../kernels/mod.js";
 
 /** The byte-level default for text: 4 layers of 128 channels, 4 heads, block 128. */
-export const DEFAULT_TEXT_CONFIG: Required<GPTConfig> = {
+export const DEFAULT_TEXT_CONFIG: ResolvedGPTConfig = {
   vocabSize: 256,
   blockSize: 128,
   nEmbd: 128,
@@ -32,9 +32,9 @@ function posInt(key: string, v: unknown): number {
 }
 
 /** Checks a GPT config (from a user, a scenario or a manifest) and fills defaults. */
-export function resolveGptConfig(raw: Partial<GPTConfig> | Record<string, unknown>, key = "model"): Required<GPTConfig> {
+export function resolveGptConfig(raw: Partial<GPTConfig> | Record<string, unknown>, key = "model"): ResolvedGPTConfig {
   const r = raw as Record<string, unknown>;
-  const c: Required<GPTConfig> = {
+  const c: ResolvedGPTConfig = {
     vocabSize: posInt(`${key}.vocabSize`, r.vocabSize ?? DEFAULT_TEXT_CONFIG.vocabSize),
     blockSize: posInt(`${key}.blockSize`, r.blockSize ?? DEFAULT_TEXT_CONFIG.blockSize),
     nEmbd: posInt(`${key}.nEmbd`, r.nEmbd ?? DEFAULT_TEXT_CONFIG.nEmbd),
@@ -44,6 +44,10 @@ export function resolveGptConfig(raw: Partial<GPTConfig> | Record<string, unknow
     tiedLmHead: r.tiedLmHead === undefined ? true : r.tiedLmHead === true,
     dropout: typeof r.dropout === "number" ? r.dropout : 0,
   };
+  if (r.mlpHidden !== undefined) {
+    const h = posInt(`${key}.mlpHidden`, r.mlpHidden);
+    if (h !== 4 * c.nEmbd) Object.assign(c, { mlpHidden: h });
+  }
   if (c.nEmbd % c.nHead !== 0) throw new ModelConfigError(`${key}.nHead`, `nEmbd ${c.nEmbd} is not a multiple of nHead ${c.nHead}`);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new ModelConfigError(`${key}.dropout`, `expected a number in [0, 1), got ${c.dropout}`);
   return c;

@@ -23,3 +23,4 @@ export { type LayeredDims, type LayeredModel, checkIndices, dimsOf, inEval } fro
 export * from "./oracle/mod.js";
 export * from "./heads/mod.js";
 export * from "./transfer/mod.js";
+export * from "./compress/mod.js";

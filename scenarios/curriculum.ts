@@ -24,7 +24,7 @@ import type { Ctx } from "./schema.js";
 import type { GateSection, RampSection, RetrySection, ScenarioFile, StageSection } from "./sections.js";
 import { didYouMean } from "./suggest.js";
 
-const STAGE_LAYERS: readonly StageId[] = [0, 2, 3];
+const STAGE_LAYERS: readonly StageId[] = [0, 2, 3, 4, 5];
 /** Stage 0's default bar for a split candidate: 90 % of response tokens agree with the final layer. */
 export const DEFAULT_SPLIT_AGREEMENT = 0.9;
 
@@ -56,7 +56,8 @@ function gatePlan(g: GateSection, stage: StageId, at: (key: string, msg: string)
   if (g.better !== undefined && g.better !== info.direction) {
     at("better", `${g.metric} is ${info.direction}-is-better, not ${g.better}-is-better`);
   }
-  return { metric: g.metric, direction: info.direction, threshold: g.min ?? g.max ?? null };
+  if (g.interval && g.min === undefined && g.max === undefined) at("interval", "an interval gate needs min or max to compare the interval's far end with");
+  return { metric: g.metric, direction: info.direction, threshold: g.min ?? g.max ?? null, ...(g.interval ? { interval: true } : {}) };
 }
 
 function defaultRamp(term: LossTerm, steps: number, dflt: RampSection | undefined): Ramp {
@@ -106,7 +107,7 @@ export function curriculumPlan(file: ScenarioFile, ctx: Ctx, lanes: readonly str
     }
 
     // Which layers.
-    if (s.layers && !STAGE_LAYERS.includes(id)) at("layers", `${label} takes no layers (only stages 0, 2 and 3 do)`);
+    if (s.layers && !STAGE_LAYERS.includes(id)) at("layers", `${label} takes no layers (only stages 0, 2, 3, 4 and 5 do)`);
     (s.layers ?? []).forEach((l, k) => {
       if (l >= nLayer) {
         ctx.issueAt([...base, "layers", k], `layer ${l} does not exist: the model has n_layer ${nLayer} (layers 0-${nLayer - 1})`);

@@ -53,6 +53,12 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
     model,
     data,
     curriculum: curriculumPlan(parsed, ctx, Object.keys(data.lanes), model.nLayer),
+    oracle: {
+      klMax: parsed.oracle?.kl_max ?? 0.5,
+      top1: parsed.oracle?.top1 ?? true,
+      rule: parsed.oracle?.rule ?? "stable",
+      decode: parsed.oracle?.decode ?? "auto",
+    },
     limits: limitsPlan(parsed),
   };
   if (ctx.issues.length > 0) throw new ScenarioError(file, ctx.issues);

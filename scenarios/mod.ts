@@ -33,3 +33,4 @@ export {
 } from "./errors.js";
 export type { ScenarioIssue } from "./errors.js";
 export { closest, didYouMean, editDistance } from "./suggest.js";
+export { loadCompressConfig, parseCompressConfig, type CompressPlan, type CompressStepSection } from "./compress.js";

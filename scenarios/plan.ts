@@ -110,6 +110,8 @@ export type LanePlan =
       readonly options: unknown;
     }
   | { readonly kind: "jsonl"; readonly path: string; readonly split: Split; readonly options: unknown }
+  /** Other lanes' items interleaved, one from each in turn while they last. */
+  | { readonly kind: "mix"; readonly lanes: readonly string[]; readonly options: unknown }
   | { readonly kind: "text"; readonly path: string; readonly options: unknown };
 
 export interface DataPlan {
@@ -126,6 +128,14 @@ export interface LimitsPlan {
   readonly checkpointEvery: number | null;
 }
 
+/** The scenario's `oracle:` section, defaults filled in (actors/cast's OracleSpec). */
+export interface OraclePlan {
+  readonly klMax: number;
+  readonly top1: boolean;
+  readonly rule: "stable" | "first";
+  readonly decode: "auto" | "lens" | "tuned";
+}
+
 export interface RunPlan {
   /** The scenario file it came from (absolute). */
   readonly source: string;
@@ -137,6 +147,7 @@ export interface RunPlan {
   readonly model: ModelPlan;
   readonly data: DataPlan;
   readonly curriculum: CurriculumPlan;
+  readonly oracle: OraclePlan;
   readonly limits: LimitsPlan;
 }
 

@@ -211,6 +211,7 @@ function lanePlan(name: string, l: LaneSection, baseDir: string, ctx: Ctx, check
       options,
     };
   }
+  if (l.kind === "mix") return { kind: "mix", lanes: [...l.lanes], options };
   const path = isAbsolute(l.path) ? l.path : resolve(baseDir, l.path);
   if (checkFiles && !existsSync(path)) ctx.issueAt(["data", "lanes", name, "path"], `file not found: ${path}`);
   return l.kind === "jsonl" ? { kind: "jsonl", path, split: l.split, options } : { kind: "text", path, options };
@@ -219,6 +220,17 @@ function lanePlan(name: string, l: LaneSection, baseDir: string, ctx: Ctx, check
 export function dataPlan(file: ScenarioFile, baseDir: string, ctx: Ctx, checkFiles: boolean): DataPlan {
   const lanes: Record<string, LanePlan> = {};
   for (const [name, lane] of Object.entries(file.data?.lanes ?? {})) lanes[name] = lanePlan(name, lane, baseDir, ctx, checkFiles);
+  // a mix names prompt/response lanes of this file, and no other mix
+  for (const [name, lane] of Object.entries(lanes)) {
+    if (lane.kind !== "mix") continue;
+    lane.lanes.forEach((part, k) => {
+      const at = ["data", "lanes", name, "lanes", k];
+      const target = lanes[part];
+      if (!target) ctx.issueAt(at, `no data lane named "${part}"${didYouMean(part, Object.keys(lanes))}; lanes: ${Object.keys(lanes).join(", ")}`);
+      else if (target.kind === "mix") ctx.issueAt(at, `"${part}" is a mix itself; a mix interleaves prompt_pack and jsonl lanes`);
+      else if (target.kind === "text") ctx.issueAt(at, `"${part}" is a text corpus; a mix interleaves prompt/response lanes`);
+    });
+  }
   return { lanes, options: file.data?.options ?? null };
 }
 

@@ -157,6 +157,8 @@ const laneSection = tagged("kind", {
   jsonl: obj({ kind: str(), path: str(), split: opt(oneOf(SPLITS), "all"), options: opt(anything()) }),
   /** Plain text corpus. */
   text: obj({ kind: str(), path: str(), options: opt(anything()) }),
+  /** Several prompt/response lanes interleaved (e.g. a new domain with replay of the old ones). */
+  mix: obj({ kind: str(), lanes: list(name(), { min: 2, unique: true }), options: opt(anything()) }),
 });
 export type LaneSection = Infer<typeof laneSection>;
 
@@ -180,6 +182,8 @@ const gateSection = obj(
     max: opt(num()),
     /** Restates the direction when neither min nor max is set (the evaluator measures the threshold). */
     better: opt(oneOf(DIRECTIONS)),
+    /** Judge the far end of the metric's 95 % interval instead of its point value. */
+    interval: opt(bool()),
   },
   { what: "a gate mapping (metric, and min or max)" },
 );
@@ -233,6 +237,14 @@ export const curriculumSection = obj(
 );
 export type CurriculumSection = Infer<typeof curriculumSection>;
 
+/** How the oracle labels (stages 2 and 6): agreement with the final layer, the acceptance rule, the decoder. */
+export const oracleSection = obj({
+  kl_max: opt(num({ gt: 0 })),
+  top1: opt(bool()),
+  rule: opt(oneOf(["stable", "first"] as const)),
+  decode: opt(oneOf(["auto", "lens", "tuned"] as const)),
+});
+
 export const limitsSection = obj({
   run_timeout_s: opt(num({ gt: 0 })),
   attempt_timeout_s: opt(num({ gt: 0 })),
@@ -248,6 +260,7 @@ export const scenarioSchema = obj(
     model: modelSection,
     data: opt(dataSection),
     curriculum: curriculumSection,
+    oracle: opt(oracleSection),
     limits: opt(limitsSection),
   },
   { what: "a scenario" },

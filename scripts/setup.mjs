@@ -196,7 +196,7 @@ function ensureNative() {
 }
 
 // 6. TypeScript ---------------------------------------------------------------------------
-const layers = ["cli", "scenarios", "actors", "hosts", "models", "data", "kernels", "protocol", "deploy", "tests", "bench"];
+const layers = ["cli", "report", "scenarios", "actors", "hosts", "models", "data", "kernels", "protocol", "deploy", "tests", "bench"];
 
 function ensureBuild() {
   const files = layers.flatMap((l) => walk(join(root, l), (p) => p.endsWith(".ts")));

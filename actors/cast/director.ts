@@ -15,8 +15,11 @@
 //   failed     a save failed while it still owns the run (NATS away past every retry): it
 //              exits 1 without cancelling anything, and its supervisor restarts it to resume
 import { type Lease, isFencedError } from "../../hosts/mod.js";
-import { createDirectorObserver, createLossRecorder, type LossRecorder, type LossRecorderState } from "../report/mod.js";
 import {
+  createDirectorObserver,
+  createLossRecorder,
+  type LossRecorder,
+  type LossRecorderState,
   type DirectorHandle,
   type StageId,
   isDirectorStoppedError,
@@ -136,8 +139,8 @@ export default defineActor({
           const p = handle?.context().progress;
           return p && p.stage === stage && p.attempt === attempt ? p.step : 0;
         },
-        record: (stage, attempt, step, loss) => {
-          recorder.add({ stage: stage as StageId, attempt, step, losses: { sft: loss, total: loss } });
+        record: (stage, attempt, step, losses) => {
+          recorder.add({ stage: stage as StageId, attempt, step, losses });
           saver.touch();
         },
       },

@@ -30,6 +30,10 @@ export interface JobResult {
   /** Training examples dropped because the eval lane holds the same prompt. */
   readonly removedHeldOut: number;
   readonly examples: number;
+  /** heads jobs: the head set written (bucket heads), the adapter parameters in force, and what the stage reported */
+  readonly heads?: string;
+  readonly adapter?: string | null;
+  readonly details?: Record<string, unknown>;
 }
 
 export interface JobState {

@@ -35,7 +35,7 @@ function packSource(lane: Extract<LaneSpec, { kind: "prompt_pack" }>) {
 }
 
 function splitOf(lane: LaneSpec): "train" | "heldout" | "all" {
-  return lane.kind === "text" ? "all" : lane.split;
+  return lane.kind === "text" || lane.kind === "mix" ? "all" : lane.split;
 }
 
 /** Loads lane `name` of the run for a model of context `block`. Throws LaneError. */
@@ -43,6 +43,7 @@ export async function loadLane(spec: RunSpec, name: string): Promise<LoadedLane>
   const lane = spec.lanes[name];
   if (!lane) throw new LaneError(name, `the scenario defines no such lane (lanes: ${Object.keys(spec.lanes).join(", ") || "none"})`);
   if (lane.kind === "text") throw new LaneError(name, "a text lane is a corpus; stages 0-1 need prompt/response pairs (prompt_pack or jsonl)");
+  if (lane.kind === "mix") return mixLanes(spec, name, lane.lanes);
   const block = spec.model.block + 1; // an example of block+1 tokens fills every input position
   const source = lane.kind === "prompt_pack" ? packSource(lane) : { kind: "jsonl", train: lane.path };
   const limit = lane.kind === "prompt_pack" ? lane.count : null;
@@ -83,6 +84,18 @@ export async function loadLane(spec: RunSpec, name: string): Promise<LoadedLane>
       block: spec.model.block,
     },
   };
+}
+
+/** A mix: its lanes' items interleaved, one from each lane in turn while they last. */
+async function mixLanes(spec: RunSpec, name: string, parts: readonly string[]): Promise<LoadedLane> {
+  const loaded: LoadedLane[] = [];
+  for (const p of parts) {
+    if (spec.lanes[p]?.kind === "mix") throw new LaneError(name, `lane ${p} is a mix itself`);
+    loaded.push(await loadLane(spec, p));
+  }
+  const items: LaneItem[] = [];
+  for (let k = 0; items.length < loaded.reduce((n, l) => n + l.items.length, 0); k++) for (const l of loaded) if (k < l.items.length) items.push(l.items[k]!);
+  return { name, items, describe: { lane: name, kind: "mix", lanes: loaded.map((l) => l.describe), count: items.length } };
 }
 
 /** Items of `train` whose prompt is not among `heldOut`'s: a gate never scores what was trained on. */

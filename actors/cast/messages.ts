@@ -14,13 +14,14 @@ export const CheckpointRefSchema = t.object({
 });
 export type StoredCheckpoint = Infer<typeof CheckpointRefSchema>;
 
-export const JOB_KINDS = ["base", "adapter"] as const;
+export const JOB_KINDS = ["base", "adapter", "heads"] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /**
  * A stage job for the trainer (a JetStream work queue: redelivered if the trainer dies).
  * `base`: pretrain the frozen base on `lane`; `adapter`: train the LoRA/DoRA adapter of the
- * stage on `lane` over `base`, never on the prompts of `evalLane`.
+ * stage on `lane` over `base`, never on the prompts of `evalLane`; `heads`: a stage-2..6 job on
+ * the frozen stage model (`agp`: its weights, layers, λ schedule, oracle labels; agp-messages.ts).
  */
 export const TrainJob = defineMessage(
   "cast.train.job",
@@ -40,6 +41,8 @@ export const TrainJob = defineMessage(
     /** Where the job's checkpoints go (the models layer's checkpoint "run" and "stage"). */
     checkpoints: t.object({ bucket: t.string({ maxLength: 64 }), run: t.string({ maxLength: 64 }), stage: t.string({ maxLength: 64 }) }),
     base: t.optional(CheckpointRefSchema),
+    /** kind "heads": the stage's settings (AgpJobSpec, plain JSON) */
+    agp: t.optional(t.unknown()),
   }),
 );
 export type TrainJobBody = Infer<typeof TrainJob.body>;
@@ -53,7 +56,14 @@ export const TrainProgress = defineMessage(
     attempt: t.int({ min: 1 }),
     steps: t.int({ min: 1 }),
     points: t.array(
-      t.object({ step: t.int({ min: 1 }), loss: t.number({ allowNaN: true }), tokens: t.int({ min: 0 }) }),
+      t.object({
+        step: t.int({ min: 1 }),
+        /** the total: the λ-weighted composite loss */
+        loss: t.number({ allowNaN: true }),
+        tokens: t.int({ min: 0 }),
+        /** each loss term of the composite loss, unweighted, and `total` (head stages) */
+        losses: t.optional(t.record(t.number({ allowNaN: true }))),
+      }),
       { maxLength: 10_000 },
     ),
   }),

@@ -5,6 +5,9 @@ export * from "./errors.js";
 export {
   AVAILABLE_STAGES,
   DEFAULT_CHECKPOINT_EVERY,
+  DEFAULT_ORACLE_SPEC,
+  oracleOf,
+  type OracleSpec,
   RUN_SPEC_FORMAT,
   checkRunSpec,
   laneOf,
@@ -40,7 +43,33 @@ export { domainsOf, interleaveDomains, loadLane, withoutPrompts, type LoadedLane
 export { checkpointStores, gptConfig, initialModel, loraConfig, modelCache, refKey, useThreads } from "./models.js";
 export { PoolConfigSchema, type PoolRecord, type PoolRoleConfig, type PoolRoleSpec, type RolePool, openRolePool, poolMetricsPublisher, poolModelLoader, startRolePool } from "./pools.js";
 export * from "./work/mod.js";
-export { CAST_ROLES, newRunId, runCast, startCastRun, type CastRun, type CastRunOptions, type CastRunResult } from "./owner/run.js";
-export { buildRunReport, writeRunReport, type ReportOptions } from "./owner/report.js";
+export {
+  CAST_ROLES,
+  newRunId,
+  runCast,
+  startCastRun,
+  type CastRun,
+  type CastRunOptions,
+  type CastRunResult,
+} from "./owner/run.js";
+export type { CastMember, HostInfo, ReportOptions, ReportPaths, ReportWriter } from "./owner/report-input.js";
+export { canonicalJson, configDigest } from "./digest.js";
 export { ARTIFACTS_FILE, ARTIFACTS_SCHEMA, exportRunArtifacts, type RunArtifact, type RunArtifacts } from "./artifacts.js";
 export { watchRun, type WatchOptions, type WatchResult } from "./owner/watch.js";
+// curriculum stages 2-6: the oracle's queue and label stream, the head stages' messages and weights
+export * from "./agp-messages.js";
+export {
+  ORACLE_QUEUE_OPTIONS,
+  collectLabels,
+  ensureLabelStream,
+  labelMessages,
+  labelStreamName,
+  labelSubject,
+  openOracleQueue,
+  oracleJobId,
+  publishLabels,
+  readLabels,
+  type JoinedLabels,
+  type LabelRead,
+} from "./labels.js";
+export { HEADS_BUCKET, loadWeights, openHeads, saveAdapter, saveHeads, weightsCache, weightsKey, type LoadedWeights } from "./agp-models.js";

@@ -8,7 +8,7 @@ import { type NatsConnection, objectCheckpointStore } from "../../hosts/mod.js";
 import type { StoredCheckpoint } from "./messages.js";
 import type { LoraSpec, RunSpec } from "./spec.js";
 
-export function gptConfig(spec: RunSpec): Required<Omit<GPTConfig, "lnEps" | "tiedLmHead">> {
+export function gptConfig(spec: RunSpec): Required<Omit<GPTConfig, "lnEps" | "tiedLmHead" | "mlpHidden">> {
   const m = spec.model;
   return { vocabSize: m.vocab, blockSize: m.block, nEmbd: m.nEmbd, nHead: m.nHead, nLayer: m.nLayer, dropout: m.dropout };
 }

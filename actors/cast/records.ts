@@ -6,6 +6,8 @@
 //   troupe_<run>_jobs       <job id> → the trainer's job state (jobs.ts)
 //   troupe_<run>_capture    stage-0 capture results per attempt and batch (work/baseline.ts)
 //   troupe_<run>_evals      the evaluator's scores per checkpoint and lane (evaluator/)
+//   troupe_<run>_agp        head stages: verdicts the next stage's weights depend on, the
+//                           stage-6 rollback point, the weights the run ends with (work/lineage.ts)
 //   troupe_<run>_leases     "director" → who runs the curriculum, with its epoch (hosts' lease)
 //   objects troupe_<run>_checkpoints, troupe_<run>_hidden, troupe_shared_bases (cross-run cache)
 import { type Lease, type NatsConnection, type RunState, openLease, openRunState } from "../../hosts/mod.js";
@@ -18,6 +20,7 @@ export const BUCKETS = {
   jobs: "jobs",
   capture: "capture",
   evals: "evals",
+  agp: "agp",
   leases: "leases",
 } as const;
 

@@ -6,7 +6,7 @@
 // The actors layer may not import scenarios/, so the spec is built from anything shaped like
 // a scenario's RunPlan (RunPlanLike below matches it structurally).
 import type { CurriculumPlan, StageId } from "../director/mod.js";
-import { configDigest } from "../report/mod.js";
+import { configDigest } from "./digest.js";
 import { CastSpecError } from "./errors.js";
 
 export const RUN_SPEC_FORMAT = "troupe-run-spec/1";
@@ -58,7 +58,23 @@ export type LaneSpec =
       readonly options: unknown;
     }
   | { readonly kind: "jsonl"; readonly path: string; readonly split: "train" | "heldout" | "all"; readonly options: unknown }
-  | { readonly kind: "text"; readonly path: string; readonly options: unknown };
+  | { readonly kind: "text"; readonly path: string; readonly options: unknown }
+  | { readonly kind: "mix"; readonly lanes: readonly string[]; readonly options: unknown };
+
+/**
+ * How the oracle decides that a candidate layer agrees with the final one (scenario `oracle:`):
+ * same top-1 (when `top1`) and KL(final ‖ layer) ≤ klMax; which layer is acceptable by `rule`;
+ * and how candidates are decoded — `auto`: the logit lens until a depth residual is trained,
+ * the tuned lens (that residual) from then on (stage 6's on-the-fly labels), `lens` always.
+ */
+export interface OracleSpec {
+  readonly klMax: number;
+  readonly top1: boolean;
+  readonly rule: "stable" | "first";
+  readonly decode: "auto" | "lens" | "tuned";
+}
+
+export const DEFAULT_ORACLE_SPEC: OracleSpec = { klMax: 0.5, top1: true, rule: "stable", decode: "auto" };
 
 export interface RunSpec {
   readonly format: typeof RUN_SPEC_FORMAT;
@@ -79,6 +95,8 @@ export interface RunSpec {
   readonly checkpointEvery: number;
   /** Stages whose actors are built and cast. */
   readonly available: readonly StageId[];
+  /** The oracle's settings (absent in specs written before stages 2-6: the defaults). */
+  readonly oracle?: OracleSpec;
 }
 
 /** The parts of a scenario's RunPlan the cast uses (structurally the same types). */
@@ -89,10 +107,11 @@ export interface RunPlanLike {
   readonly data: { readonly lanes: Readonly<Record<string, LaneSpec>> };
   readonly curriculum: CurriculumPlan;
   readonly limits: { readonly checkpointEvery: number | null };
+  readonly oracle?: OracleSpec | null;
 }
 
 /** Stages whose actors this build has. */
-export const AVAILABLE_STAGES: readonly StageId[] = [0, 1];
+export const AVAILABLE_STAGES: readonly StageId[] = [0, 1, 2, 3, 4, 5, 6];
 
 /** Default trainer checkpoint interval when the scenario names none. */
 export const DEFAULT_CHECKPOINT_EVERY = 100;
@@ -111,7 +130,12 @@ export function runSpecFrom(plan: RunPlanLike, runId: string, available: readonl
     curriculum: plan.curriculum,
     checkpointEvery: plan.limits.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
     available: [...available],
+    oracle: plan.oracle ?? DEFAULT_ORACLE_SPEC,
   };
+}
+
+export function oracleOf(spec: RunSpec): OracleSpec {
+  return spec.oracle ?? DEFAULT_ORACLE_SPEC;
 }
 
 /** Checks a spec read back from KV (another version of troupe may have written it). */

@@ -3,7 +3,6 @@
 // Pure readers, so the drills' counters can be shown moving the other way in tests.
 import type { NatsConnection } from "../../hosts/mod.js";
 import type { RunSummary } from "../director/mod.js";
-import { readReport } from "../report/mod.js";
 import { type JobState, openJobStates } from "../cast/mod.js";
 
 export interface JobAudit {
@@ -59,14 +58,23 @@ export function gatesDecided(summary: RunSummary | null, listed: readonly number
   });
 }
 
+/** The parts of a run report (the report layer's readReport, passed in from above) the curve check reads. */
+export type ReportReader = (file: string) => Promise<{
+  readonly stages: readonly {
+    readonly stage: number;
+    readonly attempt_reports: readonly { readonly attempt: number; readonly steps: number }[];
+    readonly series: readonly { readonly attempt: number; readonly terms: Readonly<Record<string, { readonly points: readonly { readonly step: number }[] } | undefined>> }[];
+  }[];
+}>;
+
 /**
  * Steps missing from the loss curves of a stage's trained attempts in a run's report (every
  * step 1..steps of each attempt that trained): the director follows the trainer's progress
  * stream, and an outage must not cut the curve.
  */
-export async function missingCurveSteps(reportFile: string | null, stage: number): Promise<number | null> {
-  if (!reportFile) return null;
-  const r = await readReport(reportFile);
+export async function missingCurveSteps(reportFile: string | null, stage: number, read: ReportReader | undefined): Promise<number | null> {
+  if (!reportFile || !read) return null;
+  const r = await read(reportFile);
   const s = r.stages.find((x) => x.stage === stage);
   if (!s) return null;
   let missing = 0;

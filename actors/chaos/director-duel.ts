@@ -12,7 +12,7 @@ import {
 } from "../../hosts/mod.js";
 import { type SupervisionEventBody, createCodec, supervisionWildcard, t } from "../../protocol/mod.js";
 import type { PersistedDirectorSnapshot } from "../director/mod.js";
-import { phaseOf } from "../report/mod.js";
+import { phaseOf } from "../director/mod.js";
 import { type Supervisor, startSupervisor } from "../runtime/mod.js";
 import { BUCKETS, type CastRun, type CastRunOptions, type CastRunResult, DIRECTOR_LEASE, startCastRun } from "../cast/mod.js";
 import { type JobAudit, auditJobs } from "./audit.js";
@@ -21,6 +21,8 @@ export interface DirectorDuelOptions {
   readonly plan: CastRunOptions["plan"];
   readonly file?: string;
   readonly natsUrl?: string;
+  /** The report layer's writer (passed from above: the report layer sits over actors/). */
+  readonly writeReport?: CastRunOptions["writeReport"];
   readonly log?: Logger;
 }
 
@@ -135,7 +137,7 @@ export async function runDirectorDuel(o: DirectorDuelOptions): Promise<DirectorD
   };
   const stops: (() => void)[] = [];
   try {
-    const run = await startCastRun({ plan: o.plan, file: o.file ?? null, natsUrl: url, onSnapshot });
+    const run = await startCastRun({ plan: o.plan, file: o.file ?? null, natsUrl: url, onSnapshot, ...(o.writeReport ? { writeReport: o.writeReport } : {}) });
     seen.events = directorEvents(nc, run.runId);
     const snapshots = await openRunState(nc, { run: run.runId, bucket: BUCKETS.director, schema: t.string({ maxLength: 8 << 20 }), history: 3 });
     stops.push(await snapshots.watch(run.runId, (e) => void seen.writes.push({ ...e, at: Date.now() })));

@@ -7,9 +7,8 @@
 //             stage completes; where it resumed, as the trainer recorded it, must be where the
 //             progress stream shows its new delivery starting
 import { deleteRunStreams, type Logger, componentLogger } from "../../hosts/mod.js";
-import type { PersistedDirectorSnapshot, StageId } from "../director/mod.js";
-import { phaseOf } from "../report/mod.js";
-import { type CastRun, type CastRunOptions, type JobState, adapterJobId, openJobStates, startCastRun } from "../cast/mod.js";
+import { type PersistedDirectorSnapshot, type StageId, phaseOf } from "../director/mod.js";
+import { type CastRun, type CastRunOptions, type JobState, type ReportWriter, adapterJobId, openJobStates, startCastRun } from "../cast/mod.js";
 import type { SupervisionEventBody } from "../../protocol/mod.js";
 import { followProgressTrail } from "./progress-trail.js";
 
@@ -20,6 +19,8 @@ export interface KillCastOptions {
   /** The stage whose training is interrupted (default 1). */
   readonly stage?: StageId;
   readonly log?: Logger;
+  /** Writes the run's report (the report layer's writeRunReport, passed in by the CLI). */
+  readonly writeReport?: ReportWriter;
 }
 
 interface StageRow {
@@ -119,7 +120,7 @@ export async function runKillDirector(o: KillCastOptions): Promise<KillDirectorR
       seen.resumed = { stage: ctx.stage, state: stateName(s.value), at: Date.now() };
     }
   };
-  const run = await startCastRun({ plan: o.plan, file: o.file ?? null, ...(o.natsUrl ? { natsUrl: o.natsUrl } : {}), onSnapshot: (s, r, h) => onSnapshot(s, r, h) });
+  const run = await startCastRun({ plan: o.plan, file: o.file ?? null, ...(o.natsUrl ? { natsUrl: o.natsUrl } : {}), ...(o.writeReport ? { writeReport: o.writeReport } : {}), onSnapshot: (s, r, h) => onSnapshot(s, r, h) });
   started = startedEvents(run, "director");
   const result = await run.done.finally(() => (o.natsUrl ? cleanup(o.natsUrl, run.runId) : undefined));
   const k = seen.killed;
@@ -146,7 +147,14 @@ export async function runKillTrainer(o: KillCastOptions): Promise<KillTrainerRep
   const stage = o.stage ?? 1;
   const t0 = Date.now();
   const seen: { killed: { step: number | null; checkpoint: number; at: number } | null } = { killed: null };
-  const run = await startCastRun({ plan: o.plan, file: o.file ?? null, ...(o.natsUrl ? { natsUrl: o.natsUrl } : {}) });
+  let last: PersistedDirectorSnapshot | null = null;
+  const run = await startCastRun({
+    plan: o.plan,
+    file: o.file ?? null,
+    ...(o.natsUrl ? { natsUrl: o.natsUrl } : {}),
+    ...(o.writeReport ? { writeReport: o.writeReport } : {}),
+    onSnapshot: (s) => (last = s),
+  });
   const started = startedEvents(run, "trainer");
   const jobs = await openJobStates(run.nc, run.runId);
   const jobId = adapterJobId(stage, 1);
@@ -176,7 +184,7 @@ export async function runKillTrainer(o: KillCastOptions): Promise<KillTrainerRep
   await watch;
   const k = seen.killed;
   const back = k ? started.find((e) => e.at >= k.at) : undefined;
-  const resumedFrom = await resumedSteps(result.report?.json ?? null, stage);
+  const resumedFrom = resumedSteps(last, stage);
   const fromStream = [...new Set(trail.resumedFrom())].sort((a, b) => a - b);
   return {
     run_id: run.runId,
@@ -196,14 +204,11 @@ export async function runKillTrainer(o: KillCastOptions): Promise<KillTrainerRep
   };
 }
 
-/** The resume steps the stage's evaluator details recorded (from the trainer's job state). */
-async function resumedSteps(reportFile: string | null, stage: number): Promise<number[]> {
-  if (!reportFile) return [];
-  const { readReport } = await import("../report/mod.js");
-  const r = await readReport(reportFile);
-  const s = r.stages.find((x) => x.stage === stage);
+/** The resume steps the stage's evaluator details recorded (from the trainer's job state), in the last snapshot. */
+function resumedSteps(snapshot: PersistedDirectorSnapshot | null, stage: number): number[] {
+  const s = snapshot?.context.records.find((x) => x.stage === stage);
   const steps = new Set<number>();
-  for (const a of s?.attempt_reports ?? []) {
+  for (const a of s?.attempts ?? []) {
     const t = (a.details as { training?: { resumed_from_steps?: number[] } } | null)?.training;
     for (const n of t?.resumed_from_steps ?? []) steps.add(n);
   }

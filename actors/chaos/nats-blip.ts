@@ -17,10 +17,10 @@
 // One server serves every run (the base is pretrained once and found in the cache after).
 import { type Logger, type NatsServerHandle, componentLogger, connectNats, deleteRunStreams, pause, startNatsServer } from "../../hosts/mod.js";
 import type { PersistedDirectorSnapshot, SnapshotStore } from "../director/mod.js";
-import { phaseOf } from "../report/mod.js";
+import { phaseOf } from "../director/mod.js";
 import { type CastRunOptions, TrainProgress, adapterJobId, createKvSnapshotStore, progressSubject, startCastRun } from "../cast/mod.js";
 import { createCodec } from "../../protocol/mod.js";
-import { auditJobs, gatesDecided, missingCurveSteps } from "./audit.js";
+import { type ReportReader, auditJobs, gatesDecided, missingCurveSteps } from "./audit.js";
 
 export const BLIP_POINTS = ["mid-step", "last-step", "save"] as const;
 export type BlipPoint = (typeof BLIP_POINTS)[number];
@@ -33,6 +33,9 @@ const GIVE_UP_MARGIN_S = 90;
 export interface NatsBlipOptions {
   readonly plan: CastRunOptions["plan"];
   readonly file?: string;
+  /** The report layer's writer and reader (passed from above: the report layer sits over actors/). */
+  readonly writeReport?: CastRunOptions["writeReport"];
+  readonly readReport?: ReportReader;
   readonly points?: readonly BlipPoint[];
   /** outage lengths in seconds (default 0.4 and 4) */
   readonly outagesS?: readonly number[];
@@ -129,7 +132,7 @@ async function oneRun(server: NatsServerHandle, o: NatsBlipOptions, point: BlipP
       : null;
   const nc = await connectNats(server, { name: "troupe-chaos-blip" });
   try {
-    const run = await startCastRun({ plan: o.plan, file: o.file ?? null, natsUrl: server.url, onSnapshot, stop });
+    const run = await startCastRun({ plan: o.plan, file: o.file ?? null, natsUrl: server.url, onSnapshot, stop, ...(o.writeReport ? { writeReport: o.writeReport } : {}) });
     runId = run.runId;
     snapshots = await createKvSnapshotStore(nc, runId);
     const codec = createCodec();
@@ -166,7 +169,7 @@ async function oneRun(server: NatsServerHandle, o: NatsBlipOptions, point: BlipP
       cancelled_jobs: audit.cancelled_jobs,
       stale_final: audit.stale_final,
       failed_jobs: audit.failed_jobs,
-      curve_missing_steps: await missingCurveSteps(result.report?.json ?? null, stage),
+      curve_missing_steps: await missingCurveSteps(result.report?.json ?? null, stage, o.readReport),
       refused_cancels: audit.refused_cancels,
       director_restarts: result.cast.find((c) => c.role === "director")?.restarts ?? 0,
       trainer_restarts: result.cast.find((c) => c.role === "trainer")?.restarts ?? 0,

@@ -12,7 +12,7 @@ import { LOSS_TERMS, stageInfo, type LossTerm, type ModuleName, type StageId } f
 import type { LossValues, TrainProgress } from "./work.js";
 
 /** Bump when the chart's states or the context's shape change incompatibly. */
-export const DIRECTOR_CHART_VERSION = 1;
+export const DIRECTOR_CHART_VERSION = 2;
 
 export interface DirectorInput {
   readonly runId: string;
@@ -25,7 +25,7 @@ export interface DirectorInput {
   readonly startedAt: number;
 }
 
-export const ATTEMPT_OUTCOMES = ["running", "passed", "gate_failed", "error", "timeout"] as const;
+export const ATTEMPT_OUTCOMES = ["running", "passed", "passed_off_path", "gate_failed", "error", "timeout"] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 
 export interface LossSummary {
@@ -62,7 +62,7 @@ export interface AttemptRecord {
   readonly restarts: number;
 }
 
-export const STAGE_STATUSES = ["running", "passed", "failed", "omitted", "not_available", "rolled_back"] as const;
+export const STAGE_STATUSES = ["running", "passed", "passed_off_path", "failed", "omitted", "not_available", "rolled_back"] as const;
 export type StageStatus = (typeof STAGE_STATUSES)[number];
 
 export interface StageRecord {
@@ -275,14 +275,18 @@ export function recordVerdict(
   details: JsonObject | null,
   evidence: Evidence | null = null,
   checks: readonly GateCheck[] = [],
+  offPath: string | null = null,
 ): DirectorContext {
+  // a stage that may end off the critical path (stage 4) and whose evaluation says it is stable
+  // but did not improve: not a failed attempt, and not a pass either
+  const off = !v.passed && offPath !== null && stageInfo(ctx.stage).offPath === true;
   return withAttempt(ctx, (a) => ({
     ...a,
     endedAt: ctx.clockAt,
-    outcome: v.passed ? "passed" : "gate_failed",
+    outcome: v.passed ? "passed" : off ? "passed_off_path" : "gate_failed",
     metric: Number.isFinite(v.metric) ? v.metric : null,
     threshold: v.threshold,
-    verdict: v.reason,
+    verdict: off ? `${v.reason}; off the critical path: ${offPath}` : v.reason,
     details,
     // plain JSON in the snapshot: a NaN in the evidence becomes null, as JSON.stringify would
     evidence: evidence ? (JSON.parse(JSON.stringify(evidence)) as Evidence) : null,

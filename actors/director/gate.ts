@@ -35,6 +35,8 @@ export interface GateEvidence {
   readonly evidence?: Evidence | null;
   /** Conditions that must all hold for the gate to pass. */
   readonly checks?: readonly GateCheck[] | null;
+  /** The metric's 95 % interval (needed by a gate planned `interval: true`). */
+  readonly metricCi?: readonly [number, number] | null;
 }
 
 /** How far a reported gain may sit from the evidence's (float noise only). */
@@ -63,9 +65,19 @@ export function judgeGate(gate: GatePlan, metric: number, measuredThreshold?: nu
   if (threshold === null) {
     return fail(`${gate.metric} ${fmt(metric)}: no threshold (the scenario sets none and the evaluator measured none)`);
   }
-  const above = gate.direction === "higher" ? metric >= threshold : metric <= threshold;
+  let judged = metric;
+  let what = `${gate.metric} ${fmt(metric)}`;
+  if (gate.interval) {
+    const ci = extra.metricCi ?? null;
+    if (!ci || !isFiniteNumber(ci[0]) || !isFiniteNumber(ci[1])) {
+      return fail(`${gate.metric} ${fmt(metric)}: the gate is on the 95% interval, and the evaluation reported none`);
+    }
+    judged = gate.direction === "higher" ? ci[0] : ci[1];
+    what = `${gate.metric} ${fmt(metric)} (95% CI [${fmt(ci[0])}, ${fmt(ci[1])}]: ${gate.direction === "higher" ? "lower" : "upper"} bound ${fmt(judged)})`;
+  }
+  const above = gate.direction === "higher" ? judged >= threshold : judged <= threshold;
   const op = above ? (gate.direction === "higher" ? ">=" : "<=") : gate.direction === "higher" ? "<" : ">";
-  let reason = `${gate.metric} ${fmt(metric)} ${op} ${bound} ${fmt(threshold)}`;
+  let reason = `${what} ${op} ${bound} ${fmt(threshold)}`;
   if (evidence) reason += ` (${describeEvidence(evidence)})`;
   return { passed: above && failed.length === 0, metric, threshold, reason: reason + failedText };
 }
@@ -85,6 +97,7 @@ function fmt(x: number): string {
   return Number.isInteger(x) ? String(x) : Number(x.toPrecision(4)).toString();
 }
 
+/** Two decimals; a small value (a KL of 4e-4) keeps three significant digits. */
 function fmt2(x: number): string {
-  return x.toFixed(2);
+  return x !== 0 && Math.abs(x) < 0.01 && Number.isFinite(x) ? x.toPrecision(3) : x.toFixed(2);
 }

@@ -4,6 +4,7 @@
 //                     ├─ not available ────────────▶ notAvailable ──▶ #stopped
 //                     └─ (stage 6: checkpointing ─▶) preparing ─▶ training ─▶ evaluating ─▶ gate
 //   gate ─┬─ passed ─▶ passed (final) ──▶ stageN+1 (stage 6: done)
+//         ├─ stable, not improving (stage 4) ─▶ passedOffPath (final) ──▶ stageN+1
 //         └─ failed ─▶ failed ─┬─ retries left ─▶ backoff ─▶ preparing (attempt + 1)
 //                              └─ exhausted ────▶ #stopped (stage 6: rollingBack ─▶ #rolledBack)
 //
@@ -37,12 +38,13 @@ import { NotProvidedError, toErrorRecord } from "./errors.js";
 import { judgeGate } from "./gate.js";
 import { maxAttempts } from "./attempts.js";
 import { stagePlan } from "./plan.js";
-import { stageLabel, type StageId } from "./stages.js";
+import { stageInfo, stageLabel, type StageId } from "./stages.js";
 import {
   checkpointFailedStop,
   exhaustedStop,
   notAvailableStop,
   notInPlanNote,
+  offPathNote,
   rollbackFailedStop,
   rolledBackNote,
   runTimeoutStop,
@@ -112,6 +114,7 @@ export const directorSetup = setup({
     stageInPlan: ({ context }) => stagePlan(context.plan, context.stage) !== undefined,
     stageAvailable: ({ context }) => context.available.includes(context.stage),
     attemptPassed: ({ context }) => currentAttempt(context)?.outcome === "passed",
+    attemptOffPath: ({ context }) => currentAttempt(context)?.outcome === "passed_off_path",
     retriesLeft: ({ context }) => context.attempt < maxAttempts(currentPlan(context)),
     progressIsCurrent: ({ context, event }) =>
       event.type === "train.progress" && event.stage === context.stage && event.attempt === context.attempt,
@@ -124,6 +127,7 @@ export const directorSetup = setup({
     enterStage: assign(({ context }, params: { stage: StageId }) => enterStage(context, params.stage)),
     closeStage: assign(({ context }, params: { status: StageStatus }) => closeStage(context, params.status, null)),
     omitStage: assign(({ context }) => closeStage(context, "omitted", notInPlanNote())),
+    closeOffPath: assign(({ context }) => closeStage(context, "passed_off_path", offPathNote(context))),
     startAttempt: assign(({ context }) => startAttempt(context)),
     bumpAttempt: assign(({ context }) => bumpAttempt(context)),
     recordProgress: assign(({ context, event }) =>
@@ -134,9 +138,9 @@ export const directorSetup = setup({
     ),
     recordPrepared: assign(({ context }, out: PrepareOutput | undefined) => recordPrepared(context, out?.details ?? null)),
     recordEvaluation: assign(({ context }, out: EvaluateOutput | undefined) => {
-      const extra = { evidence: out?.evidence ?? null, checks: out?.checks ?? [] };
+      const extra = { evidence: out?.evidence ?? null, checks: out?.checks ?? [], metricCi: out?.metricCi ?? null };
       const verdict = judgeGate(currentPlan(context).gate, out?.metric ?? Number.NaN, out?.threshold, extra);
-      return recordVerdict(context, verdict, out?.details ?? null, extra.evidence, extra.checks);
+      return recordVerdict(context, verdict, out?.details ?? null, extra.evidence, extra.checks, out?.offPath ?? null);
     }),
     recordError: assign(({ context }, params: { error: unknown }) => recordFailure(context, "error", params.error)),
     recordTimeout: assign(({ context }) => recordFailure(context, "timeout", timeoutError(context))),
@@ -176,6 +180,7 @@ export const directorSetup = setup({
 /** The states every stage has; stage 6 adds checkpointing and rollingBack. */
 function stageNode(stage: StageId) {
   const joint = stage === 6;
+  const offPath = stageInfo(stage).offPath === true;
   const timer = {
     id: "attemptDeadline",
     src: "wait",
@@ -263,6 +268,7 @@ function stageNode(stage: StageId) {
       gate: {
         always: [
           { guard: "attemptPassed", target: "passed", actions: { type: "closeStage", params: { status: "passed" } } },
+          ...(offPath ? [{ guard: "attemptOffPath", target: "passedOffPath", actions: "closeOffPath" } as const] : []),
           { target: "failed" },
         ],
       },
@@ -304,6 +310,7 @@ function stageNode(stage: StageId) {
         },
       },
       passed: { type: "final" },
+      ...(offPath ? { passedOffPath: { type: "final" } as const } : {}),
     },
   } as const);
 }

@@ -13,7 +13,7 @@ export {
   stageInfo,
   stageLabel,
 } from "./stages.js";
-export type { StageId, LossTerm, ModuleName, Direction, MetricInfo, StageInfo } from "./stages.js";
+export type { StageId, LossTerm, LossName, ModuleName, Direction, MetricInfo, StageInfo } from "./stages.js";
 
 export { RAMP_KINDS, checkPlan, stagePlan } from "./plan.js";
 export type {
@@ -106,3 +106,26 @@ export type { StatusView } from "./status.js";
 
 export { CHART_FORMATS, chartDocument, chartToMermaid, formatChart, chartFormatForPath } from "./chart.js";
 export type { ChartDocument, ChartFormat, ChartState, ChartTransition } from "./chart.js";
+
+// What the run reports as it goes: director snapshots as run events, and the loss curves per
+// stage, attempt and term (bounded memory, persistable). The report layer renders them.
+export { createLossRecorder, compareTerms, DEFAULT_MAX_POINTS, RECORDER_FORMAT } from "./recorder.js";
+export type { LossRecorder, LossRecorderOptions, LossRecorderState, LossReport, AttemptSeries } from "./recorder.js";
+export type { SeriesPoint, TermSeries } from "./series.js";
+export { PHASES } from "./events.js";
+export type {
+  ReportEvent,
+  ReportEventType,
+  Phase,
+  ReportedLosses,
+  RunStartedEvent,
+  StageStartedEvent,
+  AttemptStartedEvent,
+  PhaseEvent,
+  ProgressEvent,
+  AttemptEndedEvent,
+  StageEndedEvent,
+  RunEndedEvent,
+} from "./events.js";
+export { createDirectorObserver, phaseOf } from "./observer.js";
+export type { DirectorObserver, DirectorObserverOptions, ObservedSnapshot } from "./observer.js";

@@ -42,6 +42,12 @@ export interface GatePlan {
    * threshold is the one the evaluator measures (e.g. the base model's score to beat).
    */
   readonly threshold: number | null;
+  /**
+   * Judge the metric's 95 % interval instead of its point value: its lower bound must reach a
+   * min, its upper bound stay under a max (the evaluation must report the interval). Absent:
+   * the point value.
+   */
+  readonly interval?: boolean;
 }
 
 /** What a retry may change, applied once per retry (compounding). */

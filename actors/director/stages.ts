@@ -13,6 +13,8 @@ export function isStageId(n: unknown): n is StageId {
 /** The loss terms of `L = L_sft + λ_route L_route + λ_vit L_vit + λ_depth L_depth + λ_sem L_sem + λ_transfer L_transfer`. */
 export const LOSS_TERMS = ["sft", "route", "vit", "depth", "sem", "transfer"] as const;
 export type LossTerm = (typeof LOSS_TERMS)[number];
+/** A loss name: a term of L, or `total` (the composite L). */
+export type LossName = LossTerm | "total";
 
 /** The stage that switches each loss term on; a term may be on in that stage or a later one. */
 export const LOSS_HOME_STAGE: Readonly<Record<LossTerm, StageId>> = {
@@ -56,6 +58,7 @@ export type Direction = (typeof DIRECTIONS)[number];
 export interface MetricInfo {
   readonly direction: Direction;
   readonly stages: readonly StageId[];
+  /** What the metric is, exactly as the evaluation computes it (docs/curriculum.md repeats this table). */
   readonly meaning: string;
   /**
    * "best_reference": the metric is a gain over the better of the named baseline and the
@@ -95,35 +98,49 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
   route_gain: {
     direction: "higher",
     stages: [2],
-    meaning: "route-head accuracy minus the better of entropy-only routing and the majority route, on held-out prompts",
+    meaning:
+      "route-head accuracy on the oracle's labels of held-out response tokens (pooled over the head layers) minus the " +
+      "better of entropy-only routing fitted on the same training labels and the training majority route; the gate also " +
+      "requires the head's macro-F1 to beat both",
     against: "best_reference",
   },
   depth_kl: {
     direction: "lower",
     stages: [3],
-    meaning: "mean KL(full-depth teacher || routed logits) on held-out prompts, nats/token",
+    meaning:
+      "mean over held-out response tokens of KL(full depth || routed logits) on the router's chosen path (0 where a token " +
+      "runs the full depth; exits decoded by the depth residual), nats/token; the gate also requires it below the same exits " +
+      "decoded by the logit lens and by the constant distribution, and some token to leave early",
   },
   sem_gain: {
     direction: "higher",
     stages: [4],
     meaning:
-      "the larger of the route-accuracy gain and the dead-state-detection F1 gain from the semantic head; " +
-      "0 if its training was unstable (loss diverged or the projection collapsed)",
+      "the larger 95% lower bound (paired bootstrap over held-out tokens) of the route-accuracy gain and the dead-state " +
+      "AUROC gain of heads given the semantic activations over the same heads without them; 0 if unstable (loss diverged " +
+      "or the projection collapsed). The gate also requires the route-accuracy gain over heads given a constant vector of " +
+      "the same width, paired per token, to have a 95% lower bound above 0; stable without that ends the stage passed_off_path",
   },
   transfer_kl: {
     direction: "lower",
     stages: [5],
-    meaning: "max over same-host and cross-host runs of KL(no-transfer || resumed logits), nats/token",
+    meaning:
+      "the learned codec's worst mean KL(no transfer || resumed logits) over the split layers, same host, through the " +
+      "transfer encoder and decoder actors, nats/token (the cross-host run of the same packets comes with the many-hosts " +
+      "issue); the gate also requires it below the cheapest fixed codec at least as large and a constant state",
   },
   quality_per_compute_gain: {
     direction: "higher",
     stages: [6],
-    meaning: "relative gain in held-out quality per unit of compute vs before the joint finetune",
+    meaning:
+      "relative gain of held-out quality per compute (per prompt: routed exact match / blocks per token, averaged) after " +
+      "the joint finetune over before it; the gate also requires it to beat the best fixed exit policy and exact match to " +
+      "stay within 0.02 of full depth",
   },
   easy_latency_gain: {
     direction: "higher",
     stages: [6],
-    meaning: "relative drop in easy-prompt latency vs before the joint finetune",
+    meaning: "relative gain in routed tokens/s on the held-out prompts after the joint finetune over before it",
   },
 };
 
@@ -132,6 +149,8 @@ export interface StageInfo {
   readonly name: string;
   readonly trains: readonly ModuleName[];
   readonly passesWhen: string;
+  /** A stage whose gate, when stable but not improving, ends it `passed_off_path` (stage 4). */
+  readonly offPath?: boolean;
 }
 
 /** The DESIGN.md table, one row per stage. `trains` is the default when a scenario omits it. */
@@ -139,9 +158,9 @@ export const STAGES: readonly StageInfo[] = [
   { id: 0, name: "baseline", trains: [], passesWhen: "the base beats the trivial answer on its own domains, a split layer is found, and the record is complete" },
   { id: 1, name: "domain adapter", trains: ["lora"], passesWhen: "adapted model beats the base and the trivial answer on the held-out prompt pack" },
   { id: 2, name: "route + vitality heads", trains: ["route_head", "vitality_head"], passesWhen: "route head beats entropy-only routing and the majority route on held-out prompts" },
-  { id: 3, name: "depth-routing residual", trains: ["depth_residual"], passesWhen: "routed logits are within a KL bound of full depth" },
-  { id: 4, name: "semantic projection", trains: ["semantic_head"], passesWhen: "stable, and improves route quality or dead-state detection" },
-  { id: 5, name: "transfer adapter", trains: ["transfer_encoder", "transfer_decoder"], passesWhen: "resumed continuation stays within a KL bound of no-transfer, same host then across hosts" },
+  { id: 3, name: "depth-routing residual", trains: ["depth_residual"], passesWhen: "routed logits on the router's path are within a KL bound of full depth and below logit-lens exit" },
+  { id: 4, name: "semantic projection", trains: ["semantic_head"], passesWhen: "stable, and improves route quality or dead-state detection beyond noise; stable without it: passed off path", offPath: true },
+  { id: 5, name: "transfer adapter", trains: ["transfer_encoder", "transfer_decoder"], passesWhen: "resumed continuation stays within a KL bound of no-transfer at every split, same host (across hosts: a later issue)" },
   { id: 6, name: "joint finetune", trains: ["all"], passesWhen: "improves quality per compute or easy-prompt latency; otherwise roll back" },
 ];
 

@@ -69,6 +69,12 @@ export function rolledBackNote(ctx: DirectorContext): string {
     `rolled back to checkpoint ${id}`;
 }
 
+/** Stage 4, stable without improving: why it stays off the critical path. */
+export function offPathNote(ctx: DirectorContext): string {
+  const a = currentAttempt(ctx);
+  return `passed off the critical path: ${a?.verdict ?? "stable, but it did not improve what it was meant to"}; later stages do not use it`;
+}
+
 export function notInPlanNote(): string {
   return "the scenario's curriculum does not list this stage";
 }

@@ -57,7 +57,7 @@ export function summarizeStage(r: StageRecord, now: number): StageSummary {
     stage: r.stage,
     name: r.name,
     status: r.status,
-    passed: r.status === "passed",
+    passed: r.status === "passed" || r.status === "passed_off_path",
     gate_metric: null,
     metric: gate?.metric ?? null,
     threshold: gate?.threshold ?? null,

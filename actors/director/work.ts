@@ -77,6 +77,13 @@ export interface EvaluateOutput {
   readonly evidence?: Evidence;
   /** Conditions the gate requires besides the metric (stage 0: record complete, split layer found). */
   readonly checks?: readonly GateCheck[];
+  /** The metric's own 95 % interval; a gate planned `on: interval` is judged on its far end. */
+  readonly metricCi?: readonly [number, number] | null;
+  /**
+   * Stage 4: the stage is stable but did not improve (why, in a sentence). A failed gate then
+   * ends the stage `passed_off_path` — it stays off the critical path — instead of a retry.
+   */
+  readonly offPath?: string | null;
   /** Everything else worth reporting (stage 0: the split-layer map and baseline metrics). */
   readonly details?: JsonObject;
 }

@@ -1,14 +1,19 @@
 // The evaluator (role "evaluator"): scores checkpoints on held-out lanes — every checkpoint
 // the trainer announces (on the job's eval lane), and whatever the director asks — and
-// answers the director's gate question for stage 1: base vs adapted on the eval lane. Scores
-// are kept in KV (troupe_<run>_evals) by checkpoint and lane, so nothing is scored twice, a
-// restarted evaluator keeps what it knew, and the gate can show the trajectory of an attempt.
+// answers the director's gate question for stage 1: base vs adapted on the eval lane, and for
+// the head stages 2-6 (agp.ts). Scores and answers are kept in KV (troupe_<run>_evals) by
+// checkpoint and lane (by stage, attempt and weights), so nothing is measured twice — a call
+// repeated after a lost reply is answered from KV — a restarted evaluator keeps what it knew,
+// and the gate can show the trajectory of an attempt.
+import { createHash } from "node:crypto";
 // With a `pool` in its config (scenario cast.evaluator.pool) it scores on an accelerator pool
 // (pool-score.ts) instead of its own kernels.
 import type { RunState } from "../../hosts/mod.js";
 import { t } from "../../protocol/mod.js";
 import { defineActor, on } from "../runtime/mod.js";
 import {
+  AgpGateQuestion,
+  type AgpGateAnswer,
   BUCKETS,
   CheckpointAnnounced,
   GateQuestion,
@@ -22,12 +27,16 @@ import {
   loadLane,
   modelCache,
   openBucket,
+  openHeads,
+  weightsCache,
+  weightsKey,
   openRunRecord,
   refKey,
   startRolePool,
   useThreads,
 } from "../cast/mod.js";
 import { scoreViaPool } from "./pool-score.js";
+import { type AgpGateSettings, answerAgpGate } from "./agp.js";
 import { scoreModel } from "./score.js";
 
 type Config = { threads?: number; pool?: PoolRoleConfig } | undefined;
@@ -37,6 +46,10 @@ interface Stored {
   readonly job?: string;
   readonly step?: number;
 }
+
+let agpAnswers: RunState<Omit<AgpGateAnswer, "cached">> | null = null;
+let weights: ReturnType<typeof weightsCache> | null = null;
+let threads = 1;
 
 let spec: RunSpec | null = null;
 let evals: RunState<Stored> | null = null;
@@ -60,10 +73,15 @@ export default defineActor<Config>({
   role: "evaluator",
   config: t.optional(t.object({ threads: t.optional(t.int({ min: 0, max: 64 })), pool: t.optional(PoolConfigSchema) })),
   async onStart(ctx) {
-    useThreads(ctx.config?.threads ?? 1);
+    threads = ctx.config?.threads ?? 1;
+    useThreads(threads);
     spec = await (await openRunRecord(ctx.nc, ctx.run, ctx.address)).spec();
     evals = await openBucket<Stored>(ctx.nc, ctx.run, BUCKETS.evals, ctx.address);
-    models = modelCache(checkpointStores(ctx.nc));
+    agpAnswers = await openBucket<Omit<AgpGateAnswer, "cached">>(ctx.nc, ctx.run, BUCKETS.evals, ctx.address);
+    const stores = checkpointStores(ctx.nc);
+    models = modelCache(stores);
+    const heads = openHeads(ctx.nc, ctx.run);
+    weights = weightsCache(stores, () => heads);
     scorer = async (ref, items) => scoreModel(await models!(ref), items);
     const cfg = ctx.config?.pool;
     if (cfg) {
@@ -107,6 +125,20 @@ export default defineActor<Config>({
         if (e) trajectory.push({ step: e.step ?? 0, exactMatch: e.score.exactMatch, loss: e.score.loss });
       }
       return { metric, base, adapted, trajectory };
+    }),
+    on(AgpGateQuestion, async (body, ctx) => {
+      const id = createHash("sha256").update(JSON.stringify([weightsKey(body.weights), body.before ? weightsKey(body.before) : null, body.lane, body.evalLane, body.threshold ?? null, body.settings])).digest("hex").slice(0, 16);
+      const key = `agp.s${body.stage}.a${body.attempt}.${id}`;
+      const known = (await agpAnswers!.get(key))?.value;
+      if (known) return { ...known, cached: true };
+      const t0 = performance.now();
+      const a = await answerAgpGate({ spec: spec!, nc: ctx.nc, weights: weights!, threads }, {
+        stage: body.stage, threshold: body.threshold, lane: body.lane, evalLane: body.evalLane, weights: body.weights, before: body.before,
+        settings: (body.settings ?? {}) as AgpGateSettings,
+      });
+      await agpAnswers!.put(key, a);
+      ctx.log.info({ stage: body.stage, attempt: body.attempt, ms: Math.round(performance.now() - t0) }, "answered a head stage's gate question");
+      return { ...a, cached: false };
     }),
   ],
 });

@@ -27,6 +27,12 @@ export interface ChildSpec {
   /** passed to the actor (validated by its config schema); must survive JSON */
   config?: unknown;
   restart?: RestartPolicy;
+  /**
+   * This child's watchdog, overriding the supervisor's `watchdogMs`: for a role whose handlers
+   * run long synchronous computations (the evaluator's head-stage gates) and would otherwise be
+   * taken for hung while it computes.
+   */
+  watchdogMs?: number;
 }
 
 export interface SupervisorOptions {
@@ -275,10 +281,10 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
   process.on("exit", killAllSync);
 
   const watchdog = setInterval(() => {
-    if (watchdogMs <= 0) return;
     const now = Date.now();
     for (const c of children) {
-      if (c.state === "running" && c.proc && now - c.lastBeat > watchdogMs) {
+      const limit = c.spec.watchdogMs ?? watchdogMs;
+      if (limit > 0 && c.state === "running" && c.proc && now - c.lastBeat > limit) {
         log.warn({ role: c.spec.role, id: c.spec.id }, `no heartbeat for ${now - c.lastBeat} ms; killing it`);
         c.proc.kill("SIGKILL");
       }

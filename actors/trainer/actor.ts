@@ -1,5 +1,5 @@
 // The trainer (role "trainer"): takes stage jobs from the run's JetStream work queue, one at
-// a time, and trains what each names (train.ts). It writes the job's state to KV as it goes
+// a time, and trains what each names (train.ts; heads.ts for the head stages 2-6). It writes the job's state to KV as it goes
 // (running, each durable checkpoint, done / failed / cancelled), stores its losses in the
 // run's progress stream every few hundred milliseconds (the director follows it), and
 // announces every checkpoint to the evaluator.
@@ -27,6 +27,7 @@ import {
   cancelFromOwner,
   checkpointStores,
   ensureProgressStream,
+  openHeads,
   newJobState,
   openDirectorLease,
   openJobQueue,
@@ -36,6 +37,7 @@ import {
   progressPublisher,
   useThreads,
 } from "../cast/mod.js";
+import { runHeadsJob } from "./heads.js";
 import { runTrainJob } from "./train.js";
 
 const CANCEL_POLL_MS = 1000;
@@ -119,7 +121,12 @@ async function handleJob(ctx: ActorContext<Config>, spec: RunSpec, states: RunSt
       tokens += r.tokens;
       progress.add({ step: r.step, loss: r.loss, tokens }, r.step === job.steps);
     };
-    const r = await runTrainJob({ spec, job, stores, signal: abort.signal, log: ctx.log, onStep, onCheckpoint });
+    const r = job.kind === "heads"
+      ? await runHeadsJob({
+          spec, job, nc: ctx.nc, stores, objects: await openHeads(ctx.nc, ctx.run), signal: abort.signal, log: ctx.log,
+          onStep: (step, losses) => progress.add({ step, loss: losses.total ?? Number.NaN, tokens: 0, losses }, step === job.steps),
+        })
+      : await runTrainJob({ spec, job, stores, signal: abort.signal, log: ctx.log, onStep, onCheckpoint });
     await progress.flush();
     await saves;
     const { resumedFrom, ...result } = r;

@@ -73,7 +73,8 @@ export async function runAgpBench(o: AgpBenchOptions = {}) {
   });
   const s3 = await timed("stage 3", async () => {
     await M.trainDepthResiduals({ model, data, layers: [1, 2], steps: n(300), lr: 3e-3, heads, seed: 2 });
-    return M.evaluateDepthResiduals({ model, data, heads, threshold: 0.1 });
+    const path = M.calibrateRouter(model, heads, data.train, { maxError: 0.01 }).router;
+    return M.evaluateDepthResiduals({ model, data, heads, router: path, threshold: 0.1 });
   });
   const s4 = await timed("stage 4", async () => {
     const r = await M.trainSemantic({ model, data, layer: 1, steps: n(300), lr: 3e-3, heads, seed: 3 });

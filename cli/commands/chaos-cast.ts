@@ -60,22 +60,46 @@ function scenarioOptions(c: Command): Command {
     .option("--out-dir <dir>", "where the runs' reports go (default: the scenario's run.out_dir)");
 }
 
-function common(c: Command): Command {
+/** The smallest run through stage 2's labelling: the kill-director default and kill-oracle. */
+const LABELLING_SCENARIO = "scenarios/tiny-agp.yaml";
+
+function common(c: Command, scenario = DEFAULT_SCENARIO, stage = 1, maxStage = 1): Command {
   return c
     .option("--json", "print one JSON document")
     .option("--nats <url>", "use this NATS server instead of an embedded one", urlArg("--nats"))
-    .option("--scenario <file>", "the scenario to run", DEFAULT_SCENARIO)
-    .option("--stage <n>", "the stage whose training is interrupted", intArg("--stage", 0, 1), 1)
+    .option("--scenario <file>", "the scenario to run", scenario)
+    .option("--stage <n>", maxStage === 2 ? "the stage interrupted: 0-1 while it trains, 2 while the oracles label" : "the stage whose training is interrupted", intArg("--stage", 0, maxStage), stage)
     .option("--out-dir <dir>", "where the run's report goes (default: the scenario's run.out_dir)");
+}
+
+/** Stage 2's labelling drills: the labels all written, once each, and every listed stage through. */
+function labellingOk(r: { killed_stage: number | null; resumed_stage: number | null; labels_expected: number; labels_written: number; duplicates: number; outcome: string; stages: readonly { passed: boolean; status: string }[] }): boolean {
+  return r.killed_stage === 2 && r.resumed_stage === 2 && r.labels_written === r.labels_expected && r.duplicates === 0 && r.outcome === "done" &&
+    r.stages.every((s) => s.passed || s.status === "passed_off_path");
+}
+
+function printLabelling(r: { killed: string; labels_at_kill: number | null; labels_expected: number; labels_written: number; duplicates: number; run_id: string; outcome: string; stages: readonly { stage: number; passed: boolean; status: string }[] }): void {
+  printLine(`killed the ${r.killed} in stage 2's labelling with ${r.labels_at_kill ?? "–"} of ${r.labels_expected} label batches stored; ${r.labels_written} written in the end, ${r.duplicates} duplicates`);
+  printLine(`run ${r.run_id}: ${r.outcome}; ${r.stages.map((s) => `stage ${s.stage} ${s.passed ? "passed" : s.status}`).join(", ")}`);
 }
 
 export function register(program: Command): void {
   const chaos = commandGroup(program, "chaos");
   registerControlPlane(chaos);
-  common(chaos.command("kill-director").description("kill -9 the director while a stage trains; check it resumes at the same stage from KV and the run finishes")).action(
+  registerKillOracle(chaos);
+  common(chaos.command("kill-director").description("kill -9 the director in stage 2's labelling (the oracle queue half done) or while stage 0/1 trains; check it resumes at the same stage from KV and the run finishes"), LABELLING_SCENARIO, 2, 2).action(
     async (opts: Opts) => {
       const { runKillDirector } = await import("../../actors/chaos/kill-cast.js");
-      const r = await runKillDirector({ plan: await plan(opts), file: opts.scenario, stage: opts.stage as 0 | 1, ...(opts.nats ? { natsUrl: opts.nats } : {}) });
+      const { writeRunReport } = await import("../../report/mod.js");
+      if (opts.stage === 2) {
+        const { runKillInLabelling } = await import("../../actors/chaos/kill-labelling.js");
+        const r = await runKillInLabelling({ target: "director", plan: await plan(opts), file: opts.scenario, writeReport: writeRunReport, ...(opts.nats ? { natsUrl: opts.nats } : {}) });
+        if (opts.json) printJson(r);
+        else printLabelling(r);
+        if (!labellingOk(r)) process.exitCode = ExitCode.failure;
+        return;
+      }
+      const r = await runKillDirector({ plan: await plan(opts), file: opts.scenario, stage: opts.stage as 0 | 1, writeReport: writeRunReport, ...(opts.nats ? { natsUrl: opts.nats } : {}) });
       const ok = r.killed_stage !== null && r.killed_stage === r.resumed_stage && r.outcome === "done" && r.stages.every((s) => s.passed);
       if (opts.json) printJson(r);
       else {
@@ -88,7 +112,8 @@ export function register(program: Command): void {
   common(chaos.command("kill-trainer").description("kill -9 the trainer after a checkpoint of a stage; check it resumes from that checkpoint and the stage completes")).action(
     async (opts: Opts) => {
       const { runKillTrainer } = await import("../../actors/chaos/kill-cast.js");
-      const r = await runKillTrainer({ plan: await plan(opts), file: opts.scenario, stage: opts.stage as 0 | 1, ...(opts.nats ? { natsUrl: opts.nats } : {}) });
+      const { writeRunReport } = await import("../../report/mod.js");
+      const r = await runKillTrainer({ plan: await plan(opts), file: opts.scenario, stage: opts.stage as 0 | 1, writeReport: writeRunReport, ...(opts.nats ? { natsUrl: opts.nats } : {}) });
       const stage = r.stages.find((s) => s.stage === opts.stage);
       // the stage completes in the attempt that was interrupted: no retry papered over it
       // and where it resumed, as the trainer recorded it, is where the progress stream shows it
@@ -105,6 +130,27 @@ export function register(program: Command): void {
   );
 }
 
+function registerKillOracle(chaos: Command): void {
+  chaos
+    .command("kill-oracle")
+    .description("kill -9 an oracle between storing a label batch and acknowledging it; check the batch is labelled again and stored once")
+    .option("--json", "print one JSON document")
+    .option("--nats <url>", "use this NATS server instead of an embedded one", urlArg("--nats"))
+    .option("--scenario <file>", "the scenario to run", LABELLING_SCENARIO)
+    .option("--no-dedup", "store label batches without their job id (the duplicate counter must then move)")
+    .option("--out-dir <dir>", "where the run's report goes (default: the scenario's run.out_dir)")
+    .action(async (opts: Opts & { dedup: boolean }) => {
+      const { runKillInLabelling } = await import("../../actors/chaos/kill-labelling.js");
+      const { writeRunReport } = await import("../../report/mod.js");
+      const r = await runKillInLabelling({
+        target: "oracle", plan: await plan({ ...opts, stage: 2 }), file: opts.scenario, writeReport: writeRunReport, ...(opts.dedup === false ? { dedup: false } : {}), ...(opts.nats ? { natsUrl: opts.nats } : {}),
+      });
+      if (opts.json) printJson(r);
+      else printLabelling(r);
+      if (!labellingOk(r) || r.restarts < 1) process.exitCode = ExitCode.failure;
+    });
+}
+
 const BLIP_POINTS = ["mid-step", "last-step", "save"] as const;
 
 function registerControlPlane(chaos: Command): void {
@@ -113,7 +159,8 @@ function registerControlPlane(chaos: Command): void {
     .option("--outages <seconds>", "outage lengths, one run per point and length", secondsArg("--outages"), [0.4, 4])
     .action(async (opts: { json?: boolean; scenario: string; outDir?: string; points: (typeof BLIP_POINTS)[number][]; outages: number[] }) => {
       const { runNatsBlip } = await import("../../actors/chaos/nats-blip.js");
-      const r = await runNatsBlip({ plan: await plan({ ...opts, stage: 1 }), file: opts.scenario, points: opts.points, outagesS: opts.outages });
+      const { readReport, writeRunReport } = await import("../../report/mod.js");
+      const r = await runNatsBlip({ plan: await plan({ ...opts, stage: 1 }), file: opts.scenario, points: opts.points, outagesS: opts.outages, writeReport: writeRunReport, readReport });
       if (opts.json) printJson(r);
       else {
         for (const x of r.by_run) {
@@ -128,7 +175,8 @@ function registerControlPlane(chaos: Command): void {
     .option("--nats <url>", "use this NATS server instead of an embedded one", urlArg("--nats"))
     .action(async (opts: Opts) => {
       const { runDirectorDuel } = await import("../../actors/chaos/director-duel.js");
-      const r = await runDirectorDuel({ plan: await plan({ ...opts, stage: 1 }), file: opts.scenario, ...(opts.nats ? { natsUrl: opts.nats } : {}) });
+      const { writeRunReport } = await import("../../report/mod.js");
+      const r = await runDirectorDuel({ plan: await plan({ ...opts, stage: 1 }), file: opts.scenario, writeReport: writeRunReport, ...(opts.nats ? { natsUrl: opts.nats } : {}) });
       if (opts.json) printJson(r);
       else {
         printLine(`rival director started in ${r.rival_started_in ?? "(never)"} at step ${r.rival_started_at_step ?? "–"}; took the lease after ${r.takeover_ms ?? "–"} ms`);

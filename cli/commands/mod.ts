@@ -6,6 +6,7 @@ import { register as registerBench } from "./bench.js";
 import { register as registerBenchKernels } from "./bench_kernels.js";
 import { register as registerBenchGenerate } from "./bench_generate.js";
 import { register as registerBenchAgp } from "./bench_agp.js";
+import { register as registerBenchCompress } from "./bench_compress.js";
 import { register as registerChaos } from "./chaos.js";
 import { register as registerChaosCast } from "./chaos-cast.js";
 import { register as registerData } from "./data.js";
@@ -17,6 +18,7 @@ import { register as registerStatus } from "./status.js";
 import { register as registerTokenizer } from "./tokenizer.js";
 import { register as registerTrain } from "./train.js";
 import { register as registerGenerate } from "./generate.js";
+import { register as registerCompress } from "./compress.js";
 import { register as registerPool } from "./pool.js";
 import { register as registerPoolDrills } from "./pool-drills.js";
 import { register as registerVerify } from "./verify.js";
@@ -33,6 +35,7 @@ const commands: Register[] = [
   registerTokenizer,
   registerTrain,
   registerGenerate,
+  registerCompress,
   registerModel,
   registerArtifacts,
   registerEval,
@@ -40,6 +43,7 @@ const commands: Register[] = [
   registerBenchKernels,
   registerBenchGenerate,
   registerBenchAgp,
+  registerBenchCompress,
   registerChaos,
   registerChaosCast,
   registerPool,

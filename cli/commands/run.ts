@@ -92,7 +92,7 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
   // actor logs below warnings would tear the progress view apart (TROUPE_LOG_LEVEL overrides)
   process.env.TROUPE_LOG_LEVEL ??= "warn";
   const { startCastRun, isCastRunError } = await import("../../actors/cast/mod.js");
-  const { createProgressView } = await import("../../actors/report/mod.js");
+  const { createProgressView, readReport, writeRunReport } = await import("../../report/mod.js");
   const view = createProgressView({ stream: process.stderr });
   const timer = setInterval(() => view.tick(), 1000);
   timer.unref();
@@ -111,6 +111,7 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
       ...(opts.runId ? { runId: opts.runId } : {}),
       resume: opts.resume === true,
       onEvent: (e) => view.handle(e),
+      writeReport: writeRunReport,
     });
     url = run.url;
     progress(`troupe run ${run.runId} on ${run.url} (troupe status --nats ${run.url} --run ${run.runId})`);
@@ -134,6 +135,18 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
   }
   const s = result.summary;
   const last = result.lastSummary;
+  // stage 5's fidelity rows and what the curriculum bought, as the report has them
+  const written = result.report ? await readReport(result.report.json).catch(() => null) : null;
+  const transfer = (written?.transfer ?? []).filter((t) => t.layer !== undefined && t.layer !== null).map((t) => ({
+    codec: t.codec, layer: t.layer, bytes_per_token: t.bytes_per_token ?? null, kl_mean: t.kl_mean ?? null, top1: t.top1 ?? null,
+  }));
+  const a = written?.architecture ?? null;
+  const architecture = a
+    ? {
+        mean_layers_per_token: a.mean_layers_per_token, full_layers: a.full_layers, tokens_per_s_routed: a.tokens_per_s_routed, tokens_per_s_full: a.tokens_per_s_full,
+        em_routed: a.em_routed, em_full: a.em_full, weights: a.weights, prompts: a.prompts,
+      }
+    : null;
   const doc = {
     run_id: result.runId,
     outcome: s?.outcome ?? "failed",
@@ -157,6 +170,8 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
     })),
     ...(s?.stopped ? { stopped: s.stopped } : {}),
     ...(result.failure ? { failure: result.failure } : {}),
+    transfer,
+    architecture,
     resumes: last?.resumes ?? 0,
     wall_s: Math.round(result.wallS * 10) / 10,
     report: result.report,
@@ -176,6 +191,10 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
         printLine(`    ${sc.name} ${sc.value.toFixed(2)} [${sc.ci.map((v) => v.toFixed(2)).join(", ")}] vs ${refs}; gain over ${x.evidence.against} ${x.evidence.gain.toFixed(2)} [${x.evidence.gain_ci.map((v) => v.toFixed(2)).join(", ")}]`);
       }
       for (const c of x.checks.filter((c) => !c.ok)) printLine(`    failed: ${c.name}${c.detail ? ` (${c.detail})` : ""}`);
+    }
+    if (architecture) {
+      const n = (v: number | null, d = 3) => (v === null ? "–" : String(Number(v.toPrecision(d))));
+      printLine(`  routed vs full depth: ${n(architecture.mean_layers_per_token)} of ${n(architecture.full_layers)} layers per token, ${n(architecture.tokens_per_s_routed)} vs ${n(architecture.tokens_per_s_full)} tokens/s, exact match ${n(architecture.em_routed)} vs ${n(architecture.em_full)}`);
     }
     if (doc.stopped) printLine(`  stopped: ${doc.stopped.reason}`);
     if (result.failure) printLine(`  failed: ${result.failure}`);

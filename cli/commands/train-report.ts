@@ -40,7 +40,7 @@ export function trainCurves(): TrainCurves {
       lastVal = p.valLoss;
     },
     async write(o) {
-      const R = await import("../../actors/report/mod.js");
+      const R = await import("../../report/mod.js");
       await mkdir(o.dir, { recursive: true });
       const finite = (ps: { x: number; y: number }[]) => ps.filter((p) => Number.isFinite(p.y));
       const doc = {

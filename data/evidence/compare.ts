@@ -22,7 +22,8 @@ export interface Reference {
 export interface MeasuredAccuracy {
   readonly name: string;
   readonly value: number;
-  readonly correct: number;
+  /** Items right (a 0/1 measure); absent for a mean of continuous values (means.ts). */
+  readonly correct?: number;
   readonly ci: Interval;
 }
 
@@ -34,6 +35,11 @@ export interface MeasuredReference extends MeasuredAccuracy {
 export interface Evidence {
   /** What is counted per item, e.g. "held-out exact match". */
   readonly measure: string;
+  /**
+   * Which way is better (absent: higher, an accuracy). For "lower" (a mean KL) the gain is
+   * the best reference's value − the score's, so a positive gain is always an improvement.
+   */
+  readonly direction?: "higher" | "lower";
   /** Items scored. */
   readonly n: number;
   /** Confidence level of every interval. */

@@ -1,5 +1,6 @@
 // Evidence for gates: trivial baselines, confidence intervals, and a score measured against
-// the best of its references on the same held-out items.
+// the best of its references on the same held-out items (accuracies, or means of continuous
+// values such as KL in either direction; a bootstrap of any statistic).
 export { type AnsweredItem, TRIVIAL_BASELINES, type TrivialBaseline, type TrivialBaselineName, trivialBaselines } from "./trivial.js";
 export { type BootstrapOptions, type Interval, pairedBootstrap, wilson, zFor } from "./intervals.js";
 export {
@@ -13,3 +14,4 @@ export {
   compareAgainstReferences,
   formatAccuracy,
 } from "./compare.js";
+export { type MeanComparisonOptions, type StatOptions, type ValuedReference, bootstrapStat, compareMeans } from "./means.js";

@@ -84,4 +84,15 @@ export interface NativeKernels {
   f16ToF32(out: F32, inp: U16, n: number): void;
   f32ToBf16(out: U16, inp: F32, n: number): void;
   bf16ToF32(out: F32, inp: U16, n: number): void;
+
+  // compression (src/compress): ggml blocks of 32 (Q8_0 34 bytes, Q4_0 18 bytes) and the fused
+  // distillation loss; saved holds 3 floats per row; targets null = no CE term
+  quantizeQ80(out: Uint8Array, x: F32, n: number): void;
+  dequantizeQ80(out: F32, q: Uint8Array, n: number): void;
+  quantizeQ40(out: Uint8Array, x: F32, n: number): void;
+  dequantizeQ40(out: F32, q: Uint8Array, n: number): void;
+  kdForward(losses: F32, saved: F32, student: F32, teacher: F32, targets: I32 | null, N: number, V: number, T: number, alpha: number, ignoreIndex: number): void;
+  kdBackward(dstudent: F32, dlosses: F32, dstride: number, scale: number, student: F32, teacher: F32, saved: F32, targets: I32 | null, N: number, V: number, T: number, alpha: number, ignoreIndex: number): void;
+  kdTopkForward(losses: F32, saved: F32, student: F32, tidx: I32, tval: F32, targets: I32 | null, N: number, V: number, K: number, T: number, alpha: number, ignoreIndex: number): void;
+  kdTopkBackward(dstudent: F32, dlosses: F32, dstride: number, scale: number, student: F32, tidx: I32, tval: F32, saved: F32, targets: I32 | null, N: number, V: number, K: number, T: number, alpha: number, ignoreIndex: number): void;
 }

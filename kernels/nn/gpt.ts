@@ -25,21 +25,27 @@ export interface GPTConfig {
   readonly tiedLmHead?: boolean;
   /** Dropout after the embeddings and on every residual branch, in training mode (default 0). */
   readonly dropout?: number;
+  /** Hidden channels of every MLP (default 4 · nEmbd; fewer after structured pruning). */
+  readonly mlpHidden?: number;
 }
+
+/** A GPT config with its defaults filled in; mlpHidden is present only when it is not 4 · nEmbd. */
+export type ResolvedGPTConfig = Required<Omit<GPTConfig, "mlpHidden">> & { readonly mlpHidden?: number };
 
 export type GPTOutput = DecoderOutput;
 export type { ForwardOptions } from "./decoder.js";
 
 export class GPT extends Module {
   readonly arch = "gpt2";
-  readonly config: Required<GPTConfig>;
+  readonly config: ResolvedGPTConfig;
   /** The source of dropout seeds (forked from the init generator); checkpoint its state(). */
   readonly dropoutRng: Rng;
   private readonly positions = new Map<number, Tensor>();
 
   constructor(config: GPTConfig, rng: Rng) {
     super();
-    const c: Required<GPTConfig> = {
+    const mlpHidden = config.mlpHidden === undefined ? undefined : positiveInt("GPT", "mlpHidden", config.mlpHidden);
+    const c: ResolvedGPTConfig = {
       vocabSize: positiveInt("GPT", "vocabSize", config.vocabSize),
       blockSize: positiveInt("GPT", "blockSize", config.blockSize),
       nEmbd: positiveInt("GPT", "nEmbd", config.nEmbd),
@@ -48,6 +54,7 @@ export class GPT extends Module {
       lnEps: config.lnEps ?? 1e-5,
       tiedLmHead: config.tiedLmHead ?? true,
       dropout: numberIn("GPT", "dropout", config.dropout ?? 0, 0, 1),
+      ...(mlpHidden !== undefined && mlpHidden !== 4 * config.nEmbd ? { mlpHidden } : {}),
     };
     this.config = c;
     this.dropoutRng = rng.fork();
@@ -55,7 +62,7 @@ export class GPT extends Module {
     this.addModule("wte", new Embedding(c.vocabSize, c.nEmbd, rng, std));
     this.addModule("wpe", new Embedding(c.blockSize, c.nEmbd, rng, std));
     const blocks = Array.from({ length: c.nLayer }, () =>
-      new TransformerBlock(c.nEmbd, c.nHead, rng, { std, layers: c.nLayer, lnEps: c.lnEps, dropout: c.dropout, seeds: this.dropoutRng }));
+      new TransformerBlock(c.nEmbd, c.nHead, rng, { std, layers: c.nLayer, lnEps: c.lnEps, dropout: c.dropout, seeds: this.dropoutRng, ...(c.mlpHidden ? { mlpHidden: c.mlpHidden } : {}) }));
     this.addModule("h", new ModuleList(blocks));
     this.addModule("ln_f", new LayerNorm(c.nEmbd, c.lnEps));
     if (!c.tiedLmHead) this.addModule("lm_head", new Linear(c.nEmbd, c.vocabSize, rng, { bias: false, std }));

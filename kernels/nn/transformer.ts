@@ -75,6 +75,8 @@ export class MLP extends Module implements Layer {
 export interface BlockOptions extends InitOptions {
   readonly lnEps?: number;
   readonly mlpRatio?: number;
+  /** MLP hidden channels (overrides mlpRatio). */
+  readonly mlpHidden?: number;
   /** Dropout on each residual branch in training mode (default 0). */
   readonly dropout?: number;
   /** Where dropout seeds come from (one 32-bit draw per dropout call); save its state to resume. */
@@ -97,7 +99,7 @@ export class TransformerBlock extends Module implements Layer {
     this.addModule("ln_1", new LayerNorm(dim, eps));
     this.addModule("attn", new MultiHeadAttention(dim, heads, rng, options), { inline: true });
     this.addModule("ln_2", new LayerNorm(dim, eps));
-    this.addModule("mlp", new MLP(dim, (options.mlpRatio ?? 4) * dim, rng, options), { inline: true });
+    this.addModule("mlp", new MLP(dim, options.mlpHidden ?? (options.mlpRatio ?? 4) * dim, rng, options), { inline: true });
   }
 
   private drop(x: Tensor): Tensor {

@@ -11,6 +11,7 @@ export {
   crossEntropy, klDivergence, bceWithLogits, mseLoss, cosineSimilarity,
   type CrossEntropyOptions, type KlOptions, type Reduction, type ReductionOptions,
 } from "./loss.js";
+export { distillationLoss, distillationLossTopK, topK, averageTeachers, type DistillOptions, type TopKTeacher } from "./distill.js";
 export { reshape, flatten, transpose, narrow, contiguous, concat } from "./shape.js";
 export { toF16, toBF16, toF32 } from "./convert.js";
 export { UnaryOp, BinaryOp, ReduceOp } from "./codes.js";

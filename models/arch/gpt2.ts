@@ -4,13 +4,13 @@
 // so on, and stores the four projections as Conv1D: (in, out), transposed against nn.Linear.
 // Original OpenAI checkpoints on the Hub drop the "transformer." prefix; both spellings load.
 import { createHash } from "node:crypto";
-import { GPT, type GPTConfig } from "../../kernels/mod.js";
+import { GPT, type ResolvedGPTConfig } from "../../kernels/mod.js";
 import { ModelFileError } from "../errors.js";
 import { DEFAULT_TEXT_CONFIG, resolveGptConfig } from "../gpt.js";
 import { HfConfigReader, type Json } from "./hf-config.js";
 import type { Architecture, CausalLM, HfTensorName } from "./types.js";
 
-type Config = Required<GPTConfig>;
+type Config = ResolvedGPTConfig;
 
 // troupe's names inside a block → Hugging Face's (module paths), and whether stored (in, out)
 const BLOCK: Record<string, { hf: string; conv1d: boolean }> = {
@@ -42,16 +42,15 @@ export const gpt2: Architecture<Config> = {
   dims: (c) => ({ vocabSize: c.vocabSize, hidden: c.nEmbd, layers: c.nLayer, heads: c.nHead, kvHeads: c.nHead, headDim: c.nEmbd / c.nHead, maxPositions: c.blockSize }),
   digest: (config) => {
     const c = resolveGptConfig(config);
-    const canon = JSON.stringify([c.vocabSize, c.blockSize, c.nEmbd, c.nHead, c.nLayer, c.lnEps, c.tiedLmHead]);
+    // mlpHidden only when pruning changed it (so digests of unpruned configs stay as they were)
+    const canon = JSON.stringify([c.vocabSize, c.blockSize, c.nEmbd, c.nHead, c.nLayer, c.lnEps, c.tiedLmHead, ...(c.mlpHidden ? [c.mlpHidden] : [])]);
     return createHash("sha256").update(canon).digest("hex");
   },
   fromHf: (json: Json, file: string) => {
     const r = new HfConfigReader(json, file);
     r.only("activation_function", ["gelu_new", "gelu_pytorch_tanh"], "the tanh approximation of GELU");
     const nEmbd = r.int("n_embd");
-    if (r.has("n_inner") && json.n_inner !== 4 * nEmbd) {
-      throw new ModelFileError({ file }, `"n_inner" is ${JSON.stringify(json.n_inner)}; troupe's GPT-2 has an MLP of 4 * n_embd = ${4 * nEmbd}`);
-    }
+    const inner = json.n_inner === null || json.n_inner === undefined ? undefined : r.int("n_inner"); // null: 4 * n_embd
     r.only("scale_attn_by_inverse_layer_idx", false, "attention scaled by 1/sqrt(head size) only");
     r.only("scale_attn_weights", true, "attention scaled by 1/sqrt(head size)");
     r.only("add_cross_attention", false, "a decoder-only model");
@@ -65,6 +64,7 @@ export const gpt2: Architecture<Config> = {
       lnEps: r.num("layer_norm_epsilon", 1e-5),
       tiedLmHead: r.bool("tie_word_embeddings", true),
       dropout: 0,
+      ...(inner !== undefined ? { mlpHidden: inner } : {}),
     }, file);
     return c;
   },
@@ -77,7 +77,7 @@ export const gpt2: Architecture<Config> = {
     n_embd: c.nEmbd,
     n_head: c.nHead,
     n_layer: c.nLayer,
-    n_inner: null,
+    n_inner: c.mlpHidden ?? null,
     layer_norm_epsilon: c.lnEps,
     activation_function: "gelu_new",
     tie_word_embeddings: c.tiedLmHead,

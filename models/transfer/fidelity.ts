@@ -22,6 +22,8 @@ export interface FidelityRow {
   readonly top1: number;
   /** positions counted */
   readonly tokens: number;
+  /** with `perToken`: KL of every counted position, batch by batch in order */
+  readonly kl_tokens?: Float32Array;
 }
 
 export interface FidelityBatch {
@@ -39,6 +41,8 @@ export interface FidelityOptions {
   readonly heads?: HeadSet;
   /** the learned encoder's context for a layer's state [B, T, C] (route/vitality probabilities) */
   readonly context?: (layer: number, hidden: Tensor) => Float32Array | null;
+  /** keep every counted position's KL (kl_tokens) */
+  readonly perToken?: boolean;
 }
 
 interface Acc {
@@ -51,6 +55,7 @@ interface Acc {
   klMax: number;
   agree: number;
   n: number;
+  tokens: number[];
 }
 
 export function measureFidelity(model: LayeredModel, batches: readonly FidelityBatch[], o: FidelityOptions): FidelityRow[] {
@@ -84,7 +89,7 @@ export function measureFidelity(model: LayeredModel, batches: readonly FidelityB
           const kl = klDivergence(resumed, fullLogits, { reduction: "none" }).f32();
           const top = argmaxRows(resumed.f32(), B * T, V);
           const key = `${codec.name}@${layer}`;
-          const a = acc.get(key) ?? { codec: codec.name, layer, bytes: 0, payload: 0, sent: 0, kl: 0, klMax: 0, agree: 0, n: 0 };
+          const a = acc.get(key) ?? { codec: codec.name, layer, bytes: 0, payload: 0, sent: 0, kl: 0, klMax: 0, agree: 0, n: 0, tokens: [] };
           a.bytes += packet.byteLength;
           a.payload += dec.header.payloadBytes;
           a.sent += B * T;
@@ -93,6 +98,7 @@ export function measureFidelity(model: LayeredModel, batches: readonly FidelityB
             a.n++;
             a.kl += kl[i]!;
             a.klMax = Math.max(a.klMax, kl[i]!);
+            if (o.perToken) a.tokens.push(kl[i]!);
             if (top[i] === fullTop[i]) a.agree++;
           }
           acc.set(key, a);
@@ -109,5 +115,6 @@ export function measureFidelity(model: LayeredModel, batches: readonly FidelityB
     kl_max: a.klMax,
     top1: a.n ? a.agree / a.n : NaN,
     tokens: a.n,
+    ...(o.perToken ? { kl_tokens: Float32Array.from(a.tokens) } : {}),
   }));
 }

@@ -153,6 +153,28 @@ test("supervisor - actors publish heartbeats with their mailbox stats", async ()
   }
 });
 
+test("supervisor - a child's own watchdog overrides the supervisor's: a long computation is not taken for a hang", async () => {
+  const run = uniqueName("r");
+  const sup = startSupervisor({
+    run, host: "testhost", natsUrl: nats.url, nc, heartbeatMs: 200, watchdogMs: 1000,
+    children: [
+      { role: "crashy", id: "patient", module: CRASHY, config: {}, watchdogMs: 600_000 },
+      { role: "crashy", id: "plain", module: CRASHY, config: {} },
+    ],
+  });
+  try {
+    await sup.ready();
+    const pids = [sup.pidOf("crashy", "patient"), sup.pidOf("crashy", "plain")];
+    for (const id of ["patient", "plain"]) nc.publish(actorAddress(run, "crashy", id), codec.encode(createStamper(run, "t").stamp(Hang.kind, {})));
+    // the plain one is killed after 1 s of silence; the patient one, silent as long, is not
+    await check(() => sup.children().find((c) => c.id === "plain")!.restarts === 1, { what: "the plain child's watchdog restart" });
+    assert.equal(sup.pidOf("crashy", "patient"), pids[0]);
+    assert.equal(sup.children().find((c) => c.id === "patient")!.restarts, 0);
+  } finally {
+    await sup.stop();
+  }
+});
+
 test("supervisor - a hung actor (no heartbeats) is killed by the watchdog and restarted", async () => {
   const run = uniqueName("r");
   const events = watchEvents(run);

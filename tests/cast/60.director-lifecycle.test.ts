@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CastRun, startCastRun } from "../../actors/cast/mod.js";
 import type { PersistedDirectorSnapshot } from "../../actors/director/mod.js";
-import { phaseOf } from "../../actors/report/mod.js";
+import { phaseOf } from "../../actors/director/mod.js";
+import { writeRunReport } from "../../report/mod.js";
 import { type Supervisor, startSupervisor } from "../../actors/runtime/mod.js";
 import { type RunPlan, loadScenario } from "../../scenarios/mod.js";
 import { check, natsForFile } from "../harness/mod.js";
@@ -74,6 +75,7 @@ test("director lifecycle - a director gone for good without a summary, nobody el
     plan: tinyPlan(),
     natsUrl: env.nats.url,
     leaseStaleMs: 2000,
+    writeReport: writeRunReport,
     stop: () => give,
     // a second director takes the run over; ours is displaced and stops for good (exit 0)
     onSnapshot: inStage1Training((r) => {

@@ -21,7 +21,7 @@ function troupe(...args: string[]) {
 test("cli scenario - check accepts the quickstart (exit 0)", () => {
   const r = troupe("scenario", "check", "scenarios/quickstart.yaml");
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /scenarios\/quickstart.yaml: ok — run quickstart, stages 0, 1, hosts: this machine/);
+  assert.match(r.stdout, /scenarios\/quickstart.yaml: ok — run quickstart, stages 0, 1, 2, 3, 4, 5, 6, hosts: this machine/);
 });
 
 test("cli scenario - a malformed file names file, line and key, and exits 2", () => {

@@ -36,7 +36,7 @@ function doc(r: { stdout: string }): Record<string, any> {
   return JSON.parse(lines[0]!);
 }
 
-test("run - on real actors: tiny passes stages 0-1; status reads KV; the base is cached; an impossible gate, an unbuilt stage 2 and an attempt timeout stop runs", async () => {
+test("run - on real actors: tiny passes stages 0-1; status reads KV; the base is cached; an impossible gate and an attempt timeout stop runs", async () => {
   // guards #5 (acceptance: troupe run --json, impossible stage-1 threshold)
   const nats = env.nats;
   const out = mkdtempSync(join(tmpdir(), "troupe-e2e-"));
@@ -136,20 +136,9 @@ test("run - on real actors: tiny passes stages 0-1; status reads KV; the base is
     assert.ok(stopped.notes.some((n: string) => /found in the cache/.test(n)), "the second run on this server reused the base");
     assert.match(readFileSync(b.report.html, "utf8"), /did not pass its gate after 2 attempts/);
 
-    // a scenario that lists stage 2: stages 0-1 run for real, then the run stops there
-    const withStage2 = join(out, "stage2.yaml");
-    writeFileSync(
-      withStage2,
-      readFileSync(tiny, "utf8")
-        .replace("out_dir: ../runs", `out_dir: ${out}`)
-        .replace("\nlimits:", "    - { stage: 2, steps: 10, lr: 1.0e-3, gate: { metric: route_gain, min: 0 } }\n\nlimits:"),
-    );
-    const two = await troupe(["run", withStage2, "--json", "--nats", nats.url]);
-    assert.equal(two.code, 1, two.stderr.slice(-3000));
-    const t2 = doc(two);
-    assert.deepEqual(t2.stages.map((x: { stage: number; status: string }) => [x.stage, x.status]), [[0, "passed"], [1, "passed"], [2, "not_available"]]);
-    assert.equal(t2.stopped.kind, "not_available");
-    assert.match(t2.stopped.reason, /^stage 2 \(route \+ vitality heads\) is not available/);
+    // (a stage this build lacks stops a run "not available": every stage is built now, so the
+    // director's own tests cover that path with a shorter `available` list; tests/cli/31 and
+    // the quickstart run stages 2-6 on the cast)
 
     // an attempt that runs out of time: the director aborts it and the trainer's job is cancelled
     const slow = join(out, "slow.yaml");

@@ -28,7 +28,7 @@ test("chaos - kill -9 the director while stage 1 trains: it resumes at stage 1 f
   // guards #5 (acceptance: chaos kill-director)
   const out = mkdtempSync(join(tmpdir(), "troupe-kd-"));
   try {
-    const r = await troupe(["chaos", "kill-director", "--json", "--out-dir", out, "--nats", env.nats.url]);
+    const r = await troupe(["chaos", "kill-director", "--scenario", "scenarios/tiny.yaml", "--stage", "1", "--json", "--out-dir", out, "--nats", env.nats.url]);
     assert.equal(r.code, 0, r.stdout + r.stderr.slice(-3000));
     const d = JSON.parse(r.stdout);
     assert.equal(d.killed_stage, 1);

@@ -3,7 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  bootstrapStat,
   compareAgainstReferences,
+  compareMeans,
   generatePack,
   isDataConfigError,
   pairedBootstrap,
@@ -103,4 +105,40 @@ test("evidence - bad inputs are typed errors naming what is wrong", () => {
   assert.throws(() => compareAgainstReferences({ measure: "m", score: { name: "s", hits: [0, 2, 1, 0] }, references: [ref] }), /expected 0 or 1 per item, got 2 at item 1/);
   assert.throws(() => compareAgainstReferences({ measure: "m", score: { name: "s", hits: [] }, references: [ref] }), isDataConfigError);
   assert.throws(() => compareAgainstReferences({ measure: "m", score: { name: "s", hits: ones(4, 1) }, references: [] }), /at least one reference/);
+});
+
+test("evidence - means of continuous values: lower is better, the gain is how much lower than the best reference", () => {
+  const kl = (base: number, n = 40) => Float32Array.from({ length: n }, (_, i) => base + ((i * 7) % 5) * 0.01);
+  const e = compareMeans({
+    measure: "KL per token",
+    direction: "lower",
+    score: { name: "residual", values: kl(0.05) },
+    references: [{ name: "lens", kind: "named", values: kl(0.2) }, { name: "constant", kind: "trivial", values: kl(2) }],
+  });
+  assert.equal(e.direction, "lower");
+  assert.equal(e.against, "lens", "the best reference is the lowest one");
+  assert.ok(Math.abs(e.gain - 0.15) < 1e-6, `${e.gain}`);
+  assert.ok(e.gain_ci[0] > 0.14 && e.gain_ci[1] < 0.16, JSON.stringify(e.gain_ci));
+  assert.equal(e.score.correct, undefined, "no right/wrong count for a mean");
+  assert.ok(e.score.ci[0] <= e.score.value && e.score.value <= e.score.ci[1]);
+  // the other way: a score worse than its reference has a negative gain and an interval below 0
+  const worse = compareMeans({ measure: "KL", direction: "lower", score: { name: "s", values: kl(0.3) }, references: [{ name: "lens", kind: "named", values: kl(0.2) }] });
+  assert.ok(worse.gain < 0 && worse.gain_ci[1] < 0, JSON.stringify(worse));
+  // higher is better too; a tie names the trivial reference
+  const up = compareMeans({ measure: "q", direction: "higher", score: { name: "s", values: kl(0.5) }, references: [{ name: "n", kind: "named", values: kl(0.5) }, { name: "t", kind: "trivial", values: kl(0.5) }] });
+  assert.equal(up.against, "t");
+  assert.equal(up.gain, 0);
+  assert.throws(() => compareMeans({ measure: "m", direction: "lower", score: { name: "s", values: [0.1, Number.NaN] }, references: [{ name: "r", kind: "named", values: [0, 0] }] }), /non-finite value \(NaN\) at item 1/);
+  assert.throws(() => compareMeans({ measure: "m", direction: "lower", score: { name: "s", values: [0.1] }, references: [{ name: "r", kind: "named", values: [0, 0] }] }), /r has 2 items, the score has 1/);
+});
+
+test("evidence - bootstrapStat: the interval of any statistic of resampled items, seeded", () => {
+  const a = Float64Array.from({ length: 50 }, (_, i) => (i % 10) / 10);
+  const mean = (idx: Int32Array) => idx.reduce((s, i) => s + a[i]!, 0) / idx.length;
+  const ci = bootstrapStat(a.length, mean, { seed: 3 });
+  assert.ok(ci[0] < 0.45 && ci[1] > 0.45 && ci[1] - ci[0] < 0.3, JSON.stringify(ci));
+  assert.deepEqual(bootstrapStat(a.length, mean, { seed: 3 }), ci, "same seed, same interval");
+  // a statistic that never varies has a zero-width interval
+  assert.deepEqual(bootstrapStat(10, () => 2), [2, 2]);
+  assert.throws(() => bootstrapStat(0, mean), isDataConfigError);
 });

@@ -2,6 +2,7 @@
 // every public differentiable op, on odd sizes (1, 3, 17, 97) as well as round ones.
 import { K, leaf } from "./helpers.js";
 import type { Tensor } from "../../kernels/mod.js";
+import { compressCases } from "./cases-compress.js";
 import { decoderCases } from "./cases-decoder.js";
 
 export interface OpCase {
@@ -123,6 +124,8 @@ export const opCases: OpCase[] = [
   { name: "concat axis 0 of [1,4], [3,4]", make: (rng) => [r(rng, [1, 4]), r(rng, [3, 4])], run: (a, b) => K.concat([a!, b!], 0) },
   { name: "concat axis 1 of [2,3,2], [2,1,2] (middle axis)", make: (rng) => [r(rng, [2, 3, 2]), r(rng, [2, 1, 2])], run: (a, b) => K.concat([a!, b!], 1) },
   { name: "narrow axis 0 (shared memory)", make: (rng) => [r(rng, [5, 7])], run: (x) => K.mul(K.narrow(x, 0, 1, 3), K.narrow(x, 0, 2, 3)) },
+  // compression: the fused distillation loss (#12)
+  ...compressCases,
   // the Llama family (rope, swiglu, grouped-query attention): cases-decoder.ts
   ...decoderCases,
 ];

@@ -2,7 +2,7 @@
 // that keeps the first and last point and the extremes; NaN counted, not kept; resumable.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createLossRecorder, type ReportEvent } from "../../actors/report/mod.js";
+import { createLossRecorder, type ReportEvent } from "../../actors/director/mod.js";
 import { prng } from "./prng.js";
 
 const feed = (n: number, f: (i: number) => number, maxPoints = 64) => {

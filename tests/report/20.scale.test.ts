@@ -1,7 +1,7 @@
 // Axis ticks: nice linear steps, widening of constant domains, and when to go log.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { axisFor, chooseScale, linearAxis, logAxis } from "../../actors/report/mod.js";
+import { axisFor, chooseScale, linearAxis, logAxis } from "../../report/mod.js";
 
 test("report - linear axis ticks are 1-2-5 steps that cover the data", () => {
   assert.deepEqual(linearAxis(0, 1).ticks, [0, 0.2, 0.4, 0.6, 0.8, 1]);

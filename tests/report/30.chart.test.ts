@@ -1,7 +1,7 @@
 // SVG line charts for the edge cases: well-formed XML, and the polylines/points expected.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { lineChart, stageCurves, type StageReport } from "../../actors/report/mod.js";
+import { lineChart, stageCurves, type StageReport } from "../../report/mod.js";
 import { attrs, checkMarkup } from "./markup.js";
 
 const line = (label: string, ys: number[], x0 = 0) => ({ label, color: "#123456", points: ys.map((y, i) => ({ x: x0 + i, y })) });

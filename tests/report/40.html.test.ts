@@ -2,8 +2,8 @@
 // sections the issue asks for present.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { RunSummary } from "../../actors/director/mod.js";
-import { buildReport, createLossRecorder, renderHtml } from "../../actors/report/mod.js";
+import { type RunSummary, createLossRecorder } from "../../actors/director/mod.js";
+import { buildReport, renderHtml } from "../../report/mod.js";
 import { checkMarkup, svgsOf } from "./markup.js";
 import { sampleRun } from "./sample.js";
 

@@ -6,7 +6,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   buildReport,
-  configDigest,
   isReportFormatError,
   isReportInputError,
   isReportWriteError,
@@ -15,7 +14,8 @@ import {
   readReport,
   REPORT_FORMAT,
   writeReport,
-} from "../../actors/report/mod.js";
+} from "../../report/mod.js";
+import { configDigest } from "../../actors/cast/mod.js";
 import { sampleRun } from "./sample.js";
 
 async function tempDir(): Promise<string> {

@@ -2,7 +2,7 @@
 // loss curves a recorder builds from them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createDirectorObserver, phaseOf, type ReportEvent } from "../../actors/report/mod.js";
+import { createDirectorObserver, phaseOf, type ReportEvent } from "../../actors/director/mod.js";
 import { samplePlan, sampleRun } from "./sample.js";
 
 const brief = (e: ReportEvent): string => {

@@ -2,7 +2,8 @@
 // in place (checked on an emulated screen), anything else gets throttled logfmt lines.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createProgressView, type ReportEvent } from "../../actors/report/mod.js";
+import type { ReportEvent } from "../../actors/director/mod.js";
+import { createProgressView } from "../../report/mod.js";
 import { sampleRun } from "./sample.js";
 
 function fakeStream(isTTY: boolean, columns = 80) {

@@ -13,17 +13,13 @@ import {
   type RunSummary,
   type StagePlan,
   type StageWork,
-} from "../../actors/director/mod.js";
-import {
-  buildReport,
-  configDigest,
   createDirectorObserver,
   createLossRecorder,
   type LossRecorder,
-  type ProgressView,
   type ReportEvent,
-  type RunReport,
-} from "../../actors/report/mod.js";
+} from "../../actors/director/mod.js";
+import { configDigest } from "../../actors/cast/mod.js";
+import { buildReport, type ProgressView, type RunReport } from "../../report/mod.js";
 import { compareAgainstReferences } from "../../data/mod.js";
 import { prng } from "./prng.js";
 

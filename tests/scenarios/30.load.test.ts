@@ -5,14 +5,21 @@ import { lambdasAt, termsSwitchedOn } from "../../actors/director/mod.js";
 import { isScenarioError, isScenarioReadError, loadScenario, parseScenario } from "../../scenarios/mod.js";
 import { fixtures, fullCurriculum, quickstart, repoRoot } from "./paths.js";
 
-test("scenario - quickstart: stages 0-1 on real prompt pack domains, the base never sees stage 1's domain", () => {
+test("scenario - quickstart: all seven stages on real prompt pack domains, the base never sees stage 1's domain", () => {
   // guards #5: the quickstart once named domains and a difficulty that do not exist
   const p = loadScenario(quickstart);
   assert.equal(p.run.name, "quickstart");
   assert.deepEqual(p.curriculum.stages.map((s) => [s.stage, s.gate.metric, s.gate.direction]), [
     [0, "base_em_gain", "higher"],
     [1, "em_gain", "higher"],
+    [2, "route_gain", "higher"],
+    [3, "depth_kl", "lower"],
+    [4, "sem_gain", "higher"],
+    [5, "transfer_kl", "lower"],
+    [6, "quality_per_compute_gain", "higher"],
   ]);
+  // stage 6 is judged on its interval: a noisy gain rolls back
+  assert.equal(p.curriculum.stages[6]!.gate.interval, true);
   assert.equal(p.run.outDir, join(repoRoot, "runs"));
   const lane = (name: string) => {
     const l = p.data.lanes[name]!;
@@ -20,7 +27,10 @@ test("scenario - quickstart: stages 0-1 on real prompt pack domains, the base ne
     return l as Extract<typeof l, { kind: "prompt_pack" }>;
   };
   const base = lane(p.model.base!.pretrain.lane);
-  const adapt = lane(p.curriculum.stages[1]!.lane!);
+  // stage 1 trains on reversal interleaved with a replay of the base's domains
+  const mix = p.data.lanes[p.curriculum.stages[1]!.lane!]!;
+  assert.equal(mix.kind, "mix");
+  const adapt = lane((mix as Extract<typeof mix, { kind: "mix" }>).lanes[0]!);
   assert.ok(adapt.domains!.every((d) => !base.domains!.includes(d)), "stage 1 adapts to a domain the base never saw");
   assert.equal(lane(p.curriculum.stages[1]!.evalLane!).split, "heldout");
   assert.equal(p.curriculum.stages[0]!.splitAgreement, 0.9);

@@ -1,12 +1,12 @@
 // The owner's side of pooled roles (scenario cast.teacher.pool / cast.evaluator.pool): local
 // worker processes when the scenario asks for a number of them (each on an ephemeral port,
 // restarted on its port if it dies, stopped with the run), the actor config that points the
-// role at its workers, the workers as members of the cast in the report, and the pools'
-// metrics as report rows.
+// role at its workers, and the workers as members of the cast in the report. (The pools'
+// metrics as report rows are the report layer's: report/pools.ts.)
 import type { Logger } from "../../../hosts/mod.js";
-import type { LocalPool, PoolMetrics } from "../../../hosts/pools/mod.js";
-import type { BenchmarkRow, CastMember } from "../../report/mod.js";
-import type { PoolRecord, PoolRoleConfig, PoolRoleSpec } from "../pools.js";
+import type { LocalPool } from "../../../hosts/pools/mod.js";
+import type { PoolRoleConfig, PoolRoleSpec } from "../pools.js";
+import type { CastMember } from "./report-input.js";
 
 export const POOLED_ROLES = ["teacher", "evaluator"] as const;
 export type PooledRole = (typeof POOLED_ROLES)[number];
@@ -57,24 +57,4 @@ export async function startRolePools(specs: Partial<Record<PooledRole, PoolRoleS
       await Promise.all([...local.values()].map((lp) => lp.stop()));
     },
   };
-}
-
-/** A pool's metrics as report rows (the report's benchmarks table) and a sentence. */
-export function poolReport(rec: PoolRecord): { rows: BenchmarkRow[]; note: string } {
-  const m: PoolMetrics = rec.metrics;
-  const pre = `${rec.role} pool`;
-  const rows: BenchmarkRow[] = [
-    { name: `${pre}: requests`, value: m.requests, unit: "rows", note: `${m.completed} answered, ${m.failed} failed, ${m.retried} retried, ${m.deadlineExceeded} past their deadline` },
-    { name: `${pre}: padding`, value: Math.round(m.paddingRatio * 1000) / 10, unit: "%", note: `${m.paddedTokens} padded of ${m.realTokens + m.paddedTokens} computed slots in ${m.executions} executions` },
-    { name: `${pre}: latency p50`, value: m.latencyMs.p50, unit: "ms", note: `p90 ${m.latencyMs.p90}, max ${m.latencyMs.max}` },
-    { name: `${pre}: latency p99`, value: m.latencyMs.p99, unit: "ms", note: null },
-    ...m.workers.map((w) => ({
-      name: `${pre}: worker ${w.address}`,
-      value: w.rows,
-      unit: "rows",
-      note: `${w.executions} executions, ${w.busyMs} ms busy, ${w.failedCalls} failed calls, out of rotation ${w.outOfRotation}×, returned ${w.returned}× (${w.state})`,
-    })),
-  ];
-  const buckets = Object.entries(m.byBucket).map(([b, n]) => `${b} ${n}`).join(", ");
-  return { rows, note: `The ${rec.role}'s pool (${rec.origin}) answered ${m.completed} of ${m.requests} rows, ${m.retried} retried, padding ${(m.paddingRatio * 100).toFixed(1)} %, executions by bucket: ${buckets || "none"}.` };
 }

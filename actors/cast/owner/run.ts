@@ -1,32 +1,36 @@
 // Running a scenario: the owner's side of `troupe run`. It starts (or joins) NATS, writes the
 // run's spec to KV, starts a host supervisor that casts every role the listed stages need —
 // the director included — each as its own process, watches the director's snapshot in KV to
-// drive the progress view, writes runs/<run>/report.json and report.html at every stage's end
-// and at the end, and resolves with the run summary. It never waits silently: if its director
+// drive the progress view, has runs/<run>/report.json and report.html written at every stage's end
+// and at the end (by the report layer above, which the caller passes in as `writeReport`), and resolves with the run summary. It never waits silently: if its director
 // stops for good without a summary (and no other director holds the run's lease and renews
 // it), the run ends at once with a report that says so.
 import { randomBytes } from "node:crypto";
 import { availableParallelism, hostname } from "node:os";
 import { type Lease, type Logger, type NatsConnection, type NatsSession, componentLogger, openNats } from "../../../hosts/mod.js";
 import { checkToken } from "../../../protocol/mod.js";
-import { type PersistedDirectorSnapshot, type RunSummary, type SnapshotStore, summarizeRun } from "../../director/mod.js";
-import type { CastMember, ReportEvent, ReportPaths } from "../../report/mod.js";
+import { type PersistedDirectorSnapshot, type ReportEvent, type RunSummary, type SnapshotStore, summarizeRun } from "../../director/mod.js";
 import { type ChildSpec, type Supervisor, startSupervisor } from "../../runtime/mod.js";
 import { CastRunError } from "../errors.js";
 import { openDirectorLease, openRunRecord, type RunRecord } from "../records.js";
 import { ensureProgressStream } from "../progress.js";
 import { createKvSnapshotStore } from "../snapshots.js";
 import type { PoolRoleConfig, PoolRoleSpec } from "../pools.js";
-import { AVAILABLE_STAGES, type RunPlanLike, type RunSpec, runSpecFrom } from "../spec.js";
+import { type RunPlanLike, type RunSpec, runSpecFrom } from "../spec.js";
 import { type RolePools, startRolePools } from "./pools.js";
-import { writeRunReport } from "./report.js";
+import type { CastMember, ReportPaths, ReportWriter } from "./report-input.js";
 import { exportRunArtifacts, type RunArtifacts } from "../artifacts.js";
 import { watchRun } from "./watch.js";
 import "../../roles.js";
 
-/** The roles stages 0-1 need; the others (oracle, transfer encoder/decoder) are not cast yet. */
-export const CAST_ROLES = ["director", "trainer", "teacher", "evaluator"] as const;
-const ALL_ROLES = ["director", "trainer", "teacher", "oracle", "evaluator", "transfer_encoder", "transfer_decoder"] as const;
+/** Every role of a cast; rolesFor() picks those the listed stages need. */
+export const CAST_ROLES = ["director", "trainer", "teacher", "evaluator", "oracle", "transfer_encoder", "transfer_decoder"] as const;
+export type CastRole = (typeof CAST_ROLES)[number];
+
+/** The roles a curriculum needs: the oracle for stage 2's labels, the transfer pair for stage 5's packets. */
+export function rolesFor(stages: readonly number[]): CastRole[] {
+  return CAST_ROLES.filter((r) => (r === "oracle" ? stages.includes(2) : r === "transfer_encoder" || r === "transfer_decoder" ? stages.includes(5) : true));
+}
 
 export interface CastRunOptions {
   readonly plan: RunPlanLike & { readonly cast?: Partial<Record<string, { readonly count: number; readonly pool?: PoolRoleSpec | null }>>; readonly hostsDeclared?: boolean };
@@ -42,7 +46,11 @@ export interface CastRunOptions {
   readonly onSnapshot?: (s: PersistedDirectorSnapshot, revision: number, run: CastRun) => void;
   /** Kernel threads of the trainer (default: every core) and the evaluator (default 1). */
   readonly threads?: { readonly trainer?: number; readonly teacher?: number; readonly evaluator?: number };
+  /** The oracles' drill knobs: hold each stored batch this long before acknowledging it; store without dedup. */
+  readonly oracle?: { readonly holdMs?: number; readonly dedup?: boolean };
   readonly log?: Logger;
+  /** Writes runs/<run>/report.json and report.html (the report layer's writeRunReport). */
+  readonly writeReport?: ReportWriter;
   /** Polled while the run goes: a reason to stop waiting for it (chaos drills bound their runs). */
   readonly stop?: () => string | null;
   /** How long a director that took the run over may go without renewing its lease (default 15 s). */
@@ -87,30 +95,39 @@ export function newRunId(name: string): string {
   return `${name}-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}-${randomBytes(2).toString("hex")}`;
 }
 
-function children(plan: CastRunOptions["plan"], threads: CastRunOptions["threads"], pools: Partial<Record<string, PoolRoleConfig>>): ChildSpec[] {
+function children(plan: CastRunOptions["plan"], threads: CastRunOptions["threads"], pools: Partial<Record<string, PoolRoleConfig>>, oracle: CastRunOptions["oracle"]): ChildSpec[] {
   const count = (role: string) => (role === "director" ? 1 : Math.max(1, plan.cast?.[role]?.count ?? 1));
   const config: Record<string, unknown> = {
     trainer: { threads: threads?.trainer ?? availableParallelism() },
     teacher: { threads: threads?.teacher ?? availableParallelism(), ...(pools.teacher ? { pool: pools.teacher } : {}) },
     evaluator: { threads: threads?.evaluator ?? 1, ...(pools.evaluator ? { pool: pools.evaluator } : {}) },
+    // several oracles share the queue, one core each
+    oracle: { threads: 1, ...(oracle?.holdMs ? { holdMs: oracle.holdMs } : {}), ...(oracle?.dedup === false ? { dedup: false } : {}) },
+    transfer_encoder: { threads: 1 },
+    transfer_decoder: { threads: 1 },
   };
   // one trainer takes the stage jobs; more would only wait on the queue
   const n = (role: string) => (role === "trainer" ? 1 : count(role));
-  return CAST_ROLES.flatMap((role) =>
+  // the head stages' measurements (the evaluator's gates, the transfer pair's fidelity) run
+  // synchronously for minutes on a loaded machine: no heartbeat meanwhile is not a hang
+  const watchdog: Record<string, number> = { evaluator: 20 * 60_000, transfer_encoder: 20 * 60_000, transfer_decoder: 20 * 60_000 };
+  return rolesFor(plan.curriculum.stages.map((s) => s.stage)).flatMap((role) =>
     Array.from({ length: n(role) }, (_, i) => ({
       role,
       id: String(i),
       ...(config[role] ? { config: config[role] } : {}),
       // the director exits 0 when the run is over: not restarted then
       restart: role === "director" ? ("transient" as const) : ("permanent" as const),
+      ...(watchdog[role] ? { watchdogMs: watchdog[role] } : {}),
     })),
   );
 }
 
 function castNotes(plan: CastRunOptions["plan"]): string[] {
   const notes: string[] = [];
-  const uncast = ALL_ROLES.filter((r) => !(CAST_ROLES as readonly string[]).includes(r));
-  notes.push(`Not cast: ${uncast.join(", ")} — stages ${AVAILABLE_STAGES.join(" and ")} do not need them (they come with stages 2-6).`);
+  const listed = plan.curriculum.stages.map((s) => s.stage);
+  const uncast = CAST_ROLES.filter((r) => !rolesFor(listed).includes(r));
+  if (uncast.length > 0) notes.push(`Not cast: ${uncast.join(", ")} — the listed stages (${listed.join(", ")}) do not need them (the oracle labels stage 2, the transfer pair serves stage 5).`);
   if ((plan.cast?.trainer?.count ?? 1) > 1) notes.push("One trainer was cast: stage jobs run one at a time.");
   if (plan.hostsDeclared) notes.push("The scenario declares hosts; this build casts every actor on this machine (placement comes with the host agent).");
   return notes;
@@ -161,7 +178,7 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
     natsUrl: session.url,
     nc: session.nc,
     host: host.startsWith("_") ? `h${host.slice(1)}` : host,
-    children: children(o.plan, o.threads, pools.configs),
+    children: children(o.plan, o.threads, pools.configs, o.oracle),
     intensity: { maxRestarts: 10, withinMs: 60_000 },
     onEvent: (e) => {
       log.debug({ event: e.event, actor: `${e.role}/${e.id}`, pid: e.pid, code: e.code, signal: e.signal }, "supervision");
@@ -180,7 +197,7 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
   let lastSnapshot: PersistedDirectorSnapshot | null = null;
   // nothing to report before the director stored its first snapshot
   const report = async (summary: RunSummary | null) =>
-    lastSnapshot || summary ? writeRunReport({ spec, record, snapshot: lastSnapshot, summary, file: o.file ?? spec.source, cast: cast(), hosts, notes }) : null;
+    o.writeReport && (lastSnapshot || summary) ? o.writeReport({ spec, record, snapshot: lastSnapshot, summary, file: o.file ?? spec.source, cast: cast(), hosts, notes }) : null;
 
   const handle: CastRun = { runId, spec, supervisor: sup, nc: session.nc, url: session.url, done: null as never };
   /** Why waiting is over although no summary came: our director stopped for good, and nobody else runs the run. */
@@ -217,7 +234,7 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
       await reportChain;
       const paths = await report(watched.summary);
       const summary = watched.summary;
-      const failure = watched.reason ?? (paths ? null : "the director never stored a snapshot");
+      const failure = watched.reason ?? (lastSnapshot || summary ? null : "the director never stored a snapshot");
       const listed = spec.curriculum.stages.map((s) => s.stage);
       const ok = summary !== null && summary.outcome === "done" && listed.every((st) => summary.stages.some((x) => x.stage === st && x.passed));
       const lastSummary = summary ?? (lastSnapshot ? summarizeRun((lastSnapshot as PersistedDirectorSnapshot).context) : null);

@@ -5,8 +5,7 @@
 // when the director has written the run summary, when `stop` says so, or at the deadline.
 import type { NatsConnection } from "../../../hosts/mod.js";
 import { createCodec } from "../../../protocol/mod.js";
-import type { PersistedDirectorSnapshot, RunSummary, SnapshotStore } from "../../director/mod.js";
-import { createDirectorObserver, type ReportEvent } from "../../report/mod.js";
+import { type PersistedDirectorSnapshot, type ReportEvent, type RunSummary, type SnapshotStore, createDirectorObserver } from "../../director/mod.js";
 import { TrainProgress } from "../messages.js";
 import { RUN_KEYS, type RunRecord } from "../records.js";
 

@@ -1,16 +1,15 @@
 // Stage 1, domain adapter. Training is an `adapter` job on the trainer's queue: LoRA/DoRA on
 // the frozen base, on the stage's lane minus any prompt of its eval lane, checkpointed every
-// N steps; the trainer's progress broadcasts become the director's onProgress. The gate is in
-// adapter-gate.ts.
+// N steps; the trainer's progress stream becomes the director's onProgress (follow.ts). The
+// gate is in adapter-gate.ts.
 import type { ProgressListener, TrainInput, TrainOutput } from "../../director/mod.js";
 import { StageRecordError } from "../errors.js";
-import { runJob } from "../jobs.js";
 import type { StoredCheckpoint, TrainJobBody } from "../messages.js";
-import { followProgress } from "../progress.js";
 import { OBJECT_BUCKETS } from "../records.js";
 import { laneOf } from "../spec.js";
 import { ensureBase } from "./base.js";
-import { type WorkDeps, jobOptions } from "./deps.js";
+import type { WorkDeps } from "./deps.js";
+import { runFollowedJob } from "./follow.js";
 
 export const adapterJobId = (stage: number, attempt: number) => `s${stage}-a${attempt}`;
 
@@ -42,27 +41,7 @@ export async function trainAdapterStage(deps: WorkDeps, input: TrainInput, onPro
     checkpoints: { bucket: OBJECT_BUCKETS.checkpoints, run: deps.runId, stage: jobId },
     base: base.ref,
   };
-  // the job's progress, from the stream: what a resumed director missed is replayed onto the
-  // curve; the chart hears only what it has not seen
-  const { stage } = input;
-  const attempt = input.attempt.attempt;
-  let seen = deps.curve.recordedStep(stage, attempt);
-  const chartAt = deps.curve.chartStep(stage, attempt);
-  const following = new AbortController();
-  const follower = followProgress(deps.nc, deps.runId, jobId, seen, (pt) => {
-    seen = pt.step;
-    if (pt.step <= chartAt) deps.curve.record(stage, attempt, pt.step, pt.loss);
-    else onProgress({ step: pt.step, losses: { sft: pt.loss, total: pt.loss } });
-  }, following.signal).catch((err: Error) => deps.log.warn({ err: err.message, jobId }, "cannot follow the job's progress"));
-  try {
-    const s = await runJob(deps.queue, deps.jobs, job, jobOptions(deps, signal));
-    const r = s.result!;
-    // the trainer stored its last progress before the job's result: read up to it
-    const until = Date.now() + 3000;
-    while (seen < r.steps && Date.now() < until && !signal.aborted) await new Promise((res) => setTimeout(res, 20));
-    return { steps: r.steps, losses: { sft: r.trainLoss, total: r.trainLoss }, checkpoint: checkpointName(r.final) };
-  } finally {
-    following.abort();
-    await follower;
-  }
+  const s = await runFollowedJob(deps, input, job, onProgress, signal);
+  const r = s.result!;
+  return { steps: r.steps, losses: { sft: r.trainLoss, total: r.trainLoss }, checkpoint: checkpointName(r.final) };
 }

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { hfFingerprint } from "../../../models/mod.js";
 import { objectCheckpointStore } from "../../../hosts/mod.js";
-import { canonicalJson } from "../../report/mod.js";
+import { canonicalJson } from "../digest.js";
 import { runJob } from "../jobs.js";
 import type { StoredCheckpoint, TrainJobBody } from "../messages.js";
 import { OBJECT_BUCKETS, RUN_KEYS, SHARED_RUN } from "../records.js";

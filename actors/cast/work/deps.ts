@@ -3,6 +3,7 @@
 import { DisconnectedError, type Logger, type NatsConnection, type RunState, type WorkQueue, linkState, pause } from "../../../hosts/mod.js";
 import type { BodyOf, MessageDef, ReplyOf } from "../../../protocol/mod.js";
 import { isCallTimeoutError, isNoResponderError } from "../../errors.js";
+import type { LossValues } from "../../director/mod.js";
 import type { Peer } from "../../runtime/mod.js";
 import type { JobState, RunJobOptions } from "../jobs.js";
 import { CancelJob, type TrainJob } from "../messages.js";
@@ -25,7 +26,7 @@ export interface WorkDeps {
   readonly curve: {
     recordedStep(stage: number, attempt: number): number;
     chartStep(stage: number, attempt: number): number;
-    record(stage: number, attempt: number, step: number, loss: number): void;
+    record(stage: number, attempt: number, step: number, losses: LossValues): void;
   };
   readonly log: Logger;
   /**

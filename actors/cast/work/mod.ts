@@ -1,5 +1,7 @@
-// StageWork over NATS: what the director's chart calls, per stage. Stages 0 and 1 are built;
-// anything else is refused (the director stops at an unavailable stage before calling it).
+// StageWork over NATS: what the director's chart calls, per stage. Stage 0 (baseline) and 1
+// (domain adapter) have their own work; stages 2-6 share the head-stage work: stage 2 first has
+// the oracle label its lanes, each stage trains a heads job on the trainer and is judged on what
+// the evaluator (and for stage 5 the transfer actors) measure; stage 6 keeps a rollback point.
 import type { StageWork } from "../../director/mod.js";
 import { StageRecordError } from "../errors.js";
 import { trainAdapterStage } from "./adapter.js";
@@ -7,6 +9,10 @@ import { gateAdapterStage } from "./adapter-gate.js";
 import { ensureBase } from "./base.js";
 import { captureBaseline, recordBaseline } from "./baseline.js";
 import type { WorkDeps } from "./deps.js";
+import { evaluateHeadsStage } from "./agp-gates.js";
+import { trainHeadsStage } from "./heads.js";
+import { ensureLabels } from "./labels.js";
+import { rollBack, saveRollbackPoint } from "./rollback.js";
 
 export { type WorkDeps, callRole } from "./deps.js";
 export { baseDigest, type BaseRecord } from "./base.js";
@@ -15,6 +21,11 @@ export { adapterJobId, checkpointName } from "./adapter.js";
 export { type BaselineGate, type BaselineGateInput, judgeBaseline } from "./baseline-gate.js";
 export { type ExactMatchComparison, exactMatchEvidence, hitsOf } from "./evidence.js";
 export { countAgreement, mergeCounts, splitLayerMap, type SplitLayerMap, type CountsByDomain } from "./split-map.js";
+export { type AgpReportJson, agpEvaluation } from "./agp-gates.js";
+export { stageCodecs } from "./fidelity.js";
+export { type LabelPlan, labelPlan } from "./labels.js";
+export { AGP_KEYS, type HeadVerdict, type StageLayers, headsJobId, headsObject, stageLayers } from "./lineage.js";
+export type { RollbackPoint, RunWeights } from "./rollback.js";
 
 function notBuilt(what: string): never {
   throw new StageRecordError(`${what} is not built in this version of troupe`);
@@ -24,23 +35,27 @@ export function createCastWork(deps: WorkDeps): StageWork {
   return {
     async prepare(input, signal) {
       const base = await ensureBase(deps, signal);
-      return { details: { base: JSON.parse(JSON.stringify(base)) } };
+      const details = { base: JSON.parse(JSON.stringify(base)) };
+      if (input.stage === 2) return { details: { ...details, labels: await ensureLabels(deps, input, signal) } };
+      return { details };
     },
     train(input, onProgress, signal) {
       if (input.stage === 0) return captureBaseline(deps, input, onProgress, signal);
       if (input.stage === 1) return trainAdapterStage(deps, input, onProgress, signal);
+      if (input.stage >= 2 && input.stage <= 6) return trainHeadsStage(deps, input, onProgress, signal);
       return notBuilt(`training for stage ${input.stage}`);
     },
     evaluate(input, signal) {
       if (input.stage === 0) return recordBaseline(deps, input, signal);
       if (input.stage === 1) return gateAdapterStage(deps, input, signal);
+      if (input.stage >= 2 && input.stage <= 6) return evaluateHeadsStage(deps, input, signal);
       return notBuilt(`evaluation for stage ${input.stage}`);
     },
-    async checkpoint() {
-      return notBuilt("the stage-6 rollback checkpoint");
+    checkpoint(input) {
+      return saveRollbackPoint(deps, input);
     },
-    async rollback() {
-      return notBuilt("rollback");
+    rollback(input) {
+      return rollBack(deps, input);
     },
   };
 }

@@ -112,6 +112,20 @@ export interface Scored {
  * scores behind it — the model's own, the named baseline's and the best trivial baseline's,
  * all on one scale — and whether the model beats each.
  */
+/**
+ * The measurement behind a verdict, item by item on the same held-out items (tokens or
+ * prompts), for evidence with intervals (data/evidence): the model's score, the named
+ * baseline's and each trivial baseline's. `hits` are 0/1 (accuracies); `values` continuous.
+ */
+export interface PerItem {
+  readonly measure: string;
+  readonly kind: "hits" | "values";
+  readonly direction: "higher" | "lower";
+  readonly score: { readonly name: string; readonly values: Float32Array };
+  readonly named: { readonly name: string; readonly values: Float32Array; readonly detail?: string };
+  readonly trivial: readonly { readonly name: string; readonly values: Float32Array; readonly detail?: string }[];
+}
+
 export interface GateReport {
   readonly stage: 2 | 3 | 4 | 5 | 6;
   readonly metric: string;
@@ -125,15 +139,21 @@ export interface GateReport {
   readonly beatsTrivial: boolean;
   readonly meetsThreshold: boolean;
   readonly passed: boolean;
+  /** the stage's own required checks besides beating the baselines (named; ok; why when not) */
+  readonly checks: readonly { readonly name: string; readonly ok: boolean; readonly detail?: string }[];
   /** one sentence: why it passed or which check failed */
   readonly reason: string;
   readonly details: Record<string, unknown>;
+  /** the per-item measurement behind score, named and trivial (when the stage has one) */
+  readonly items?: PerItem;
+  /** the metric's own 95 % interval, when the stage measures one (stage 6: bootstrap over prompts) */
+  readonly valueCi?: readonly [number, number];
 }
 
 const better = (dir: "higher" | "lower", a: number, b: number) => (dir === "higher" ? a > b : a < b);
 
 /** Builds the verdict: passes only when the metric meets the threshold and the score beats both baselines. */
-export function gateReport(r: Omit<GateReport, "beatsNamed" | "beatsTrivial" | "meetsThreshold" | "passed" | "reason"> & { scoreDirection?: "higher" | "lower"; extraChecks?: { ok: boolean; why: string }[] }): GateReport {
+export function gateReport(r: Omit<GateReport, "beatsNamed" | "beatsTrivial" | "meetsThreshold" | "passed" | "reason" | "checks"> & { scoreDirection?: "higher" | "lower"; extraChecks?: { ok: boolean; why: string; name?: string }[] }): GateReport {
   const sd = r.scoreDirection ?? r.direction;
   const beatsNamed = Number.isFinite(r.score.value) && better(sd, r.score.value, r.named.value);
   const beatsTrivial = Number.isFinite(r.score.value) && better(sd, r.score.value, r.trivial.value);
@@ -146,8 +166,9 @@ export function gateReport(r: Omit<GateReport, "beatsNamed" | "beatsTrivial" | "
   for (const c of r.extraChecks ?? []) if (!c.ok) fails.push(c.why);
   const passed = fails.length === 0;
   const { scoreDirection: _s, extraChecks: _e, ...rest } = r;
+  const checks = (r.extraChecks ?? []).map((c) => ({ name: c.name ?? c.why, ok: c.ok, ...(c.ok ? {} : { detail: c.why }) }));
   return {
-    ...rest, beatsNamed, beatsTrivial, meetsThreshold, passed,
+    ...rest, beatsNamed, beatsTrivial, meetsThreshold, passed, checks,
     reason: passed
       ? `${r.metric} ${fmt(r.value)}: ${r.score.name} ${fmt(r.score.value)} beats ${r.named.name} ${fmt(r.named.value)} and ${r.trivial.name} ${fmt(r.trivial.value)}`
       : `stage ${r.stage} did not pass: ${fails.join("; ")}`,

@@ -1,11 +1,18 @@
 // Stage 3, the depth-routing residual. Training: at each exit index h a DepthResidual mixes
 // the earlier states of the frozen model into the state the exit decodes, trained by
 // λ_depth · KL(full-depth teacher ‖ lens(z)) (+ the optional hidden similarity to h_L) on the
-// response tokens of the training prompts. Evaluation on held-out prompts: depth_kl = the mean
-// over exits of KL(full ‖ routed exit), against plain logit-lens exit at the same layers (the
-// named baseline) and the constant answer: the training set's mean full-depth distribution.
+// response tokens of the training prompts. Evaluation on held-out prompts, on the path the
+// router chooses (the stage-2 route heads with thresholds calibrated on training prompts):
+// every held-out response token leaves at the first head layer whose P(accept_local) clears
+// its threshold, or runs the full depth. depth_kl = the mean over all those tokens of
+// KL(full ‖ routed logits) — 0 where a token ran the full depth — with the exits decoded by the
+// residual, against the same exits decoded by the plain logit lens (the named baseline) and by
+// the constant answer, the training set's mean full-depth distribution (the trivial one). A
+// router that lets no token go ties both and does not pass. Forced exits (every token at each
+// residual layer) are reported beside it.
 // Legend: n positions, C channels, V vocab.
 import { type Tensor, add, fromArray, klDivergence, noGrad, scale } from "../../../kernels/mod.js";
+import type { ClassifierHead } from "../../heads/classifier.js";
 import { ModelConfigError } from "../../errors.js";
 import { DepthResidual, depthLoss } from "../../heads/depth.js";
 import { type HeadSet, addHead, createHead, headAt, headsOf } from "../../heads/registry.js";
@@ -14,6 +21,9 @@ import type { AgpData, AgpRunOptions, GateReport } from "./common.js";
 import { gateReport, withFrozen } from "./common.js";
 import { type FitResult, fit } from "./fit.js";
 import { type LabelledTokens, labelItems } from "./labelled.js";
+import { classProbs } from "./route.js";
+import type { RouterConfig } from "./routed.js";
+import { Route } from "../../oracle/labels.js";
 
 /** Decodes index `layer` with its residual when there is one, else the logit lens: a tuned lens for the oracle. */
 export function depthDecoder(model: LayeredModel, heads: HeadSet): (layer: number, hidden: readonly (Tensor | undefined)[]) => Tensor {
@@ -30,7 +40,7 @@ function rowsOf(data: Float32Array, width: number, rows: ArrayLike<number>): Ten
   return fromArray(out, [rows.length, width]);
 }
 
-function observe(model: LayeredModel, items: AgpData["train"], layers: readonly number[], forwardBatch?: number): LabelledTokens {
+function observeForTraining(model: LayeredModel, items: AgpData["train"], layers: readonly number[], forwardBatch?: number): LabelledTokens {
   const L = dimsOf(model).layers;
   const keep = Array.from({ length: Math.max(...layers) + 1 }, (_, i) => i).concat([L]);
   return labelItems(model, items, { candidates: layers, layers, keepHidden: keep, keepLogits: true, ...(forwardBatch ? { forwardBatch } : {}) });
@@ -54,7 +64,7 @@ export async function trainDepthResiduals(o: DepthStageOptions): Promise<{ heads
   const L = dimsOf(o.model).layers;
   const layers = checkIndices(o.model, "depth.layers", o.layers, 1, L - 1);
   return withFrozen(o.model, async () => {
-    const t = observe(o.model, o.data.train, layers, o.forwardBatch);
+    const t = observeForTraining(o.model, o.data.train, layers, o.forwardBatch);
     const C = dimsOf(o.model).channels;
     const V = dimsOf(o.model).vocab;
     const set: HeadSet = o.heads ?? new Map();
@@ -90,6 +100,8 @@ export interface DepthEvalOptions {
   readonly model: LayeredModel;
   readonly data: AgpData;
   readonly heads: HeadSet;
+  /** the router whose path is measured (calibrateRouter on training prompts) */
+  readonly router: RouterConfig;
   /** max depth_kl, nats/token (null: only the baselines decide) */
   readonly threshold?: number | null;
   readonly forwardBatch?: number;
@@ -108,47 +120,111 @@ function meanDistribution(logits: Float32Array, n: number, V: number): Float32Ar
   return Float32Array.from(p, (x) => Math.log(Math.max(x, 1e-30)));
 }
 
-/** Stage 3 gate: depth_kl (lower) against logit-lens exit at the same layers and the constant answer. */
+/** The layer each token leaves at under the router (-1: full depth), from the route heads' P(accept_local). */
+function routerExits(t: LabelledTokens, heads: HeadSet, router: RouterConfig): Int32Array {
+  const exit = new Int32Array(t.n).fill(-1);
+  const routes = headsOf<ClassifierHead>(heads, "route").filter((h) => router.thresholds[String(h.spec.layer)] !== undefined && t.layers.includes(h.spec.layer));
+  for (const h of routes) {
+    const tau = router.thresholds[String(h.spec.layer)]!;
+    const p = classProbs(h, t);
+    for (let r = 0; r < t.n; r++) if (exit[r] === -1 && p[r * 4 + Route.accept]! >= tau) exit[r] = h.spec.layer;
+  }
+  return exit;
+}
+
+/** Stage 3 gate: depth_kl (lower) on the router's path, against logit-lens exit at the same exits and the constant answer. */
 export function evaluateDepthResiduals(o: DepthEvalOptions): GateReport {
   const residuals = headsOf<DepthResidual>(o.heads, "depth");
   if (residuals.length === 0) throw new ModelConfigError("heads", "no depth residual to evaluate (train stage 3 first)");
-  const layers = residuals.map((r) => r.spec.layer);
+  const routes = headsOf<ClassifierHead>(o.heads, "route");
+  if (routes.length === 0) throw new ModelConfigError("heads", "no route head: stage 3 is measured on the router's path (train stage 2 first)");
   const V = dimsOf(o.model).vocab;
   const C = dimsOf(o.model).channels;
-  const train = observe(o.model, o.data.train, layers, o.forwardBatch);
-  const held = observe(o.model, o.data.heldOut, layers, o.forwardBatch);
+  const L = dimsOf(o.model).layers;
+  const routeLayers = routes.map((h) => h.spec.layer);
+  const depthLayers = residuals.map((r) => r.spec.layer);
+  const normRef = new Map(routes.map((h) => [h.spec.layer, h.spec.normRef]));
+  const keep = Array.from({ length: Math.max(...routeLayers, ...depthLayers) + 1 }, (_, i) => i).concat([L]);
+  const observe = (items: AgpData["train"]) => labelItems(o.model, items, {
+    candidates: [...new Set([...routeLayers, ...depthLayers])].sort((a, b) => a - b), layers: routeLayers, normRef,
+    keepHidden: keep, keepLogits: true, ...(o.forwardBatch ? { forwardBatch: o.forwardBatch } : {}),
+  });
+  const train = observe(o.data.train);
+  const held = observe(o.data.heldOut);
   const logConst = meanDistribution(train.observation.finalLogits!, train.n, V);
   const n = held.n;
-  const all = Int32Array.from({ length: n }, (_, i) => i);
-  const perLayer: Record<string, { residual_kl: number; lens_kl: number }> = {};
-  let routed = 0;
-  let lens = 0;
-  const constant = noGrad(() => {
-    const constLogits = new Float32Array(n * V);
-    for (let r = 0; r < n; r++) constLogits.set(logConst, r * V);
-    return klDivergence(fromArray(constLogits, [n, V]), rowsOf(held.observation.finalLogits!, V, all)).item();
-  });
+  const exit = routerExits(held, o.heads, o.router);
+  const routedKl = new Float32Array(n);
+  const lensKl = new Float32Array(n);
+  const constKl = new Float32Array(n);
+  const forced: Record<string, { residual_kl: number; lens_kl: number }> = {};
+  const exits: Record<string, number> = { full: 0 };
   noGrad(() => {
-    const teacher = rowsOf(held.observation.finalLogits!, V, all);
-    for (const r of residuals) {
-      const states = Array.from({ length: r.spec.layer + 1 }, (_, j) => rowsOf(held.observation.hidden.get(j)!, C, all));
-      const kl = klDivergence(o.model.logitLens(r.forward(states)), teacher).item();
-      // the same arithmetic as the residual's: an untrained residual ties the lens exactly
-      const lk = klDivergence(o.model.logitLens(states[r.spec.layer]!), teacher).item();
-      perLayer[String(r.spec.layer)] = { residual_kl: kl, lens_kl: lk };
-      routed += kl / residuals.length;
-      lens += lk / residuals.length;
+    const klRows = (logits: Tensor, teacher: Tensor) => klDivergence(logits, teacher, { reduction: "none" }).f32();
+    for (const layer of [...new Set([...routeLayers, ...depthLayers])].sort((a, b) => a - b)) {
+      const rows = Int32Array.from({ length: n }, (_, i) => i);
+      const teacher = rowsOf(held.observation.finalLogits!, V, rows);
+      const states = Array.from({ length: layer + 1 }, (_, j) => rowsOf(held.observation.hidden.get(j)!, C, rows));
+      const r = headAt<DepthResidual>(o.heads, "depth", layer);
+      const lensLogits = o.model.logitLens(states[layer]!);
+      const lk = klRows(lensLogits, teacher);
+      const rk = r ? klRows(o.model.logitLens(r.forward(states)), teacher) : lk;
+      if (r) forced[String(layer)] = { residual_kl: mean(rk), lens_kl: mean(lk) };
+      if (!routeLayers.includes(layer)) continue;
+      const cst = new Float32Array(n * V);
+      for (let i = 0; i < n; i++) cst.set(logConst, i * V);
+      const ck = klRows(fromArray(cst, [n, V]), teacher);
+      let left = 0;
+      for (let i = 0; i < n; i++) {
+        if (exit[i] !== layer) continue;
+        left++;
+        routedKl[i] = (o.router.residual ?? true) ? rk[i]! : lk[i]!;
+        lensKl[i] = lk[i]!;
+        constKl[i] = ck[i]!;
+      }
+      exits[String(layer)] = left;
     }
   });
-  return gateReport({
+  exits.full = exit.reduce((k, e) => k + (e === -1 ? 1 : 0), 0);
+  const routed = mean(routedKl);
+  const lens = mean(lensKl);
+  const constant = mean(constKl);
+  const report = gateReport({
     stage: 3,
     metric: "depth_kl",
     value: routed,
     direction: "lower",
     threshold: o.threshold ?? null,
-    score: { name: "routed exit KL", value: routed },
+    score: { name: "routed KL", value: routed },
     named: { name: "logit-lens exit KL", value: lens },
     trivial: { name: "constant-distribution KL", value: constant },
-    details: { tokens: n, layers: perLayer },
+    extraChecks: [{ name: "the router lets some tokens leave early", ok: exits.full < n, why: `the router lets none of the ${n} held-out tokens leave early (thresholds ${JSON.stringify(o.router.thresholds)})` }],
+    details: {
+      tokens: n, exits, mean_exit_layer: meanExit(exit, L), thresholds: o.router.thresholds, decoder: (o.router.residual ?? true) ? "depth residual" : "logit lens",
+      forced_exits: forced,
+    },
   });
+  return {
+    ...report,
+    items: {
+      measure: "KL(full depth ‖ routed) per held-out response token (0 where the router ran the full depth), nats",
+      kind: "values",
+      direction: "lower",
+      score: { name: "routed (depth residual at the exit)", values: routedKl },
+      named: { name: "logit-lens exit", values: lensKl, detail: "the same exits decoded by the final norm and head" },
+      trivial: [{ name: "constant distribution", values: constKl, detail: "the training set's mean full-depth distribution at the same exits" }],
+    },
+  };
+}
+
+function mean(x: Float32Array): number {
+  let s = 0;
+  for (const v of x) s += v;
+  return x.length ? s / x.length : Number.NaN;
+}
+
+function meanExit(exit: Int32Array, L: number): number {
+  let s = 0;
+  for (const e of exit) s += e === -1 ? L : e;
+  return exit.length ? s / exit.length : Number.NaN;
 }

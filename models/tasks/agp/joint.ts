@@ -2,11 +2,15 @@
 // base) and every head train together for a short while on the composite loss
 //   L = λ_sft L_sft + λ_route L_route + λ_vit L_vit + λ_depth L_depth + λ_sem L_sem + λ_transfer L_transfer
 // with the oracle's labels made on the fly from the current model (its own full depth is the
-// teacher, detached). Evaluation: quality per compute = routed held-out exact match / mean
-// layers per token, after vs before the finetune (the named baseline), and against the best
-// fixed policy (full depth, or every token leaving at one head layer: the trivial baselines).
-// runJointStage rolls the weights back when the gate fails.
+// teacher, detached; candidates decoded by the tuned lens — the depth residual — where one is
+// trained, as routed decoding decodes its exits, else by the logit lens). Evaluation: quality per
+// compute per held-out prompt = its routed exact match / the blocks per token it ran, averaged
+// over prompts, after vs before the finetune (the named baseline), and against the best fixed
+// policy (full depth, or every token leaving at one head layer: the trivial baselines), with a
+// paired bootstrap interval of the relative gain over prompts. runJointStage rolls the weights
+// back when the gate fails.
 // Legend: B batch, T time, N = B·T, C channels, V vocab, P semantic labels.
+import { bootstrapStat } from "../../../data/mod.js";
 import { type Tensor, add, bceWithLogits, clone, crossEntropy, fromArray, klDivergence, mean, mul, noGrad, reshape as reshapeT, scale, sigmoid, sum } from "../../../kernels/mod.js";
 import { ModelConfigError } from "../../errors.js";
 import type { ClassifierHead } from "../../heads/classifier.js";
@@ -38,6 +42,8 @@ export interface JointStageOptions extends AgpRunOptions {
   readonly batch?: number;
   /** λ_l1 of the semantic term (default 0.01) */
   readonly l1?: number;
+  /** how the on-the-fly oracle decodes candidates: "tuned" (the depth residual where trained; default) or "lens" */
+  readonly decode?: "tuned" | "lens";
 }
 
 /** The model's adapter parameters (LoRA/DoRA) that train; the base stays frozen. */
@@ -94,7 +100,11 @@ export async function trainJoint(o: JointStageOptions): Promise<{ fit: FitResult
         const finalTop = argmaxRows(teacher.f32(), N, V);
         const views: CandidateView[] = noGrad(() => cands.map((layer) => {
           const h = clone(out.hidden[layer]!);
-          const stats = lensStats(model.logitLens(h).f32(), teacher.f32(), N, V);
+          const tuned = (o.decode ?? "tuned") === "tuned" ? residuals.find((r) => r.spec.layer === layer) : undefined;
+          const decoded = tuned
+            ? model.logitLens(tuned.forward(Array.from({ length: layer + 1 }, (_, j) => reshapeRows(clone(out.hidden[j]!), N, C))))
+            : model.logitLens(h);
+          const stats = lensStats(decoded.f32(), teacher.f32(), N, V);
           return { layer, stats, norm: rowNorms(h.f32(), N, C), ...(normRef.has(layer) ? { normRef: normRef.get(layer)! } : {}) };
         }));
         const labels = headLayers.length ? labelTokens(views, finalTop, V, headLayers, cfg) : null;
@@ -183,8 +193,24 @@ function reshapeRows(h: Tensor, N: number, C: number): Tensor {
   return h.shape.length === 2 ? h : reshapeT(h, [N, C]);
 }
 
-/** Quality per compute of a routed run: exact match per mean block. */
-export const qualityPerCompute = (r: Pick<ArchitectureReport, "em_routed" | "mean_layers_per_token">) => r.em_routed / r.mean_layers_per_token;
+/** Per held-out prompt: exact match per block per token (0 for a wrong answer). */
+export function promptQualityPerCompute(r: Pick<ArchitectureReport, "per_prompt">, which: "routed" | "full" = "routed", L?: number): Float32Array {
+  const p = r.per_prompt;
+  return Float32Array.from(p.em_routed, (_, i) => {
+    const em = which === "routed" ? p.em_routed[i]! : p.em_full[i]!;
+    const blocksPerToken = which === "routed" ? p.layers[i]! / Math.max(1, p.tokens[i]!) : L!;
+    return em / blocksPerToken;
+  });
+}
+
+const meanOf = (x: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i]!;
+  return x.length ? s / x.length : 0;
+};
+
+/** Quality per compute of a routed run: the mean over prompts of exact match per block per token. */
+export const qualityPerCompute = (r: Pick<ArchitectureReport, "per_prompt">) => meanOf(promptQualityPerCompute(r));
 
 export interface JointEvalOptions {
   readonly model: LayeredModel;
@@ -200,44 +226,78 @@ export interface JointEvalOptions {
   readonly rounds?: number;
   /** how far below full-depth exact match a policy may fall and still count (default 0.02) */
   readonly maxEmDrop?: number;
+  /** seed of the bootstrap interval */
+  readonly seed?: number;
 }
 
 /**
  * Stage 6 gate: relative gain in quality per compute, after vs before, and against the best
- * fixed policy. A policy (before, after, or fixed) only counts when its exact match stays
- * within `maxEmDrop` of full depth (the better of before and after): a ratio would otherwise
- * favour leaving every token at the first layer however wrong it is.
+ * fixed policy. A routed policy (before, after, or fixed) only counts when its exact match
+ * stays within `maxEmDrop` of its own model's full depth: a ratio would otherwise favour
+ * leaving every token at the first layer however wrong it is. (Each against its own model:
+ * a finetune that also lifts full-depth exact match must not disqualify the weights before it.)
+ * The gain's 95 % interval (paired bootstrap over prompts) is in `valueCi`.
  */
 export function evaluateJoint(o: JointEvalOptions): GateReport & { readonly after: ArchitectureReport } {
   const router = o.router ?? calibrateRouter(o.model, o.heads, o.data.train, { ...(o.maxError !== undefined ? { maxError: o.maxError } : {}) }).router;
   const after = measureRouted(o.model, o.heads, o.data.heldOut, { router, rounds: o.rounds ?? 1 });
   const L = dimsOf(o.model).layers;
-  const floor = Math.max(o.before.em_full, after.em_full) - (o.maxEmDrop ?? 0.02);
-  const counted = (em: number, q: number) => (em >= floor ? q : 0);
-  const fixed: Record<string, { em: number; qpc: number }> = { "full depth": { em: after.em_full, qpc: counted(after.em_full, after.em_full / L) } };
+  const drop = o.maxEmDrop ?? 0.02;
+  const floor = after.em_full - drop;
+  const floorBefore = o.before.em_full - drop;
+  const counted = (em: number, q: number, f = floor) => (em >= f ? q : 0);
+  const fullQ = promptQualityPerCompute(after, "full", L);
+  const fixed: Record<string, { em: number; qpc: number; values: Float32Array }> = { "full depth": { em: after.em_full, qpc: counted(after.em_full, meanOf(fullQ)), values: fullQ } };
   for (const h of headsOf(o.heads, "route").map((x) => x.spec.layer)) {
     const r = measureRouted(o.model, o.heads, o.data.heldOut, { router: { thresholds: { [String(h)]: 0 }, residual: router.residual ?? true }, rounds: 1 });
-    fixed[`every token exits at ${h}`] = { em: r.em_routed, qpc: counted(r.em_routed, qualityPerCompute(r)) };
+    const q = promptQualityPerCompute(r);
+    fixed[`every token exits at ${h}`] = { em: r.em_routed, qpc: counted(r.em_routed, meanOf(q)), values: q };
   }
   const [bestName, best] = Object.entries(fixed).sort((a, b) => b[1].qpc - a[1].qpc)[0]!;
-  const qBefore = counted(o.before.em_routed, qualityPerCompute(o.before));
-  const qAfter = counted(after.em_routed, qualityPerCompute(after));
+  const qb = promptQualityPerCompute(o.before);
+  const qa = promptQualityPerCompute(after);
+  const qBefore = counted(o.before.em_routed, meanOf(qb), floorBefore);
+  const qAfter = counted(after.em_routed, meanOf(qa));
+  const relative = (a: number, b: number) => (b > 0 ? (a - b) / b : a > 0 ? Infinity : 0);
+  const valueCi = qb.length === qa.length
+    ? bootstrapStat(qa.length, (idx) => {
+        let sa = 0;
+        let sb = 0;
+        for (const i of idx) { sa += qa[i]!; sb += qb[i]!; }
+        return relative(sa, sb);
+      }, { seed: o.seed ?? 0 })
+    : ([Number.NaN, Number.NaN] as const);
+  const { per_prompt: _a, ...afterSlim } = after;
+  const { per_prompt: _b, ...beforeSlim } = o.before;
   const report = gateReport({
     stage: 6,
     metric: "quality_per_compute_gain",
-    value: qBefore > 0 ? (qAfter - qBefore) / qBefore : qAfter > 0 ? Infinity : 0,
+    value: relative(qAfter, qBefore),
     direction: "higher",
     threshold: o.threshold === undefined ? 0 : o.threshold,
     score: { name: "quality per compute after", value: qAfter },
     named: { name: "before the joint finetune", value: qBefore },
     trivial: { name: `best fixed policy (${bestName})`, value: best.qpc },
-    extraChecks: [{ ok: after.em_routed >= floor, why: `routed exact match ${after.em_routed.toFixed(3)} fell below the floor ${floor.toFixed(3)} (full depth − ${o.maxEmDrop ?? 0.02})` }],
+    extraChecks: [{ name: "routed exact match within the allowed drop of full depth", ok: after.em_routed >= floor, why: `routed exact match ${after.em_routed.toFixed(3)} fell below the floor ${floor.toFixed(3)} (full depth − ${drop})` }],
     details: {
-      before: o.before, after, fixed_policies: fixed, em_floor: floor,
+      before: beforeSlim, after: afterSlim, em_floor: floor, em_floor_before: floorBefore, gain_ci: valueCi,
+      fixed_policies: Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, { em: v.em, qpc: v.qpc }])),
       easy_latency_gain: o.before.tokens_per_s_routed > 0 ? (after.tokens_per_s_routed - o.before.tokens_per_s_routed) / o.before.tokens_per_s_routed : null,
     },
   });
-  return { ...report, after };
+  return {
+    ...report,
+    valueCi: [valueCi[0], valueCi[1]],
+    items: {
+      measure: "quality per compute per held-out prompt: routed exact match / blocks per token",
+      kind: "values",
+      direction: "higher",
+      score: { name: "after the joint finetune", values: qa },
+      named: { name: "before it (the stage-5 weights)", values: qb },
+      trivial: [{ name: `best fixed policy (${bestName})`, values: best.values, detail: Object.keys(fixed).join(", ") }],
+    },
+    after,
+  };
 }
 
 export interface JointRunResult {

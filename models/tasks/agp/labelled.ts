@@ -1,13 +1,15 @@
 // Labelled token sets for the heads: the oracle's labels at each head layer and the head
 // inputs (features.ts) of every counted position, made once from a frozen model. Stages 2 and
 // 4 train on them; their evaluations make the same from held-out prompts, with the reference
-// norms fixed at training time.
+// norms fixed at training time. Labels made elsewhere for the same items (the oracle actor's)
+// can be passed in: they are used instead of labelling here, after checking that they cover
+// the same positions, and how many differ from this process's own labelling is counted.
 // Legend: n positions, C channels, S statistics, F = C + S features.
 import { fromArray, noGrad } from "../../../kernels/mod.js";
 import { StageDataError } from "../../errors.js";
 import { STATS, headInput, statFeatures } from "../../heads/features.js";
 import { type LayeredModel, dimsOf } from "../../layered.js";
-import { type OracleConfig, type TokenLabels, resolveOracleConfig } from "../../oracle/labels.js";
+import { type HeadLabels, type OracleConfig, type TokenLabels, resolveOracleConfig } from "../../oracle/labels.js";
 import { type ObserveOptions, type Observation, concatObservations, labelObservation, observeBatch, referenceNorms } from "../../oracle/observe.js";
 import { type AgpItem, batchesOf, blockFor } from "./common.js";
 
@@ -25,6 +27,15 @@ export interface LabelledTokens {
   /** per position: the item it belongs to and the response step it predicts */
   readonly item: Int32Array;
   readonly stepOf: Int32Array;
+  /** with labels passed in: positions whose route or vitality label differs from labelling here */
+  readonly externalMismatch: number | null;
+}
+
+/** Labels made elsewhere for the same items and head layers, item by item in order. */
+export interface ExternalLabels {
+  /** counted positions of each item (checked against the positions counted here) */
+  readonly perItem: ArrayLike<number>;
+  readonly heads: readonly HeadLabels[];
 }
 
 export interface LabelOptions {
@@ -39,6 +50,28 @@ export interface LabelOptions {
   readonly keepLogits?: boolean;
   /** rows per forward pass (default 64) */
   readonly forwardBatch?: number;
+  /** the oracle's labels for exactly these items and layers (normRef should be the oracle's) */
+  readonly labels?: ExternalLabels;
+}
+
+function external(local: TokenLabels, ext: ExternalLabels, item: Int32Array, nItems: number): { labels: TokenLabels; mismatch: number } {
+  const per = new Int32Array(nItems);
+  for (const i of item) per[i]!++;
+  if (ext.perItem.length !== nItems) throw new StageDataError(`the labels cover ${ext.perItem.length} items, the data has ${nItems}`);
+  for (let i = 0; i < nItems; i++) {
+    if (ext.perItem[i] !== per[i]) throw new StageDataError(`the labels give item ${i} ${ext.perItem[i]} positions, it has ${per[i]}: they were made for other items or another block`);
+  }
+  let mismatch = 0;
+  const heads = local.heads.map((h) => {
+    const e = ext.heads.find((x) => x.layer === h.layer);
+    if (!e) throw new StageDataError(`the labels have no head layer ${h.layer} (they have ${ext.heads.map((x) => x.layer).join(", ") || "none"})`);
+    for (const k of ["route", "routeConfidence", "vitality", "vitalityConfidence"] as const) {
+      if (e[k].length !== local.n) throw new StageDataError(`the labels' ${k} at layer ${h.layer} has ${e[k].length} entries for ${local.n} positions`);
+    }
+    for (let r = 0; r < local.n; r++) if (e.route[r] !== h.route[r] || e.vitality[r] !== h.vitality[r]) mismatch++;
+    return e;
+  });
+  return { labels: { ...local, heads }, mismatch };
 }
 
 export function labelItems(model: LayeredModel, items: readonly AgpItem[], o: LabelOptions): LabelledTokens {
@@ -63,7 +96,9 @@ export function labelItems(model: LayeredModel, items: readonly AgpItem[], o: La
   if (all.n === 0) throw new StageDataError("no response tokens to label (every example has an empty response?)");
   const oracle = resolveOracleConfig(o.oracle);
   const normRef = o.normRef ?? referenceNorms(all);
-  const labels = labelObservation(all, dimsOf(model).vocab, o.layers, oracle, normRef);
+  const own = labelObservation(all, dimsOf(model).vocab, o.layers, oracle, normRef);
+  const ext = o.labels ? external(own, o.labels, Int32Array.from(item), items.length) : null;
+  const labels = ext?.labels ?? own;
   const C = dimsOf(model).channels;
   const features = new Map<number, Float32Array>();
   const entropy = new Map<number, Float32Array>();
@@ -73,5 +108,5 @@ export function labelItems(model: LayeredModel, items: readonly AgpItem[], o: La
     features.set(h, noGrad(() => headInput(fromArray(all.hidden.get(h)!, [all.n, C]), fromArray(st, [all.n, STATS])).f32().slice()));
     entropy.set(h, s.entropy);
   }
-  return { n: all.n, layers: [...o.layers], oracle, labels, features, entropy, normRef, observation: all, item: Int32Array.from(item), stepOf: Int32Array.from(stepOf) };
+  return { n: all.n, layers: [...o.layers], oracle, labels, features, entropy, normRef, observation: all, item: Int32Array.from(item), stepOf: Int32Array.from(stepOf), externalMismatch: ext?.mismatch ?? null };
 }

@@ -17,7 +17,7 @@ import type { LayeredModel } from "../../layered.js";
 import { type OracleConfig, ROUTE_CLASSES, VITALITY_CLASSES, Vitality, classCounts } from "../../oracle/labels.js";
 import { type AgpData, type AgpRunOptions, type GateReport, gateReport, withFrozen } from "./common.js";
 import { type FitResult, fit } from "./fit.js";
-import { type LabelOptions, type LabelledTokens, labelItems } from "./labelled.js";
+import { type ExternalLabels, type LabelOptions, type LabelledTokens, labelItems } from "./labelled.js";
 
 export type ClassKind = "route" | "vitality";
 
@@ -116,7 +116,7 @@ export async function trainClassifiers(o: ClassifierTrainOptions): Promise<{ hea
   return { heads: set, fit: result };
 }
 
-export interface RouteStageOptions extends AgpRunOptions, Omit<LabelOptions, "normRef" | "keepHidden" | "keepLogits"> {
+export interface RouteStageOptions extends AgpRunOptions, Omit<LabelOptions, "keepHidden" | "keepLogits"> {
   readonly model: LayeredModel;
   readonly data: AgpData;
   readonly hidden?: number;
@@ -145,7 +145,7 @@ export async function trainRouteVitality(o: RouteStageOptions): Promise<RouteSta
   });
 }
 
-export interface RouteEvalOptions extends Omit<LabelOptions, "normRef" | "keepHidden" | "keepLogits" | "layers"> {
+export interface RouteEvalOptions extends Omit<LabelOptions, "normRef" | "keepHidden" | "keepLogits" | "layers" | "labels"> {
   readonly model: LayeredModel;
   readonly data: AgpData;
   readonly heads: HeadSet;
@@ -153,6 +153,8 @@ export interface RouteEvalOptions extends Omit<LabelOptions, "normRef" | "keepHi
   readonly threshold?: number | null;
   /** the training labels, if the caller has them (else made again from data.train) */
   readonly trainTokens?: LabelledTokens;
+  /** the oracle's labels of data.train and data.heldOut (else labelled here) */
+  readonly labels?: { readonly train?: ExternalLabels; readonly heldOut?: ExternalLabels };
 }
 
 /** Stage 2 gate: route_gain = route-head accuracy − entropy-only accuracy on held-out prompts. */
@@ -161,8 +163,9 @@ export function evaluateRouteVitality(o: RouteEvalOptions): GateReport {
   const layers = [...o.heads.values()].filter((h) => h.spec.kind === "route").map((h) => h.spec.layer).sort((a, b) => a - b);
   if (layers.length === 0) throw new ModelConfigError("heads", "no route head to evaluate (train stage 2 first)");
   const normRef = new Map(layers.map((l) => [l, headAt<ClassifierHead>(heads, "route", l)!.spec.normRef]));
-  const train = o.trainTokens ?? labelItems(o.model, o.data.train, { ...o, layers });
-  const held = labelItems(o.model, o.data.heldOut, { ...o, layers, normRef });
+  const { labels: _l, ...label } = o;
+  const train = o.trainTokens ?? labelItems(o.model, o.data.train, { ...label, layers, normRef, ...(o.labels?.train ? { labels: o.labels.train } : {}) });
+  const held = labelItems(o.model, o.data.heldOut, { ...label, layers, normRef, ...(o.labels?.heldOut ? { labels: o.labels.heldOut } : {}) });
   const pooled = { pred: [] as number[], y: [] as number[], ent: [] as number[], maj: [] as number[] };
   const perLayer: Record<string, unknown> = {};
   let deadAuc = 0;
@@ -208,7 +211,8 @@ export function evaluateRouteVitality(o: RouteEvalOptions): GateReport {
   const s = classScores(pooled.pred, pooled.y, 4);
   const se = classScores(pooled.ent, pooled.y, 4);
   const sm = classScores(pooled.maj, pooled.y, 4);
-  return gateReport({
+  const hits = (pred: number[]) => Float32Array.from(pred, (p, i) => (p === pooled.y[i] ? 1 : 0));
+  const report = gateReport({
     stage: 2,
     metric: "route_gain",
     value: s.accuracy - se.accuracy,
@@ -218,14 +222,26 @@ export function evaluateRouteVitality(o: RouteEvalOptions): GateReport {
     named: { name: "entropy-only accuracy", value: se.accuracy },
     trivial: { name: "majority-class accuracy", value: sm.accuracy },
     extraChecks: [
-      { ok: s.macroF1 > se.macroF1, why: `route-head macro-F1 ${s.macroF1.toFixed(3)} does not beat entropy-only ${se.macroF1.toFixed(3)}` },
-      { ok: s.macroF1 > sm.macroF1, why: `route-head macro-F1 ${s.macroF1.toFixed(3)} does not beat the majority class ${sm.macroF1.toFixed(3)}` },
+      { name: "route-head macro-F1 beats entropy-only routing", ok: s.macroF1 > se.macroF1, why: `route-head macro-F1 ${s.macroF1.toFixed(3)} does not beat entropy-only ${se.macroF1.toFixed(3)}` },
+      { name: "route-head macro-F1 beats the majority class", ok: s.macroF1 > sm.macroF1, why: `route-head macro-F1 ${s.macroF1.toFixed(3)} does not beat the majority class ${sm.macroF1.toFixed(3)}` },
     ],
     details: {
       tokens: pooled.y.length, macro_f1: s.macroF1, entropy_macro_f1: se.macroF1, majority_macro_f1: sm.macroF1,
       vitality: { ece: eceSum, dead_auroc: deadAuc, dead_auroc_entropy: deadAucEntropy }, layers: perLayer, oracle: held.oracle,
+      labels_differing_from_own: { train: train.externalMismatch, held_out: held.externalMismatch },
     },
   });
+  return {
+    ...report,
+    items: {
+      measure: `route class of held-out response tokens at head layers ${layers.join(", ")}`,
+      kind: "hits",
+      direction: "higher",
+      score: { name: "route head", values: hits(pooled.pred) },
+      named: { name: "entropy-only routing", values: hits(pooled.ent), detail: "16 equal-count entropy bins fitted on the training labels, majority class per bin" },
+      trivial: [{ name: "majority class", values: hits(pooled.maj), detail: "the most frequent training route class per head layer" }],
+    },
+  };
 }
 
 function argmax4(p: Float32Array, r: number): number {

@@ -36,6 +36,8 @@ export interface DecodeRun {
   /** tokens that left at each head layer, and at full depth ("full") */
   readonly exits: Record<string, number>;
   readonly wallMs: number;
+  /** per prompt: tokens generated and blocks run for them */
+  readonly perPrompt: { readonly tokens: Int32Array; readonly layers: Int32Array };
 }
 
 export interface DecodeOptions {
@@ -138,6 +140,8 @@ export function decode(model: LayeredModel, prompts: readonly Int32Array[], o: D
   const longest = prompts.reduce((m, p) => Math.max(m, p.length), 0);
   if (longest + o.maxTokens - 1 > dimsOf(model).positions) throw new ModelConfigError("decode.maxTokens", `a prompt of ${longest} tokens plus ${o.maxTokens} new ones does not fit the block of ${dimsOf(model).positions}`);
   const outputs: number[][] = prompts.map(() => []);
+  const perTokens = new Int32Array(prompts.length);
+  const perLayers = new Int32Array(prompts.length);
   const exits: Record<string, number> = { full: 0 };
   let tokens = 0;
   let layers = 0;
@@ -154,6 +158,8 @@ export function decode(model: LayeredModel, prompts: readonly Int32Array[], o: D
           outputs[a.i]!.push(r.next[b]!);
           tokens++;
           layers += r.layers[b]!;
+          perTokens[a.i]!++;
+          perLayers[a.i]! += r.layers[b]!;
           const key = String(r.exitAt[b]);
           exits[key] = (exits[key] ?? 0) + 1;
         });
@@ -163,7 +169,7 @@ export function decode(model: LayeredModel, prompts: readonly Int32Array[], o: D
   } finally {
     model.train(was);
   }
-  return { outputs: outputs.map((x) => Int32Array.from(x)), tokens, layers, exits, wallMs: performance.now() - t0 };
+  return { outputs: outputs.map((x) => Int32Array.from(x)), tokens, layers, exits, wallMs: performance.now() - t0, perPrompt: { tokens: perTokens, layers: perLayers } };
 }
 
 export interface ArchitectureReport {
@@ -181,6 +187,8 @@ export interface ArchitectureReport {
   /** rounds of (full, routed), tokens/s is each side's median */
   readonly rounds: number;
   readonly peer: string;
+  /** per held-out prompt (in order): exact match at full depth and routed, and the routed run's tokens and blocks */
+  readonly per_prompt: { readonly em_full: number[]; readonly em_routed: number[]; readonly tokens: number[]; readonly layers: number[] };
 }
 
 function median(xs: number[]): number {
@@ -207,14 +215,17 @@ export function measureRouted(model: LayeredModel, heads: HeadSet, items: readon
     fullRate.push((full.tokens / full.wallMs) * 1000);
     routedRate.push((routed.tokens / routed.wallMs) * 1000);
   }
-  const em = (run: DecodeRun) => items.reduce((n, it, i) => n + (score(tok.decode(run.outputs[i]!), it.response) ? 1 : 0), 0) / items.length;
+  const hits = (run: DecodeRun) => items.map((it, i) => (score(tok.decode(run.outputs[i]!), it.response) ? 1 : 0));
+  const emFull = hits(full!);
+  const emRouted = hits(routed!);
+  const em = (h: number[]) => h.reduce((a, b) => a + b, 0) / items.length;
   return {
     mean_layers_per_token: routed!.layers / routed!.tokens,
     full_layers: dimsOf(model).layers,
     tokens_per_s_routed: median(routedRate),
     tokens_per_s_full: median(fullRate),
-    em_routed: em(routed!),
-    em_full: em(full!),
+    em_routed: em(emRouted),
+    em_full: em(emFull),
     prompts: items.length,
     tokens_routed: routed!.tokens,
     tokens_full: full!.tokens,
@@ -222,5 +233,6 @@ export function measureRouted(model: LayeredModel, heads: HeadSet, items: readon
     thresholds: o.router.thresholds,
     rounds,
     peer: "full-depth greedy decoding of the same model, same prompts and batches, same code path without the router",
+    per_prompt: { em_full: emFull, em_routed: emRouted, tokens: Array.from(routed!.perPrompt.tokens), layers: Array.from(routed!.perPrompt.layers) },
   };
 }

@@ -97,8 +97,12 @@ export interface TransferEvalOptions {
   readonly forwardBatch?: number;
 }
 
-/** The constant-state baseline: every position gets the mean state of the layer over (up to 1024) training prompts. */
-function constantStateKl(model: LayeredModel, data: AgpData, layer: number, B: number): number {
+/**
+ * The constant-state baseline: every position gets the mean state of the layer over (up to
+ * 1024) training prompts, and resumes from it. KL of every counted held-out position, batch by
+ * batch (batches of B), in the order measureFidelity counts them.
+ */
+export function constantStateKl(model: LayeredModel, data: AgpData, layer: number, B: number): Float32Array {
   const C = dimsOf(model).channels;
   const T = blockFor(model, [...data.train, ...data.heldOut]);
   const mean = new Float64Array(C);
@@ -114,21 +118,90 @@ function constantStateKl(model: LayeredModel, data: AgpData, layer: number, B: n
     }
   });
   const m = Float32Array.from(mean, (x) => x / Math.max(1, n));
-  let kl = 0;
-  let count = 0;
+  const out: number[] = [];
   noGrad(() => {
     for (const b of batchesOf(data.heldOut, B, T)) {
       const full = clone(model.forwardWithHidden(b.idx).logits);
       const st = new Float32Array(b.B * T * C);
       for (let i = 0; i < b.B * T; i++) st.set(m, i * C);
       const k = klDivergence(model.resumeFrom(fromArray(st, [b.B, T, C]), layer), full, { reduction: "none" }).f32();
-      for (let i = 0; i < b.B * T; i++) if (b.mask[i]) { kl += k[i]!; count++; }
+      for (let i = 0; i < b.B * T; i++) if (b.mask[i]) out.push(k[i]!);
     }
   });
-  return kl / Math.max(1, count);
+  return Float32Array.from(out);
 }
 
-/** Stage 5 gate: transfer_kl (lower) of the learned codec. */
+export interface TransferGateInput {
+  /** fidelity of every codec at every split, with kl_tokens (measured in-process or by the transfer actors) */
+  readonly rows: readonly FidelityRow[];
+  /** the constant-state baseline's per-token KL at each split, in the same token order */
+  readonly constant: ReadonlyMap<number, Float32Array>;
+  /** max transfer_kl, nats/token (null: only the baselines decide) */
+  readonly threshold?: number | null;
+  /** how the rows were measured ("in process", "transfer actors over NATS") */
+  readonly path?: string;
+}
+
+const meanOf = (x: Float32Array) => x.reduce((a, b) => a + b, 0) / Math.max(1, x.length);
+
+/**
+ * Stage 5 gate from fidelity rows: transfer_kl (lower) = the learned codec's worst mean KL over
+ * the splits, against the cheapest fixed codec at least as large (named) and the constant state
+ * (trivial), each at the split where the learned codec does worst.
+ */
+export function transferGate(o: TransferGateInput): GateReport {
+  const layers = [...new Set(o.rows.filter((r) => r.codec === "learned").map((r) => r.layer))].sort((a, b) => a - b);
+  if (layers.length === 0) throw new ModelConfigError("transfer.codecs", "the stage-5 gate measures the learned codec: no fidelity row has it");
+  const byLayer: Record<string, unknown> = {};
+  let worst = layers[0]!;
+  let learned = -Infinity;
+  for (const layer of layers) {
+    const here = o.rows.filter((r) => r.layer === layer);
+    const l = here.find((r) => r.codec === "learned")!;
+    const fixed = here.filter((r) => r.codec !== "learned" && r.payload_bytes_per_token >= l.payload_bytes_per_token).sort((a, b) => a.payload_bytes_per_token - b.payload_bytes_per_token)[0];
+    const constant = o.constant.get(layer);
+    if (!constant) throw new ModelConfigError("transfer.constant", `no constant-state baseline at split ${layer}`);
+    byLayer[String(layer)] = { learned_kl: l.kl_mean, named: fixed?.codec ?? null, named_kl: fixed?.kl_mean ?? null, constant_state_kl: meanOf(constant) };
+    if (l.kl_mean > learned) {
+      learned = l.kl_mean;
+      worst = layer;
+    }
+  }
+  const here = o.rows.filter((r) => r.layer === worst);
+  const l = here.find((r) => r.codec === "learned")!;
+  const fixed = here.filter((r) => r.codec !== "learned" && r.payload_bytes_per_token >= l.payload_bytes_per_token).sort((a, b) => a.payload_bytes_per_token - b.payload_bytes_per_token)[0];
+  const constant = o.constant.get(worst)!;
+  const raw = o.rows.find((r) => r.codec === "raw-f32");
+  const report = gateReport({
+    stage: 5,
+    metric: "transfer_kl",
+    value: learned,
+    direction: "lower",
+    threshold: o.threshold ?? null,
+    score: { name: "learned-codec KL", value: learned },
+    named: { name: fixed ? `${fixed.codec} KL (the cheapest fixed codec at least as large)` : "no fixed codec as large", value: fixed ? fixed.kl_mean : Infinity },
+    trivial: { name: "constant-state KL", value: meanOf(constant) },
+    details: {
+      worst_split: worst, layers: byLayer, path: o.path ?? "in process",
+      fidelity: o.rows.map(({ kl_tokens: _k, ...r }) => r),
+      learned_over_raw_bytes: raw ? l.payload_bytes_per_token / raw.payload_bytes_per_token : null,
+    },
+  });
+  if (!fixed?.kl_tokens || !l.kl_tokens) return report;
+  return {
+    ...report,
+    items: {
+      measure: `KL(no transfer ‖ resumed) per held-out response token, split at index ${worst} (the learned codec's worst), nats`,
+      kind: "values",
+      direction: "lower",
+      score: { name: `learned (${l.payload_bytes_per_token.toFixed(1)} B/token)`, values: l.kl_tokens },
+      named: { name: `${fixed.codec} (${fixed.payload_bytes_per_token.toFixed(1)} B/token)`, values: fixed.kl_tokens, detail: "the cheapest fixed codec at least as large" },
+      trivial: [{ name: "constant state (0 B/token)", values: constant, detail: "the training mean state of the layer for every token" }],
+    },
+  };
+}
+
+/** Stage 5 gate: transfer_kl (lower) of the learned codec, measured in this process. */
 export function evaluateTransfer(o: TransferEvalOptions): GateReport {
   const adapters = headsOf<TransferAdapter>(o.heads, "transfer");
   if (adapters.length === 0) throw new ModelConfigError("heads", "no transfer adapter to evaluate (train stage 5 first)");
@@ -139,41 +212,9 @@ export function evaluateTransfer(o: TransferEvalOptions): GateReport {
   const T = blockFor(o.model, [...o.data.train, ...o.data.heldOut]);
   const batches = batchesOf(o.data.heldOut, B, T).map((b) => ({ idx: b.idx, mask: b.mask }));
   const rows: FidelityRow[] = withFrozenSync(o.model, () => measureFidelity(o.model, batches, {
-    layers, codecs, heads: o.heads,
+    layers, codecs, heads: o.heads, perToken: true,
     context: (layer, hidden) => headContext(o.model, o.heads, layer, hidden),
   }));
-  let learned = -Infinity;
-  let named = -Infinity;
-  let namedName = "";
-  let trivial = -Infinity;
-  const byLayer: Record<string, unknown> = {};
-  for (const layer of layers) {
-    const here = rows.filter((r) => r.layer === layer);
-    const l = here.find((r) => r.codec === "learned")!;
-    const fixed = here.filter((r) => r.codec !== "learned" && r.payload_bytes_per_token >= l.payload_bytes_per_token).sort((a, b) => a.payload_bytes_per_token - b.payload_bytes_per_token)[0];
-    const constant = withFrozenSync(o.model, () => constantStateKl(o.model, o.data, layer, B));
-    learned = Math.max(learned, l.kl_mean);
-    if (fixed && fixed.kl_mean > named) {
-      named = fixed.kl_mean;
-      namedName = fixed.codec;
-    }
-    trivial = Math.max(trivial, constant);
-    byLayer[String(layer)] = { learned: l, named: fixed?.codec ?? null, constant_state_kl: constant };
-  }
-  const raw = rows.find((r) => r.codec === "raw-f32");
-  return gateReport({
-    stage: 5,
-    metric: "transfer_kl",
-    value: learned,
-    direction: "lower",
-    threshold: o.threshold ?? null,
-    score: { name: "learned-codec KL", value: learned },
-    named: { name: namedName ? `${namedName} KL (the cheapest fixed codec at least as large)` : "no fixed codec as large", value: namedName ? named : Infinity },
-    trivial: { name: "constant-state KL", value: trivial },
-    details: {
-      fidelity: rows, layers: byLayer,
-      learned_over_raw_bytes: raw ? rows.find((r) => r.codec === "learned")!.payload_bytes_per_token / raw.payload_bytes_per_token : null,
-    },
-  });
+  const constant = new Map(layers.map((layer) => [layer, withFrozenSync(o.model, () => constantStateKl(o.model, o.data, layer, B))]));
+  return transferGate({ rows, constant, ...(o.threshold !== undefined ? { threshold: o.threshold } : {}) });
 }
-

@@ -61,6 +61,21 @@ test("gate - without a planned threshold the evaluator's measured one is used", 
   assert.match(none.reason, /no threshold/);
 });
 
+test("gate - on the interval: the lower bound must reach a min, the upper bound stay under a max", () => {
+  // guards #9 (stage 4 and 6 gains that passed only by noise)
+  const higher = { metric: "quality_per_compute_gain", direction: "higher" as const, threshold: 0, interval: true };
+  const inside = judgeGate(higher, 0.05, null, { metricCi: [0.01, 0.09] });
+  assert.equal(inside.passed, true, inside.reason);
+  assert.match(inside.reason, /95% CI \[0\.01, 0\.09\]: lower bound 0\.01\) >= min 0/);
+  const noisy = judgeGate(higher, 0.05, null, { metricCi: [-0.02, 0.12] });
+  assert.equal(noisy.passed, false, "the same point value, an interval that reaches below the bar");
+  assert.equal(judgeGate({ ...higher, interval: false }, 0.05, null, { metricCi: [-0.02, 0.12] }).passed, true, "on the point value it would pass");
+  assert.match(judgeGate(higher, 0.05).reason, /the gate is on the 95% interval, and the evaluation reported none/);
+  const lower = { metric: "depth_kl", direction: "lower" as const, threshold: 0.1, interval: true };
+  assert.equal(judgeGate(lower, 0.08, null, { metricCi: [0.07, 0.09] }).passed, true);
+  assert.equal(judgeGate(lower, 0.08, null, { metricCi: [0.07, 0.11] }).passed, false);
+});
+
 test("gate - a NaN metric never passes", () => {
   const g = { metric: "depth_kl", direction: "lower" as const, threshold: 1 };
   assert.equal(judgeGate(g, Number.NaN).passed, false);

@@ -112,6 +112,36 @@ test("chart - an impossible gate exhausts its retries and stops the run with a r
   );
 });
 
+test("chart - stage 4 stable but not improving ends passed_off_path (no retry), and the run goes on", async () => {
+  // guards #9 (acceptance: stage 4 ends passed_off_path, never a silent pass)
+  const p = plan([stage(0), stage(1), stage(2), stage(3), stage(4, { retry: retry(2) }), stage(5)]);
+  const work = createFakeWork();
+  work.evaluateImpl = async (input) =>
+    input.stage === 4
+      ? { metric: -0.004, offPath: "stable (neighbour similarity 0.93), but its gain's 95% lower bound -0.004 is not above 0", details: { off_path: true } }
+      : evaluation(input, input.gate.threshold!);
+  const { h } = await launch(p, { work });
+  const s = summary(await h.done);
+  assert.equal(s.outcome, "done");
+  const s4 = s.stages[4]!;
+  assert.deepEqual([s4.status, s4.passed, s4.attempts], ["passed_off_path", true, 1], "off the path at once: a retry would only reroll the noise");
+  assert.match(s4.verdict!, /sem_gain -0\.004 < min 0; off the critical path: stable \(neighbour similarity 0\.93\)/);
+  assert.match(s4.note!, /^passed off the critical path: .*later stages do not use it/);
+  assert.equal(work.count("prepare", 5), 1, "stage 5 runs");
+  // the other way: an unstable stage 4 (no offPath) is a failed attempt, retried, and stops the run
+  const unstable = createFakeWork();
+  unstable.evaluateImpl = async (input) => (input.stage === 4 ? { metric: -0.01 } : evaluation(input, input.gate.threshold!));
+  const u = summary(await (await launch(p, { work: unstable })).h.done);
+  assert.equal(u.stages[4]!.status, "failed");
+  assert.equal(u.stages[4]!.attempts, 3);
+  assert.equal(u.stopped?.stage, 4);
+  // and only stage 4 may end off the path: the same answer from stage 2 is a failure
+  const two = createFakeWork();
+  two.evaluateImpl = async (input) => (input.stage === 2 ? { ...evaluation(input, -1), offPath: "stable" } : evaluation(input, input.gate.threshold!));
+  const t = summary(await (await launch(plan([stage(0), stage(1), stage(2)]), { work: two })).h.done);
+  assert.equal(t.stages[2]!.status, "failed");
+});
+
 test("chart - an error in prepare, train or evaluate is a failed attempt and is retried", async () => {
   const p = plan([stage(0), stage(1, { retry: retry(3) })]);
   const work = createFakeWork();

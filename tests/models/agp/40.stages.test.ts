@@ -45,19 +45,34 @@ test("stage 2 - route and vitality heads: a gate report against entropy-only rou
   assert.equal(lost.beatsNamed, false, lost.reason);
 });
 
-test("stage 3 - the depth residual beats logit-lens exit and the constant answer; untrained it only ties the lens", async () => {
+test("stage 3 - on the router's path the depth residual beats logit-lens exit and the constant answer; untrained it only ties the lens", async () => {
   await M.trainDepthResiduals({ model, data, layers: [1, 2], steps: 150, lr: 3e-3, heads, seed: 2 });
-  const g = M.evaluateDepthResiduals({ model, data, heads });
+  const path = M.calibrateRouter(model, heads, data.train, { maxError: 0.05 }).router;
+  const g = M.evaluateDepthResiduals({ model, data, heads, router: path });
   assert.equal(g.passed, true, g.reason);
   assert.ok(g.value < g.named.value && g.value < g.trivial.value);
-  const strict = M.evaluateDepthResiduals({ model, data, heads, threshold: 1e-6 });
+  const d = g.details as { exits: Record<string, number>; tokens: number; forced_exits: Record<string, { residual_kl: number; lens_kl: number }> };
+  assert.ok(d.exits.full < d.tokens, "some tokens leave early");
+  assert.ok(d.forced_exits["1"]!.residual_kl < d.forced_exits["1"]!.lens_kl, "forced exits are reported beside the path");
+  // the metric is the mean over every held-out token of the routed KL: 0 where the router ran the full depth
+  const items = g.items!;
+  assert.equal(items.score.values.length, d.tokens);
+  assert.ok(Math.abs(items.score.values.reduce((a, b) => a + b, 0) / d.tokens - g.value) < 1e-6);
+  const strict = M.evaluateDepthResiduals({ model, data, heads, router: path, threshold: 1e-6 });
   assert.equal(strict.passed, false);
   assert.match(strict.reason, /depth_kl .* > max 0\.000001/);
+  // untrained residuals decode exactly as the lens: a tie, so the baseline is not beaten
   const fresh: M.HeadSet = new Map();
+  for (const h of M.headsOf(heads, "route")) M.addHead(fresh, h);
   for (const h of M.headsOf(heads, "depth")) M.addHead(fresh, M.createHead(h.spec, 5));
-  const tie = M.evaluateDepthResiduals({ model, data, heads: fresh, threshold: 10 });
+  const tie = M.evaluateDepthResiduals({ model, data, heads: fresh, router: path, threshold: 10 });
   assert.equal(tie.passed, false);
   assert.equal(tie.score.value, tie.named.value, "an untrained residual is the logit lens exactly");
+  // a router that lets nothing go measures KL 0 and still does not pass
+  const never = M.evaluateDepthResiduals({ model, data, heads, router: { thresholds: {} }, threshold: 10 });
+  assert.equal(never.value, 0);
+  assert.equal(never.passed, false);
+  assert.match(never.reason, /lets none of the/);
 });
 
 test("stage 4 - the semantic projection: stable on neighbouring prompts; collapsed it is unstable and gains 0", async () => {

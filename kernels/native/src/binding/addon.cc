@@ -3,6 +3,7 @@
 // threads and frees it when that environment shuts down (better-sqlite3's Addon pattern).
 // No process-wide state, no exit().
 #include "args.h"
+#include "compress.h"
 
 namespace troupe {
 
@@ -23,6 +24,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_nn(env, exports);
   register_loss(env, exports);
   register_misc(env, exports);
+  register_compress(env, exports);
   register_model(env, exports);
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   return exports;
