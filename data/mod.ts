@@ -59,6 +59,7 @@ export {
   type CorpusOptions,
   type TextCorpus,
 } from "./corpus.js";
+export { shardBatches, shareOf, type ShardedBatcher, type ShardOptions, type ShardState } from "./shard.js";
 export { bitsPerByte, targetBytes } from "./bpb.js";
 export { createWindowSampler, evalWindows, type WindowOptions, type WindowSampler, type WindowSamplerState } from "./windows.js";
 export {

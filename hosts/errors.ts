@@ -10,6 +10,13 @@ export const HostsErrorCode = {
   integrity: "OBJECT_INTEGRITY",
   notFound: "NOT_FOUND",
   job: "JOB",
+  rig: "RIG",
+  rigNeedsRoot: "RIG_NEEDS_ROOT",
+  linkClosed: "LINK_CLOSED",
+  linkPeerDead: "LINK_PEER_DEAD",
+  linkProtocol: "LINK_PROTOCOL",
+  linkConnect: "LINK_CONNECT",
+  group: "GROUP",
   poolRejected: "POOL_REJECTED",
   poolCall: "POOL_CALL",
   poolRequest: "POOL_REQUEST",
@@ -89,6 +96,74 @@ export class PermanentJobError extends HostsError {
   }
 }
 
+/** The multi-host test rig could not build or tear down its namespaces, links or shaping. */
+export class RigError extends HostsError {
+  /** the command that failed and what it printed */
+  readonly command: string;
+  constructor(message: string, command = "", options?: { cause?: unknown }) {
+    super(HostsErrorCode.rig, message, options);
+    this.name = "RigError";
+    this.command = command;
+  }
+}
+
+/** The rig needs root (CAP_NET_ADMIN) for network namespaces, veth pairs and tc. */
+export class RigNeedsRootError extends HostsError {
+  constructor(what: string) {
+    super(HostsErrorCode.rigNeedsRoot, `${what} needs root (CAP_NET_ADMIN: network namespaces, veth pairs, tc); run it as root or in CI`);
+    this.name = "RigNeedsRootError";
+  }
+}
+
+/** A link's bytes broke its protocol (bad magic, version, lengths, envelope or handshake). */
+export class LinkProtocolError extends HostsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(HostsErrorCode.linkProtocol, message, options);
+    this.name = "LinkProtocolError";
+  }
+}
+
+/** The link was closed (by this side, or the peer's process ended and its kernel closed it). */
+export class LinkClosedError extends HostsError {
+  readonly peer: string;
+  constructor(peer: string, why: string, options?: { cause?: unknown }) {
+    super(HostsErrorCode.linkClosed, `link to ${peer} closed: ${why}`, options);
+    this.name = "LinkClosedError";
+    this.peer = peer;
+  }
+}
+
+/** Nothing (not even a heartbeat) came from the peer for `silentMs`: its host is gone or hung. */
+export class LinkPeerDeadError extends HostsError {
+  readonly peer: string;
+  readonly silentMs: number;
+  constructor(peer: string, silentMs: number) {
+    super(HostsErrorCode.linkPeerDead, `link peer ${peer} sent nothing for ${Math.round(silentMs)} ms (heartbeats stopped): declared dead`);
+    this.name = "LinkPeerDeadError";
+    this.peer = peer;
+    this.silentMs = silentMs;
+  }
+}
+
+/** A link could not be opened: no endpoint published in time, refused, or unreachable. */
+export class LinkConnectError extends HostsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(HostsErrorCode.linkConnect, message, options);
+    this.name = "LinkConnectError";
+  }
+}
+
+/** A data-parallel group could not form or lost a member (the `cause` says which link). */
+export class GroupError extends HostsError {
+  /** ranks known to be gone (empty when unknown) */
+  readonly lost: readonly number[];
+  constructor(message: string, lost: readonly number[] = [], options?: { cause?: unknown }) {
+    super(HostsErrorCode.group, message, options);
+    this.name = "GroupError";
+    this.lost = lost;
+  }
+}
+
 /**
  * NATS did not answer an operation that was retried across reconnects until its deadline. The
  * operation may be retried later (the cause is transient by nature); it never means the data
@@ -146,6 +221,24 @@ export function isPermanentJobError(err: unknown): err is PermanentJobError {
 }
 export function isNotFoundError(err: unknown): err is NotFoundError {
   return err instanceof NotFoundError;
+}
+export function isRigError(err: unknown): err is RigError {
+  return err instanceof RigError;
+}
+export function isRigNeedsRootError(err: unknown): err is RigNeedsRootError {
+  return err instanceof RigNeedsRootError;
+}
+export function isLinkError(err: unknown): err is LinkProtocolError | LinkClosedError | LinkPeerDeadError | LinkConnectError {
+  return err instanceof LinkProtocolError || err instanceof LinkClosedError || err instanceof LinkPeerDeadError || err instanceof LinkConnectError;
+}
+export function isLinkPeerDeadError(err: unknown): err is LinkPeerDeadError {
+  return err instanceof LinkPeerDeadError;
+}
+export function isLinkClosedError(err: unknown): err is LinkClosedError {
+  return err instanceof LinkClosedError;
+}
+export function isGroupError(err: unknown): err is GroupError {
+  return err instanceof GroupError;
 }
 
 // ---- accelerator pools (hosts/pools) ------------------------------------------------------

@@ -4,3 +4,6 @@ export { type ActorLogFields, type Logger, actorLogger, componentLogger, rootLog
 export * from "./nats/mod.js";
 export { pause } from "./pause.js";
 export { type ObjectCheckpointStoreOptions, objectCheckpointStore } from "./checkpoints.js";
+export * from "./rig/mod.js";
+export * from "./links/mod.js";
+export * from "./thunder/mod.js";

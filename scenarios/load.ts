@@ -10,7 +10,7 @@ import { ScenarioError, ScenarioReadError } from "./errors.js";
 import type { RunPlan } from "./plan.js";
 import { Ctx, INVALID } from "./schema.js";
 import { scenarioSchema } from "./sections.js";
-import { castPlan, dataPlan, hostsPlan, limitsPlan, modelPlan, runInfo } from "./resources.js";
+import { castPlan, dataPlan, hostsPlan, limitsPlan, modelPlan, runInfo, thunderPlan } from "./resources.js";
 
 export interface LoadOptions {
   /** Check that data files named by the scenario exist (default true). */
@@ -60,6 +60,7 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
       decode: parsed.oracle?.decode ?? "auto",
     },
     limits: limitsPlan(parsed),
+    thunder: thunderPlan(parsed, hosts, ctx),
   };
   if (ctx.issues.length > 0) throw new ScenarioError(file, ctx.issues);
   // The director re-checks its own invariants; a failure here is a loader bug, not user error.

@@ -136,6 +136,18 @@ export interface OraclePlan {
   readonly decode: "auto" | "lens" | "tuned";
 }
 
+/** Thunder-Train: which trainer jobs run data-parallel, on how many ranks, and how. */
+export interface ThunderPlan {
+  readonly ranks: number;
+  /** Host of each rank (empty: all on this machine). */
+  readonly on: readonly string[];
+  readonly jobs: readonly ("base" | "adapter")[];
+  readonly compression: "none" | "f16" | "bf16";
+  readonly onPeerLoss: "stop" | "continue";
+  readonly deadAfterMs: number;
+  readonly bucketBytes: number;
+}
+
 export interface RunPlan {
   /** The scenario file it came from (absolute). */
   readonly source: string;
@@ -149,6 +161,8 @@ export interface RunPlan {
   readonly curriculum: CurriculumPlan;
   readonly oracle: OraclePlan;
   readonly limits: LimitsPlan;
+  /** Data-parallel trainer jobs; null: one trainer. */
+  readonly thunder: ThunderPlan | null;
 }
 
 export const LOCAL_HOST = "local";

@@ -1,4 +1,4 @@
-// The run and its resources (run:, hosts:, cast:, model:, data:, limits:) → their RunPlan
+// The run and its resources (run:, hosts:, cast:, model:, data:, limits:, thunder:) → their RunPlan
 // parts, with the checks that span keys (unique host names, placement on declared hosts,
 // n_embd divisible by n_head, data files that exist).
 import { existsSync } from "node:fs";
@@ -15,6 +15,7 @@ import {
   type PoolPlan,
   type RolePlan,
   type RunInfo,
+  type ThunderPlan,
 } from "./plan.js";
 import type { Ctx } from "./schema.js";
 import { DEFAULT_HELD_OUT_PER_CELL } from "../data/mod.js";
@@ -242,5 +243,25 @@ export function limitsPlan(file: ScenarioFile): LimitsPlan {
     attemptTimeoutMs: ms(l?.attempt_timeout_s),
     memoryMb: l?.memory_mb ?? null,
     checkpointEvery: l?.checkpoint_every ?? null,
+  };
+}
+
+export function thunderPlan(file: ScenarioFile, hosts: readonly HostPlan[], ctx: Ctx): ThunderPlan | null {
+  const t = file.thunder;
+  if (!t) return null;
+  const on = t.on ?? [];
+  if (on.length > 0 && on.length !== t.ranks) ctx.issueAt(["thunder", "on"], `names ${on.length} hosts for ${t.ranks} ranks: give one host per rank`);
+  const names = hosts.map((h) => h.name);
+  on.forEach((h, i) => {
+    if (!names.includes(h)) ctx.issueAt(["thunder", "on", i], `host "${h}" is not declared${didYouMean(h, names)}; hosts: ${names.join(", ")}`);
+  });
+  return {
+    ranks: t.ranks,
+    on,
+    jobs: t.jobs ?? ["base", "adapter"],
+    compression: t.compression,
+    onPeerLoss: t.on_peer_loss,
+    deadAfterMs: t.dead_after_ms,
+    bucketBytes: Math.round(t.bucket_mb * 1024 * 1024),
   };
 }

@@ -252,6 +252,27 @@ export const limitsSection = obj({
   checkpoint_every: opt(int({ min: 1 })),
 });
 
+/**
+ * Thunder-Train: the trainer's jobs that run data-parallel on `ranks` trainers, each computing
+ * gradients on its share of every batch, summed by a ring all-reduce over links.
+ */
+export const THUNDER_JOBS = ["base", "adapter"] as const;
+export const thunderSection = obj(
+  {
+    ranks: int({ min: 2, max: 64 }),
+    /** Host of each rank, in rank order (absent: every rank on this machine). */
+    on: opt(list(name(), { min: 2, unique: true })),
+    /** Which trainer jobs run data-parallel: base pretraining and/or stage 1's adapter. */
+    jobs: opt(list(oneOf(THUNDER_JOBS), { min: 1, unique: true })),
+    compression: opt(oneOf(["none", "f16", "bf16"] as const), "none"),
+    /** A lost rank: stop the job with a report, or continue on the survivors from the last checkpoint. */
+    on_peer_loss: opt(oneOf(["stop", "continue"] as const), "stop"),
+    dead_after_ms: opt(int({ min: 100, max: 600_000 }), 3000),
+    bucket_mb: opt(num({ gt: 0, max: 1024 }), 4),
+  },
+  { what: "a thunder mapping (ranks, on, jobs, compression, on_peer_loss, dead_after_ms, bucket_mb)" },
+);
+
 export const scenarioSchema = obj(
   {
     run: runSection,
@@ -262,6 +283,7 @@ export const scenarioSchema = obj(
     curriculum: curriculumSection,
     oracle: opt(oracleSection),
     limits: opt(limitsSection),
+    thunder: opt(thunderSection),
   },
   { what: "a scenario" },
 );

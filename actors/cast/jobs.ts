@@ -34,6 +34,8 @@ export interface JobResult {
   readonly heads?: string;
   readonly adapter?: string | null;
   readonly details?: Record<string, unknown>;
+  /** Thunder-Train: the group that trained it (absent: one trainer) */
+  readonly dataParallel?: { readonly world: number; readonly outcome: string; readonly lost: readonly number[]; readonly generations: number };
 }
 
 export interface JobState {

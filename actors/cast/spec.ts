@@ -76,6 +76,18 @@ export interface OracleSpec {
 
 export const DEFAULT_ORACLE_SPEC: OracleSpec = { klMax: 0.5, top1: true, rule: "stable", decode: "auto" };
 
+/** Thunder-Train: trainer jobs that run data-parallel (scenario `thunder:`). */
+export interface ThunderSpec {
+  readonly ranks: number;
+  /** Host of each rank (empty: all on this machine). */
+  readonly on: readonly string[];
+  readonly jobs: readonly ("base" | "adapter")[];
+  readonly compression: "none" | "f16" | "bf16";
+  readonly onPeerLoss: "stop" | "continue";
+  readonly deadAfterMs: number;
+  readonly bucketBytes: number;
+}
+
 export interface RunSpec {
   readonly format: typeof RUN_SPEC_FORMAT;
   readonly runId: string;
@@ -97,6 +109,8 @@ export interface RunSpec {
   readonly available: readonly StageId[];
   /** The oracle's settings (absent in specs written before stages 2-6: the defaults). */
   readonly oracle?: OracleSpec;
+  /** Data-parallel trainer jobs (absent in specs of older runs: one trainer). */
+  readonly thunder?: ThunderSpec | null;
 }
 
 /** The parts of a scenario's RunPlan the cast uses (structurally the same types). */
@@ -108,6 +122,7 @@ export interface RunPlanLike {
   readonly curriculum: CurriculumPlan;
   readonly limits: { readonly checkpointEvery: number | null };
   readonly oracle?: OracleSpec | null;
+  readonly thunder?: ThunderSpec | null;
 }
 
 /** Stages whose actors this build has. */
@@ -131,6 +146,7 @@ export function runSpecFrom(plan: RunPlanLike, runId: string, available: readonl
     checkpointEvery: plan.limits.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
     available: [...available],
     oracle: plan.oracle ?? DEFAULT_ORACLE_SPEC,
+    thunder: plan.thunder ?? null,
   };
 }
 

@@ -39,12 +39,15 @@ import {
 } from "../cast/mod.js";
 import { runHeadsJob } from "./heads.js";
 import { runTrainJob } from "./train.js";
+import { DpJoin, type TrainerDp, TrainerDpConfig, coveredBy, followJob, leadJob } from "./parallel.js";
 
 const CANCEL_POLL_MS = 1000;
 
-type Config = { threads?: number } | undefined;
+type Config = { threads?: number; dp?: TrainerDp } | undefined;
 
 const running = new Map<string, AbortController>();
+// groups this rank joined as a follower (the leader repeats its ask until the group forms)
+const joined = new Set<string>();
 let lease: Lease | null = null;
 
 /** A cancel counts only if the director that asked still owns the run. */
@@ -121,12 +124,16 @@ async function handleJob(ctx: ActorContext<Config>, spec: RunSpec, states: RunSt
       tokens += r.tokens;
       progress.add({ step: r.step, loss: r.loss, tokens }, r.step === job.steps);
     };
+    const jobOptions = { spec, job, stores, signal: abort.signal, log: ctx.log, onStep, onCheckpoint };
+    const dp = ctx.config?.dp;
     const r = job.kind === "heads"
       ? await runHeadsJob({
           spec, job, nc: ctx.nc, stores, objects: await openHeads(ctx.nc, ctx.run), signal: abort.signal, log: ctx.log,
           onStep: (step, losses) => progress.add({ step, loss: losses.total ?? Number.NaN, tokens: 0, losses }, step === job.steps),
         })
-      : await runTrainJob({ spec, job, stores, signal: abort.signal, log: ctx.log, onStep, onCheckpoint });
+      : coveredBy(spec, job, dp)
+        ? await leadJob(ctx as ActorContext<unknown>, spec, dp!, taken.value.deliveries, jobOptions)
+        : await runTrainJob(jobOptions);
     await progress.flush();
     await saves;
     const { resumedFrom, ...result } = r;
@@ -164,9 +171,12 @@ async function handleJob(ctx: ActorContext<Config>, spec: RunSpec, states: RunSt
   }
 }
 
+// what a data-parallel follower needs to train a job it is asked to join
+let follower: { spec: RunSpec; stores: ReturnType<typeof checkpointStores> } | null = null;
+
 export default defineActor<Config>({
   role: "trainer",
-  config: t.optional(t.object({ threads: t.optional(t.int({ min: 0, max: 64 })) })),
+  config: t.optional(t.object({ threads: t.optional(t.int({ min: 0, max: 64 })), dp: t.optional(TrainerDpConfig) })),
   concurrency: 4,
   handlers: [
     on(CancelJob, async (body, ctx) => {
@@ -175,11 +185,32 @@ export default defineActor<Config>({
       if (await honoured(body.epoch)) job.abort(new JobCancelledError(body.jobId, body.reason));
       else ctx.log.warn({ job: body.jobId, epoch: body.epoch ?? 0 }, "refused a cancel broadcast from a director that no longer owns the run");
     }),
+    on(DpJoin, (body, ctx) => {
+      const dp = ctx.config?.dp;
+      if (!dp || dp.rank === 0 || !follower || body.world !== dp.world || joined.has(body.group)) return;
+      joined.add(body.group);
+      const abort = new AbortController();
+      running.set(body.job.jobId, abort);
+      const onStop = () => abort.abort(new Error("the trainer is stopping"));
+      ctx.signal.addEventListener("abort", onStop, { once: true });
+      const o = { spec: follower.spec, job: body.job, stores: follower.stores, signal: abort.signal, log: ctx.log, onStep: () => undefined, onCheckpoint: () => undefined };
+      void followJob(ctx, follower.spec, dp, body.group, o)
+        .catch((err: unknown) => ctx.log.warn({ job: body.job.jobId, err: (err as Error).message }, "a data-parallel job this rank followed ended with an error"))
+        .finally(() => {
+          running.delete(body.job.jobId);
+          ctx.signal.removeEventListener("abort", onStop);
+        });
+    }),
   ],
   async onStart(ctx) {
     useThreads(ctx.config?.threads);
     const record = await openRunRecord(ctx.nc, ctx.run, ctx.address);
     const spec = await record.spec();
+    if (ctx.config?.dp && ctx.config.dp.rank > 0) {
+      // a follower takes no jobs from the queue: it trains the ones its leader announces
+      follower = { spec, stores: checkpointStores(ctx.nc) };
+      return;
+    }
     const states = await openJobStates(ctx.nc, ctx.run, ctx.address);
     const queue = await openJobQueue(ctx.nc, ctx.run, ctx.address);
     lease = await openDirectorLease(ctx.nc, ctx.run, ctx.address);

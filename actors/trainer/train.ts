@@ -9,6 +9,7 @@
 import {
   type CheckpointRef,
   type CheckpointStore,
+  type DataParallelOptions,
   type StepRecord,
   CheckpointWriteError,
   applyLora,
@@ -38,10 +39,28 @@ export interface TrainJobOptions {
   readonly log: Logger;
   readonly onStep: (r: StepRecord) => void;
   readonly onCheckpoint: (ref: StoredCheckpoint) => void;
+  /** Thunder-Train: this rank's share of every batch, gradients synced over the group */
+  readonly dataParallel?: DataParallelOptions;
+  /** a data-parallel follower reads the job's checkpoints (to resume) but never writes them */
+  readonly readOnlyCheckpoints?: boolean;
+  /** continue from the newest checkpoint even if the job's first steps wrote none yet */
+  readonly resume?: boolean;
 }
 
 export interface TrainJobOutcome extends JobResult {
   readonly resumedFrom: number | null;
+}
+
+/** A store a data-parallel follower resumes from but never changes (the leader writes). */
+function readOnly(store: CheckpointStore): CheckpointStore {
+  return {
+    location: store.location,
+    save: async (meta) => ({ run: meta.run, stage: meta.stage, step: meta.step, kind: meta.kind ?? "step" }),
+    load: (ref) => store.load(ref),
+    list: (run, stage, kind) => store.list(run, stage, kind),
+    latestGood: (run, stage, kind) => store.latestGood(run, stage, kind),
+    remove: async () => undefined,
+  };
 }
 
 /** A store that tells `onSaved` about every checkpoint once it is written. */
@@ -64,7 +83,8 @@ export async function runTrainJob(o: TrainJobOptions): Promise<TrainJobOutcome> 
   const { spec, job } = o;
   const t0 = performance.now();
   const target = job.checkpoints;
-  const store = announcing(o.stores(target.bucket), target.bucket, o.onCheckpoint);
+  const shared = o.stores(target.bucket);
+  const store = o.readOnlyCheckpoints ? readOnly(shared) : announcing(shared, target.bucket, o.onCheckpoint);
   const stored = (step: number): StoredCheckpoint => ({ bucket: target.bucket, run: target.run, stage: target.stage, step, kind: "step" });
 
   if (job.kind === "base" && job.lane === "") {
@@ -91,7 +111,8 @@ export async function runTrainJob(o: TrainJobOptions): Promise<TrainJobOutcome> 
     seed: job.seed,
     checkpoints: { store, run: target.run, stage: target.stage, every: job.checkpointEvery, keep: 2 },
     // resume only what exists: a fresh job has nothing to resume (and says so at warn level)
-    resume: (await store.list(target.run, target.stage)).length > 0,
+    resume: (o.resume ?? true) && (await store.list(target.run, target.stage)).length > 0,
+    ...(o.dataParallel ? { dataParallel: o.dataParallel } : {}),
     onStep: (r: StepRecord) => {
       firstLoss ??= r.loss;
       o.onStep(r);

@@ -4,11 +4,13 @@ import type { Command } from "commander";
 import { register as registerArtifacts } from "./artifacts.js";
 import { register as registerBench } from "./bench.js";
 import { register as registerBenchKernels } from "./bench_kernels.js";
+import { register as registerBenchThunder } from "./bench_thunder.js";
 import { register as registerBenchGenerate } from "./bench_generate.js";
 import { register as registerBenchAgp } from "./bench_agp.js";
 import { register as registerBenchCompress } from "./bench_compress.js";
 import { register as registerChaos } from "./chaos.js";
 import { register as registerChaosCast } from "./chaos-cast.js";
+import { register as registerChaosDp } from "./chaos-dp.js";
 import { register as registerData } from "./data.js";
 import { register as registerEval } from "./eval.js";
 import { register as registerDemo } from "./demo.js";
@@ -41,11 +43,13 @@ const commands: Register[] = [
   registerEval,
   registerBench,
   registerBenchKernels,
+  registerBenchThunder,
   registerBenchGenerate,
   registerBenchAgp,
   registerBenchCompress,
   registerChaos,
   registerChaosCast,
+  registerChaosDp,
   registerPool,
   registerPoolDrills,
   registerDemo,

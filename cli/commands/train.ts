@@ -53,6 +53,14 @@ export interface TrainFlags {
   nats?: string;
   packTrain?: number;
   json?: boolean;
+  dpWorld?: number;
+  dpRank?: number;
+  dpGroup?: string;
+  dpAddress?: string;
+  host?: string;
+  compression?: string;
+  onPeerLoss?: string;
+  deadAfterMs?: number;
 }
 
 export function register(program: Command): void {
@@ -97,11 +105,21 @@ export function register(program: Command): void {
     .option("--nats <url>", "also write checkpoints to the run's JetStream Object Store on this server", urlArg("--nats"))
     .option("--trace <file>", "append every step's loss as a JSON line (for comparisons)")
     .option("--json", "print one JSON document")
+    .option("--dp-world <n>", "Thunder-Train: data-parallel ranks (hosts) training together (needs --nats)", intArg("--dp-world", 1, 256))
+    .option("--dp-rank <r>", "this process's rank, 0 .. dp-world-1", intArg("--dp-rank", 0, 255))
+    .option("--dp-group <name>", "the group's name, the same on every rank (default: the run name)")
+    .option("--dp-address <ip>", "this host's data address: links listen and dial here (default 127.0.0.1)")
+    .option("--host <name>", "this host's name (default rank<r>); checkpoints go to <out>/<host>/")
+    .option("--compression <kind>", "gradients on the wire: none, f16 or bf16 (default none)")
+    .option("--on-peer-loss <policy>", "when a rank is lost: stop (with a report) or continue on the survivors from the last checkpoint (default stop)")
+    .option("--dead-after-ms <ms>", "a rank silent this long is lost (default 3000)", intArg("--dead-after-ms", 100, 600_000))
     .action(async (flags: TrainFlags) => {
       const { runTrain } = await import("./train-run.js");
       const result = await runTrain(flags);
       if (flags.json) printJson(result);
       else for (const [k, v] of Object.entries(result)) printLine(`${k.padEnd(20)} ${typeof v === "object" ? JSON.stringify(v) : v}`);
+      const dp = result.data_parallel as { outcome?: string } | undefined;
+      if (dp?.outcome === "stopped-with-report") process.exitCode = 1;
     });
 }
 

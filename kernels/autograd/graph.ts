@@ -137,6 +137,12 @@ export interface BackwardOptions {
   readonly grad?: Tensor;
   /** Keep the graph so backward can run through it again. */
   readonly retainGraph?: boolean;
+  /**
+   * Called for each leaf that requires grad as soon as its gradient is final in this pass
+   * (after the last node that uses it), so a data-parallel sync can start sending it while
+   * backward goes on. Leaves the graph does not reach are not reported.
+   */
+  readonly onLeafGrad?: (leaf: Tensor) => void;
 }
 
 /** Accumulates d root / d leaf into every leaf's .grad that requires grad. */
@@ -163,10 +169,20 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
   } else {
     (seed.data as Float32Array)[0]! += 1;
   }
+  // for onLeafGrad: the last node (lowest seq) that reads each leaf
+  const hook = options.onLeafGrad;
+  let lastUse: Map<TensorImpl, number> | null = null;
+  if (hook) {
+    lastUse = new Map();
+    for (const node of nodes) {
+      for (const x of node.inputs) if (x.requiresGrad && x.node === null) lastUse.set(x, Math.min(lastUse.get(x) ?? Infinity, node.seq));
+    }
+  }
   try {
     for (const node of nodes) {
       const g = node.out.grad;
       if (g) node.backward(g);
+      if (lastUse) for (const x of node.inputs) if (lastUse.get(x) === node.seq) { lastUse.delete(x); hook!(x); }
     }
   } finally {
     for (const node of nodes) {

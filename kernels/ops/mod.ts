@@ -14,4 +14,5 @@ export {
 export { distillationLoss, distillationLossTopK, topK, averageTeachers, type DistillOptions, type TopKTeacher } from "./distill.js";
 export { reshape, flatten, transpose, narrow, contiguous, concat } from "./shape.js";
 export { toF16, toBF16, toF32 } from "./convert.js";
+export { addInto, scaleInPlace, encodeHalf, decodeHalf } from "./buffers.js";
 export { UnaryOp, BinaryOp, ReduceOp } from "./codes.js";

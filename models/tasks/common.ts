@@ -5,7 +5,8 @@ import type { CheckpointRef, CheckpointStore, Checkpoint, JsonValue } from "../c
 import { CheckpointNotFoundError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { modelsLogger } from "../log.js";
-import type { StepRecord, TrainProgress } from "../training/mod.js";
+import type { GradientSync, StepRecord, TrainProgress } from "../training/mod.js";
+import { type ResumableBatcher, shardBatches } from "../../data/mod.js";
 import type { ModelSpec } from "../spec.js";
 
 export interface RunOptions {
@@ -37,6 +38,40 @@ export interface RunOptions {
   readonly onProgress?: (p: TrainProgress) => void;
   readonly signal?: AbortSignal;
   readonly log?: Logger;
+  /** Data-parallel training (Thunder-Train): this rank's share of each global batch, synced. */
+  readonly dataParallel?: DataParallelOptions;
+}
+
+export interface DataParallelOptions {
+  readonly sync: GradientSync;
+  /**
+   * Rows of the global batch every rank draws from the same sampler (usually batch × world ×
+   * accumulate at the start). Keep it when the group shrinks: the survivors then take more
+   * micro-batches each and the training is the same.
+   */
+  readonly globalRows: number;
+}
+
+/**
+ * The batcher a task trains on: the sampler itself, or (data-parallel) this rank's micro-batches
+ * of `globalRows`-row global batches; `rows` is what the sampler must draw per batch.
+ */
+export function dataPlan(o: RunOptions, batch: number): { rows: number; wrap<S>(b: ResumableBatcher<S>): ResumableBatcher<unknown>; accumulate: number | undefined } {
+  const dp = o.dataParallel;
+  if (!dp) return { rows: batch, wrap: (b) => b, accumulate: o.accumulate };
+  const { rank, world } = dp.sync;
+  let micro = 0;
+  return {
+    rows: dp.globalRows,
+    wrap: (b) => {
+      const s = shardBatches(b, { rank, world, microRows: batch });
+      micro = s.microBatchesOf(dp.globalRows);
+      return s;
+    },
+    get accumulate() {
+      return micro || undefined;
+    },
+  };
 }
 
 /** The newest good checkpoint to resume from, or null; refused ones are logged. */
@@ -67,6 +102,7 @@ export function loopOptions(o: RunOptions, config: JsonValue, files?: ReadonlyMa
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.log ? { log: o.log } : {}),
+    ...(o.dataParallel ? { gradientSync: o.dataParallel.sync } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 // Library tasks: text LM training, SFT, and the quickstart's pretrainBase / trainAdapter /
 // evaluateExactMatch.
-export { type RunOptions, resumePoint } from "./common.js";
+export { type DataParallelOptions, type RunOptions, resumePoint } from "./common.js";
 export { type TextTrainOptions, type TextTrainResult, trainText } from "./text.js";
 export {
   DEFAULT_PACK_CONFIG, DEFAULT_SFT_BLOCK, type PretrainBaseOptions, type SftData, type SftTrainOptions, type SftTrainResult,

@@ -10,7 +10,7 @@ import { resolveGptConfig, weightsDigest } from "../gpt.js";
 import { type LoraConfig, adapterOf, applyLora, isAdapterParam } from "../lora/mod.js";
 import { attachTokenizer, buildModel, modelFromCheckpoint, sameSpec, specOf, tokenizerOf } from "../spec.js";
 import { evalLoss, train } from "../training/mod.js";
-import { type RunOptions, type TrainResult, loopOptions, resumePoint } from "./common.js";
+import { type RunOptions, type TrainResult, dataPlan, loopOptions, resumePoint } from "./common.js";
 import { type ExactMatchResult, evaluateExactMatch } from "./exact-match.js";
 
 /** Train and held-out items of a lane (LaneItem from the data layer, or anything shaped so). */
@@ -96,12 +96,14 @@ export async function trainSft(o: SftTrainOptions): Promise<SftTrainResult> {
   const longest = o.data.train.reduce((m, it) => Math.max(m, it.ids.length), 0);
   if (longest > block + 1) throw new ModelConfigError("data.block", `an example has ${longest} tokens, the model's block is ${block}`);
   const tok = tokenizerOf(model);
-  const batcher = createSftBatcher(o.data.train, { batch, block, seed, pad: tok.eot });
+  const plan = dataPlan(o, batch);
+  const batcher = plan.wrap(createSftBatcher(o.data.train, { batch: plan.rows, block, seed, pad: tok.eot }));
   const heldOut = o.data.heldOut.length ? sftEvalBatches(o.data.heldOut, { batch: 64, block, pad: tok.eot }) : [];
   const spec = specOf(model);
-  const config = { model: spec as never, data: o.data.describe as never, train: { batch, seed, steps: o.steps }, ...(o.extraConfig as object) };
+  const config = { model: spec as never, data: o.data.describe as never, train: { batch, seed, steps: o.steps, ...(o.dataParallel ? { globalRows: plan.rows } : {}) }, ...(o.extraConfig as object) };
   const r = await train({
     model, batches: batcher, ...loopOptions(o, config, tok.files),
+    ...(plan.accumulate !== undefined ? { accumulate: plan.accumulate } : {}),
     ...(heldOut.length ? { evaluate: { every: o.evalEvery ?? Math.max(1, Math.floor(o.steps / 10)), batches: heldOut } } : {}),
     resume,
   });

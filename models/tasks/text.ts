@@ -9,7 +9,7 @@ import { CheckpointMismatchError, ModelConfigError } from "../errors.js";
 import { resolveGptConfig } from "../gpt.js";
 import { attachTokenizer, buildModel, modelFromCheckpoint, specOf, tokenizerOf } from "../spec.js";
 import { evalLoss, train } from "../training/mod.js";
-import { type RunOptions, type TrainResult, loopOptions, resumePoint } from "./common.js";
+import { type RunOptions, type TrainResult, dataPlan, loopOptions, resumePoint } from "./common.js";
 
 export interface TextTrainOptions extends RunOptions {
   readonly corpus: TextCorpus;
@@ -51,14 +51,16 @@ export async function trainText(o: TextTrainOptions): Promise<TextTrainResult> {
     model = attachTokenizer(buildModel({ arch: "gpt2", config: gpt, lora: null, tokenizer: o.corpus.tokenizer.spec }, seed), o.corpus.tokenizer);
   }
   const spec = specOf(model);
-  const sampler = createWindowSampler(o.corpus.train, { batch, block: model.dims.maxPositions, seed });
+  const plan = dataPlan(o, batch);
+  const sampler = plan.wrap(createWindowSampler(o.corpus.train, { batch: plan.rows, block: model.dims.maxPositions, seed }));
   const allVal = evalWindows(o.corpus.val, { batch, block: model.dims.maxPositions });
   const someVal = allVal.slice(0, o.evalBatches ?? 8);
-  const config = { model: spec as never, data, train: { batch, seed, steps: o.steps } };
+  const config = { model: spec as never, data, train: { batch, seed, steps: o.steps, ...(o.dataParallel ? { globalRows: plan.rows } : {}) } };
   const r = await train({
     model,
     batches: sampler,
     ...loopOptions(o, config, o.corpus.tokenizer.files),
+    ...(plan.accumulate !== undefined ? { accumulate: plan.accumulate } : {}),
     evaluate: { every: o.evalEvery ?? Math.max(1, Math.floor(o.steps / 10)), batches: someVal },
     resume,
   });

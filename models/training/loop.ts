@@ -7,6 +7,11 @@
 // the optimizer state (moments and step counts), the data sampler's state, the dropout RNG
 // and the trainer's counters; the LR is a function of the step. With the same thread count
 // the kernels are deterministic, so a resumed run repeats the straight run bit for bit.
+//
+// Data-parallel (options.gradientSync, see sync.ts): each rank backpropagates the sum of its
+// token losses and the sync makes the gradients the group's mean over all tokens before
+// clipping; token counts and the reported loss are the group's. Without a sync nothing here
+// changes.
 import type { CausalLM } from "../arch/mod.js";
 import { type Optimizer, type Tensor, adamw, kernelInfo, backward, clipGradNorm, cosineWithWarmup, sumSquares, tensor, workspace } from "../../kernels/mod.js";
 import type { CheckpointRef } from "../checkpoint/mod.js";
@@ -65,6 +70,8 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
   const hparams = hparamsOf(o, (options.betas ?? DEFAULT_BETAS) as [number, number]);
   const schedule = o.warmupSteps === 0 && o.minLr === o.lr ? () => o.lr : cosineWithWarmup({ maxLr: o.lr, minLr: o.minLr, warmupSteps: o.warmupSteps, totalSteps: o.steps });
   const lossOf = options.loss ?? ((m: CausalLM, idx: Tensor, targets: Tensor) => m.loss(idx, targets).loss);
+  const sync = options.gradientSync;
+  sync?.attach(params);
 
   let st = {
     step: 0, tokens: 0, skipped: 0, nanStreak: 0, sinceBest: 0,
@@ -166,16 +173,26 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
       const micro = Array.from({ length: o.accumulate }, () => batches.next());
       const N = micro.reduce((a, b) => a + b.tokens, 0);
       let lossSum = 0;
-      for (const b of micro) {
+      const lastMicro = micro.findLastIndex((b) => b.tokens > 0);
+      for (const [i, b] of micro.entries()) {
         if (b.tokens === 0) continue;
         const { idx, targets } = batchTensors(b);
-        const w = b.tokens / N;
+        // with a sync: the sum of token losses (the sync divides by the group's token count)
+        const w = sync ? b.tokens : b.tokens / N;
+        const hook = sync?.onGradReady && i === lastMicro ? sync.onGradReady : undefined;
+        if (hook) sync!.beginBackward?.();
         lossSum += ws.run(() => {
           const loss = lossOf(model, idx, targets);
           const v = loss.item();
-          backward(loss, { grad: tensor([w], loss.shape) });
+          backward(loss, { grad: tensor([w], loss.shape), ...(hook ? { onLeafGrad: hook } : {}) });
           return v * w;
         });
+      }
+      let stepTokens = N;
+      if (sync) {
+        const total = await sync.reduce({ tokens: N, lossSum });
+        stepTokens = total.tokens;
+        lossSum = total.tokens > 0 ? total.lossSum / total.tokens : 0;
       }
       const gradNorm = o.clipNorm !== null ? clipGradNorm(params, o.clipNorm) : Math.sqrt(params.reduce((a, [, t]) => a + (t.grad ? sumSquares(t.grad) : 0), 0));
       const finite = Number.isFinite(lossSum) && Number.isFinite(gradNorm);
@@ -189,14 +206,14 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
         log.warn({ step: st.step + 1, loss: lossSum, gradNorm }, "non-finite loss or gradient: update skipped");
       }
       st.step++;
-      st.tokens += N;
-      tokensHere += N;
+      st.tokens += stepTokens;
+      tokensHere += stepTokens;
       computeMs += performance.now() - s0;
       if (finite) {
         st.recent.push(lossSum);
         if (st.recent.length > RECENT) st.recent.shift();
       }
-      const rec: StepRecord = { step: st.step, loss: lossSum, lr, gradNorm, skipped: !finite, tokens: N };
+      const rec: StepRecord = { step: st.step, loss: lossSum, lr, gradNorm, skipped: !finite, tokens: stepTokens };
       options.onStep?.(rec);
       if (st.nanStreak >= o.maxNonFiniteSteps) throw new NonFiniteLossError(st.step, st.nanStreak);
 

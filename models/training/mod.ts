@@ -6,3 +6,4 @@ export { type EvalPoint, TRAINER_STATE_VERSION, type TrainerState, checkTrainerS
 export { type ProgressOptions, type ProgressReporter, type ProgressStream, createProgress, progressLine } from "./progress.js";
 export { DEFAULT_BETAS, type Hparams, changedHparams, hparamsOf, storedHparams, withHparams } from "./hparams.js";
 export { resolveTrainer } from "./options.js";
+export { type GradientSync, type StepTotals } from "./sync.js";

@@ -5,6 +5,7 @@ import type { ResumableBatcher, TokenBatch } from "../../data/mod.js";
 import type { Checkpoint, CheckpointStore, JsonValue } from "../checkpoint/mod.js";
 import { ModelConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
+import type { GradientSync } from "./sync.js";
 
 export interface StepRecord {
   /** Steps done, 1-based: the record of the first step has step 1. */
@@ -83,6 +84,8 @@ export interface TrainerOptions {
   readonly onProgress?: (p: TrainProgress) => void;
   readonly signal?: AbortSignal;
   readonly log?: Logger;
+  /** Data-parallel training: sums gradients over a group each step (hosts/thunder). */
+  readonly gradientSync?: GradientSync;
 }
 
 function posInt(key: string, v: number): number {

@@ -106,8 +106,14 @@ function children(plan: CastRunOptions["plan"], threads: CastRunOptions["threads
     transfer_encoder: { threads: 1 },
     transfer_decoder: { threads: 1 },
   };
-  // one trainer takes the stage jobs; more would only wait on the queue
-  const n = (role: string) => (role === "trainer" ? 1 : count(role));
+  // one trainer takes the stage jobs (more would only wait on the queue) — or, with Thunder-Train,
+  // one trainer per rank, rank 0 taking the jobs and the others joining it (all on this machine
+  // until the host agent places them), the cores shared between them
+  const ranks = plan.thunder?.ranks ?? 1;
+  const n = (role: string) => (role === "trainer" ? ranks : count(role));
+  const trainerThreads = Math.max(1, Math.floor((threads?.trainer ?? availableParallelism()) / ranks));
+  const configOf = (role: string, i: number) =>
+    role === "trainer" && ranks > 1 ? { threads: trainerThreads, dp: { rank: i, world: ranks } } : config[role];
   // the head stages' measurements (the evaluator's gates, the transfer pair's fidelity) run
   // synchronously for minutes on a loaded machine: no heartbeat meanwhile is not a hang
   const watchdog: Record<string, number> = { evaluator: 20 * 60_000, transfer_encoder: 20 * 60_000, transfer_decoder: 20 * 60_000 };
@@ -115,7 +121,7 @@ function children(plan: CastRunOptions["plan"], threads: CastRunOptions["threads
     Array.from({ length: n(role) }, (_, i) => ({
       role,
       id: String(i),
-      ...(config[role] ? { config: config[role] } : {}),
+      ...(configOf(role, i) ? { config: configOf(role, i) } : {}),
       // the director exits 0 when the run is over: not restarted then
       restart: role === "director" ? ("transient" as const) : ("permanent" as const),
       ...(watchdog[role] ? { watchdogMs: watchdog[role] } : {}),
@@ -128,7 +134,8 @@ function castNotes(plan: CastRunOptions["plan"]): string[] {
   const listed = plan.curriculum.stages.map((s) => s.stage);
   const uncast = CAST_ROLES.filter((r) => !rolesFor(listed).includes(r));
   if (uncast.length > 0) notes.push(`Not cast: ${uncast.join(", ")} — the listed stages (${listed.join(", ")}) do not need them (the oracle labels stage 2, the transfer pair serves stage 5).`);
-  if ((plan.cast?.trainer?.count ?? 1) > 1) notes.push("One trainer was cast: stage jobs run one at a time.");
+  if (plan.thunder) notes.push(`Thunder-Train: ${plan.thunder.ranks} trainer ranks train ${plan.thunder.jobs.join(" and ")} jobs data-parallel, all on this machine (placement on hosts comes with the host agent).`);
+  else if ((plan.cast?.trainer?.count ?? 1) > 1) notes.push("One trainer was cast: stage jobs run one at a time.");
   if (plan.hostsDeclared) notes.push("The scenario declares hosts; this build casts every actor on this machine (placement comes with the host agent).");
   return notes;
 }

@@ -88,7 +88,14 @@ class Args {
     if (need < 0 || static_cast<int64_t>(t.ElementLength()) < need)
       fail<Napi::RangeError>(arg(i) + " holds " + std::to_string(t.ElementLength()) +
                              " elements, the sizes need " + std::to_string(need));
-    return reinterpret_cast<T*>(static_cast<uint8_t*>(t.ArrayBuffer().Data()) + t.ByteOffset());
+    // napi_get_typedarray_info's data pointer (already at the first element) also works for
+    // views of a SharedArrayBuffer, where t.ArrayBuffer() throws (gradients shared with a
+    // worker thread, hosts/thunder)
+    void* data = nullptr;
+    napi_status st = napi_get_typedarray_info(info_.Env(), v, nullptr, nullptr, &data, nullptr, nullptr);
+    if (st != napi_ok) fail<Napi::TypeError>(arg(i) + " could not be read as a " + name);
+    if (data == nullptr && t.ElementLength() > 0) fail<Napi::TypeError>(arg(i) + " has no backing store");
+    return static_cast<T*>(data);
   }
 
   const Napi::CallbackInfo& info_;
