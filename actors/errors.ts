@@ -7,6 +7,7 @@ export const ActorErrorCode = {
   config: "CONFIG",
   escalated: "ESCALATED",
   stopped: "STOPPED",
+  agentStart: "AGENT_START",
 } as const;
 export type ActorErrorCode = (typeof ActorErrorCode)[keyof typeof ActorErrorCode];
 
@@ -84,6 +85,17 @@ export class ActorStoppedError extends ActorError {
   }
 }
 
+/** A host agent process did not come up (it exited, or did not register in time). */
+export class AgentStartError extends ActorError {
+  /** its last stderr lines */
+  readonly log: string;
+  constructor(message: string, log: string) {
+    super(ActorErrorCode.agentStart, log ? `${message}; its last lines:\n${log}` : message);
+    this.name = "AgentStartError";
+    this.log = log;
+  }
+}
+
 export function isActorError(err: unknown): err is ActorError {
   return err instanceof ActorError;
 }
@@ -101,4 +113,7 @@ export function isSupervisorEscalation(err: unknown): err is SupervisorEscalatio
 }
 export function isActorConfigError(err: unknown): err is ActorConfigError {
   return err instanceof ActorConfigError;
+}
+export function isAgentStartError(err: unknown): err is AgentStartError {
+  return err instanceof AgentStartError;
 }

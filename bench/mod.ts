@@ -1,2 +1,2 @@
 // Benchmarks run by `troupe bench ...`: each reports a ratio against a peer measured in the same run.
-export { type ProtocolBenchOptions, type ProtocolBenchReport, benchCalls, benchCodec, runProtocolBench } from "./protocol.js";
+export { type ProtocolBenchOptions, type ProtocolBenchReport, benchCalls, benchCodec, nanRefusal, runProtocolBench } from "./protocol.js";

@@ -25,6 +25,9 @@ export const HostsErrorCode = {
   poolStart: "POOL_START",
   unavailable: "NATS_UNAVAILABLE",
   fenced: "FENCED",
+  hostNameTaken: "HOST_NAME_TAKEN",
+  hostsMissing: "HOSTS_MISSING",
+  placement: "PLACEMENT",
 } as const;
 export type HostsErrorCode = (typeof HostsErrorCode)[keyof typeof HostsErrorCode];
 
@@ -345,4 +348,47 @@ export function isNatsUnavailableError(err: unknown): err is NatsUnavailableErro
 }
 export function isFencedError(err: unknown): err is FencedError {
   return err instanceof FencedError;
+}
+
+// ---- host registry and placement (hosts/registry, hosts/placement) ------------------------
+
+/** Another live host agent already beats under this name. */
+export class HostNameTakenError extends HostsError {
+  readonly host: string;
+  constructor(host: string, holder: string) {
+    super(HostsErrorCode.hostNameTaken, `host name ${JSON.stringify(host)} is taken: ${holder} registered it and still heartbeats; give this agent another --name, or stop that one first`);
+    this.name = "HostNameTakenError";
+    this.host = host;
+  }
+}
+
+/** The hosts a run needs did not all come up in time; `missing` says who and why. */
+export class HostsMissingError extends HostsError {
+  readonly missing: readonly { readonly host: string; readonly why: string }[];
+  constructor(waitedMs: number, missing: readonly { readonly host: string; readonly why: string }[]) {
+    const list = missing.map((m) => `${m.host} (${m.why})`).join(", ");
+    super(HostsErrorCode.hostsMissing, `waited ${(waitedMs / 1000).toFixed(1)} s for the scenario's hosts; missing: ${list}. Start \`troupe host --nats URL --name NAME\` on each, or remove it from hosts:`);
+    this.name = "HostsMissingError";
+    this.missing = missing;
+  }
+}
+
+/** Some actors have no host they may run on; `unplaced` says which and why not. */
+export class PlacementError extends HostsError {
+  readonly unplaced: readonly { readonly actor: string; readonly why: string }[];
+  constructor(unplaced: readonly { readonly actor: string; readonly why: string }[]) {
+    super(HostsErrorCode.placement, `cannot place ${unplaced.map((u) => `${u.actor}: ${u.why}`).join("; ")}`);
+    this.name = "PlacementError";
+    this.unplaced = unplaced;
+  }
+}
+
+export function isHostNameTakenError(err: unknown): err is HostNameTakenError {
+  return err instanceof HostNameTakenError;
+}
+export function isHostsMissingError(err: unknown): err is HostsMissingError {
+  return err instanceof HostsMissingError;
+}
+export function isPlacementError(err: unknown): err is PlacementError {
+  return err instanceof PlacementError;
 }

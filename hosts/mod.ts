@@ -7,3 +7,5 @@ export { type ObjectCheckpointStoreOptions, objectCheckpointStore } from "./chec
 export * from "./rig/mod.js";
 export * from "./links/mod.js";
 export * from "./thunder/mod.js";
+export * from "./registry/mod.js";
+export * from "./placement/mod.js";

@@ -9,6 +9,7 @@ export const KernelErrorCode = {
   native: "KERNEL_NATIVE_LOAD",
   autograd: "KERNEL_AUTOGRAD",
   format: "KERNEL_FORMAT",
+  allocation: "KERNEL_ALLOCATION",
   generator: "KERNEL_FIXTURE_GENERATOR",
 } as const;
 export type KernelErrorCode = (typeof KernelErrorCode)[keyof typeof KernelErrorCode];
@@ -107,6 +108,22 @@ export class FormatError extends KernelError {
   }
 }
 
+/**
+ * A kernel could not get the memory it needs (scratch for attention or GEMM packing, a
+ * reference kernel's buffers): nothing crashed and the outputs were not written. Free memory
+ * (smaller batch or sequence, fewer threads) and retry. Thrown by the native binding.
+ */
+export class KernelAllocationError extends KernelError {
+  override readonly code = KernelErrorCode.allocation;
+  /** The bytes asked for (0 when unknown). */
+  readonly bytes: number;
+  constructor(message: string, bytes = 0, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "KernelAllocationError";
+    this.bytes = bytes;
+  }
+}
+
 /** The PyTorch fixture generator could not run or stopped early (verify --sweep). */
 export class GeneratorError extends KernelError {
   override readonly code = KernelErrorCode.generator;
@@ -139,6 +156,9 @@ export function isAutogradError(err: unknown): err is AutogradError {
 }
 export function isFormatError(err: unknown): err is FormatError {
   return err instanceof FormatError;
+}
+export function isKernelAllocationError(err: unknown): err is KernelAllocationError {
+  return err instanceof KernelAllocationError;
 }
 export function isGeneratorError(err: unknown): err is GeneratorError {
   return err instanceof GeneratorError;

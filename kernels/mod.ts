@@ -11,5 +11,6 @@ export * from "./optim/mod.js";
 export * from "./io/mod.js";
 export * from "./quant/mod.js";
 export * from "./reference/mod.js";
-export { configureKernels, currentKernelSettings, kernelInfo, withKernels, KernelMode, type BlasSetting, type KernelSettings } from "./native/load.js";
+export { configureKernels, currentKernelSettings, kernelInfo, kernelThreadBudget, withKernels, KernelMode, type BlasSetting, type KernelSettings } from "./native/load.js";
+export { cgroupCpuQuota, threadBudget, type ThreadBudget } from "./native/threads.js";
 export type { NativeInfo } from "./native/types.js";

@@ -10,7 +10,7 @@ import { ScenarioError, ScenarioReadError } from "./errors.js";
 import type { RunPlan } from "./plan.js";
 import { Ctx, INVALID } from "./schema.js";
 import { scenarioSchema } from "./sections.js";
-import { castPlan, dataPlan, hostsPlan, limitsPlan, modelPlan, runInfo, thunderPlan } from "./resources.js";
+import { castPlan, dataPlan, hostsPlan, limitsPlan, modelPlan, placementPlan, runInfo, thunderPlan } from "./resources.js";
 
 export interface LoadOptions {
   /** Check that data files named by the scenario exist (default true). */
@@ -49,6 +49,7 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
     run: runInfo(parsed, baseDir),
     hosts,
     hostsDeclared: parsed.hosts !== undefined,
+    placement: placementPlan(parsed, ctx),
     cast: castPlan(parsed, hosts, ctx, model.block),
     model,
     data,

@@ -20,8 +20,11 @@ export type {
   LoraTarget,
   Difficulty,
   Split,
+  HostLossPolicy,
+  PlacementPlan,
+  PlacementStrategy,
 } from "./plan.js";
-export { ROLES, BACKENDS, LORA_TARGETS, DIFFICULTIES, PACK_DOMAINS, POOL_POLICIES, SPLITS } from "./sections.js";
+export { ROLES, BACKENDS, LORA_TARGETS, DIFFICULTIES, PACK_DOMAINS, POOL_POLICIES, SPLITS, HOST_LOSS_POLICIES, PLACEMENT_STRATEGIES } from "./sections.js";
 export type { Role } from "./sections.js";
 export {
   ScenarioError,

@@ -2,12 +2,14 @@
 // filled in and every path resolved, so the runtime never looks at YAML again. The
 // curriculum part is the director's own CurriculumPlan type.
 import type { CurriculumPlan } from "../actors/director/mod.js";
-import type { BACKENDS, DIFFICULTIES, LORA_TARGETS, Role, SPLITS } from "./sections.js";
+import type { BACKENDS, DIFFICULTIES, HOST_LOSS_POLICIES, LORA_TARGETS, PLACEMENT_STRATEGIES, Role, SPLITS } from "./sections.js";
 
 export type Backend = (typeof BACKENDS)[number];
 export type LoraTarget = (typeof LORA_TARGETS)[number];
 export type Difficulty = (typeof DIFFICULTIES)[number];
 export type Split = (typeof SPLITS)[number];
+export type HostLossPolicy = (typeof HOST_LOSS_POLICIES)[number];
+export type PlacementStrategy = (typeof PLACEMENT_STRATEGIES)[number];
 
 export interface RunInfo {
   readonly name: string;
@@ -44,6 +46,12 @@ export interface PoolPlan {
 export interface RolePlan {
   readonly count: number;
   readonly on: readonly string[];
+  /** tags a host must carry (all of them); empty = any */
+  readonly tags: readonly string[];
+  /** cores each actor asks for; null = the role's default */
+  readonly cores: number | null;
+  /** what happens to the role's actors when their host is lost; null = placement.onHostLoss */
+  readonly onHostLoss: HostLossPolicy | null;
   readonly backend: Backend | null;
   /** The role's forward passes run on this pool; absent = on its own kernels. */
   readonly pool?: PoolPlan;
@@ -148,6 +156,16 @@ export interface ThunderPlan {
   readonly bucketBytes: number;
 }
 
+/** How the director places the cast on declared hosts (applies only with `hosts:`). */
+export interface PlacementPlan {
+  readonly strategy: PlacementStrategy;
+  /** how long the director waits for every declared host */
+  readonly waitMs: number;
+  /** a host silent this long is dead */
+  readonly deadAfterMs: number;
+  readonly onHostLoss: HostLossPolicy;
+}
+
 export interface RunPlan {
   /** The scenario file it came from (absolute). */
   readonly source: string;
@@ -155,6 +173,7 @@ export interface RunPlan {
   /** Declared hosts; a scenario without `hosts:` gets one host named "local" (this machine). */
   readonly hosts: readonly HostPlan[];
   readonly hostsDeclared: boolean;
+  readonly placement: PlacementPlan;
   readonly cast: CastPlan;
   readonly model: ModelPlan;
   readonly data: DataPlan;

@@ -12,6 +12,7 @@ import {
   type LanePlan,
   type LimitsPlan,
   type ModelPlan,
+  type PlacementPlan,
   type PoolPlan,
   type RolePlan,
   type RunInfo,
@@ -67,9 +68,41 @@ export function castPlan(file: ScenarioFile, hosts: readonly HostPlan[], ctx: Ct
       }
     }
     if (role === "director" && (r?.count ?? 1) !== 1) ctx.issueAt(["cast", role, "count"], "a run has exactly one director");
-    out[role] = { count: r?.count ?? 1, on, backend: r?.backend ?? null, ...(r?.pool ? { pool: poolPlan(role, r.pool, block, ctx) } : {}) };
+    if (file.hosts && role === "director") {
+      for (const k of ["on", "tags", "on_host_loss"] as const) {
+        if (r?.[k] !== undefined) ctx.issueAt(["cast", role, k], "the director runs where `troupe run` runs and places the others; it is not placed on a host");
+      }
+    }
+    if (!file.hosts) {
+      for (const k of ["tags", "on_host_loss"] as const) {
+        if (r?.[k] !== undefined) ctx.issueAt(["cast", role, k], "placement hints apply to the hosts declared in hosts:; without hosts: every actor runs on this machine");
+      }
+    }
+    if (file.hosts && r?.pool && typeof r.pool.workers === "number") {
+      ctx.issueAt(["cast", role, "pool", "workers"], "with hosts: declared, list the pool's running workers as HOST:PORT (local workers would start where `troupe run` runs, on 127.0.0.1)");
+    }
+    out[role] = {
+      count: r?.count ?? 1,
+      on,
+      tags: r?.tags ?? [],
+      cores: r?.cores ?? null,
+      onHostLoss: r?.on_host_loss ?? null,
+      backend: r?.backend ?? null,
+      ...(r?.pool ? { pool: poolPlan(role, r.pool, block, ctx) } : {}),
+    };
   }
   return out;
+}
+
+export function placementPlan(file: ScenarioFile, ctx: Ctx): PlacementPlan {
+  const p = file.placement;
+  if (p && !file.hosts) ctx.issueAt(["placement"], "placement applies to the hosts declared in hosts:; without hosts: every actor runs on this machine");
+  return {
+    strategy: p?.strategy ?? "spread",
+    waitMs: Math.round((p?.wait_s ?? 60) * 1000),
+    deadAfterMs: Math.round((p?.dead_after_s ?? 3) * 1000),
+    onHostLoss: p?.on_host_loss ?? "replace",
+  };
 }
 
 /** Roles whose forward passes can run on a pool. */

@@ -88,15 +88,38 @@ const poolSection = obj(
 );
 export type PoolSection = Infer<typeof poolSection>;
 
+export const HOST_LOSS_POLICIES = ["replace", "stop"] as const;
+export const PLACEMENT_STRATEGIES = ["spread", "pack"] as const;
+
 const roleSection = obj({
   count: opt(int({ min: 1, max: 64 }), 1),
   /** Placement hint: host name(s) the role may run on; absent = anywhere. */
   on: opt(oneOrMany(name())),
+  /** Placement hint: tags a host must carry (troupe host --tags), all of them. */
+  tags: opt(oneOrMany(name())),
+  /** Cores each actor of the role asks for (placement's load accounting; also its kernel threads). */
+  cores: opt(int({ min: 1, max: 4096 })),
+  /** When its host is lost: move the actor to another host, or stop the stage with a report. */
+  on_host_loss: opt(oneOf(HOST_LOSS_POLICIES)),
   backend: opt(oneOf(BACKENDS)),
   /** Teacher and evaluator only: run on an accelerator pool. */
   pool: opt(poolSection),
 });
 export type RoleSection = Infer<typeof roleSection>;
+
+/** How the director places the cast on the declared hosts and what it does when one is lost. */
+export const placementSection = obj(
+  {
+    strategy: opt(oneOf(PLACEMENT_STRATEGIES), "spread"),
+    /** How long the director waits for every declared host to heartbeat. */
+    wait_s: opt(num({ gt: 0, max: 86_400 }), 60),
+    /** A host whose heartbeats stop this long is declared dead. */
+    dead_after_s: opt(num({ min: 0.5, max: 300 }), 3),
+    on_host_loss: opt(oneOf(HOST_LOSS_POLICIES), "replace"),
+  },
+  { what: "a placement mapping (strategy, wait_s, dead_after_s, on_host_loss)" },
+);
+export type PlacementSection = Infer<typeof placementSection>;
 
 export const castSection = obj(Object.fromEntries(ROLES.map((r) => [r, opt(roleSection)])) as Record<Role, ReturnType<typeof opt<RoleSection>>>);
 
@@ -277,6 +300,7 @@ export const scenarioSchema = obj(
   {
     run: runSection,
     hosts: opt(list(hostSection, { min: 1 })),
+    placement: opt(placementSection),
     cast: opt(castSection),
     model: modelSection,
     data: opt(dataSection),

@@ -35,6 +35,7 @@ import { ensureProgressStream } from "./progress.js";
 import { openDirectorLease, openRunRecord, RUN_KEYS, type RunRecord } from "./records.js";
 import { createKvSnapshotStore, fencedSnapshotStore, takeOverSnapshot } from "./snapshots.js";
 import { createCastWork } from "./work/mod.js";
+import { type CastKeeper, type CastStopKind, releasePlacements, startCastKeeper } from "./placement/mod.js";
 
 const LOSS_SAVE_MS = 2000;
 /** How often the director renews its lease (and so notices a successor without saving). */
@@ -45,6 +46,8 @@ let stopping = false;
 let displacedBy: Error | null = null;
 let saveLosses: (() => Promise<void>) | null = null;
 let keeper: { stop(): void } | null = null;
+/** Places the cast on the scenario's hosts and keeps it placed (runs with hosts: only). */
+let cast: CastKeeper | null = null;
 
 function lossSaver(record: RunRecord, recorder: LossRecorder, checkOwner: () => Promise<void>, ctx: ActorContext) {
   let dirty = false;
@@ -90,6 +93,7 @@ function displaced(ctx: ActorContext, err: Error): void {
   if (displacedBy || stopping) return;
   displacedBy = err;
   keeper?.stop();
+  cast?.stop();
   ctx.log.warn({ err: err.message }, "another director owns the run now; stopping without touching its work");
   void handle?.stop({ flush: false });
   ctx.stop(`displaced: ${err.message}`);
@@ -152,25 +156,7 @@ export default defineActor({
     });
     const observer = createDirectorObserver();
 
-    const stored = await store.load(runId);
-    handle = stored
-      ? await resumeDirector({ runId, store, work, clock: systemClock })
-      : await startDirector({ runId, plan: spec.curriculum, available: spec.available, work, store, clock: systemClock });
-    ctx.log.info({ resumed: stored !== null, revision: stored?.revision ?? 0, epoch }, stored ? "director resumed from its snapshot" : "director started");
-    const observe = (s: { value: unknown; context: unknown }, replay: boolean) => {
-      for (const e of observer.observe(s as never)) {
-        // a resumed director's first snapshot replays the last progress it had; the curve gets
-        // the missed steps from the progress stream instead, in order
-        if (replay && e.type === "progress") continue;
-        recorder.handle(e);
-        if (e.type === "progress") saver.touch();
-        else void saver.flush();
-      }
-    };
-    observe(handle.actor.getSnapshot(), stored !== null);
-    handle.actor.subscribe((s) => observe(s, false));
-
-    void handle.done.then(async (result) => {
+    const ended = (h: DirectorHandle) => void h.done.then(async (result) => {
       if (displacedBy || stopping) return;
       if (result instanceof Error) {
         if (isDirectorStoppedError(result)) return;
@@ -194,14 +180,58 @@ export default defineActor({
         throw err;
       }
       keeper?.stop();
+      // the run is over: its actors on hosts stop
+      if (spec.placement) await (cast ? cast.release() : releasePlacements(ctx.nc, runId, ctx.address).then(() => undefined)).catch((err: unknown) => ctx.log.warn({ err: (err as Error).message }, "could not remove the run's placements"));
       ctx.log.info({ outcome: result.outcome }, "run over");
       ctx.stop(`run ${result.outcome}`);
     });
+    const stored = await store.load(runId);
+    const begin = async () => {
+      if (stopping || displacedBy) return;
+      handle = stored
+        ? await resumeDirector({ runId, store, work, clock: systemClock })
+        : await startDirector({ runId, plan: spec.curriculum, available: spec.available, work, store, clock: systemClock });
+      ctx.log.info({ resumed: stored !== null, revision: stored?.revision ?? 0, epoch }, stored ? "director resumed from its snapshot" : "director started");
+      const observe = (s: { value: unknown; context: unknown }, replay: boolean) => {
+        for (const e of observer.observe(s as never)) {
+          // a resumed director's first snapshot replays the last progress it had; the curve gets
+          // the missed steps from the progress stream instead, in order
+          if (replay && e.type === "progress") continue;
+          recorder.handle(e);
+          if (e.type === "progress") saver.touch();
+          else void saver.flush();
+        }
+      };
+      observe(handle.actor.getSnapshot(), stored !== null);
+      handle.actor.subscribe((s) => observe(s, false));
+      if (castStop) handle.actor.send({ type: "cast.lost", ...castStop });
+      ended(handle);
+    };
+    // With hosts: the chart starts once the cast is placed on them (the director waits for the
+    // hosts first), or at once to stop with a report when it cannot be. Not inside onStart:
+    // waiting for hosts may take longer than an actor may take to start.
+    let castStop: { kind: CastStopKind; reason: string } | null = null;
+    if (spec.placement && stored?.snapshot.status !== "done") {
+      cast = startCastKeeper({
+        nc: ctx.nc, runId, placement: spec.placement, record, epoch, from: ctx.address, checkOwner, log: ctx.log,
+        onStop: (s) => {
+          castStop = { kind: s.kind, reason: s.reason };
+          handle?.actor.send({ type: "cast.lost", ...castStop });
+        },
+      });
+      void cast.ready.then(begin).catch((err: unknown) => {
+        ctx.log.error({ err: (err as Error).message }, "the director could not start; exiting so that the supervisor restarts it");
+        setImmediate(() => {
+          throw err;
+        });
+      });
+    } else await begin();
   },
   async onStop() {
     const wasDisplaced = displacedBy !== null;
     stopping = true;
     keeper?.stop();
+    cast?.stop(); // the placement stays: the next director resumes it
     await handle?.stop({ flush: !wasDisplaced });
     if (!wasDisplaced) await saveLosses?.();
   },

@@ -2,7 +2,7 @@
 // troupe_<run>_<purpose>), and small typed accessors for the keys the cast shares.
 //
 //   troupe_<run>_director   <run id> → the director's persisted snapshot (snapshots.ts)
-//   troupe_<run>_run        spec, summary, losses, base, baseline, pool-teacher, pool-evaluator
+//   troupe_<run>_run        spec, summary, losses, base, baseline, pool-teacher, pool-evaluator, cast
 //   troupe_<run>_jobs       <job id> → the trainer's job state (jobs.ts)
 //   troupe_<run>_capture    stage-0 capture results per attempt and batch (work/baseline.ts)
 //   troupe_<run>_evals      the evaluator's scores per checkpoint and lane (evaluator/)
@@ -44,6 +44,8 @@ export const RUN_KEYS = {
   /** the teacher's and the evaluator's pool metrics, when they run on a pool (cast/pools.ts) */
   poolTeacher: "pool-teacher",
   poolEvaluator: "pool-evaluator",
+  /** where the cast runs on hosts and what happened to them (placement/record.ts) */
+  cast: "cast",
 } as const;
 export type RunKey = (typeof RUN_KEYS)[keyof typeof RUN_KEYS];
 

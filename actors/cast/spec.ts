@@ -8,6 +8,7 @@
 import type { CurriculumPlan, StageId } from "../director/mod.js";
 import { configDigest } from "./digest.js";
 import { CastSpecError } from "./errors.js";
+import type { CastPlacementSpec } from "./placement/spec.js";
 
 export const RUN_SPEC_FORMAT = "troupe-run-spec/1";
 
@@ -111,6 +112,8 @@ export interface RunSpec {
   readonly oracle?: OracleSpec;
   /** Data-parallel trainer jobs (absent in specs of older runs: one trainer). */
   readonly thunder?: ThunderSpec | null;
+  /** Where the cast runs when the scenario declares hosts; absent or null: every actor runs with the owner. */
+  readonly placement?: CastPlacementSpec | null;
 }
 
 /** The parts of a scenario's RunPlan the cast uses (structurally the same types). */
@@ -131,7 +134,7 @@ export const AVAILABLE_STAGES: readonly StageId[] = [0, 1, 2, 3, 4, 5, 6];
 /** Default trainer checkpoint interval when the scenario names none. */
 export const DEFAULT_CHECKPOINT_EVERY = 100;
 
-export function runSpecFrom(plan: RunPlanLike, runId: string, available: readonly StageId[] = AVAILABLE_STAGES): RunSpec {
+export function runSpecFrom(plan: RunPlanLike, runId: string, available: readonly StageId[] = AVAILABLE_STAGES, placement: CastPlacementSpec | null = null): RunSpec {
   return {
     format: RUN_SPEC_FORMAT,
     runId,
@@ -147,6 +150,7 @@ export function runSpecFrom(plan: RunPlanLike, runId: string, available: readonl
     available: [...available],
     oracle: plan.oracle ?? DEFAULT_ORACLE_SPEC,
     thunder: plan.thunder ?? null,
+    placement,
   };
 }
 

@@ -62,7 +62,7 @@ export function gatesDecided(summary: RunSummary | null, listed: readonly number
 export type ReportReader = (file: string) => Promise<{
   readonly stages: readonly {
     readonly stage: number;
-    readonly attempt_reports: readonly { readonly attempt: number; readonly steps: number }[];
+    readonly attempt_reports: readonly { readonly attempt: number; readonly steps: number; readonly details?: unknown }[];
     readonly series: readonly { readonly attempt: number; readonly terms: Readonly<Record<string, { readonly points: readonly { readonly step: number }[] } | undefined>> }[];
   }[];
 }>;
@@ -84,4 +84,33 @@ export async function missingCurveSteps(reportFile: string | null, stage: number
     for (let k = 1; k <= a.steps; k++) if (!seen.has(k)) missing++;
   }
   return missing;
+}
+
+/**
+ * Steps of a stage's loss curves (every trained attempt) that appear more than once in the run's
+ * report: a progress event delivered or stored twice.
+ */
+export async function duplicateCurveSteps(reportFile: string | null, stage: number, read: ReportReader | undefined): Promise<number | null> {
+  if (!reportFile || !read) return null;
+  const r = await read(reportFile);
+  const s = r.stages.find((x) => x.stage === stage);
+  if (!s) return null;
+  return duplicatedSteps(s.series.map((x) => x.terms.total?.points.map((p) => p.step) ?? []));
+}
+
+/** Steps recorded more than once, over each curve's list of steps (pure). */
+export function duplicatedSteps(curves: readonly (readonly number[])[]): number {
+  return curves.reduce((n, steps) => n + steps.length - new Set(steps).size, 0);
+}
+
+/** The resume steps a stage's evaluator details recorded (from the trainer's job state), in a run's report. */
+export async function resumedStepsInReport(reportFile: string | null, stage: number, read: ReportReader | undefined): Promise<number[]> {
+  if (!reportFile || !read) return [];
+  const r = await read(reportFile);
+  const steps = new Set<number>();
+  for (const a of r.stages.find((x) => x.stage === stage)?.attempt_reports ?? []) {
+    const t = (a.details as { training?: { resumed_from_steps?: number[] } } | null | undefined)?.training;
+    for (const n of t?.resumed_from_steps ?? []) steps.add(n);
+  }
+  return [...steps].sort((a, b) => a - b);
 }

@@ -205,7 +205,7 @@ export async function runKillTrainer(o: KillCastOptions): Promise<KillTrainerRep
 }
 
 /** The resume steps the stage's evaluator details recorded (from the trainer's job state), in the last snapshot. */
-function resumedSteps(snapshot: PersistedDirectorSnapshot | null, stage: number): number[] {
+export function resumedSteps(snapshot: PersistedDirectorSnapshot | null, stage: number): number[] {
   const s = snapshot?.context.records.find((x) => x.stage === stage);
   const steps = new Set<number>();
   for (const a of s?.attempts ?? []) {

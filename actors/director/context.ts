@@ -80,7 +80,19 @@ export interface StageRecord {
   readonly note: string | null;
 }
 
-export const STOP_KINDS = ["gate_exhausted", "not_available", "run_timeout", "checkpoint_failed", "rollback_failed"] as const;
+export const STOP_KINDS = [
+  "gate_exhausted",
+  "not_available",
+  "run_timeout",
+  "checkpoint_failed",
+  "rollback_failed",
+  // the cast on hosts (actors/cast/placement): hosts never came, a host was lost where its
+  // actors may not move, an actor has no host it may run on, an actor's supervisor gave up
+  "hosts_missing",
+  "host_lost",
+  "placement_failed",
+  "actor_failed",
+] as const;
 export type StopKind = (typeof STOP_KINDS)[number];
 
 export interface StopRecord {

@@ -48,6 +48,8 @@ import {
   rollbackFailedStop,
   rolledBackNote,
   runTimeoutStop,
+  castLostStop,
+  type CastStopKind,
 } from "./stops.js";
 import { summarizeRun, type RunSummary } from "./summary.js";
 import type {
@@ -67,7 +69,9 @@ import type {
 /** Events the director accepts besides its actors' done/error events. */
 export type DirectorEvent =
   | { type: "train.progress"; stage: StageId; attempt: number; step: number; losses: LossValues }
-  | { type: "director.resumed"; at: number };
+  | { type: "director.resumed"; at: number }
+  /** the cast on hosts cannot go on (a host lost where its actors may not move, …): stop with a report */
+  | { type: "cast.lost"; kind: CastStopKind; reason: string };
 
 /** Input of the `wait` actor: resolve when the clock reaches `until` (null: never). */
 export interface WaitInput {
@@ -162,6 +166,13 @@ export const directorSetup = setup({
       const running = currentAttempt(context)?.outcome === "running";
       const failed = running ? recordFailure(context, "timeout", new Error("run time limit reached")) : context;
       const stop = runTimeoutStop(context);
+      return stopRun(closeStage(failed, "failed", stop.reason), stop);
+    }),
+    stopCastLost: assign(({ context, event }) => {
+      if (event.type !== "cast.lost") return context;
+      const stop = castLostStop(context, event.kind, event.reason);
+      const running = currentAttempt(context)?.outcome === "running";
+      const failed = running ? recordFailure(context, "error", new Error(stop.reason)) : context;
       return stopRun(closeStage(failed, "failed", stop.reason), stop);
     }),
     stopCheckpointFailed: assign(({ context }, params: { error: unknown }) => {
@@ -329,6 +340,7 @@ export const directorMachine = directorSetup.createMachine({
   },
   on: {
     "director.resumed": { actions: "recordResume" },
+    "cast.lost": { target: ".stopped", actions: ["stamp", "stopCastLost"] },
   },
   initial: "stage0",
   states: {

@@ -1,6 +1,9 @@
 // How the run ends when it does not pass: one StopRecord with a sentence a user can act on.
 // Pure functions of the context; the chart's stop actions call them.
-import { currentAttempt, currentRecord, type DirectorContext, type StopRecord } from "./context.js";
+import { currentAttempt, currentRecord, type DirectorContext, type StopKind, type StopRecord } from "./context.js";
+
+/** The stop kinds the cast's placement reports. */
+export type CastStopKind = Extract<StopKind, "hosts_missing" | "host_lost" | "placement_failed" | "actor_failed">;
 import type { ErrorRecord } from "./errors.js";
 import { stageLabel, type StageId } from "./stages.js";
 
@@ -73,6 +76,11 @@ export function rolledBackNote(ctx: DirectorContext): string {
 export function offPathNote(ctx: DirectorContext): string {
   const a = currentAttempt(ctx);
   return `passed off the critical path: ${a?.verdict ?? "stable, but it did not improve what it was meant to"}; later stages do not use it`;
+}
+
+/** The cast on hosts cannot go on (actors/cast/placement): the reason says which host and why. */
+export function castLostStop(ctx: DirectorContext, kind: CastStopKind, reason: string): StopRecord {
+  return { kind, stage: ctx.stage, reason: `${stageLabel(ctx.stage)} stopped: ${reason}` };
 }
 
 export function notInPlanNote(): string {

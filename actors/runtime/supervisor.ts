@@ -5,6 +5,8 @@
 // something is wrong beyond this host's reach: the supervisor stops every child and
 // escalates to its owner (onEscalate, and `done` resolves to a SupervisorEscalation).
 // Every transition is published on NATS (troupe.<run>._sup.<host>) as sys.supervision.
+// A host agent's supervisors are `persistent`: children come and go (add, remove) as the
+// director places actors, and the supervisor lives on with none until it is stopped.
 import { type ChildProcess, fork } from "node:child_process";
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -56,6 +58,10 @@ export interface SupervisorOptions {
   onEvent?(event: SupervisionEventBody): void;
   onEscalate?(err: SupervisorEscalation): void;
   log?: Logger;
+  /** keep running with no children (children are added and removed later); default false */
+  persistent?: boolean;
+  /** extra environment of every child (e.g. TROUPE_LINK_ADDRESS from its host agent) */
+  env?: Readonly<Record<string, string>>;
 }
 
 export type ChildState = "starting" | "running" | "backoff" | "stopping" | "stopped";
@@ -74,6 +80,10 @@ export interface Supervisor {
   ready(): Promise<void>;
   children(): ChildStatus[];
   pidOf(role: string, id: string): number | undefined;
+  /** starts another child (not after stop() or an escalation; role/id must be new) */
+  add(spec: ChildSpec): void;
+  /** stops one child gracefully and forgets it; resolves when it has exited */
+  remove(role: string, id: string): Promise<void>;
   /** stops every child gracefully; resolves when all have exited */
   stop(): Promise<void>;
   /** resolves when nothing is left to run: undefined after stop() or normal ends, the error after an escalation */
@@ -115,7 +125,7 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
   const codec = createCodec();
   const stamper = createStamper(o.run, `troupe.${o.run}._sup.${host}`);
   const subject = supervisionSubject(o.run, host);
-  const children: Child[] = o.children.map((spec) => ({
+  const newChild = (spec: ChildSpec): Child => ({
     spec,
     module: spec.module ? String(spec.module) : resolveRole(spec.role),
     proc: null,
@@ -129,7 +139,8 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
     everReady: false,
     timer: null,
     exited: Promise.resolve(),
-  }));
+  });
+  const children: Child[] = o.children.map(newChild);
   let stopping = false;
   let resolveDone!: (v: Error | undefined) => void;
   const done = new Promise<Error | undefined>((r) => (resolveDone = r));
@@ -157,6 +168,7 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
   }
 
   function checkDone(): void {
+    if (o.persistent && !stopping && !escalation) return;
     if (children.every((c) => c.state === "stopped")) resolveDone(escalation);
   }
 
@@ -173,7 +185,7 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
       shutdownMs,
     };
     const proc = fork(CHILD_ENTRY, [], {
-      env: { ...process.env, TROUPE_ACTOR_SPEC: JSON.stringify(wire) },
+      env: { ...process.env, ...o.env, TROUPE_ACTOR_SPEC: JSON.stringify(wire) },
       stdio: ["ignore", 2, 2, "ipc"], // an actor's stdout goes to stderr: stdout is the CLI's result
       execArgv: ["--enable-source-maps"],
     });
@@ -293,7 +305,7 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
   watchdog.unref();
 
   for (const c of children) spawnChild(c);
-  if (children.length === 0) resolveDone(undefined);
+  if (children.length === 0 && !o.persistent) resolveDone(undefined);
 
   return {
     host,
@@ -307,6 +319,24 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
     children: () =>
       children.map((c) => ({ role: c.spec.role, id: c.spec.id, state: c.state, pid: c.proc?.pid, restarts: c.restarts })),
     pidOf: (role, id) => children.find((c) => c.spec.role === role && c.spec.id === id)?.proc?.pid,
+    add(spec) {
+      if (stopping || escalation) throw new Error(`supervisor of run ${o.run} on ${host} is ${escalation ? "escalated" : "stopping"}; cannot add ${spec.role}/${spec.id}`);
+      if (children.some((c) => c.spec.role === spec.role && c.spec.id === spec.id)) throw new Error(`${spec.role}/${spec.id} is already supervised`);
+      checkToken("role", spec.role);
+      checkToken("id", spec.id);
+      const c = newChild(spec);
+      children.push(c);
+      spawnChild(c);
+    },
+    async remove(role, id) {
+      const c = children.find((x) => x.spec.role === role && x.spec.id === id);
+      if (!c) return;
+      await stopChild(c);
+      c.state = "stopped";
+      const i = children.indexOf(c);
+      if (i >= 0) children.splice(i, 1);
+      checkReady();
+    },
     stop: stopAll,
     done,
   };

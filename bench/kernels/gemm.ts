@@ -1,12 +1,12 @@
-// `troupe bench kernels`: GEMM GFLOP/s (square and the bench GPT's own shapes) on all threads,
-// the machine's measured FMA peak, fused attention timings, and PyTorch's matmul on the same
-// shapes as the peer. Throughput is the median of tinybench samples.
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+// `troupe bench kernels`: GEMM GFLOP/s (square and the bench GPT's own shapes) on all threads and
+// on one, the machine's measured FMA peak, and PyTorch's matmul on the same shapes as the peer, in
+// its fastest configuration (bench/peers searches them) and in its best one-thread-each one.
+// Rounds interleave troupe and every peer configuration; each figure is a median over rounds of
+// per-round medians of tinybench samples.
 import { Bench } from "tinybench";
 import { kernelInfo, withKernels } from "../../kernels/mod.js";
 import { native } from "../../kernels/native/load.js";
-import { runPeer } from "./peer.js";
+import { type PeerCandidate, candidateJson, peerScript, searchTorchPeer } from "../peers/mod.js";
 
 export interface GemmShape {
   readonly name: string;
@@ -62,11 +62,39 @@ function round(x: number, digits = 1): number {
 export interface KernelBenchOptions {
   readonly seconds?: number;
   readonly peer?: boolean;
+  /** rounds of (troupe, every peer configuration), default 2; figures are medians over rounds */
+  readonly rounds?: number;
   readonly config?: { vocab: number; block: number; d: number; batch: number };
+  /** progress lines (stderr in the CLI) */
+  readonly onProgress?: (line: string) => void;
+}
+
+interface PeerOut {
+  readonly gflops: number[];
+  readonly threads: number;
+  readonly version: string;
+}
+
+function geomean(xs: readonly number[]): number {
+  return Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
+}
+
+const ratio = (a: number, b: number | null | undefined) => (b ? round(a / b, 2) : null);
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Per shape, the median over rounds (each round: one GFLOP/s per shape). */
+function perShape(rounds: readonly (readonly number[])[]): number[] {
+  return rounds[0]!.map((_, i) => round(median(rounds.map((r) => r[i]!))));
 }
 
 export function runKernelBench(options: KernelBenchOptions = {}) {
   const seconds = options.seconds ?? 0.25;
+  const say = options.onProgress ?? (() => {});
   const cfg = options.config ?? { vocab: 256, block: 128, d: 128, batch: 16 };
   const info = kernelInfo();
   // the best of a few probes, before and after the GEMMs: the peak is a ceiling, other
@@ -77,17 +105,39 @@ export function runKernelBench(options: KernelBenchOptions = {}) {
   const gpt = gptShapes(cfg.batch * cfg.block, cfg.d, cfg.vocab);
   const all = [...square, ...gpt];
 
-  const used = timeGemms(all, seconds);
-  // both GEMM paths when the build has a BLAS: ours (blocked, SIMD) and the BLAS
-  const alt = info.blasAvailable === null ? null : withKernels({ blas: info.blas === null ? "force" : false }, () => timeGemms(all, seconds));
+  const rounds = Math.max(1, options.rounds ?? 2);
+  const usedR: number[][] = [];
+  const altR: number[][] = [];
+  const oneR: number[][] = [];
+  let roundsDone = 0;
+  const ourRound = (r: number) => {
+    say(`[bench] round ${r + 1}/${rounds}: troupe GEMMs on ${info.threads} threads, then on 1`);
+    usedR.push(timeGemms(all, seconds));
+    // both GEMM paths when the build has a BLAS: ours (blocked, SIMD) and the BLAS
+    if (info.blasAvailable !== null) altR.push(withKernels({ blas: info.blas === null ? "force" : false }, () => timeGemms(all, seconds)));
+    oneR.push(withKernels({ threads: 1 }, () => timeGemms(all, seconds)));
+    roundsDone = r + 1;
+  };
+  const search = options.peer === false ? null : searchTorchPeer<PeerOut>({
+    script: peerScript("torch_gemm.py"),
+    args: [JSON.stringify(all.map((s) => [s.M, s.N, s.K, s.trans])), String(seconds * 2)],
+    score: (v) => round(geomean(v.gflops)),
+    rounds,
+    beforeRound: ourRound,
+    onTrial: (t) => say(`[bench] peer ${t.label}: ${t.score ?? t.reason} GFLOP/s geomean${t.env ? ` (OpenBLAS ${t.env.blas_core})` : ""}`),
+  });
+  for (let r = roundsDone; r < rounds; r++) ourRound(r); // no peer: troupe alone
   peak = Math.max(peak, probe());
+  const used = perShape(usedR);
+  const usedOne = perShape(oneR);
+  const alt = altR.length ? perShape(altR) : null;
   const ownG = info.blas === null ? used : alt;
   const blasG = info.blas === null ? alt : used;
-
-  const here = dirname(fileURLToPath(import.meta.url));
-  const peerScript = join(here, "..", "..", "..", "bench", "peers", "torch_gemm.py");
-  const peer = options.peer === false ? { value: null, reason: "disabled" }
-    : runPeer<{ gflops: number[]; threads: number; version: string }>(peerScript, [JSON.stringify(all.map((s) => [s.M, s.N, s.K, s.trans])), String(seconds * 2)]);
+  /** a counted candidate's GFLOP/s per shape: the median over its rounds */
+  const gflopsOf = (c: PeerCandidate<PeerOut> | null | undefined) => (c && c.score !== null ? perShape(c.trials.map((t) => t.value!.gflops)) : null);
+  const best = gflopsOf(search?.best);
+  const one = gflopsOf(search?.oneThread);
+  const counted = (search?.candidates ?? []).map(gflopsOf).filter((g): g is number[] => g !== null);
 
   const row = (s: GemmShape, i: number) => ({
     name: s.name, M: s.M, N: s.N, K: s.K, trans: s.trans,
@@ -95,17 +145,42 @@ export function runKernelBench(options: KernelBenchOptions = {}) {
     fraction_of_peak: round(used[i]! / peak, 3),
     own_gflops: ownG ? ownG[i]! : null,
     blas_gflops: blasG ? blasG[i]! : null,
-    torch_gflops: peer.value ? peer.value.gflops[i]! : null,
-    ratio_vs_torch: peer.value ? round(used[i]! / peer.value.gflops[i]!, 2) : null,
+    torch_gflops: best ? best[i]! : null,
+    ratio_vs_torch: ratio(used[i]!, best?.[i]),
+    /** the peer's best on this shape over every configuration that counted (medians over rounds) */
+    torch_max_gflops: counted.length ? Math.max(...counted.map((g) => g[i]!)) : null,
+    gflops_1t: usedOne[i]!,
+    torch_gflops_1t: one ? one[i]! : null,
+    ratio_vs_torch_1t: ratio(usedOne[i]!, one?.[i]),
+  });
+  const rows = all.map(row);
+  const describe = (c: PeerCandidate<PeerOut>) => ({
+    config: c.label, intra_op_threads: c.config.intraOpThreads, blas_threads: c.config.blasThreads,
+    blas_kernels: c.config.blasKernels, blas_core: c.env?.blas_core ?? null, torch_version: c.env?.torch_version ?? null,
+    /** median over rounds of each round's geometric mean (what ranks the configurations) */
+    geomean_gflops: c.score,
   });
   return {
     machine: { kernels: info.kernels, gemm: info.blas ?? `troupe-${info.kernels}`, blas_available: info.blasAvailable, blas_core: info.blasCore || null, threads: info.threads, cpu: info.cpu },
     fma_peak_gflops: round(peak),
     gemm: {
-      square: square.map((s, i) => ({ n: s.M, ...row(s, i) })),
-      gpt: gpt.map((s, i) => row(s, square.length + i)),
+      square: square.map((s, i) => ({ n: s.M, ...rows[i]! })),
+      gpt: rows.slice(square.length),
     },
-    peer: peer.value ? { torch_version: peer.value.version, torch_threads: peer.value.threads } : null,
-    peer_reason: peer.reason,
+    /** geometric means over every shape: troupe on all threads vs the peer's best configuration,
+     * and troupe on 1 thread vs the peer's best intra-op 1 + BLAS 1 configuration */
+    summary: {
+      geomean_gflops: round(geomean(used)),
+      torch_geomean_gflops: best ? round(geomean(best)) : null,
+      ratio_vs_torch: ratio(geomean(used), best ? geomean(best) : null),
+      geomean_gflops_1t: round(geomean(usedOne)),
+      torch_geomean_gflops_1t: one ? round(geomean(one)) : null,
+      ratio_vs_torch_1t: ratio(geomean(usedOne), one ? geomean(one) : null),
+    },
+    peer: search?.best && best ? describe(search.best) : null,
+    peer_one_thread: search?.oneThread && one ? describe(search.oneThread) : null,
+    peer_search: search ? search.candidates.map((c) => candidateJson(c, "geomean_gflops")) : null,
+    rounds,
+    peer_reason: options.peer === false ? "disabled" : search?.reason ?? null,
   };
 }

@@ -7,6 +7,8 @@ import { runLlamaTrainBench } from "./train-llama.js";
 interface ArchBenchOptions {
   readonly peerScript?: string | false;
   readonly rounds?: number;
+  /** progress lines (stderr in the CLI) */
+  readonly onProgress?: (line: string) => void;
 }
 
 const benches: Record<string, (o: ArchBenchOptions) => { result: unknown; lines: string[] }> = {
@@ -15,7 +17,9 @@ const benches: Record<string, (o: ArchBenchOptions) => { result: unknown; lines:
     return {
       result: r,
       lines: [
-        `troupe ${r.tokens_per_s} tokens/s (${r.step_ms} ms/step)  torch ${r.peer?.torch_tokens_per_s ?? "-"}  ratio ${r.ratio ?? "-"}`,
+        `troupe ${r.tokens_per_s} tokens/s (${r.step_ms} ms/step, ${r.threads} threads)  torch ${r.peer?.torch_tokens_per_s ?? "-"}  ratio ${r.ratio ?? "-"}`,
+        `  peer: ${r.peer ? `best of ${r.peer_search!.length} configurations over ${r.rounds} rounds: ${r.peer.config} (OpenBLAS ${r.peer.blas_core})` : `none (${r.peer_reason})`}`,
+        `one thread each: troupe ${r.one_thread.troupe_tokens_per_s} tokens/s  torch ${r.one_thread.torch_tokens_per_s ?? "-"}${r.one_thread.torch ? ` (${r.one_thread.torch.config})` : ""}  ratio ${r.one_thread.ratio ?? "-"}`,
         `RSS ${r.rss_mb.after_10} MB after 10 steps, ${r.rss_mb.after_200} MB after ${r.rss_mb.steps}`,
       ],
     };

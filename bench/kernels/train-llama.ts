@@ -1,17 +1,18 @@
 // `troupe bench train --arch llama`: tokens/s of a full Llama training step (forward,
 // cross-entropy, backward, AdamW) at a compute-bound size, against the same model in PyTorch
 // (bench/peers/torch_llama.py) measured in the same command, plus `fraction_of_peak`: the
-// model's FLOPs per second over the FMA peak measured between the rounds. The peer runs in its
-// fastest configuration found by a short probe over intra-op threads × BLAS threads ×
-// OPENBLAS_CORETYPE kept or unset (the knobs of ../shared/bench/torch_gpt.py); the one used is
-// reported. The object is `bench train`'s, with those additions.
+// model's FLOPs per second over the FMA peak measured between the rounds. The peer runs at its
+// best: bench/peers runs it in every configuration (intra-op threads × BLAS threads ×
+// OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE kept or unset, checked against float64) in every round, and
+// the configuration with the best median is the peer; the one used is reported. The object is
+// `bench train`'s, with those additions.
 // Model FLOPs per token (training): 6·N (N = the weights of every matrix product, head
 // included) + 6·L·T·C (causal attention: q·kᵀ and p·v over T/2 keys on average, ×3 for backward).
 import { join } from "node:path";
 import { Llama, adamw, backward, kernelInfo, createRng, randint, workspace } from "../../kernels/mod.js";
 import { native } from "../../kernels/native/load.js";
 import { repoRoot } from "../shared.js";
-import { runPeer } from "./peer.js";
+import { type PeerCandidate, candidateJson, searchTorchPeer } from "../peers/mod.js";
 
 export interface LlamaBenchConfig {
   readonly vocab: number;
@@ -32,10 +33,12 @@ export interface LlamaBenchOptions {
   /** Steps per timed run (3) and timed runs per round (3). */
   readonly steps?: number;
   readonly runs?: number;
-  /** Rounds of (troupe, then the peer), medians over all (default 2). */
+  /** Rounds of (troupe, then the peer in every configuration), medians over all (default 2). */
   readonly rounds?: number;
   /** The peer script (default bench/peers/torch_llama.py); false: no peer. */
   readonly peerScript?: string | false;
+  /** progress lines (stderr in the CLI) */
+  readonly onProgress?: (line: string) => void;
 }
 
 export function defaultLlamaPeer(): string {
@@ -60,29 +63,6 @@ const mb = () => Math.round((process.memoryUsage().rss / 2 ** 20) * 10) / 10;
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 type PeerRun = { tokens_per_s: number; runs: number[]; version: string; threads: number };
-
-/** The peer's environments to try: intra-op threads × BLAS threads × OPENBLAS_CORETYPE kept/unset. */
-function peerConfigs(threads: number): Record<string, string | undefined>[] {
-  const out: Record<string, string | undefined>[] = [];
-  const core = process.env.OPENBLAS_CORETYPE;
-  for (const t of [...new Set([1, threads])]) {
-    for (const b of [...new Set([1, threads])]) {
-      out.push({ TORCH_THREADS: String(t), OPENBLAS_NUM_THREADS: String(b) });
-      if (core !== undefined) out.push({ TORCH_THREADS: String(t), OPENBLAS_NUM_THREADS: String(b), OPENBLAS_CORETYPE: undefined, OPENBLAS_L2_SIZE: undefined });
-    }
-  }
-  return out;
-}
-
-function withEnv<T>(env: Record<string, string | undefined>, fn: () => T): T {
-  const before = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
-  try {
-    return fn();
-  } finally {
-    for (const [k, v] of Object.entries(before)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
-  }
-}
 
 export function runLlamaTrainBench(options: LlamaBenchOptions = {}) {
   const cfg = options.config ?? llamaBenchConfig;
@@ -115,47 +95,45 @@ export function runLlamaTrainBench(options: LlamaBenchOptions = {}) {
   const peaks: number[] = [nat.fmaPeak(0.3)];
   const rates: number[] = [];
   const script = options.peerScript === undefined ? defaultLlamaPeer() : options.peerScript;
-  const args = [JSON.stringify(cfg), String(steps), String(runs)];
-  // the peer's best configuration: one short run of each candidate
-  let best: { env: Record<string, string | undefined>; rate: number } | null = null;
-  const probes: { env: Record<string, string | undefined>; tokens_per_s: number | null }[] = [];
-  let peerReason: string | null = script === false ? "disabled" : null;
-  if (script !== false) {
-    for (const env of peerConfigs(kernelInfo().threads)) {
-      const r = withEnv(env, () => runPeer<PeerRun>(script, [JSON.stringify(cfg), "1", "1"]));
-      probes.push({ env, tokens_per_s: r.value?.tokens_per_s ?? null });
-      if (r.value && (!best || r.value.tokens_per_s > best.rate)) best = { env, rate: r.value.tokens_per_s };
-      if (!r.value) peerReason = r.reason;
-    }
-  }
-  const peerRates: number[] = [];
-  let peerVersion: string | null = null;
-  for (let round = 0; round < rounds; round++) {
+  const say = options.onProgress ?? (() => {});
+  let roundsDone = 0;
+  const ourRound = (round: number) => {
+    say(`[bench] round ${round + 1}/${rounds}: troupe on ${kernelInfo().threads} threads`);
     for (let r = 0; r < runs; r++) {
       const t0 = performance.now();
       for (let i = 0; i < steps; i++) step();
       rates.push((tokens * steps) / ((performance.now() - t0) / 1000));
     }
     peaks.push(nat.fmaPeak(0.3));
-    if (best) {
-      const p = withEnv(best.env, () => runPeer<PeerRun>(script as string, args));
-      if (p.value) {
-        peerRates.push(...p.value.runs);
-        peerVersion = p.value.version;
-      } else peerReason = p.reason;
-      peaks.push(nat.fmaPeak(0.3));
-    }
-  }
+    roundsDone = round + 1;
+  };
+  const search = script === false ? null : searchTorchPeer<PeerRun>({
+    script,
+    args: [JSON.stringify(cfg), String(steps), String(runs)],
+    score: (v) => v.tokens_per_s,
+    rounds,
+    beforeRound: ourRound,
+    onTrial: (t) => say(`[bench] peer ${t.label}: ${t.score ?? t.reason} tokens/s${t.env ? ` (OpenBLAS ${t.env.blas_core})` : ""}`),
+  });
+  for (let round = roundsDone; round < rounds; round++) ourRound(round); // no peer: troupe alone
+  peaks.push(nat.fmaPeak(0.3));
+  const best: PeerCandidate<PeerRun> | null = search?.best ?? null;
+  const peerRates = best ? best.trials.flatMap((t) => t.value!.runs) : [];
+  const peerReason = script === false ? "disabled" : search?.reason ?? null;
   const ours = median(rates);
   const theirs = peerRates.length ? median(peerRates) : null;
   const peak = median(peaks);
   const info = kernelInfo();
-  const envLabel = (env: Record<string, string | undefined>) => Object.entries(env).map(([k, v]) => `${k}=${v ?? "(unset)"}`).join(" ");
   return {
     arch: "llama",
     config: cfg,
     tokens_per_s: Math.round(ours),
-    peer: theirs === null ? null : { torch_tokens_per_s: Math.round(theirs), torch_runs: peerRates.map(Math.round), torch_version: peerVersion, torch_config: envLabel(best!.env), probes: probes.map((p) => ({ config: envLabel(p.env), tokens_per_s: p.tokens_per_s })) },
+    peer: theirs === null || best === null ? null : {
+      torch_tokens_per_s: Math.round(theirs), torch_runs: peerRates.map(Math.round), torch_version: best.env?.torch_version ?? null,
+      torch_config: best.label, intra_op_threads: best.config.intraOpThreads, blas_threads: best.config.blasThreads,
+      blas_kernels: best.config.blasKernels, blas_core: best.env?.blas_core ?? null,
+    },
+    peer_search: search ? search.candidates.map((c) => candidateJson(c, "tokens_per_s")) : null,
     ratio: theirs === null ? null : round(ours / theirs),
     fraction_of_peak: round((ours * flopsPerToken) / (peak * 1e9), 3),
     model_gflops: round((ours * flopsPerToken) / 1e9, 1),

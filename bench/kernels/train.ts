@@ -1,11 +1,14 @@
 // `troupe bench train`: tokens/s of a full training step (forward, cross-entropy, backward,
 // AdamW) of the bench GPT in a workspace, against ../shared/bench/torch_gpt.py run in the same
 // command with the same config, plus RSS after 10 and after 200 steps (memory must not grow).
-import { existsSync } from "node:fs";
+// The peer runs at its best: every configuration of bench/peers runs in every round, the fastest
+// (by median over the rounds) is the peer; the per-core comparison is troupe on one thread
+// against the peer's best one-intra-op, one-BLAS-thread configuration. Rounds interleave troupe
+// and the peer so that a busy minute on a shared machine hits both.
 import { join } from "node:path";
-import { GPT, adamw, backward, createRng, kernelInfo, randint, workspace } from "../../kernels/mod.js";
+import { GPT, adamw, backward, createRng, kernelInfo, randint, withKernels, workspace } from "../../kernels/mod.js";
+import { type PeerCandidate, candidateJson, searchTorchPeer } from "../peers/mod.js";
 import { sharedPath } from "../shared.js";
-import { runPeer } from "./peer.js";
 
 export interface TrainBenchConfig {
   readonly vocab: number;
@@ -28,30 +31,45 @@ export interface TrainBenchOptions {
   /** The peer script (default <repo>/../shared/bench/torch_gpt.py); false: no peer. */
   readonly peerScript?: string | false;
   /**
-   * Rounds of (ours, then the peer), default 2. On a shared machine the load changes within a
-   * minute; interleaving and taking each side's median over all rounds keeps one busy period
-   * from deciding the ratio.
+   * Rounds of (troupe on all threads, troupe on one, the peer in every configuration), default 2.
+   * The peer is the configuration with the best median over the rounds; each side's figure is the
+   * median of all its runs.
    */
   readonly rounds?: number;
+  /** progress lines (stderr in the CLI) */
+  readonly onProgress?: (line: string) => void;
 }
 
-function median(xs: number[]): number {
+interface PeerOut {
+  readonly tokens_per_s: number;
+  readonly runs: number[];
+  readonly version: string;
+}
+
+function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const mb = () => Math.round((process.memoryUsage().rss / 2 ** 20) * 10) / 10;
+const ratio = (a: number, b: number | null) => (b === null ? null : Math.round((a / b) * 100) / 100);
 
 /** ../shared/bench/torch_gpt.py (see bench/shared.ts for how ../shared is found). */
 export function defaultPeerScript(): string {
   return join(sharedPath("bench"), "torch_gpt.py");
 }
 
+/** One side's figures over all rounds. */
+function side(rates: readonly number[]) {
+  return rates.length ? { tokens_per_s: Math.round(median(rates)), runs: rates.map(Math.round) } : null;
+}
+
 export function runTrainBench(options: TrainBenchOptions = {}) {
   const cfg = options.config ?? benchConfig;
   const steps = options.steps ?? 10;
   const runs = options.runs ?? 5;
+  const say = options.onProgress ?? (() => {});
   const memorySteps = Math.max(options.memorySteps ?? 200, 10 + 3 + steps * runs);
   const rng = createRng(0);
   const model = new GPT({ vocabSize: cfg.vocab, blockSize: cfg.block, nEmbd: cfg.d, nHead: cfg.heads, nLayer: cfg.layers }, rng);
@@ -85,42 +103,67 @@ export function runTrainBench(options: TrainBenchOptions = {}) {
     }
     return rates;
   };
+  const timedOneThread = () => withKernels({ threads: 1 }, () => (step(), timed()));
+
   const script = options.peerScript === undefined ? defaultPeerScript() : options.peerScript;
-  const peerMissing = script === false ? "disabled" : !existsSync(script) ? `${script} not found` : null;
   const rounds = Math.max(1, options.rounds ?? 2);
-  const rates: number[] = [];
-  const peerRates: number[] = [];
-  let peerVersion: string | null = null;
-  let peerReason: string | null = peerMissing;
-  for (let round = 0; round < rounds; round++) {
-    rates.push(...timed());
+  const ours: number[] = [];
+  const oursOne: number[] = [];
+  let roundsDone = 0;
+  const ourRound = (round: number) => {
+    say(`[bench] round ${round + 1}/${rounds}: troupe on ${kernelInfo().threads} threads, then on 1`);
+    ours.push(...timed());
     while (done < memorySteps && round === 0) step(); // the memory check rides on the first round
-    if (peerMissing !== null || (round > 0 && peerVersion === null)) continue;
-    const peer = runPeer<{ tokens_per_s: number; runs: number[]; version: string }>(script as string, [JSON.stringify(cfg), String(steps), String(runs)]);
-    if (peer.value) {
-      peerRates.push(...peer.value.runs);
-      peerVersion = peer.value.version;
-    } else {
-      peerReason = peer.reason;
-    }
-  }
-  const ours = Math.round(median(rates));
-  const theirs = peerRates.length ? Math.round(median(peerRates)) : null;
+    oursOne.push(...timedOneThread());
+    roundsDone = round + 1;
+  };
+  const search = script === false ? null : searchTorchPeer<PeerOut>({
+    script,
+    args: [JSON.stringify(cfg), String(steps), String(runs)],
+    score: (v) => v.tokens_per_s,
+    rounds,
+    beforeRound: ourRound,
+    onTrial: (t) => say(`[bench] peer ${t.label}: ${t.score ?? t.reason} tokens/s${t.env ? ` (OpenBLAS ${t.env.blas_core})` : ""}`),
+  });
+  for (let round = roundsDone; round < rounds; round++) ourRound(round); // no peer: troupe alone
+  const runsOf = (c: PeerCandidate<PeerOut> | null) => (c ? c.trials.flatMap((t) => t.value!.runs) : []);
+
+  const tokensPerS = Math.round(median(ours));
+  const best = search?.best ?? null;
+  const peer = side(runsOf(best));
+  const peerOne = side(runsOf(search?.oneThread ?? null));
+  const oneThread = Math.round(median(oursOne));
   const info = kernelInfo();
+  const describe = (c: PeerCandidate<PeerOut>) => ({
+    config: c.label, intra_op_threads: c.config.intraOpThreads, blas_threads: c.config.blasThreads,
+    blas_kernels: c.config.blasKernels, blas_core: c.env?.blas_core ?? null,
+  });
   return {
     config: cfg,
-    tokens_per_s: ours,
-    peer: theirs === null ? null : { torch_tokens_per_s: theirs, torch_runs: peerRates.map(Math.round), torch_version: peerVersion },
-    ratio: theirs === null ? null : Math.round((ours / theirs) * 100) / 100,
-    runs: rates.map(Math.round),
+    tokens_per_s: tokensPerS,
+    threads: info.threads,
+    peer: peer === null || best === null ? null : {
+      torch_tokens_per_s: peer.tokens_per_s, torch_runs: peer.runs, torch_version: best.env?.torch_version ?? null,
+      ...describe(best),
+    },
+    ratio: ratio(tokensPerS, peer?.tokens_per_s ?? null),
+    one_thread: {
+      troupe_tokens_per_s: oneThread,
+      troupe_runs: oursOne.map(Math.round),
+      torch_tokens_per_s: peerOne?.tokens_per_s ?? null,
+      torch_runs: peerOne?.runs ?? null,
+      torch: search?.oneThread ? describe(search.oneThread) : null,
+      ratio: ratio(oneThread, peerOne?.tokens_per_s ?? null),
+    },
+    peer_search: search ? search.candidates.map((c) => candidateJson(c, "tokens_per_s")) : null,
+    runs: ours.map(Math.round),
     rounds,
-    step_ms: Math.round((tokens / ours) * 1000 * 10) / 10,
+    step_ms: Math.round((tokens / tokensPerS) * 1000 * 10) / 10,
     rss_mb: { ...rss, steps: memorySteps },
     workspace_mb: Math.round((ws.bytes / 2 ** 20) * 10) / 10,
     final_loss: Math.round(lastLoss * 1e4) / 1e4,
     kernels: info.kernels,
     gemm: info.blas ?? `troupe-${info.kernels}`,
-    threads: info.threads,
-    peer_reason: peerReason,
+    peer_reason: script === false ? "disabled" : best ? null : search?.reason ?? null,
   };
 }

@@ -3,10 +3,11 @@
 
 Usage: torch_gemm.py '[[M,N,K,"NT"], ...]' [seconds]  — prints one JSON line
 {"peer":"torch","threads":T,"gflops":[...]} (median of 5 timed rounds per shape).
-Uses the thread setting of ../shared/bench/torch_gpt.py (2 intra-op threads, BLAS single-threaded).
+TORCH_THREADS sets the intra-op threads (default 2, as ../shared/bench/torch_gpt.py); BLAS threads
+and kernels come from the environment (OPENBLAS_NUM_THREADS, OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE).
+`troupe bench kernels` runs it through torch_peer.py in every configuration and keeps the best.
 """
 import os
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import sys, json, time, statistics
 import torch
 

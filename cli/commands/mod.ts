@@ -11,6 +11,7 @@ import { register as registerBenchCompress } from "./bench_compress.js";
 import { register as registerChaos } from "./chaos.js";
 import { register as registerChaosCast } from "./chaos-cast.js";
 import { register as registerChaosDp } from "./chaos-dp.js";
+import { register as registerChaosHosts } from "./chaos-hosts.js";
 import { register as registerData } from "./data.js";
 import { register as registerEval } from "./eval.js";
 import { register as registerDemo } from "./demo.js";
@@ -21,6 +22,7 @@ import { register as registerTokenizer } from "./tokenizer.js";
 import { register as registerTrain } from "./train.js";
 import { register as registerGenerate } from "./generate.js";
 import { register as registerCompress } from "./compress.js";
+import { register as registerHost } from "./host.js";
 import { register as registerPool } from "./pool.js";
 import { register as registerPoolDrills } from "./pool-drills.js";
 import { register as registerVerify } from "./verify.js";
@@ -50,6 +52,8 @@ const commands: Register[] = [
   registerChaos,
   registerChaosCast,
   registerChaosDp,
+  registerChaosHosts,
+  registerHost,
   registerPool,
   registerPoolDrills,
   registerDemo,

@@ -32,6 +32,8 @@ export interface RunStateOptions<T> {
   from?: string;
   /** how long one operation is retried across reconnects (default 60 s) */
   deadlineMs?: number;
+  /** entries expire this long after their last write (default: never); fixed when the bucket is created */
+  ttlMs?: number;
 }
 
 export interface Versioned<T> {
@@ -54,6 +56,10 @@ export interface WatchedEntry<T> {
   /** null for a delete */
   readonly value: T | null;
   readonly from: string;
+  /** when the server stored it (ms since the epoch, the server's clock) */
+  readonly created: number;
+  /** false for the values a watch starts with, true for every write it sees after that */
+  readonly update: boolean;
 }
 
 export interface RunState<T> {
@@ -69,8 +75,9 @@ export interface RunState<T> {
   keys(): Promise<string[]>;
   /**
    * Calls `fn` with the key's current revision and every later one, as they are stored (an
-   * ordered consumer: it follows the key across reconnects). Entries that do not decode are
-   * skipped. Returns a function that stops watching.
+   * ordered consumer: it follows the key across reconnects). `key` may be a wildcard (`>`,
+   * `host.*`): then every matching key's current value comes first. Entries that do not decode
+   * are skipped. Returns a function that stops watching.
    */
   watch(key: string, fn: (e: WatchedEntry<T>) => void): Promise<() => void>;
   stats(): RunStateStats;
@@ -106,6 +113,7 @@ export async function openRunState<T>(nc: NatsConnection, opts: RunStateOptions<
     new Kvm(nc).create(bucket, {
       history: opts.history ?? 5,
       storage: opts.storage === "memory" ? ("memory" as never) : ("file" as never),
+      ...(opts.ttlMs ? { ttl: opts.ttlMs } : {}),
     }),
   );
 
@@ -191,12 +199,13 @@ export async function openRunState<T>(nc: NatsConnection, opts: RunStateOptions<
       void (async () => {
         for await (const e of it) {
           try {
+            const seen = { key: e.key, revision: e.revision, created: e.created.getTime(), update: e.isUpdate };
             if (e.operation !== "PUT") {
-              fn({ key: e.key, revision: e.revision, value: null, from: "" });
+              fn({ ...seen, value: null, from: "" });
               continue;
             }
             const env = codec.decode(e.value);
-            fn({ key: e.key, revision: e.revision, value: schema.parse(env.body, `${bucket}/${e.key}`), from: env.from });
+            fn({ ...seen, value: schema.parse(env.body, `${bucket}/${e.key}`), from: env.from });
           } catch {
             // an entry we cannot read is not ours to report
           }

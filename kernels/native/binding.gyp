@@ -3,7 +3,12 @@
 # - isa_avx2 / isa_avx512 (x64 only): the same optimized sources compiled with -mavx2 / -mavx512*,
 #   chosen at run time from the CPU's features
 # - BLAS: OpenBLAS when cblas.h and libopenblas are found (Linux), Accelerate on macOS;
-#   TROUPE_BUILD_NO_BLAS=1 builds without (the blocked GEMM of src/fast/gemm.inc is used)
+#   TROUPE_BUILD_NO_BLAS=1 builds without (the blocked GEMM of src/fast/gemm.inc is used).
+#   Accelerate's classic CBLAS interface, without ACCELERATE_NEW_LAPACK: that define routes
+#   cblas_sgemm to symbols that exist only from macOS 13.3, a null call on 11.0-13.2, which the
+#   deployment target (11.0) still covers. We call only cblas_sgemm, the same in both.
+# - NODE_ADDON_API_CPP_EXCEPTIONS_ALL: a C++ exception out of any binding becomes a JS Error
+#   (never std::terminate); bindings registered with expose<> get typed errors (binding/args.h)
 {
   "variables": {
     "cblas_dir%": "<!(node -p \"['/usr/include/x86_64-linux-gnu','/usr/include/aarch64-linux-gnu','/usr/include','/usr/include/openblas','/usr/local/include','/opt/homebrew/opt/openblas/include'].find(d => require('fs').existsSync(d + '/cblas.h')) || ''\")",
@@ -22,7 +27,7 @@
       "MACOSX_DEPLOYMENT_TARGET": "11.0"
     },
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"]
+    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL", "NODE_ADDON_API_DISABLE_DEPRECATED"]
   },
   "targets": [
     {
@@ -59,7 +64,7 @@
           "sources": ["src/isa/avx2.cc", "src/isa/avx512.cc"]
         }],
         ["OS=='mac'", {
-          "defines": ["TROUPE_HAVE_ACCELERATE", "ACCELERATE_NEW_LAPACK"],
+          "defines": ["TROUPE_HAVE_ACCELERATE"],
           "link_settings": {"libraries": ["-framework Accelerate"]}
         }],
         ["OS!='mac' and cblas_dir!='' and openblas_lib!='' and troupe_no_blas==0", {

@@ -2,14 +2,16 @@
 //   TROUPE_KERNELS=auto|avx512|avx2|portable|reference   kernel implementation (default auto)
 //   TROUPE_BLAS=0|1|force                                 system BLAS for GEMM: never, when at
 //                                                         least as wide as ours (default), always
-//   TROUPE_THREADS=n                                      pool size (default: all cores)
+//   TROUPE_THREADS=n                                      pool size (default: the CPUs this
+//                                                         process may use, see threads.ts)
 //   TROUPE_KERNELS_ADDON=path                             load another build of the addon
 // If the addon cannot be loaded, the NativeLoadError lists the possible fixes.
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ArgumentError, NativeLoadError } from "../errors.js";
+import { ArgumentError, KernelAllocationError, NativeLoadError } from "../errors.js";
+import { type ThreadBudget, threadBudget } from "./threads.js";
 import type { NativeInfo, NativeKernels } from "./types.js";
 
 export const KernelMode = {
@@ -21,8 +23,9 @@ export const KernelMode = {
 } as const;
 export type KernelMode = (typeof KernelMode)[keyof typeof KernelMode];
 
-const ABI_VERSION = 1;
+const ABI_VERSION = 2;
 let loaded: NativeKernels | null = null;
+let budget: ThreadBudget | null = null;
 
 function repoRoot(): string {
   // this file is <root>/kernels/native/load.ts, compiled to <root>/dist/kernels/native/load.js
@@ -70,17 +73,15 @@ function envMode(): KernelMode {
   );
 }
 
-function envThreads(): number {
+function envThreads(): ThreadBudget {
   const raw = process.env.TROUPE_THREADS;
-  if (raw === undefined || raw === "") return 0;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) {
+  if (raw !== undefined && raw !== "" && !(Number.isInteger(Number(raw)) && Number(raw) >= 1)) {
     throw new ArgumentError(
       { op: "kernels", arg: "TROUPE_THREADS" },
       `Expected "TROUPE_THREADS" to be a positive integer, got ${JSON.stringify(raw)}`,
     );
   }
-  return n;
+  return threadBudget(raw);
 }
 
 /** The native kernels of this thread, loaded and configured on first use. */
@@ -97,11 +98,23 @@ export function native(): NativeKernels {
     throw new NativeLoadError(`${fixes(path)}\n(the addon's ABI is ${mod.abiVersion}, expected ${ABI_VERSION})`);
   }
   const mode = envMode();
-  if (!mod.configure(mode, blasSetting(envBlas()), envThreads())) {
+  const threads = envThreads();
+  if (!mod.configure(mode, blasSetting(envBlas()), threads.threads)) {
     throw new NativeLoadError(`TROUPE_KERNELS=${mode} is not supported by this CPU or build (${JSON.stringify(mod.info().cpu)})`);
   }
+  mod.setErrorClasses({ allocation: KernelAllocationError });
+  budget = threads;
   loaded = mod;
   return mod;
+}
+
+/**
+ * Where the default thread count came from: the CPUs this process may use (affinity mask), a
+ * cgroup CPU quota, or TROUPE_THREADS; configureKernels({ threads }) overrides it later.
+ */
+export function kernelThreadBudget(): ThreadBudget {
+  native();
+  return budget!;
 }
 
 /**

@@ -18,7 +18,17 @@ export interface NativeInfo {
   /** The BLAS kernel family (OpenBLAS core name), "" when unknown. */
   readonly blasCore: string;
   readonly threads: number;
-  readonly cpu: { readonly avx2: boolean; readonly avx512: boolean; readonly neon: boolean };
+  readonly cpu: { readonly avx2: boolean; readonly avx512: boolean; readonly neon: boolean; readonly f16c: boolean };
+}
+
+export interface X86Flags {
+  readonly avx2?: boolean;
+  readonly fma?: boolean;
+  readonly f16c?: boolean;
+  readonly avx512f?: boolean;
+  readonly avx512bw?: boolean;
+  readonly avx512vl?: boolean;
+  readonly avx512dq?: boolean;
 }
 
 export interface NativeKernels {
@@ -28,6 +38,12 @@ export interface NativeKernels {
   fmaPeak(seconds: number): number;
   /** Fills the pool's scratch memory with NaN (tests). */
   debugPoisonScratch(): void;
+  /** Releases the scratch held now; scratch past this many bytes in total then fails as if the system refused it; 0 lifts it (tests). */
+  debugScratchLimit(bytes: number): void;
+  /** Which kernel sets these x86 flags allow (tests of the feature rules). */
+  debugX86Features(flags: X86Flags): { avx2: boolean; avx512: boolean; f16c: boolean };
+  /** The class thrown for allocation failures, constructed as new allocation(message, bytes). */
+  setErrorClasses(classes: { allocation: new (message: string, bytes: number) => Error }): void;
 
   gemm(c: F32, a: F32, b: F32, batch: number, M: number, N: number, K: number, ta: boolean, tb: boolean, alpha: number, beta: number): void;
   linearForward(out: F32, inp: F32, weight: F32, bias: F32 | null, N: number, C: number, OC: number): void;

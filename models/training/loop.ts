@@ -13,11 +13,12 @@
 // clipping; token counts and the reported loss are the group's. Without a sync nothing here
 // changes.
 import type { CausalLM } from "../arch/mod.js";
-import { type Optimizer, type Tensor, adamw, kernelInfo, backward, clipGradNorm, cosineWithWarmup, sumSquares, tensor, workspace } from "../../kernels/mod.js";
+import { type Optimizer, type Tensor, adamw, backward, clipGradNorm, cosineWithWarmup, sumSquares, tensor, workspace } from "../../kernels/mod.js";
 import type { CheckpointRef } from "../checkpoint/mod.js";
 import { DEFAULT_BETAS, hparamsOf, withHparams } from "./hparams.js";
 import { CheckpointMismatchError, CheckpointWriteError, ModelConfigError, NonFiniteLossError, TrainingAbortedError } from "../errors.js";
 import { modelsLogger } from "../log.js";
+import { currentKernels, kernelChange } from "./determinism.js";
 import { batchTensors, evalLoss } from "./evaluate.js";
 import { type StepRecord, type TrainerOptions, resolveTrainer } from "./options.js";
 import { type EvalPoint, TRAINER_STATE_VERSION, type TrainerState, checkTrainerState } from "./state.js";
@@ -49,10 +50,6 @@ const RECENT = 50;
 /** Writes of the last step's checkpoint before the loop gives up with CheckpointWriteError. */
 const FINAL_TRIES = 4;
 
-function kernelsNow(): { kernels: string; blas: string | null; threads: number } {
-  const k = kernelInfo();
-  return { kernels: k.kernels, blas: k.blas, threads: k.threads };
-}
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 function decays(name: string, t: Tensor): boolean {
@@ -91,9 +88,13 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
     } catch (err) {
       throw new CheckpointMismatchError(`cannot resume from ${where}: ${(err as Error).message}`, { cause: err });
     }
-    const k = kernelsNow();
-    if (s.kernels && JSON.stringify(s.kernels) !== JSON.stringify(k)) {
-      log.warn({ saved: s.kernels, now: k }, "resuming on other kernels or thread count: the continuation will not be bitwise identical to an uninterrupted run");
+    const k = currentKernels();
+    const change = s.kernels ? kernelChange(s.kernels, k) : null;
+    if (change && !change.bitwise) {
+      log.warn({ saved: s.kernels, now: k, changes: change.changes },
+        `resuming on other compute (${change.changes.join(", ")}): the continuation will not be bitwise identical to an uninterrupted run`);
+    } else if (change && change.changes.length) {
+      log.info({ saved: s.kernels, now: k, changes: change.changes }, `resuming with ${change.changes.join(", ")}: no BLAS, so results stay bitwise identical`);
     }
     if (s.totalSteps !== o.steps) log.warn({ saved: s.totalSteps, now: o.steps }, "resuming with another total step count: the LR schedule differs from the original run");
     st = { step: s.step, tokens: s.tokens, skipped: s.skipped, nanStreak: s.nanStreak, sinceBest: s.sinceBest, best: s.best, recent: [...s.recent], evals: [...s.evals] };
@@ -114,7 +115,7 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
     kind: "trainer", version: TRAINER_STATE_VERSION, step: st.step, totalSteps: o.steps,
     data: batches.state() as never, dropoutRng: model.dropoutRng.state() as never,
     tokens: st.tokens, skipped: st.skipped, nanStreak: st.nanStreak, best: st.best, sinceBest: st.sinceBest,
-    recent: [...st.recent], evals: [...st.evals], kernels: kernelsNow(),
+    recent: [...st.recent], evals: [...st.evals], kernels: currentKernels(),
   });
   const saveCheckpoint = (kind: "step" | "best") => {
     if (!ck) return;

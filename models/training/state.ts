@@ -2,6 +2,7 @@
 // data sampler's state and the dropout RNG. Plain JSON, stored in the checkpoint manifest.
 import { CheckpointFormatError } from "../errors.js";
 import type { JsonValue } from "../checkpoint/format.js";
+import type { KernelRecord } from "./determinism.js";
 
 export const TRAINER_STATE_VERSION = 1;
 
@@ -29,8 +30,8 @@ export interface TrainerState {
   /** The last (at most 50) training losses, for the reported train loss. */
   readonly recent: number[];
   readonly evals: EvalPoint[];
-  /** The kernels that produced it: a resume on other kernels is not bitwise identical. */
-  readonly kernels?: { readonly kernels: string; readonly blas: string | null; readonly threads: number };
+  /** The compute that produced it: kernels, BLAS (and its kernel family), threads. */
+  readonly kernels?: KernelRecord;
 }
 
 export function checkTrainerState(raw: unknown, where: string): TrainerState {

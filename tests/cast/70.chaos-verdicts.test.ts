@@ -53,7 +53,7 @@ test("drill verdicts - director-duel counts every director that acted as owner a
   const result = { summary: { outcome: "done" }, failure: null, lastSummary: { stages: [] }, report: null } as unknown as CastRunResult;
   const audit = auditJobStates([job({})]);
   const lease = (epoch: number, id: number, at: number) => ({ epoch, holder: `troupe.r.director.${id}`, host: "h", pid: id, since: at, renewedAt: at, at });
-  const write = (from: number, at: number) => ({ key: "r", revision: at, value: "{}", from: `troupe.r.director.${from}`, at });
+  const write = (from: number, at: number) => ({ key: "r", revision: at, value: "{}", from: `troupe.r.director.${from}`, created: at, update: true, at });
   const seen = { rivalAt: 100, started: { state: "stage1.training", step: 60 }, leaseEpochs: [lease(1, 0, 0), lease(2, 1, 150)], events: [] };
   assert.equal(judgeDuel(run, result, audit, { ...seen, writes: [write(0, 120), write(1, 160), write(1, 170)] }, 0).owners_at_end, 1);
   // the other way: the displaced director kept saving after the takeover

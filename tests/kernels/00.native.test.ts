@@ -28,6 +28,19 @@ test("native - every mode the CPU supports can be selected and restored", () => 
   assert.deepEqual(K.kernelInfo(), before);
 });
 
+// guards #16 (item 13): the avx2 kernels convert f16 with F16C, which a CPU or hypervisor may
+// leave out while offering AVX2 and FMA
+test("native - the avx2 and avx512 kernels need F16C; without it the portable kernels run", () => {
+  const nat = native();
+  const all = { avx2: true, fma: true, f16c: true, avx512f: true, avx512bw: true, avx512vl: true, avx512dq: true };
+  assert.deepEqual(nat.debugX86Features(all), { avx2: true, avx512: true, f16c: true });
+  assert.deepEqual(nat.debugX86Features({ ...all, f16c: false }), { avx2: false, avx512: false, f16c: false });
+  assert.deepEqual(nat.debugX86Features({ ...all, fma: false }), { avx2: false, avx512: false, f16c: true });
+  assert.deepEqual(nat.debugX86Features({ ...all, avx512vl: false }), { avx2: true, avx512: false, f16c: true });
+  const { cpu } = K.kernelInfo();
+  if (cpu.avx2) assert.equal(cpu.f16c, true, "this CPU runs the avx2 kernels, so it reported F16C");
+});
+
 test("native - an unknown mode is an ArgumentError", () => {
   assert.throws(() => K.configureKernels({ mode: "sse9" as K.KernelMode }), (e: unknown) => K.isArgumentError(e) && /Expected "mode" to be one of/.test((e as Error).message));
   assert.throws(() => K.configureKernels({ threads: -3 }), /Expected "threads" to be an integer in \[1, 64\], got -3/);

@@ -80,6 +80,24 @@ test("trainer - a NaN loss skips the update and is counted; K in a row stop trai
   assert.equal(calls, 3);
 });
 
+// guards #16 (item 9): the fast kernels turned a NaN logit into a finite loss (12.46), so the
+// guard never fired on the default kernels
+test("trainer - a NaN weight fires the non-finite guard on the default kernels", async () => {
+  assert.notEqual(K.kernelInfo().kernels, "reference", "the default (fast) kernels run here");
+  // tokens 0..15 only; the tied embedding row of token 31 (never an input or a target) is NaN,
+  // so one logit of every row is NaN: cross-entropy over it is NaN in PyTorch and here
+  const rng = K.createRng(4);
+  const b: TokenBatch = { idx: new Int32Array(16).map(() => rng.int(16)), targets: new Int32Array(16).map(() => rng.int(16)), B: 2, T: 8, tokens: 16 };
+  const model = tinyGpt(9);
+  const wte = model.namedParameters().find(([n]) => n === "wte.weight")![1];
+  wte.f32().fill(NaN, 31 * TINY.nEmbd, 32 * TINY.nEmbd);
+  const records: M.StepRecord[] = [];
+  await assert.rejects(M.train({ model, batches: fixedBatches([b]), steps: 10, maxNonFiniteSteps: 2, onStep: (r) => records.push(r) }),
+    (e) => M.isNonFiniteLossError(e) && e.step === 2);
+  assert.deepEqual(records.map((r) => [r.skipped, Number.isNaN(r.loss)]), [[true, true], [true, true]]);
+  assert.ok(Number.isNaN(wte.f32()[31 * TINY.nEmbd]) && wte.f32().slice(0, 31 * TINY.nEmbd).every(Number.isFinite), "no update was applied");
+});
+
 test("trainer - early stopping keeps the best evaluation's weights and checkpoints it", async () => {
   using dir = tempDir();
   const store = M.localCheckpointStore(dir.path);

@@ -90,3 +90,47 @@ test("resume - resuming on other kernels says the continuation will not be bitwi
   }
   assert.ok(warnings.some((w) => /not be bitwise identical/.test(w)), JSON.stringify(warnings));
 });
+// guards #16 (item 12): OpenBLAS results change with the thread count; our own kernels' do not
+test("resume - what a change of kernels, BLAS or threads means for bitwise resumption", () => {
+  const own = { kernels: "avx512", blas: null, blasCore: "", threads: 2 };
+  const blas = { kernels: "avx512", blas: "openblas", blasCore: "Haswell", threads: 2 };
+  assert.deepEqual(M.kernelChange(own, own), { changes: [], bitwise: true });
+  assert.deepEqual(M.kernelChange(own, { ...own, threads: 1 }), { changes: ["threads 2 → 1"], bitwise: true });
+  assert.deepEqual(M.kernelChange(blas, { ...blas, threads: 1 }), { changes: ["threads 2 → 1"], bitwise: false });
+  assert.deepEqual(M.kernelChange(blas, { ...blas, blasCore: "SkylakeX" }), { changes: ["BLAS kernels Haswell → SkylakeX"], bitwise: false });
+  assert.deepEqual(M.kernelChange(own, { ...blas, threads: 1 }), { changes: ["BLAS none → openblas", "threads 2 → 1"], bitwise: false });
+  assert.deepEqual(M.kernelChange(own, { ...own, kernels: "portable" }), { changes: ["kernels avx512 → portable"], bitwise: false });
+  // a checkpoint written before blasCore was recorded
+  assert.deepEqual(M.kernelChange({ kernels: "avx2", blas: "openblas", threads: 2 }, { ...blas, kernels: "avx2" }), { changes: [], bitwise: true });
+});
+
+test("resume - a checkpoint records threads and BLAS use; a resume on another thread count says what it means", async () => {
+  const logs: { level: string; msg: string }[] = [];
+  const at = (level: string) => (_o: unknown, msg: string) => logs.push({ level, msg });
+  const log = { info: at("info"), error: at("error"), warn: at("warn") } as unknown as M.Logger;
+  const before = K.currentKernelSettings();
+  const settings = [{ blas: false as const, word: /threads 2 → 1: no BLAS, so results stay bitwise identical/, level: "info" }];
+  if (K.kernelInfo().blasAvailable) settings.push({ blas: "force" as never, word: /resuming on other compute \(threads 2 → 1\): the continuation will not be bitwise identical/, level: "warn" });
+  for (const s of settings) {
+    using dir = tempDir();
+    const checkpoints = { store: M.localCheckpointStore(dir.path), run: "t", stage: "train", every: 2 };
+    try {
+      K.configureKernels({ threads: 2, blas: s.blas });
+      await detRun(20, { steps: 2, checkpoints });
+      const [ref] = await checkpoints.store.list("t", "train");
+      const state = (await checkpoints.store.load(ref!)).manifest.state as unknown as M.TrainerState;
+      assert.deepEqual(state.kernels, M.currentKernels(), "the running compute is recorded");
+      assert.equal(state.kernels!.threads, 2);
+      assert.equal(state.kernels!.blas, K.kernelInfo().blas);
+      K.configureKernels({ threads: 1 });
+      logs.length = 0;
+      await detRun(20, { steps: 3, checkpoints, resume: true, log });
+    } finally {
+      K.configureKernels(before);
+    }
+    const said = logs.find((l) => s.word.test(l.msg));
+    assert.ok(said && said.level === s.level, `blas ${String(s.blas)}: ${JSON.stringify(logs)}`);
+    if (s.level === "info") assert.ok(!logs.some((l) => l.level === "warn" && /bitwise/.test(l.msg)), JSON.stringify(logs));
+  }
+});
+

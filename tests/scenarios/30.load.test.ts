@@ -98,9 +98,10 @@ test("scenario - retry policy: a stage's retry replaces the defaults; defaults f
 test("scenario - hosts, placement, file lanes and measured thresholds", () => {
   const p = loadScenario(join(fixtures, "two-hosts.yaml"));
   assert.deepEqual(p.hosts.map((h) => [h.name, h.backends]), [["mac4", ["cpu", "mlx"]], ["linux1", ["cpu"]]]);
-  assert.deepEqual(p.cast.trainer, { count: 1, on: ["mac4"], backend: "mlx" });
-  assert.deepEqual(p.cast.teacher.on, ["linux1"]);
-  assert.deepEqual(p.cast.evaluator, { count: 1, on: [], backend: null }, "roles not listed: one, anywhere");
+  assert.deepEqual(p.cast.trainer, { count: 1, on: ["mac4"], tags: ["thunderbolt"], cores: 8, onHostLoss: null, backend: "mlx" });
+  assert.deepEqual([p.cast.teacher.on, p.cast.teacher.onHostLoss], [["linux1"], "replace"]);
+  assert.deepEqual(p.cast.evaluator, { count: 1, on: [], tags: [], cores: null, onHostLoss: null, backend: null }, "roles not listed: one, anywhere");
+  assert.deepEqual(p.placement, { strategy: "pack", waitMs: 120_000, deadAfterMs: 2000, onHostLoss: "stop" });
   const pairs = p.data.lanes["pairs"]!;
   assert.equal(pairs.kind, "jsonl");
   assert.equal(pairs.kind === "jsonl" ? pairs.path : "", join(fixtures, "data", "pairs.jsonl"));

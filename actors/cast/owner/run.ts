@@ -5,9 +5,11 @@
 // and at the end (by the report layer above, which the caller passes in as `writeReport`), and resolves with the run summary. It never waits silently: if its director
 // stops for good without a summary (and no other director holds the run's lease and renews
 // it), the run ends at once with a report that says so.
+// A scenario that declares hosts runs only the director here: the director places the other
+// actors on the hosts' agents (placement/), and the report's cast says where each one ran.
 import { randomBytes } from "node:crypto";
 import { availableParallelism, hostname } from "node:os";
-import { type Lease, type Logger, type NatsConnection, type NatsSession, componentLogger, openNats } from "../../../hosts/mod.js";
+import { type HostRecord, type Lease, type Logger, type NatsConnection, type NatsSession, componentLogger, openHostRegistry, openNats } from "../../../hosts/mod.js";
 import { checkToken } from "../../../protocol/mod.js";
 import { type PersistedDirectorSnapshot, type ReportEvent, type RunSummary, type SnapshotStore, summarizeRun } from "../../director/mod.js";
 import { type ChildSpec, type Supervisor, startSupervisor } from "../../runtime/mod.js";
@@ -16,7 +18,9 @@ import { openDirectorLease, openRunRecord, type RunRecord } from "../records.js"
 import { ensureProgressStream } from "../progress.js";
 import { createKvSnapshotStore } from "../snapshots.js";
 import type { PoolRoleConfig, PoolRoleSpec } from "../pools.js";
-import { type RunPlanLike, type RunSpec, runSpecFrom } from "../spec.js";
+import { AVAILABLE_STAGES, type RunPlanLike, type RunSpec, runSpecFrom } from "../spec.js";
+import { type CastRecord, type PlacementPlanLike, castNotes as castRecordNotes, placementSpecFrom, releasePlacements } from "../placement/mod.js";
+import { RUN_KEYS } from "../records.js";
 import { type RolePools, startRolePools } from "./pools.js";
 import type { CastMember, ReportPaths, ReportWriter } from "./report-input.js";
 import { exportRunArtifacts, type RunArtifacts } from "../artifacts.js";
@@ -33,7 +37,7 @@ export function rolesFor(stages: readonly number[]): CastRole[] {
 }
 
 export interface CastRunOptions {
-  readonly plan: RunPlanLike & { readonly cast?: Partial<Record<string, { readonly count: number; readonly pool?: PoolRoleSpec | null }>>; readonly hostsDeclared?: boolean };
+  readonly plan: RunPlanLike & PlacementPlanLike & { readonly cast?: Partial<Record<string, { readonly count: number; readonly cores?: number | null; readonly pool?: PoolRoleSpec | null }>> };
   /** The scenario file as the user typed it (for the report). */
   readonly file?: string | null;
   readonly natsUrl?: string;
@@ -44,7 +48,7 @@ export interface CastRunOptions {
   readonly onEvent?: (e: ReportEvent) => void;
   /** Every new director snapshot seen in KV (chaos tests act on them). */
   readonly onSnapshot?: (s: PersistedDirectorSnapshot, revision: number, run: CastRun) => void;
-  /** Kernel threads of the trainer (default: every core) and the evaluator (default 1). */
+  /** Kernel threads of the trainer and teacher (default: what their kernels pick: TROUPE_THREADS, else the CPUs the process may use) and the evaluator (default 1). */
   readonly threads?: { readonly trainer?: number; readonly teacher?: number; readonly evaluator?: number };
   /** The oracles' drill knobs: hold each stored batch this long before acknowledging it; store without dedup. */
   readonly oracle?: { readonly holdMs?: number; readonly dedup?: boolean };
@@ -97,10 +101,15 @@ export function newRunId(name: string): string {
 
 function children(plan: CastRunOptions["plan"], threads: CastRunOptions["threads"], pools: Partial<Record<string, PoolRoleConfig>>, oracle: CastRunOptions["oracle"]): ChildSpec[] {
   const count = (role: string) => (role === "director" ? 1 : Math.max(1, plan.cast?.[role]?.count ?? 1));
+  // on hosts, an actor's kernel threads are its role's cores; else (and here) the child's
+  // kernels pick: TROUPE_THREADS, else the CPUs the process may use (CPU set, cgroup quota)
+  const here = (role: "trainer" | "teacher") => (plan.hostsDeclared ? (plan.cast?.[role]?.cores ?? undefined) : undefined);
+  const t = (v: number | undefined) => (v === undefined ? {} : { threads: v });
   const config: Record<string, unknown> = {
-    trainer: { threads: threads?.trainer ?? availableParallelism() },
-    teacher: { threads: threads?.teacher ?? availableParallelism(), ...(pools.teacher ? { pool: pools.teacher } : {}) },
-    evaluator: { threads: threads?.evaluator ?? 1, ...(pools.evaluator ? { pool: pools.evaluator } : {}) },
+    // absent: the child's kernels pick (TROUPE_THREADS, else its CPU set and cgroup quota)
+    trainer: t(threads?.trainer ?? here("trainer")),
+    teacher: { ...t(threads?.teacher ?? here("teacher")), ...(pools.teacher ? { pool: pools.teacher } : {}) },
+    evaluator: { threads: threads?.evaluator ?? plan.cast?.evaluator?.cores ?? 1, ...(pools.evaluator ? { pool: pools.evaluator } : {}) },
     // several oracles share the queue, one core each
     oracle: { threads: 1, ...(oracle?.holdMs ? { holdMs: oracle.holdMs } : {}), ...(oracle?.dedup === false ? { dedup: false } : {}) },
     transfer_encoder: { threads: 1 },
@@ -136,11 +145,10 @@ function castNotes(plan: CastRunOptions["plan"]): string[] {
   if (uncast.length > 0) notes.push(`Not cast: ${uncast.join(", ")} — the listed stages (${listed.join(", ")}) do not need them (the oracle labels stage 2, the transfer pair serves stage 5).`);
   if (plan.thunder) notes.push(`Thunder-Train: ${plan.thunder.ranks} trainer ranks train ${plan.thunder.jobs.join(" and ")} jobs data-parallel, all on this machine (placement on hosts comes with the host agent).`);
   else if ((plan.cast?.trainer?.count ?? 1) > 1) notes.push("One trainer was cast: stage jobs run one at a time.");
-  if (plan.hostsDeclared) notes.push("The scenario declares hosts; this build casts every actor on this machine (placement comes with the host agent).");
   return notes;
 }
 
-async function prepareRecord(nc: NatsConnection, runId: string, o: CastRunOptions): Promise<{ record: RunRecord; spec: RunSpec }> {
+async function prepareRecord(nc: NatsConnection, runId: string, o: CastRunOptions, all: readonly ChildSpec[]): Promise<{ record: RunRecord; spec: RunSpec }> {
   const record = await openRunRecord(nc, runId);
   const existing = await record.get<RunSpec>("spec");
   if (o.resume) {
@@ -148,7 +156,7 @@ async function prepareRecord(nc: NatsConnection, runId: string, o: CastRunOption
     return { record, spec: await record.spec() };
   }
   if (existing) throw new CastRunError(`run ${runId} already exists on this server; use --resume to continue it, or another --run-id`);
-  const spec = runSpecFrom(o.plan, runId);
+  const spec = runSpecFrom(o.plan, runId, AVAILABLE_STAGES, placementSpecFrom(o.plan, all));
   await record.put("spec", spec);
   return { record, spec };
 }
@@ -156,6 +164,9 @@ async function prepareRecord(nc: NatsConnection, runId: string, o: CastRunOption
 export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
   if (o.resume && (!o.natsUrl || !o.runId)) {
     throw new CastRunError("--resume continues a run kept on a NATS server: give --nats URL and --run-id ID (an embedded server's store is gone with it)");
+  }
+  if (o.plan.hostsDeclared && !o.natsUrl) {
+    throw new CastRunError("this scenario declares hosts: give --nats URL, the NATS server every host's agent (troupe host --nats URL --name NAME) is connected to");
   }
   const log = o.log ?? componentLogger("run");
   const t0 = Date.now();
@@ -166,16 +177,24 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
   let pools: RolePools;
   let lease: Lease;
   try {
-    prepared = await prepareRecord(session.nc, runId, o);
-    store = await createKvSnapshotStore(session.nc, runId);
-    lease = await openDirectorLease(session.nc, runId, `troupe.${runId}._client.owner`);
-    await ensureProgressStream(session.nc, runId);
     pools = await startRolePools({ teacher: o.plan.cast?.teacher?.pool ?? null, evaluator: o.plan.cast?.evaluator?.pool ?? null }, session.url, log);
+    try {
+      prepared = await prepareRecord(session.nc, runId, o, children(o.plan, o.threads, pools.configs, o.oracle));
+      store = await createKvSnapshotStore(session.nc, runId);
+      lease = await openDirectorLease(session.nc, runId, `troupe.${runId}._client.owner`);
+      await ensureProgressStream(session.nc, runId);
+    } catch (err) {
+      await pools.stop();
+      throw err;
+    }
   } catch (err) {
     await session.close();
     throw err;
   }
   const { record, spec } = prepared;
+  // with hosts: only the director runs here; the director places the others on the hosts
+  const placed = new Set((spec.placement?.actors ?? []).map((a) => `${a.role}/${a.id}`));
+  const ownAddress = `troupe.${runId}._client.owner`;
   const host = hostname().replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 64) || "local";
   let escalated: string | null = null;
   const directorPids = new Set<number>();
@@ -185,7 +204,7 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
     natsUrl: session.url,
     nc: session.nc,
     host: host.startsWith("_") ? `h${host.slice(1)}` : host,
-    children: children(o.plan, o.threads, pools.configs, o.oracle),
+    children: children(o.plan, o.threads, pools.configs, o.oracle).filter((c) => !placed.has(`${c.role}/${c.id}`)),
     intensity: { maxRestarts: 10, withinMs: 60_000 },
     onEvent: (e) => {
       log.debug({ event: e.event, actor: `${e.role}/${e.id}`, pid: e.pid, code: e.code, signal: e.signal }, "supervision");
@@ -195,16 +214,18 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
     },
     onEscalate: (err) => (escalated = err.message),
   });
-  const cast = (): CastMember[] => [
-    ...sup.children().map((c) => ({ role: c.role, id: c.id, host: sup.host, pid: c.pid ?? null, restarts: c.restarts, backend: "cpu", status: c.state })),
-    ...pools.members(sup.host),
+  const local = (): CastMember[] => sup.children().map((c) => ({ role: c.role, id: c.id, host: sup.host, pid: c.pid ?? null, restarts: c.restarts, backend: "cpu", status: c.state }));
+  const onHosts = spec.placement ? await castOnHosts(session.nc, record, runId) : null;
+  const cast = async (): Promise<CastMember[]> => [...local(), ...(onHosts ? await onHosts.members() : []), ...pools.members(sup.host)];
+  const notes = async () => [...castNotes(o.plan), ...pools.notes(), ...(onHosts ? castRecordNotes(await onHosts.record()) : [])];
+  const hostsOf = async () => [
+    { name: sup.host, cores: availableParallelism(), backends: ["cpu"] },
+    ...(onHosts ? ((await onHosts.record())?.hosts ?? []).map((h) => ({ name: h.name, cores: h.cores, backends: [...h.backends] })) : []),
   ];
-  const notes = [...castNotes(o.plan), ...pools.notes()];
-  const hosts = [{ name: sup.host, cores: availableParallelism(), backends: ["cpu"] }];
   let lastSnapshot: PersistedDirectorSnapshot | null = null;
   // nothing to report before the director stored its first snapshot
   const report = async (summary: RunSummary | null) =>
-    o.writeReport && (lastSnapshot || summary) ? o.writeReport({ spec, record, snapshot: lastSnapshot, summary, file: o.file ?? spec.source, cast: cast(), hosts, notes }) : null;
+    o.writeReport && (lastSnapshot || summary) ? o.writeReport({ spec, record, snapshot: lastSnapshot, summary, file: o.file ?? spec.source, cast: await cast(), hosts: await hostsOf(), notes: await notes() }) : null;
 
   const handle: CastRun = { runId, spec, supervisor: sup, nc: session.nc, url: session.url, done: null as never };
   /** Why waiting is over although no summary came: our director stopped for good, and nobody else runs the run. */
@@ -250,15 +271,44 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
         log.warn({ err: err.message }, "could not copy the run's models to its directory");
         return null;
       });
-      return { runId, summary, lastSummary, failure, report: paths ? { json: paths.json, html: paths.html } : null, artifacts, ok, cast: cast(), wallS: (Date.now() - t0) / 1000 };
+      return { runId, summary, lastSummary, failure, report: paths ? { json: paths.json, html: paths.html } : null, artifacts, ok, cast: await cast(), wallS: (Date.now() - t0) / 1000 };
     } finally {
       await sup.stop();
+      // the run is over here: its actors on hosts stop (the director did this already if it finished)
+      if (spec.placement) await releasePlacements(session.nc, runId, ownAddress).catch((err: unknown) => log.warn({ err: (err as Error).message }, "could not remove the run's placements"));
       await pools.stop();
       await session.close();
     }
   })();
   (handle as { done: Promise<CastRunResult> }).done = done;
   return handle;
+}
+
+/** Where the actors of a run on hosts are, from the cast record and the hosts' heartbeats. */
+async function castOnHosts(nc: NatsConnection, record: RunRecord, runId: string) {
+  const registry = await openHostRegistry(nc);
+  const read = () => record.get<CastRecord>(RUN_KEYS.cast).catch(() => null);
+  // the last status each actor's host reported (its host stops reporting it once the run ends)
+  const seen = new Map<string, CastMember>();
+  return {
+    record: read,
+    async members(): Promise<CastMember[]> {
+      const r = await read();
+      if (!r) return [];
+      const records = new Map<string, HostRecord>();
+      for (const h of new Set(r.placed.map((p) => p.host))) {
+        const e = await registry.get(h).catch(() => null);
+        if (e) records.set(h, e.record);
+      }
+      return r.placed.map((p) => {
+        const key = `${p.role}/${p.id}@${p.host}`;
+        const a = records.get(p.host)?.runs.find((x) => x.run === runId)?.actors.find((x) => x.role === p.role && x.id === p.id);
+        if (a) seen.set(key, { role: p.role, id: p.id, host: p.host, pid: a.pid ?? null, restarts: a.restarts, backend: "cpu", status: a.state });
+        const last = seen.get(key);
+        return a ? last! : last ? { ...last, status: "stopped" } : { role: p.role, id: p.id, host: p.host, pid: null, restarts: 0, backend: "cpu", status: "not seen" };
+      });
+    },
+  };
 }
 
 /** Runs a scenario to its end. */

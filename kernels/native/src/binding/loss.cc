@@ -8,14 +8,18 @@ namespace {
 
 using Info = Napi::CallbackInfo;
 
-int64_t dlen(int64_t rows, int64_t stride) { return stride == 0 ? 1 : (rows - 1) * stride + 1; }
+// elements of dlosses read with a row stride (0: one scalar for all rows)
+int64_t dlen(const Args& a, int64_t rows, int64_t stride) {
+  if (rows == 0) return 0;
+  return stride == 0 ? 1 : a.sum({a.count({rows - 1, stride}), 1});
+}
 
 // crossEntropyForward(losses, lse, logits, targets, N, V, ignoreIndex)
 Napi::Value CrossEntropyForward(const Info& info) {
   Args a(info, "crossEntropyForward", 7);
   int64_t N = a.size(4);
   int V = a.dim(5);
-  a.ctx().k->crossentropy_forward(a.ctx(), a.f32(0, N), a.f32(1, N), a.f32(2, N * V), a.i32(3, N),
+  a.ctx().k->crossentropy_forward(a.ctx(), a.out(0, N), a.out(1, N), a.f32(2, a.count({N, V})), a.i32(3, N),
                                   N, V, static_cast<int32_t>(a.num(6)));
   return info.Env().Undefined();
 }
@@ -25,8 +29,9 @@ Napi::Value CrossEntropyBackward(const Info& info) {
   Args a(info, "crossEntropyBackward", 10);
   int64_t N = a.size(7), stride = a.size(2);
   int V = a.dim(8);
-  a.ctx().k->crossentropy_backward(a.ctx(), a.f32(0, N * V), a.f32(1, N ? dlen(N, stride) : 0),
-                                   stride, static_cast<float>(a.num(3)), a.f32(4, N * V),
+  const int64_t NV = a.count({N, V});
+  a.ctx().k->crossentropy_backward(a.ctx(), a.out(0, NV), a.f32(1, dlen(a, N, stride)),
+                                   stride, static_cast<float>(a.num(3)), a.f32(4, NV),
                                    a.f32(5, N), a.i32(6, N), N, V, static_cast<int32_t>(a.num(9)));
   return info.Env().Undefined();
 }
@@ -36,7 +41,8 @@ Napi::Value KlForward(const Info& info) {
   Args a(info, "klForward", 6);
   int64_t N = a.size(3);
   int V = a.dim(4);
-  a.ctx().k->kl_forward(a.ctx(), a.f32(0, N), a.f32(1, N * V), a.f32(2, N * V), N, V,
+  const int64_t NV = a.count({N, V});
+  a.ctx().k->kl_forward(a.ctx(), a.out(0, N), a.f32(1, NV), a.f32(2, NV), N, V,
                         static_cast<float>(a.num(5)));
   return info.Env().Undefined();
 }
@@ -46,8 +52,9 @@ Napi::Value KlBackward(const Info& info) {
   Args a(info, "klBackward", 9);
   int64_t N = a.size(6), stride = a.size(2);
   int V = a.dim(7);
-  a.ctx().k->kl_backward(a.ctx(), a.f32(0, N * V), a.f32(1, N ? dlen(N, stride) : 0), stride,
-                         static_cast<float>(a.num(3)), a.f32(4, N * V), a.f32(5, N * V), N, V,
+  const int64_t NV = a.count({N, V});
+  a.ctx().k->kl_backward(a.ctx(), a.out(0, NV), a.f32(1, dlen(a, N, stride)), stride,
+                         static_cast<float>(a.num(3)), a.f32(4, NV), a.f32(5, NV), N, V,
                          static_cast<float>(a.num(8)));
   return info.Env().Undefined();
 }
@@ -56,7 +63,7 @@ Napi::Value KlBackward(const Info& info) {
 Napi::Value BceForward(const Info& info) {
   Args a(info, "bceForward", 4);
   int64_t n = a.size(3);
-  a.ctx().k->bce_forward(a.ctx(), a.f32(0, n), a.f32(1, n), a.f32(2, n), n);
+  a.ctx().k->bce_forward(a.ctx(), a.out(0, n), a.f32(1, n), a.f32(2, n), n);
   return info.Env().Undefined();
 }
 
@@ -64,7 +71,7 @@ Napi::Value BceForward(const Info& info) {
 Napi::Value BceBackward(const Info& info) {
   Args a(info, "bceBackward", 7);
   int64_t n = a.size(6), stride = a.size(2);
-  a.ctx().k->bce_backward(a.ctx(), a.f32(0, n), a.f32(1, n ? dlen(n, stride) : 0), stride,
+  a.ctx().k->bce_backward(a.ctx(), a.out(0, n), a.f32(1, dlen(a, n, stride)), stride,
                           static_cast<float>(a.num(3)), a.f32(4, n), a.f32(5, n), n);
   return info.Env().Undefined();
 }
@@ -74,18 +81,20 @@ Napi::Value CosineForward(const Info& info) {
   Args a(info, "cosineForward", 7);
   int64_t N = a.size(4);
   int C = a.dim(5);
-  a.ctx().k->cosine_forward(a.ctx(), a.f32(0, N), a.f32(1, 3 * N), a.f32(2, N * C), a.f32(3, N * C),
+  const int64_t NC = a.count({N, C});
+  a.ctx().k->cosine_forward(a.ctx(), a.out(0, N), a.out(1, a.count({3, N})), a.f32(2, NC), a.f32(3, NC),
                             N, C, static_cast<float>(a.num(6)));
   return info.Env().Undefined();
 }
 
 // cosineBackward(da|null, db|null, dout, a, b, saved, N, C, eps)
 Napi::Value CosineBackward(const Info& info) {
-  Args a(info, "cosineBackward", 9);
+  Args a(info, "cosineBackward", 9, InPlace::kExact);  // da and db are one buffer for cos(x, x)
   int64_t N = a.size(6);
   int C = a.dim(7);
-  a.ctx().k->cosine_backward(a.ctx(), a.f32_or_null(0, N * C), a.f32_or_null(1, N * C),
-                             a.f32(2, N), a.f32(3, N * C), a.f32(4, N * C), a.f32(5, 3 * N), N, C,
+  const int64_t NC = a.count({N, C});
+  a.ctx().k->cosine_backward(a.ctx(), a.out_or_null(0, NC), a.out_or_null(1, NC),
+                             a.f32(2, N), a.f32(3, NC), a.f32(4, NC), a.f32(5, a.count({3, N})), N, C,
                              static_cast<float>(a.num(8)));
   return info.Env().Undefined();
 }
@@ -93,14 +102,14 @@ Napi::Value CosineBackward(const Info& info) {
 }  // namespace
 
 void register_loss(Napi::Env env, Exports exports) {
-  exports.Set("crossEntropyForward", Napi::Function::New(env, CrossEntropyForward, "crossEntropyForward"));
-  exports.Set("crossEntropyBackward", Napi::Function::New(env, CrossEntropyBackward, "crossEntropyBackward"));
-  exports.Set("klForward", Napi::Function::New(env, KlForward, "klForward"));
-  exports.Set("klBackward", Napi::Function::New(env, KlBackward, "klBackward"));
-  exports.Set("bceForward", Napi::Function::New(env, BceForward, "bceForward"));
-  exports.Set("bceBackward", Napi::Function::New(env, BceBackward, "bceBackward"));
-  exports.Set("cosineForward", Napi::Function::New(env, CosineForward, "cosineForward"));
-  exports.Set("cosineBackward", Napi::Function::New(env, CosineBackward, "cosineBackward"));
+  expose<CrossEntropyForward>(env, exports, "crossEntropyForward");
+  expose<CrossEntropyBackward>(env, exports, "crossEntropyBackward");
+  expose<KlForward>(env, exports, "klForward");
+  expose<KlBackward>(env, exports, "klBackward");
+  expose<BceForward>(env, exports, "bceForward");
+  expose<BceBackward>(env, exports, "bceBackward");
+  expose<CosineForward>(env, exports, "cosineForward");
+  expose<CosineBackward>(env, exports, "cosineBackward");
 }
 
 }  // namespace troupe

@@ -14,7 +14,7 @@ Napi::Value AdamStep(const Info& info) {
   int64_t n = a.size(4);
   AdamArgs s{a.num(5), a.num(6), a.num(7), a.num(8), a.num(9), a.size(10), a.flag(11)};
   a.check(s.step >= 1, "step must be >= 1");
-  a.ctx().k->adam_step(a.ctx(), a.f32(0, n), a.f32(1, n), a.f32(2, n), a.f32(3, n), n, s);
+  a.ctx().k->adam_step(a.ctx(), a.out(0, n), a.out(1, n), a.out(2, n), a.f32(3, n), n, s);
   return info.Env().Undefined();
 }
 
@@ -23,9 +23,9 @@ Napi::Value SgdStep(const Info& info) {
   Args a(info, "sgdStep", 10);
   int64_t n = a.size(3);
   SgdArgs s{a.num(4), a.num(5), a.num(6), a.num(7), a.flag(8), a.flag(9)};
-  float* buf = a.f32_or_null(1, n);
+  float* buf = a.out_or_null(1, n);
   a.check(buf != nullptr || s.momentum == 0.0, "momentum needs a buffer");
-  a.ctx().k->sgd_step(a.ctx(), a.f32(0, n), buf, a.f32(2, n), n, s);
+  a.ctx().k->sgd_step(a.ctx(), a.out(0, n), buf, a.f32(2, n), n, s);
   return info.Env().Undefined();
 }
 
@@ -33,25 +33,25 @@ Napi::Value SgdStep(const Info& info) {
 Napi::Value F32ToF16(const Info& info) {
   Args a(info, "f32ToF16", 3);
   int64_t n = a.size(2);
-  a.ctx().k->f32_to_f16(a.ctx(), a.u16(0, n), a.f32(1, n), n);
+  a.ctx().k->f32_to_f16(a.ctx(), a.out_u16(0, n), a.f32(1, n), n);
   return info.Env().Undefined();
 }
 Napi::Value F16ToF32(const Info& info) {
   Args a(info, "f16ToF32", 3);
   int64_t n = a.size(2);
-  a.ctx().k->f16_to_f32(a.ctx(), a.f32(0, n), a.u16(1, n), n);
+  a.ctx().k->f16_to_f32(a.ctx(), a.out(0, n), a.u16(1, n), n);
   return info.Env().Undefined();
 }
 Napi::Value F32ToBf16(const Info& info) {
   Args a(info, "f32ToBf16", 3);
   int64_t n = a.size(2);
-  a.ctx().k->f32_to_bf16(a.ctx(), a.u16(0, n), a.f32(1, n), n);
+  a.ctx().k->f32_to_bf16(a.ctx(), a.out_u16(0, n), a.f32(1, n), n);
   return info.Env().Undefined();
 }
 Napi::Value Bf16ToF32(const Info& info) {
   Args a(info, "bf16ToF32", 3);
   int64_t n = a.size(2);
-  a.ctx().k->bf16_to_f32(a.ctx(), a.f32(0, n), a.u16(1, n), n);
+  a.ctx().k->bf16_to_f32(a.ctx(), a.out(0, n), a.u16(1, n), n);
   return info.Env().Undefined();
 }
 
@@ -92,6 +92,7 @@ Napi::Value InfoFn(const Info& info) {
   cpu.Set("avx2", rt.cpu().avx2);
   cpu.Set("avx512", rt.cpu().avx512);
   cpu.Set("neon", rt.cpu().neon);
+  cpu.Set("f16c", rt.cpu().f16c);
   o.Set("cpu", cpu);
   return o;
 }
@@ -103,19 +104,65 @@ Napi::Value DebugPoisonScratch(const Info& info) {
   return info.Env().Undefined();
 }
 
+// debugScratchLimit(bytes): releases the scratch held now; scratch memory past this many bytes
+// in total then fails as if the system refused it; 0 lifts the limit (tests of the
+// allocation-failure path)
+Napi::Value DebugScratchLimit(const Info& info) {
+  Args a(info, "debugScratchLimit", 1);
+  a.runtime().set_scratch_limit(static_cast<size_t>(a.size(0)));
+  return info.Env().Undefined();
+}
+
+// debugX86Features(flags) -> { avx2, avx512, f16c }: which kernel sets these CPU flags allow
+// (tests of the feature rules, e.g. no avx2 kernels without F16C)
+Napi::Value DebugX86Features(const Info& info) {
+  Args a(info, "debugX86Features", 1);
+  if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "troupe native debugX86Features: flags must be an object");
+  Napi::Object in = info[0].As<Napi::Object>();
+  auto get = [&](const char* k) { return in.Get(k).ToBoolean().Value(); };
+  X86Flags x;
+  x.avx2 = get("avx2");
+  x.fma = get("fma");
+  x.f16c = get("f16c");
+  x.avx512f = get("avx512f");
+  x.avx512bw = get("avx512bw");
+  x.avx512vl = get("avx512vl");
+  x.avx512dq = get("avx512dq");
+  CpuFeatures f = x86_features(x);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("avx2", f.avx2);
+  o.Set("avx512", f.avx512);
+  o.Set("f16c", f.f16c);
+  return o;
+}
+
+// setErrorClasses({ allocation }): the JS class thrown for allocation failures, constructed
+// as new allocation(message, bytes) (the loader passes KernelAllocationError)
+Napi::Value SetErrorClasses(const Info& info) {
+  Args a(info, "setErrorClasses", 1);
+  if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "troupe native setErrorClasses: expected an object");
+  Napi::Value allocation = info[0].As<Napi::Object>().Get("allocation");
+  if (!allocation.IsFunction()) throw Napi::TypeError::New(info.Env(), "troupe native setErrorClasses: allocation must be a class");
+  info.Env().GetInstanceData<Addon>()->allocation_error = Napi::Persistent(allocation.As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_misc(Napi::Env env, Exports exports) {
-  exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
-  exports.Set("sgdStep", Napi::Function::New(env, SgdStep, "sgdStep"));
-  exports.Set("f32ToF16", Napi::Function::New(env, F32ToF16, "f32ToF16"));
-  exports.Set("f16ToF32", Napi::Function::New(env, F16ToF32, "f16ToF32"));
-  exports.Set("f32ToBf16", Napi::Function::New(env, F32ToBf16, "f32ToBf16"));
-  exports.Set("bf16ToF32", Napi::Function::New(env, Bf16ToF32, "bf16ToF32"));
-  exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak, "fmaPeak"));
-  exports.Set("configure", Napi::Function::New(env, Configure, "configure"));
-  exports.Set("info", Napi::Function::New(env, InfoFn, "info"));
-  exports.Set("debugPoisonScratch", Napi::Function::New(env, DebugPoisonScratch, "debugPoisonScratch"));
+  expose<AdamStep>(env, exports, "adamStep");
+  expose<SgdStep>(env, exports, "sgdStep");
+  expose<F32ToF16>(env, exports, "f32ToF16");
+  expose<F16ToF32>(env, exports, "f16ToF32");
+  expose<F32ToBf16>(env, exports, "f32ToBf16");
+  expose<Bf16ToF32>(env, exports, "bf16ToF32");
+  expose<FmaPeak>(env, exports, "fmaPeak");
+  expose<Configure>(env, exports, "configure");
+  expose<InfoFn>(env, exports, "info");
+  expose<DebugPoisonScratch>(env, exports, "debugPoisonScratch");
+  expose<DebugScratchLimit>(env, exports, "debugScratchLimit");
+  expose<DebugX86Features>(env, exports, "debugX86Features");
+  expose<SetErrorClasses>(env, exports, "setErrorClasses");
 }
 
 }  // namespace troupe

@@ -1,4 +1,4 @@
-// Thin binding: embedding, norms, softmax, attention, dropout.
+// Thin binding: embedding, norms, softmax, attention, dropout (checks as in args.h).
 // Legend: N rows, C channels, V table rows / classes, B batch, T time, H heads, n elements.
 #include "args.h"
 
@@ -12,7 +12,7 @@ Napi::Value EmbeddingForward(const Info& info) {
   Args a(info, "embeddingForward", 6);
   int64_t N = a.size(3);
   int C = a.dim(4), V = a.dim(5);
-  a.ctx().k->embedding_forward(a.ctx(), a.f32(0, N * C), a.i32(1, N), a.f32(2, int64_t(V) * C), N,
+  a.ctx().k->embedding_forward(a.ctx(), a.out(0, a.count({N, C})), a.i32(1, N), a.f32(2, a.count({V, C})), N,
                                C, V);
   return info.Env().Undefined();
 }
@@ -22,7 +22,7 @@ Napi::Value EmbeddingBackward(const Info& info) {
   Args a(info, "embeddingBackward", 6);
   int64_t N = a.size(3);
   int C = a.dim(4), V = a.dim(5);
-  a.ctx().k->embedding_backward(a.ctx(), a.f32(0, int64_t(V) * C), a.f32(1, N * C), a.i32(2, N), N,
+  a.ctx().k->embedding_backward(a.ctx(), a.out(0, a.count({V, C})), a.f32(1, a.count({N, C})), a.i32(2, N), N,
                                 C, V);
   return info.Env().Undefined();
 }
@@ -32,7 +32,8 @@ Napi::Value LayernormForward(const Info& info) {
   Args a(info, "layernormForward", 9);
   int64_t N = a.size(6);
   int C = a.dim(7);
-  a.ctx().k->layernorm_forward(a.ctx(), a.f32(0, N * C), a.f32(1, N), a.f32(2, N), a.f32(3, N * C),
+  const int64_t NC = a.count({N, C});
+  a.ctx().k->layernorm_forward(a.ctx(), a.out(0, NC), a.out(1, N), a.out(2, N), a.f32(3, NC),
                                a.f32(4, C), a.f32(5, C), N, C, static_cast<float>(a.num(8)));
   return info.Env().Undefined();
 }
@@ -42,8 +43,9 @@ Napi::Value LayernormBackward(const Info& info) {
   Args a(info, "layernormBackward", 10);
   int64_t N = a.size(8);
   int C = a.dim(9);
-  a.ctx().k->layernorm_backward(a.ctx(), a.f32_or_null(0, N * C), a.f32_or_null(1, C),
-                                a.f32_or_null(2, C), a.f32(3, N * C), a.f32(4, N * C), a.f32(5, C),
+  const int64_t NC = a.count({N, C});
+  a.ctx().k->layernorm_backward(a.ctx(), a.out_or_null(0, NC), a.out_or_null(1, C),
+                                a.out_or_null(2, C), a.f32(3, NC), a.f32(4, NC), a.f32(5, C),
                                 a.f32(6, N), a.f32(7, N), N, C);
   return info.Env().Undefined();
 }
@@ -53,7 +55,8 @@ Napi::Value RmsnormForward(const Info& info) {
   Args a(info, "rmsnormForward", 7);
   int64_t N = a.size(4);
   int C = a.dim(5);
-  a.ctx().k->rmsnorm_forward(a.ctx(), a.f32(0, N * C), a.f32(1, N), a.f32(2, N * C), a.f32(3, C),
+  const int64_t NC = a.count({N, C});
+  a.ctx().k->rmsnorm_forward(a.ctx(), a.out(0, NC), a.out(1, N), a.f32(2, NC), a.f32(3, C),
                              N, C, static_cast<float>(a.num(6)));
   return info.Env().Undefined();
 }
@@ -63,8 +66,9 @@ Napi::Value RmsnormBackward(const Info& info) {
   Args a(info, "rmsnormBackward", 8);
   int64_t N = a.size(6);
   int C = a.dim(7);
-  a.ctx().k->rmsnorm_backward(a.ctx(), a.f32_or_null(0, N * C), a.f32_or_null(1, C),
-                              a.f32(2, N * C), a.f32(3, N * C), a.f32(4, C), a.f32(5, N), N, C);
+  const int64_t NC = a.count({N, C});
+  a.ctx().k->rmsnorm_backward(a.ctx(), a.out_or_null(0, NC), a.out_or_null(1, C),
+                              a.f32(2, NC), a.f32(3, NC), a.f32(4, C), a.f32(5, N), N, C);
   return info.Env().Undefined();
 }
 
@@ -73,7 +77,8 @@ Napi::Value SoftmaxForward(const Info& info) {
   Args a(info, "softmaxForward", 5);
   int64_t N = a.size(2);
   int V = a.dim(3);
-  a.ctx().k->softmax_forward(a.ctx(), a.f32(0, N * V), a.f32(1, N * V), N, V, a.flag(4));
+  const int64_t NV = a.count({N, V});
+  a.ctx().k->softmax_forward(a.ctx(), a.out(0, NV), a.f32(1, NV), N, V, a.flag(4));
   return info.Env().Undefined();
 }
 
@@ -82,7 +87,8 @@ Napi::Value SoftmaxBackward(const Info& info) {
   Args a(info, "softmaxBackward", 6);
   int64_t N = a.size(3);
   int V = a.dim(4);
-  a.ctx().k->softmax_backward(a.ctx(), a.f32(0, N * V), a.f32(1, N * V), a.f32(2, N * V), N, V,
+  const int64_t NV = a.count({N, V});
+  a.ctx().k->softmax_backward(a.ctx(), a.out(0, NV), a.f32(1, NV), a.f32(2, NV), N, V,
                               a.flag(5));
   return info.Env().Undefined();
 }
@@ -92,9 +98,9 @@ Napi::Value AttentionForward(const Info& info) {
   Args a(info, "attentionForward", 8);
   int B = a.dim(4), T = a.dim(5), C = a.dim(6), H = a.dim(7);
   a.check(H > 0 && C % H == 0, "C must be a multiple of H");
-  int64_t BT = int64_t(B) * T;
-  a.ctx().k->attention_forward(a.ctx(), a.f32(0, BT * C), a.f32(1, BT * H), a.f32_or_null(2, BT * H * T),
-                               a.f32(3, BT * 3 * C), B, T, C, H);
+  a.ctx().k->attention_forward(a.ctx(), a.out(0, a.count({B, T, C})), a.out(1, a.count({B, T, H})),
+                               a.out_or_null(2, a.count({B, T, H, T})), a.f32(3, a.count({B, T, 3, C})),
+                               B, T, C, H);
   return info.Env().Undefined();
 }
 
@@ -103,9 +109,8 @@ Napi::Value AttentionBackward(const Info& info) {
   Args a(info, "attentionBackward", 8);
   int B = a.dim(4), T = a.dim(5), C = a.dim(6), H = a.dim(7);
   a.check(H > 0 && C % H == 0, "C must be a multiple of H");
-  int64_t BT = int64_t(B) * T;
-  a.ctx().k->attention_backward(a.ctx(), a.f32(0, BT * 3 * C), a.f32(1, BT * C),
-                                a.f32(2, BT * 3 * C), a.f32(3, BT * H), B, T, C, H);
+  a.ctx().k->attention_backward(a.ctx(), a.out(0, a.count({B, T, 3, C})), a.f32(1, a.count({B, T, C})),
+                                a.f32(2, a.count({B, T, 3, C})), a.f32(3, a.count({B, T, H})), B, T, C, H);
   return info.Env().Undefined();
 }
 
@@ -113,18 +118,18 @@ uint64_t seed64(double seed) { return static_cast<uint64_t>(seed) * 0x9e3779b97f
 
 // dropoutForward(out, inp, n, p, seed, offset)
 Napi::Value DropoutForward(const Info& info) {
-  Args a(info, "dropoutForward", 6);
+  Args a(info, "dropoutForward", 6, InPlace::kExact);
   int64_t n = a.size(2);
-  a.ctx().k->dropout_forward(a.ctx(), a.f32(0, n), a.f32(1, n), n, static_cast<float>(a.num(3)),
+  a.ctx().k->dropout_forward(a.ctx(), a.out(0, n), a.f32(1, n), n, static_cast<float>(a.num(3)),
                              seed64(static_cast<double>(a.size(4))), static_cast<uint64_t>(a.size(5)));
   return info.Env().Undefined();
 }
 
 // dropoutBackward(dinp, dout, n, p, seed, offset)
 Napi::Value DropoutBackward(const Info& info) {
-  Args a(info, "dropoutBackward", 6);
+  Args a(info, "dropoutBackward", 6, InPlace::kExact);
   int64_t n = a.size(2);
-  a.ctx().k->dropout_backward(a.ctx(), a.f32(0, n), a.f32(1, n), n, static_cast<float>(a.num(3)),
+  a.ctx().k->dropout_backward(a.ctx(), a.out(0, n), a.f32(1, n), n, static_cast<float>(a.num(3)),
                               seed64(static_cast<double>(a.size(4))), static_cast<uint64_t>(a.size(5)));
   return info.Env().Undefined();
 }
@@ -132,18 +137,18 @@ Napi::Value DropoutBackward(const Info& info) {
 }  // namespace
 
 void register_nn(Napi::Env env, Exports exports) {
-  exports.Set("embeddingForward", Napi::Function::New(env, EmbeddingForward, "embeddingForward"));
-  exports.Set("embeddingBackward", Napi::Function::New(env, EmbeddingBackward, "embeddingBackward"));
-  exports.Set("layernormForward", Napi::Function::New(env, LayernormForward, "layernormForward"));
-  exports.Set("layernormBackward", Napi::Function::New(env, LayernormBackward, "layernormBackward"));
-  exports.Set("rmsnormForward", Napi::Function::New(env, RmsnormForward, "rmsnormForward"));
-  exports.Set("rmsnormBackward", Napi::Function::New(env, RmsnormBackward, "rmsnormBackward"));
-  exports.Set("softmaxForward", Napi::Function::New(env, SoftmaxForward, "softmaxForward"));
-  exports.Set("softmaxBackward", Napi::Function::New(env, SoftmaxBackward, "softmaxBackward"));
-  exports.Set("attentionForward", Napi::Function::New(env, AttentionForward, "attentionForward"));
-  exports.Set("attentionBackward", Napi::Function::New(env, AttentionBackward, "attentionBackward"));
-  exports.Set("dropoutForward", Napi::Function::New(env, DropoutForward, "dropoutForward"));
-  exports.Set("dropoutBackward", Napi::Function::New(env, DropoutBackward, "dropoutBackward"));
+  expose<EmbeddingForward>(env, exports, "embeddingForward");
+  expose<EmbeddingBackward>(env, exports, "embeddingBackward");
+  expose<LayernormForward>(env, exports, "layernormForward");
+  expose<LayernormBackward>(env, exports, "layernormBackward");
+  expose<RmsnormForward>(env, exports, "rmsnormForward");
+  expose<RmsnormBackward>(env, exports, "rmsnormBackward");
+  expose<SoftmaxForward>(env, exports, "softmaxForward");
+  expose<SoftmaxBackward>(env, exports, "softmaxBackward");
+  expose<AttentionForward>(env, exports, "attentionForward");
+  expose<AttentionBackward>(env, exports, "attentionBackward");
+  expose<DropoutForward>(env, exports, "dropoutForward");
+  expose<DropoutBackward>(env, exports, "dropoutBackward");
 }
 
 }  // namespace troupe

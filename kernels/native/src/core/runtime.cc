@@ -2,12 +2,23 @@
 
 #include <thread>
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
 #include "../ops/gemm.h"
 
 namespace troupe {
 
+// The CPUs this process may run on (its affinity mask: taskset, a container's cpuset), not
+// every core of the machine. The loader (load.ts) narrows this further to the cgroup CPU quota.
 int default_threads() {
-  unsigned n = std::thread::hardware_concurrency();
+  unsigned n = 0;
+#if defined(__linux__)
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) n = static_cast<unsigned>(CPU_COUNT(&set));
+#endif
+  if (n == 0) n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n > 64 ? 64 : n);
 }
 
@@ -49,6 +60,7 @@ bool Runtime::configure(const std::string& mode, int blas, int threads) {
   if (!k) return false;
   if (threads > 0 && threads != pool_->size()) {
     pool_ = std::make_unique<Pool>(threads > 64 ? 64 : threads);
+    pool_->set_scratch_limit(scratch_limit_);
     ctx_.pool = pool_.get();
   }
   mode_ = mode;

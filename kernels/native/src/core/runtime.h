@@ -21,6 +21,12 @@ class Runtime {
   bool configure(const std::string& mode, int blas, int threads);
   void shutdown();
   void poison_scratch() { pool_->poison_scratch(); }
+  // Tests: releases the scratch held now; scratch memory past this many bytes then fails as if
+  // the system refused it (0: no limit).
+  void set_scratch_limit(size_t bytes) {
+    scratch_limit_ = bytes;
+    pool_->set_scratch_limit(bytes);
+  }
 
   Ctx& ctx() { return ctx_; }
   const std::string& mode() const { return mode_; }
@@ -36,6 +42,7 @@ class Runtime {
   std::unique_ptr<Pool> pool_;
   std::string mode_ = "auto";
   int blas_setting_ = 1;
+  size_t scratch_limit_ = 0;
   Ctx ctx_{};
 };
 

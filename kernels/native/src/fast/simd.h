@@ -3,6 +3,7 @@
 // matching -m flags. Everything here has internal linkage, so the builds for different
 // instruction sets never share a symbol (no ODR mix-ups between AVX-512 and baseline code).
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -62,10 +63,15 @@ inline void vstore_part(float* p, vf v, int n) {
 inline vf vselect(vi mask, vf a, vf b) {  // mask ? a : b
   return (vf)((mask & (vi)a) | (~mask & (vi)b));
 }
-inline vf vmax(vf a, vf b) { return vselect(a > b, a, b); }
-inline vf vmin(vf a, vf b) { return vselect(a < b, a, b); }
+// max and min that pass a NaN in either argument on (as PyTorch's maximum, clamp and relu do;
+// a bare a > b select would turn max(NaN, 0) into 0)
+inline vi visnan(vf a) { return a != a; }
+inline vf vmax(vf a, vf b) { return vselect((a > b) | visnan(a), a, b); }
+inline vf vmin(vf a, vf b) { return vselect((a < b) | visnan(a), a, b); }
 // Horizontal sum and max in a fixed pairwise order (deterministic), in registers: a lane loop
 // through memory would stall on store forwarding in every row of softmax and attention.
+// hmax may drop a NaN lane: it only ever picks the shift of a log-sum-exp, whose sum then
+// holds exp(NaN - max) = NaN anyway.
 inline float hsum(vf v) {
 #if defined(__AVX512F__) && TROUPE_VW == 16
   return _mm512_reduce_add_ps((__m512)v);
@@ -103,45 +109,53 @@ inline float hmax(vf v) {
 #endif
 }
 
-// exp with a Cephes polynomial (about 1 ulp over the normal range); exp(-inf) = 0.
+// exp with a Cephes polynomial (about 1 ulp over the normal range) and expf's edges: NaN stays
+// NaN, +inf and anything past ln(FLT_MAX) give +inf, -inf gives 0; results below FLT_MIN flush
+// to 0 (expf returns a subnormal there).
 inline vf vexp(vf x) {
-  const vf hi = vsplat(88.3762626647949f), lo = vsplat(-87.3365447504f);
-  vi under = x < lo;
-  x = vmin(vmax(x, lo), hi);
+  const vf hi = vsplat(88.72283935546875f), lo = vsplat(-87.3365447504f);
+  const vi nan = visnan(x), over = x > hi, under = x < lo;
+  vf z = vselect(over, hi, vselect(under, lo, vselect(nan, vsplat(0.0f), x)));
   const vf magic = vsplat(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
-  vf t = x * 1.44269504088896341f + magic;
+  vf t = z * 1.44269504088896341f + magic;
   vi n = (vi)t - (vi)magic;
   vf fx = t - magic;
-  x = x - fx * 0.693359375f;
-  x = x - fx * -2.12194440e-4f;
-  vf z = x * x;
+  z = z - fx * 0.693359375f;
+  z = z - fx * -2.12194440e-4f;
+  vf z2 = z * z;
   vf y = vsplat(1.9875691500E-4f);
-  y = y * x + 1.3981999507E-3f;
-  y = y * x + 8.3334519073E-3f;
-  y = y * x + 4.1665795894E-2f;
-  y = y * x + 1.6666665459E-1f;
-  y = y * x + 5.0000001201E-1f;
-  y = y * z + x + 1.0f;
-  vf scale = (vf)((n + 127) << 23);
-  return vselect(under, vsplat(0.0f), y * scale);
+  y = y * z + 1.3981999507E-3f;
+  y = y * z + 8.3334519073E-3f;
+  y = y * z + 4.1665795894E-2f;
+  y = y * z + 1.6666665459E-1f;
+  y = y * z + 5.0000001201E-1f;
+  y = y * z2 + z + 1.0f;
+  // 2^n as two factors, so that n = 128 (x just below ln(FLT_MAX)) does not overflow the exponent
+  const vi n1 = n >> 1;
+  y = y * (vf)((n1 + 127) << 23) * (vf)((n - n1 + 127) << 23);
+  y = vselect(under, vsplat(0.0f), y);
+  return vselect(over | nan, x * INFINITY, y);  // +inf * inf = inf, NaN * inf = NaN
 }
 
-// tanh with Eigen's rational approximation (clamped to +-7.9, where tanh is 1 in float).
+// tanh with Eigen's rational approximation (its argument clamped to +-7.9); +-1 exactly past
+// +-9, where tanhf rounds to +-1 too (the approximation stops at 1 - 2.4e-7: gelu(-inf) would
+// be -inf, not NaN); NaN stays NaN.
 inline vf vtanh(vf x) {
-  const vf c = vsplat(7.90531110763549805f);
-  x = vmin(vmax(x, -c), c);
-  vf x2 = x * x;
+  const vf c = vsplat(7.90531110763549805f), one = vsplat(1.0f);
+  const vi nan = visnan(x), pos = x > vsplat(9.0f), neg = x < vsplat(-9.0f);
+  vf z = vselect(x > c, c, vselect(x < -c, -c, x));
+  vf x2 = z * z;
   vf p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
   p = p * x2 + -8.60467152213735e-11f;
   p = p * x2 + 5.12229709037114e-08f;
   p = p * x2 + 1.48572235717979e-05f;
   p = p * x2 + 6.37261928875436e-04f;
   p = p * x2 + 4.89352455891786e-03f;
-  p = p * x;
+  p = p * z;
   vf q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
   q = q * x2 + 2.26843463243900e-03f;
   q = q * x2 + 4.89352518554385e-03f;
-  return p / q;
+  return vselect(nan, x, vselect(pos, one, vselect(neg, -one, p / q)));
 }
 
 inline vf vsigmoid(vf x) { return 1.0f / (1.0f + vexp(-x)); }

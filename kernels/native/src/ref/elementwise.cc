@@ -24,7 +24,7 @@ static float unary_value(float x, int op, float alpha) {
     case unary::kLog: return logf(x);
     case unary::kTanh: return tanhf(x);
     case unary::kSigmoid: return sigmoidf(x);
-    case unary::kRelu: return x > 0.0f ? x : 0.0f;
+    case unary::kRelu: return x > 0.0f || x != x ? x : 0.0f;  // NaN passes, as in PyTorch
     case unary::kSqrt: return sqrtf(x);
     case unary::kSquare: return x * x;
     case unary::kGelu: return gelu_tanh(x);
@@ -129,11 +129,13 @@ void reduce_forward(Ctx&, float* out, int32_t* arg, const float* inp, int64_t O,
     for (int64_t i = 0; i < I; i++) {
       const float* p = inp + o * D * I + i;
       if (op == reduce::kMax) {
+        // the first NaN is the max, as in PyTorch (a plain > never picks it)
         float best = p[0];
         int32_t at = 0;
-        for (int64_t d = 1; d < D; d++) {
-          if (p[d * I] > best) {
-            best = p[d * I];
+        for (int64_t d = 1; d < D && best == best; d++) {
+          const float v = p[d * I];
+          if (v > best || v != v) {
+            best = v;
             at = static_cast<int32_t>(d);
           }
         }

@@ -86,7 +86,7 @@ void kl_forward(Ctx&, float* losses, const float* student, const float* teacher,
     for (int v = 0; v < V; v++) {
       double logpt = t[v] * inv - lt, logps = s[v] * inv - ls;
       double pt = std::exp(logpt);
-      if (pt > 0.0) kl += pt * (logpt - logps);
+      if (pt != 0.0) kl += pt * (logpt - logps);  // 0 log 0 = 0; a NaN is kept
     }
     losses[r] = static_cast<float>(kl);
   }
