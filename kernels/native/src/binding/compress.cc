@@ -32,14 +32,14 @@ int64_t blocks(const Args& a, size_t i) {
   return n;
 }
 
-int64_t dlen(int64_t rows, int64_t stride) { return stride == 0 ? 1 : (rows - 1) * stride + 1; }
+int64_t dlen(const Args& a, int64_t rows, int64_t stride) { return stride == 0 ? 1 : a.sum({a.count({rows - 1, stride}), 1}); }
 
 // quantizeQ80(out, x, n) / quantizeQ40(out, x, n)
 template <int kBytes>
 Napi::Value Quantize(const Info& info) {
   Args a(info, kBytes == compress::kQ8Bytes ? "quantizeQ80" : "quantizeQ40", 3);
   int64_t n = blocks(a, 2);
-  uint8_t* out = u8(info, a, 0, n / compress::kBlock * kBytes);
+  uint8_t* out = u8(info, a, 0, a.count({n / compress::kBlock, kBytes}));
   const float* x = a.f32(1, n);
   if (kBytes == compress::kQ8Bytes) (use_ref(a) ? compress::ref::quantize_q8_0 : compress::fast::quantize_q8_0)(a.ctx(), out, x, n);
   else (use_ref(a) ? compress::ref::quantize_q4_0 : compress::fast::quantize_q4_0)(a.ctx(), out, x, n);
@@ -51,8 +51,8 @@ template <int kBytes>
 Napi::Value Dequantize(const Info& info) {
   Args a(info, kBytes == compress::kQ8Bytes ? "dequantizeQ80" : "dequantizeQ40", 3);
   int64_t n = blocks(a, 2);
-  float* out = a.f32(0, n);
-  const uint8_t* q = u8(info, a, 1, n / compress::kBlock * kBytes);
+  float* out = a.out(0, n);
+  const uint8_t* q = u8(info, a, 1, a.count({n / compress::kBlock, kBytes}));
   if (kBytes == compress::kQ8Bytes) (use_ref(a) ? compress::ref::dequantize_q8_0 : compress::fast::dequantize_q8_0)(a.ctx(), out, q, n);
   else (use_ref(a) ? compress::ref::dequantize_q4_0 : compress::fast::dequantize_q4_0)(a.ctx(), out, q, n);
   return info.Env().Undefined();
@@ -72,7 +72,7 @@ Napi::Value KdForward(const Info& info) {
   int V = a.dim(6);
   auto k = kd_args(a, 7);
   (use_ref(a) ? compress::ref::kd_forward : compress::fast::kd_forward)(
-      a.ctx(), a.f32(0, N), a.f32(1, 3 * N), a.f32(2, N * V), a.f32(3, N * V), a.i32_or_null(4, N), N, V, k);
+      a.ctx(), a.out(0, N), a.out(1, a.count({3, N})), a.f32(2, a.count({N, V})), a.f32(3, a.count({N, V})), a.i32_or_null(4, N), N, V, k);
   return info.Env().Undefined();
 }
 
@@ -83,8 +83,8 @@ Napi::Value KdBackward(const Info& info) {
   int V = a.dim(9);
   auto k = kd_args(a, 10);
   (use_ref(a) ? compress::ref::kd_backward : compress::fast::kd_backward)(
-      a.ctx(), a.f32(0, N * V), a.f32(1, N ? dlen(N, stride) : 0), stride, static_cast<float>(a.num(3)),
-      a.f32(4, N * V), a.f32(5, N * V), a.f32(6, 3 * N), a.i32_or_null(7, N), N, V, k);
+      a.ctx(), a.out(0, a.count({N, V})), a.f32(1, N ? dlen(a, N, stride) : 0), stride, static_cast<float>(a.num(3)),
+      a.f32(4, a.count({N, V})), a.f32(5, a.count({N, V})), a.f32(6, a.count({3, N})), a.i32_or_null(7, N), N, V, k);
   return info.Env().Undefined();
 }
 
@@ -95,7 +95,7 @@ Napi::Value KdTopkForward(const Info& info) {
   int V = a.dim(7), K = a.dim(8);
   auto k = kd_args(a, 9);
   (use_ref(a) ? compress::ref::kd_topk_forward : compress::fast::kd_topk_forward)(
-      a.ctx(), a.f32(0, N), a.f32(1, 3 * N), a.f32(2, N * V), a.i32(3, N * K), a.f32(4, N * K),
+      a.ctx(), a.out(0, N), a.out(1, a.count({3, N})), a.f32(2, a.count({N, V})), a.i32(3, a.count({N, K})), a.f32(4, a.count({N, K})),
       a.i32_or_null(5, N), N, V, K, k);
   return info.Env().Undefined();
 }
@@ -107,8 +107,8 @@ Napi::Value KdTopkBackward(const Info& info) {
   int V = a.dim(10), K = a.dim(11);
   auto k = kd_args(a, 12);
   (use_ref(a) ? compress::ref::kd_topk_backward : compress::fast::kd_topk_backward)(
-      a.ctx(), a.f32(0, N * V), a.f32(1, N ? dlen(N, stride) : 0), stride, static_cast<float>(a.num(3)),
-      a.f32(4, N * V), a.i32(5, N * K), a.f32(6, N * K), a.f32(7, 3 * N), a.i32_or_null(8, N), N, V, K, k);
+      a.ctx(), a.out(0, a.count({N, V})), a.f32(1, N ? dlen(a, N, stride) : 0), stride, static_cast<float>(a.num(3)),
+      a.f32(4, a.count({N, V})), a.i32(5, a.count({N, K})), a.f32(6, a.count({N, K})), a.f32(7, a.count({3, N})), a.i32_or_null(8, N), N, V, K, k);
   return info.Env().Undefined();
 }
 
