@@ -52,9 +52,12 @@ export class NatsServerError extends HostsError {
 }
 
 export class NatsConnectError extends HostsError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** the server address that was tried, as given */
+  readonly url: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; url?: string }) {
     super(HostsErrorCode.connect, message, options);
     this.name = "NatsConnectError";
+    this.url = options?.url;
   }
 }
 

@@ -112,10 +112,13 @@ export class NonFiniteLossError extends ModelsError {
 /** Training stopped because its AbortSignal fired. */
 export class TrainingAbortedError extends ModelsError {
   readonly step: number;
-  constructor(step: number, options?: { cause?: unknown }) {
+  /** the checkpoint written of the last complete step before stopping, when there is a store */
+  readonly checkpoint: { readonly run: string; readonly stage: string; readonly step: number; readonly kind: "step" | "best" } | null;
+  constructor(step: number, options?: { cause?: unknown; checkpoint?: TrainingAbortedError["checkpoint"] }) {
     super(ModelsErrorCode.aborted, `training aborted at step ${step}`, options);
     this.name = "TrainingAbortedError";
     this.step = step;
+    this.checkpoint = options?.checkpoint ?? null;
   }
 }
 

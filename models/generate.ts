@@ -10,6 +10,7 @@
 import type { CausalLM } from "./arch/mod.js";
 import { type KvCache, type Workspace, createRng, fromArray, noGrad, workspace } from "../kernels/mod.js";
 import { ModelConfigError } from "./errors.js";
+import { chooseToken } from "./sampling.js";
 
 export interface GenerateOptions {
   /** New tokens at most (default 200). */
@@ -23,6 +24,12 @@ export interface GenerateOptions {
   readonly stopToken?: number;
   /** Decode with a KV cache (default true); false re-runs the cropped context for every token. */
   readonly cache?: boolean;
+  /** Keep the smallest set of likely tokens whose probability reaches p (nucleus sampling; default 1). */
+  readonly topP?: number;
+  /** > 1: tokens of the prompt and the output so far become less likely (default 1: off). */
+  readonly repetitionPenalty?: number;
+  /** Each new token as it is chosen (streaming); returning true stops after it (stop strings). */
+  readonly onToken?: (token: number, output: readonly number[]) => boolean | void;
 }
 
 const ws = workspace();
@@ -115,7 +122,14 @@ export function generate(model: CausalLM, prompt: Int32Array, options: GenerateO
   if (!(temperature >= 0)) throw new ModelConfigError("generate.temperature", `expected a number >= 0, got ${temperature}`);
   if (prompt.length === 0) throw new ModelConfigError("generate.prompt", "the prompt is empty (give at least one token)");
   const rng = createRng(options.seed ?? 0);
-  const pick = (logits: Float32Array) => (temperature === 0 ? argmax(logits) : sample(logits, temperature, options.topK, rng.next()));
+  if (options.topP !== undefined && !(options.topP > 0 && options.topP <= 1)) throw new ModelConfigError("generate.topP", `expected a number in (0, 1], got ${options.topP}`);
+  if (options.repetitionPenalty !== undefined && !(options.repetitionPenalty > 0)) throw new ModelConfigError("generate.repetitionPenalty", `expected a number > 0, got ${options.repetitionPenalty}`);
+  const plain = (options.topP ?? 1) === 1 && (options.repetitionPenalty ?? 1) === 1;
+  const seen = (): number[] => [...prompt, ...out];
+  const pick = (logits: Float32Array) =>
+    temperature === 0 && plain ? argmax(logits)
+      : plain ? sample(logits, temperature, options.topK, rng.next())
+      : chooseToken(logits, seen(), { temperature, ...(options.topK !== undefined ? { topK: options.topK } : {}), ...(options.topP !== undefined ? { topP: options.topP } : {}), ...(options.repetitionPenalty !== undefined ? { repetitionPenalty: options.repetitionPenalty } : {}) }, temperature === 0 ? 0 : rng.next());
   const out: number[] = [];
   if (maxTokens === 0) return Int32Array.from(out);
   return withEval(model, () => {
@@ -125,6 +139,7 @@ export function generate(model: CausalLM, prompt: Int32Array, options: GenerateO
         const next = pick(lastLogits(model, [Int32Array.from(seq)])[0]!);
         seq.push(next);
         out.push(next);
+        if (options.onToken?.(next, out) === true) break;
         if (next === options.stopToken) break;
       }
       return Int32Array.from(out);
@@ -134,6 +149,7 @@ export function generate(model: CausalLM, prompt: Int32Array, options: GenerateO
     for (;;) {
       const next = pick(logits);
       out.push(next);
+      if (options.onToken?.(next, out) === true) break;
       if (next === options.stopToken || out.length >= maxTokens) break;
       logits = dec.step([next])[0]!;
     }

@@ -28,6 +28,7 @@ export { writeReport, readReport, parseReport, writeFileAtomic, REPORT_JSON, REP
 export type { ReportPaths } from "./files.js";
 export { buildRunReport, writeRunReport } from "./run.js";
 export { renderHtml } from "./html.js";
+export { esc } from "./format.js";
 export { stageCurves, TERM_COLORS } from "./curves.js";
 export type { CurveOptions } from "./curves.js";
 export { lineChart } from "./chart.js";

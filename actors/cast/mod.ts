@@ -54,6 +54,7 @@ export {
 } from "./owner/run.js";
 export type { CastMember, HostInfo, ReportOptions, ReportPaths, ReportWriter } from "./owner/report-input.js";
 export { canonicalJson, configDigest } from "./digest.js";
+export { ARTIFACTS_FILE, ARTIFACTS_SCHEMA, exportRunArtifacts, type RunArtifact, type RunArtifacts } from "./artifacts.js";
 export { watchRun, type WatchOptions, type WatchResult } from "./owner/watch.js";
 // curriculum stages 2-6: the oracle's queue and label stream, the head stages' messages and weights
 export * from "./agp-messages.js";

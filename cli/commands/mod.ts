@@ -1,6 +1,7 @@
 // Every subcommand lives in its own file and exports `register(program)`. A command's action
 // imports the layer it needs lazily, so `troupe --help` stays fast.
 import type { Command } from "commander";
+import { register as registerArtifacts } from "./artifacts.js";
 import { register as registerBench } from "./bench.js";
 import { register as registerBenchKernels } from "./bench_kernels.js";
 import { register as registerBenchThunder } from "./bench_thunder.js";
@@ -13,6 +14,7 @@ import { register as registerChaosCast } from "./chaos-cast.js";
 import { register as registerChaosDp } from "./chaos-dp.js";
 import { register as registerChaosHosts } from "./chaos-hosts.js";
 import { register as registerData } from "./data.js";
+import { register as registerEval } from "./eval.js";
 import { register as registerDemo } from "./demo.js";
 import { register as registerRun } from "./run.js";
 import { register as registerScenario } from "./scenario.js";
@@ -40,6 +42,8 @@ const commands: Register[] = [
   registerGenerate,
   registerCompress,
   registerModel,
+  registerArtifacts,
+  registerEval,
   registerBench,
   registerBenchKernels,
   registerBenchThunder,

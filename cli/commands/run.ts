@@ -9,7 +9,8 @@ import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import type { RunPlan } from "../../scenarios/mod.js";
 import { urlArg } from "../args.js";
-import { ExitCode, UsageError } from "../errors.js";
+import { ExitCode, InterruptedError, UsageError } from "../errors.js";
+import { checkInputFile } from "../inputs.js";
 import { printJson, printLine, progress } from "../output.js";
 
 interface RunOptions {
@@ -43,6 +44,7 @@ export function register(program: Command): void {
 
 async function validated(file: string): Promise<RunPlan> {
   const { loadScenario, isScenarioError, isScenarioReadError } = await import("../../scenarios/mod.js");
+  checkInputFile(file, file, { text: true, what: "a scenario YAML file" });
   try {
     return loadScenario(file);
   } catch (err) {
@@ -95,8 +97,14 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
   const timer = setInterval(() => view.tick(), 1000);
   timer.unref();
   let result;
+  const { onInterrupt } = await import("../interrupt.js");
+  const interrupt = onInterrupt("stopping the cast: the trainer checkpoints its current step, the report and the models are written");
+  // the embedded server must outlive Ctrl-C until the checkpoint, the report and the models are out
+  const releaseServers = (await import("../../hosts/mod.js")).holdServersOnInterrupt();
+  let url = opts.nats ?? "";
   try {
     const run = await startCastRun({
+      stop: () => (interrupt.interrupted() ? "interrupted (Ctrl-C)" : null),
       plan,
       file,
       ...(opts.nats ? { natsUrl: opts.nats } : {}),
@@ -105,6 +113,7 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
       onEvent: (e) => view.handle(e),
       writeReport: writeRunReport,
     });
+    url = run.url;
     progress(`troupe run ${run.runId} on ${run.url} (troupe status --nats ${run.url} --run ${run.runId})`);
     result = await run.done;
   } catch (err) {
@@ -113,6 +122,16 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
   } finally {
     clearInterval(timer);
     view.close();
+    interrupt.dispose();
+    releaseServers();
+  }
+  if (interrupt.interrupted()) {
+    const kept = result.artifacts?.artifacts.length ? `; ${result.artifacts.artifacts.length} model checkpoints kept under ${plan.run.outDir}/${result.runId}/` : "";
+    const report = result.report ? `; report ${result.report.html}` : "";
+    const how = opts.nats
+      ? `continue with: troupe run ${file} --nats ${url} --run-id ${result.runId} --resume`
+      : `the embedded server's state went with it, so this run cannot be resumed; run with --nats URL (a nats-server -js you keep) to be able to resume`;
+    throw new InterruptedError(`run ${result.runId} interrupted${kept}${report}; ${how}`);
   }
   const s = result.summary;
   const last = result.lastSummary;
@@ -156,6 +175,8 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
     resumes: last?.resumes ?? 0,
     wall_s: Math.round(result.wallS * 10) / 10,
     report: result.report,
+    // the models the run kept (runs/<run>/artifacts.json): troupe generate --run <id> uses them
+    artifacts: result.artifacts ? { final: result.artifacts.final, adapter_file: result.artifacts.adapter_file, count: result.artifacts.artifacts.length } : null,
   };
   if (opts.json) printJson(doc);
   else {
@@ -178,6 +199,7 @@ async function runScenario(plan: RunPlan, file: string, opts: RunOptions): Promi
     if (doc.stopped) printLine(`  stopped: ${doc.stopped.reason}`);
     if (result.failure) printLine(`  failed: ${result.failure}`);
     if (result.report) printLine(`report: ${result.report.html}`);
+    if (result.artifacts?.final) printLine(`models: ${result.artifacts.artifacts.length} kept under ${plan.run.outDir}/${doc.run_id}/ (troupe generate --run ${doc.run_id} --prompt …)`);
   }
   if (!result.ok) process.exitCode = ExitCode.failure;
 }

@@ -2,6 +2,7 @@
 // Exit 0 when valid; exit 2 with `file:line key.path: message` lines when not.
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
+import { checkInputFile } from "../inputs.js";
 import { printJson, printLine } from "../output.js";
 
 export function register(program: Command): void {
@@ -13,6 +14,7 @@ export function register(program: Command): void {
     .option("--json", "print one JSON document (the plan, or the problems)")
     .action(async (file: string, opts: { json?: boolean }) => {
       const { loadScenario, isScenarioError, isScenarioReadError } = await import("../../scenarios/mod.js");
+      checkInputFile(file, file, { text: true, what: "a scenario YAML file" });
       try {
         const plan = loadScenario(file);
         if (opts.json) printJson({ ok: true, plan });

@@ -61,9 +61,7 @@ function readSnapshotFile(file: string): PersistedDirectorSnapshot {
 async function readSnapshotFromKv(url: string, run: string | undefined): Promise<PersistedDirectorSnapshot> {
   const { connectNats } = await import("../../hosts/mod.js");
   const { createKvSnapshotStore } = await import("../../actors/cast/mod.js");
-  const nc = await connectNats(url, { name: "troupe-status", reconnect: false }).catch((err: Error) => {
-    throw new UsageError(err.message, { cause: err });
-  });
+  const nc = await connectNats(url, { name: "troupe-status", reconnect: false });
   try {
     const id = run ?? (await latestRun(nc));
     const stored = await (await createKvSnapshotStore(nc, id)).load(id);

@@ -1,8 +1,9 @@
 // The body of `troupe train` (see train.ts for the flags): picks the data path (text, JSONL,
 // pack), wires the checkpoint store, progress and Ctrl-C, and calls the models layer.
 import { extname, join, resolve } from "node:path";
-import { UsageError } from "../errors.js";
+import { InterruptedError, UsageError } from "../errors.js";
 import { type TrainFlags, checkDataPath, defaultRunName, traceWriter } from "./train.js";
+import { checkCorpusFits, checkShape, withDataFlag } from "./train-checks.js";
 
 function num(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -56,6 +57,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
   const M = await import("../../models/mod.js");
   const D = await import("../../data/mod.js");
   const log = M.modelsLogger("train");
+  if (!flags.base && !flags.model) checkShape(flags, M.DEFAULT_TEXT_CONFIG);
   const run = flags.run ?? defaultRunName(flags.data);
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(run)) throw new UsageError(`--run must be 1-64 of [A-Za-z0-9_-], got ${JSON.stringify(run)}`);
   const dp = dataParallelFlags(flags, run);
@@ -74,6 +76,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
   }
   if (flags.model && flags.base) throw new UsageError("--model and --base name the same thing (the model to start from); give one");
   const startPath = flags.model ?? flags.base;
+  const startFlag = flags.model ? "--model" : "--base";
   if (flags.lora !== undefined && !startPath) throw new UsageError("--lora needs --model DIR or --base CHECKPOINT (the frozen model the adapter is trained on)");
   if (flags.baseBits !== undefined && flags.lora === undefined) throw new UsageError("--base-bits quantises the frozen base of a --lora run: give --lora R");
   if (flags.baseBits !== undefined && flags.baseBits !== 4 && flags.baseBits !== 8) throw new UsageError(`--base-bits must be 4 or 8, got ${flags.baseBits}`);
@@ -89,27 +92,57 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
     nc = await H!.connectNats(flags.nats);
     if (!dp || dp.rank === 0) store = M.mirroredCheckpointStore(local, H!.objectCheckpointStore(nc));
   }
-  const abort = new AbortController();
-  const onSigint = () => abort.abort(new Error("SIGINT"));
-  process.once("SIGINT", onSigint);
-  const progress = M.createProgress({ stream: process.stderr, label: dp ? `${run} ${dp.host}` : run });
-  const lr = num("--lr", flags.lr) ?? (flags.lora !== undefined ? 2e-3 : 1e-3);
+  const { onInterrupt, resumeCommand } = await import("../interrupt.js");
+  const interrupt = onInterrupt("stopping after this step and saving a checkpoint of it");
+  // created with the first update, which also says the memory estimate
+  let memory: import("./train-memory.js").MemoryCheck | null = null;
+  let progress: import("../../models/mod.js").ProgressReporter | null = null;
+  const label = dp ? `${run} ${dp.host}` : run;
+  const { checkMemory } = await import("./train-memory.js");
+  const curves = (await import("./train-report.js")).trainCurves();
+  const trace = traceWriter(flags.trace);
+  const writeReport = (outcome: "done" | "interrupted", result: Record<string, unknown>) =>
+    curves.write({ dir: join(out, run), run, data: flags.data, outcome, result, flags: { ...flags } as Record<string, unknown> });
+  // a resume keeps the stored value of every hyper-parameter whose flag is not given
+  const HP = await import("./train-hparams.js");
+  const stored = flags.resume ? await HP.readStoredHparams(join(out, run, "checkpoints", flags.stage)) : null;
+  const was = stored?.hparams;
+  const lr = num("--lr", flags.lr) ?? was?.lr ?? (flags.lora !== undefined ? 2e-3 : 1e-3);
+  const weightDecay = num("--weight-decay", flags.weightDecay) ?? was?.weight_decay;
+  const betas = HP.parseBetas(flags.betas) ?? (was ? [was.betas[0], was.betas[1]] as [number, number] : undefined);
+  const gradClip = num("--grad-clip", flags.gradClip) ?? (was ? (was.grad_clip ?? 0) : undefined);
+  const accumulate = flags.accumulate ?? was?.accumulate;
+  const batch = flags.batch ?? stored?.batch ?? undefined;
   const common = {
     steps: flags.steps,
-    ...(flags.batch !== undefined ? { batch: flags.batch } : {}),
-    ...(flags.accumulate !== undefined ? { accumulate: flags.accumulate } : {}),
+    ...(batch !== undefined ? { batch } : {}),
+    ...(accumulate !== undefined ? { accumulate } : {}),
     lr,
-    warmupSteps: flags.warmup ?? Math.floor(flags.steps / 20),
-    minLr: num("--min-lr", flags.minLr) ?? lr / 10,
-    ...(flags.evalEvery !== undefined ? { evalEvery: flags.evalEvery } : {}),
+    warmupSteps: flags.warmup ?? was?.warmup_steps ?? HP.defaultWarmup(flags.steps),
+    minLr: num("--min-lr", flags.minLr) ?? was?.min_lr ?? lr / 10,
+    ...(weightDecay !== undefined ? { weightDecay } : {}),
+    ...(betas ? { betas } : {}),
+    ...(gradClip !== undefined ? { clipNorm: gradClip === 0 ? null : gradClip } : {}),
+    evalEvery: flags.evalEvery ?? HP.defaultEvalEvery(flags.steps),
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
-    checkpoints: { store, run, stage: flags.stage, every: flags.checkpointEvery ?? Math.max(1, Math.floor(flags.steps / 10)) },
+    checkpoints: { store, run, stage: flags.stage, every: flags.checkpointEvery ?? HP.defaultCheckpointEvery(flags.steps) },
     resume: flags.resume === true,
-    onProgress: (p: Parameters<typeof progress.update>[0]) => progress.update(p),
-    ...(flags.trace ? { onStep: ((w) => (r: { step: number; loss: number }) => w(r.step, r.loss))(traceWriter(flags.trace)!) } : {}),
-    signal: abort.signal,
+    onProgress: (p: import("../../models/mod.js").TrainProgress) => {
+      curves.onProgress(p);
+      (progress ??= M.createProgress({ stream: process.stderr, label, ...(memory ? { first: { text: memory.text, fields: memory.fields } } : {}) })).update(p);
+    },
+    onStep: (r: { step: number; loss: number }) => {
+      curves.onStep(r.step, r.loss);
+      trace?.(r.step, r.loss);
+    },
+    signal: interrupt.signal,
     log,
   };
+  // the hyper-parameters this command trains with, as the checkpoints store them
+  const hparams = M.hparamsOf(M.resolveTrainer({ ...common, checkpoints: { ...common.checkpoints, config: null }, resume: null, model: null as never, batches: null as never }), betas ?? M.DEFAULT_BETAS);
+  const isSft = flags.data.startsWith("pack:") || extname(flags.data).toLowerCase() === ".jsonl";
+  const changed = stored ? await HP.checkResumeHparams(stored, { ...hparams, batch: batch ?? (isSft ? 32 : 16) }, flags.allowChange === true) : [];
+  if (changed.length) log.warn({ changed }, "resuming with changed hyper-parameters (--allow-change)");
   const model = {
     ...(flags.block !== undefined ? { blockSize: flags.block } : {}),
     ...(flags.layers !== undefined ? { nLayer: flags.layers } : {}),
@@ -140,28 +173,40 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
   const trainOnce = async (extra: Extra): Promise<Record<string, unknown>> => {
     const c = { ...common, ...extra, resume: common.resume || extra.resume === true };
     // the model to start from (--model / --base) brings its tokenizer; --tokenizer must agree with it
-    const base = startPath ? await M.loadModelFile(startPath) : null;
+    const { loadModelArg, modelPathOrRun } = await import("../models.js");
+    const base = startPath ? await loadModelArg(`${startFlag} ${startPath}`, modelPathOrRun(`${startFlag} ${startPath}`, startPath, flags.out)) : null;
     const baseTok = base ? M.tokenizerOf(base.model) : null;
     if (tok && baseTok && D.tokenizerId(tok.spec) !== D.tokenizerId(baseTok.spec)) {
       throw new UsageError(`--tokenizer ${flags.tokenizer} is not the tokenizer of the model it starts from (${D.tokenizerId(baseTok.spec)}); leave --tokenizer out to use the model's`);
     }
     const tokenizer = tok ?? baseTok ?? D.byteTokenizer();
+    // the shape the memory estimate reads: the starting model's, or the flags' over the defaults
+    const shapeOf = (defaults: Partial<import("../../models/mod.js").GPTConfig>, blockSize: number) => base
+      ? { vocabSize: base.model.dims.vocabSize, blockSize, nEmbd: base.model.dims.hidden, nHead: base.model.dims.heads, nLayer: base.model.dims.layers, parameters: M.countParameters(base.model) }
+      : M.resolveGptConfig({ ...defaults, vocabSize: tokenizer.spec !== "bytes" ? tokenizer.vocabSize : defaults.vocabSize, ...model, blockSize });
     if (isText) {
+      const textBlock = flags.block ?? (base ? base.model.dims.maxPositions : M.DEFAULT_TEXT_CONFIG.blockSize);
+      memory = await checkMemory(shapeOf(M.DEFAULT_TEXT_CONFIG, textBlock), batch ?? 16, flags.force === true);
       const corpus = await D.loadTextCorpus(flags.data, tokenizer.spec !== "bytes" ? { tokenizer } : {});
+      checkCorpusFits(flags.data, corpus, textBlock, flags.block !== undefined);
       const r = await M.trainText({ ...c, corpus, model, ...(base ? { start: base.model } : {}) });
       return {
         ...save(r.model),
         train_loss: round(r.trainLoss), val_loss: round(r.valLoss), val_bpb: round(r.valBpb), tokenizer: tokenizerName(corpus.tokenizer),
         tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
         wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, skipped_steps: r.skippedSteps, checkpoint: ckDir(r),
-        parameters: M.countParameters(r.model), arch: r.spec.arch, config: r.spec.config,
+        parameters: M.countParameters(r.model), memory_estimate_bytes: memory.estimate.total, arch: r.spec.arch, config: r.spec.config,
       };
     }
-    const block = flags.block ?? (flags.base ? undefined : M.DEFAULT_SFT_BLOCK);
+    const block = flags.block ?? (startPath ? undefined : M.DEFAULT_SFT_BLOCK);
     const dataBlock = block ?? base!.model.dims.maxPositions;
-    const data = flags.data.startsWith("pack:")
+    const shape = shapeOf(M.DEFAULT_PACK_CONFIG, dataBlock);
+    // a LoRA adapter on the attention projections: about rank × 6C per block
+    const loraTrainable = flags.lora !== undefined ? shape.nLayer * 6 * flags.lora * shape.nEmbd : undefined;
+    memory = await checkMemory(shape, batch ?? 32, flags.force === true, loraTrainable);
+    const data = await withDataFlag(flags.data, async () => flags.data.startsWith("pack:")
       ? await M.packData(flags.data.slice(5).split(",").map((s) => s.trim()).filter(Boolean), { block: dataBlock, tokenizer, ...(flags.packTrain ? { trainPerCell: flags.packTrain } : {}) })
-      : await M.jsonlData(flags.data, { block: dataBlock, tokenizer });
+      : await M.jsonlData(flags.data, { block: dataBlock, tokenizer }));
     const em = (e: { accuracy: number; overall: { n: number } }) => ({ exact_match: round(e.accuracy), n: e.overall.n });
     const skips = "skipped" in data ? (data as { skipped: import("../../models/mod.js").DataSkips }).skipped : null;
     const records = {
@@ -189,7 +234,7 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
         held_out: r.adaptedExactMatch.overall.n, records,
         by_domain: Object.fromEntries(Object.keys(r.adaptedExactMatch.byDomain).map((d) => [d, { base: round(r.baseExactMatch.byDomain[d]!.accuracy), adapted: round(r.adaptedExactMatch.byDomain[d]!.accuracy) }])),
         wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, trainable_parameters: r.trainableParameters,
-        adapter: adapterPath, base: base!.source, checkpoint: ckDir(r),
+        adapter: adapterPath, base: base!.source, checkpoint: ckDir(r), memory_estimate_bytes: memory.estimate.total,
         ...(quantized ? { base_bits: quantized.bits, quantized_layers: quantized.layers, quantized_mb: round(quantized.bytes / 2 ** 20, 2) } : {}),
       };
     }
@@ -201,11 +246,16 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
       tokens_per_s: Math.round(r.tokensPerS), steps: r.steps,
       ...em(e), records, by_domain: Object.fromEntries(Object.entries(e.byDomain).map(([d, t]) => [d, round(t.accuracy)])),
       wall_s: round(r.wallMs / 1000, 1), resumed_from: r.resumedFrom, checkpoint: ckDir(r), parameters: M.countParameters(r.model),
+      memory_estimate_bytes: memory.estimate.total,
     };
   };
 
   try {
-    if (!dp) return await trainOnce({});
+    if (!dp) {
+      const result = await trainOnce({});
+      const report = await writeReport("done", result);
+      return { ...result, report: report.html };
+    }
     // the global batch: every rank's rows; kept when the group shrinks (the survivors accumulate)
     const rowsPerRank = flags.batch ?? (isText ? 16 : 32);
     const globalRows = rowsPerRank * (flags.accumulate ?? 1) * dp.world;
@@ -222,9 +272,15 @@ export async function runTrain(flags: TrainFlags): Promise<Record<string, unknow
       checkpoints: join(out, run),
     };
     return report.result ? { ...report.result, data_parallel } : { data_parallel };
+  } catch (err) {
+    if (!M.isTrainingAbortedError(err) || !interrupt.interrupted()) throw err;
+    (progress as import("../../models/mod.js").ProgressReporter | null)?.close();
+    const saved = err.checkpoint ? `saved a checkpoint of step ${err.checkpoint.step} in ${local.dirOf(err.checkpoint)}` : "no checkpoint was written (no step had finished)";
+    const report = await writeReport("interrupted", { steps: err.step, checkpoint: err.checkpoint ? local.dirOf(err.checkpoint) : null }).catch(() => null);
+    throw new InterruptedError(`interrupted at step ${err.step}: ${saved}${report ? `; report ${report.html}` : ""}; continue with: ${resumeCommand()}`, { cause: err });
   } finally {
-    progress.close();
-    process.off("SIGINT", onSigint);
+    (progress as import("../../models/mod.js").ProgressReporter | null)?.close();
+    interrupt.dispose();
     await nc?.close();
   }
 }

@@ -7,11 +7,11 @@
 // Checkpoints go to <out>/<run>/checkpoints/<stage>/step-XXXXXXXX/ (every --checkpoint-every
 // steps and at the end); --resume continues from the newest good one. Progress: a bar on a
 // TTY, JSON lines otherwise (stderr). The result is one JSON document on stdout with --json.
-import { appendFileSync, existsSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import type { Command } from "commander";
 import { intArg, urlArg } from "../args.js";
-import { UsageError } from "../errors.js";
+import { checkInputFile } from "../inputs.js";
 import { printJson, printLine } from "../output.js";
 
 export interface TrainFlags {
@@ -26,6 +26,10 @@ export interface TrainFlags {
   lr?: string;
   warmup?: number;
   minLr?: string;
+  weightDecay?: string;
+  betas?: string;
+  gradClip?: string;
+  allowChange?: boolean;
   accumulate?: number;
   evalEvery?: number;
   checkpointEvery?: number;
@@ -73,11 +77,14 @@ export function register(program: Command): void {
     .option("--heads <n>", "attention heads (4)", intArg("--heads", 1, 128))
     .option("--dropout <p>", "dropout (0)")
     .option("--lr <x>", "peak learning rate (1e-3; LoRA 2e-3)")
-    .option("--warmup <n>", "warm-up steps (steps/20)", intArg("--warmup", 0))
-    .option("--min-lr <x>", "final learning rate of the cosine (lr/10)")
+    .option("--warmup <n>", "warm-up steps (min(100, steps/10))", intArg("--warmup", 0))
+    .option("--min-lr <x>", "final learning rate of the cosine (lr/10); with --warmup 0 and --min-lr = --lr the rate is constant")
+    .option("--weight-decay <x>", "AdamW weight decay of matrices (0.01)")
+    .option("--betas <b1,b2>", "AdamW betas (0.9,0.999)")
+    .option("--grad-clip <x>", "clip the gradient norm at x; 0: no clipping (1)")
     .option("--accumulate <n>", "micro-batches per step (1)", intArg("--accumulate", 1, 1024))
-    .option("--eval-every <n>", "evaluate every n steps (steps/10)", intArg("--eval-every", 1))
-    .option("--checkpoint-every <n>", "checkpoint every n steps (steps/10); 0: only at the end", intArg("--checkpoint-every", 0))
+    .option("--eval-every <n>", "evaluate every n steps (min(250, steps/10))", intArg("--eval-every", 1))
+    .option("--checkpoint-every <n>", "checkpoint every n steps (min(500, steps/10)); 0: only at the end", intArg("--checkpoint-every", 0))
     .option("--seed <n>", "seed of weights and data order (1337)", intArg("--seed", 0, 0xffffffff))
     .option("--pack-train <n>", "pack:… training examples per domain and difficulty (300)", intArg("--pack-train", 1, 100_000))
     .option("--lora <r>", "train a LoRA adapter of rank r on a frozen --base", intArg("--lora", 1, 4096))
@@ -94,8 +101,9 @@ export function register(program: Command): void {
     .option("--run <name>", "run name (default: from --data)")
     .option("--out <dir>", "where runs are written", "runs")
     .option("--stage <name>", "stage name of the checkpoints", "train")
-    .option("--resume", "continue from the newest good checkpoint of this run")
-    .option("--force", "start over even though this run has checkpoints")
+    .option("--resume", "continue from the newest good checkpoint of this run (the same hyper-parameters, stored with it)")
+    .option("--allow-change", "with --resume: continue although a hyper-parameter differs from the checkpoint's")
+    .option("--force", "do it anyway: start over although this run has checkpoints, train although the memory estimate exceeds what is available")
     .option("--nats <url>", "also write checkpoints to the run's JetStream Object Store on this server", urlArg("--nats"))
     .option("--trace <file>", "append every step's loss as a JSON line (for comparisons)")
     .option("--json", "print one JSON document")
@@ -129,5 +137,7 @@ export function traceWriter(file: string | undefined): ((step: number, loss: num
 }
 
 export function checkDataPath(data: string): void {
-  if (!data.startsWith("pack:") && !existsSync(data)) throw new UsageError(`--data: no such file: ${data}`);
+  if (data.startsWith("pack:")) return;
+  const jsonl = extname(data).toLowerCase() === ".jsonl";
+  checkInputFile(`--data ${data}`, data, { text: true, what: jsonl ? "a JSONL of prompt/response pairs" : "a UTF-8 text corpus" });
 }

@@ -25,7 +25,25 @@ function cleanAll(): void {
   live.clear();
 }
 
+/** While held, SIGINT leaves the servers running (the owner stops gracefully and closes them). */
+let heldOnInterrupt = 0;
+
+/**
+ * Keeps this process's servers through SIGINT until the returned release is called: a command
+ * that handles Ctrl-C itself (checkpoint, report, then close) needs its server for that.
+ * SIGTERM, SIGHUP and exit still stop them.
+ */
+export function holdServersOnInterrupt(): () => void {
+  heldOnInterrupt++;
+  let released = false;
+  return () => {
+    if (!released) heldOnInterrupt--;
+    released = true;
+  };
+}
+
 function onSignal(signal: NodeJS.Signals): void {
+  if (signal === "SIGINT" && heldOnInterrupt > 0) return;
   cleanAll();
   // If nobody else handles this signal, end the process as the shell would (128 + signal
   // number). process.exit runs the 'exit' handlers, so a supervisor still kills its children;

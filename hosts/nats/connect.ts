@@ -40,9 +40,8 @@ export async function connectNats(target: NatsTarget, opts: ConnectOptions = {})
     });
   } catch (err) {
     throw new NatsConnectError(
-      `cannot connect to NATS at ${url}: ${(err as Error).message}. Is nats-server running there? ` +
-        `Omit --nats to start an embedded server.`,
-      { cause: err },
+      `cannot connect to NATS at ${url}: ${(err as Error).message}. Is nats-server running there?`,
+      { cause: err, url },
     );
   }
 }

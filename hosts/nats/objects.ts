@@ -8,6 +8,7 @@
 // hasher stays and a warning is logged.
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { type ObjectInfo, type ObjectStore, Objm } from "@nats-io/obj";
 import { nanos, nuid, type NatsConnection } from "@nats-io/transport-node";
 import { type BlobStore, bucketName } from "../../protocol/mod.js";
@@ -22,10 +23,40 @@ interface Sha256Like {
   digest(): ArrayLike<number>;
 }
 
+/**
+ * The @nats-io/obj versions whose internals the swap was checked against (it replaces
+ * `sha256.create` of the js-sha256 module that @nats-io/obj requires). Another version keeps
+ * the pure-JS hasher with a warning until someone re-checks the swap and adds it here
+ * (tests/hosts/03.objects.test.ts fails on an upgrade to say so).
+ */
+export const NATIVE_SHA256_CHECKED = ["3.3.0", "3.3.1"] as const;
+
+/** Whether the swap is known to fit this @nats-io/obj version. */
+export function nativeSha256Fits(objVersion: string): boolean {
+  return (NATIVE_SHA256_CHECKED as readonly string[]).includes(objVersion);
+}
+
+/** The installed @nats-io/obj version (from its package.json), or null. */
+export function objClientVersion(): string | null {
+  try {
+    const req = createRequire(import.meta.url);
+    const pkg = req(join(dirname(req.resolve("@nats-io/obj")), "..", "package.json")) as { name?: string; version?: string };
+    if (pkg.name === "@nats-io/obj" && pkg.version) return pkg.version;
+    const up = req(join(dirname(req.resolve("@nats-io/obj")), "..", "..", "package.json")) as { name?: string; version?: string };
+    return up.name === "@nats-io/obj" ? (up.version ?? null) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Makes @nats-io/obj hash with node:crypto. Returns whether the native hasher is in use. */
 export function installNativeSha256(): boolean {
   if (nativeHash !== undefined) return nativeHash;
   try {
+    const version = objClientVersion();
+    if (!version || !nativeSha256Fits(version)) {
+      throw new Error(`@nats-io/obj ${version ?? "(version unknown)"} is not one the native SHA-256 swap was checked against (${NATIVE_SHA256_CHECKED.join(", ")})`);
+    }
     const req = createRequire(createRequire(import.meta.url).resolve("@nats-io/obj"));
     const mod = req("js-sha256") as { sha256: { create(): Sha256Like } };
     const original = mod.sha256.create.bind(mod.sha256);

@@ -18,6 +18,7 @@ export interface RunOptions {
   readonly warmupSteps?: number;
   readonly minLr?: number;
   readonly weightDecay?: number;
+  readonly betas?: readonly [number, number];
   readonly clipNorm?: number | null;
   /** Evaluate every this many steps (default steps/10). */
   readonly evalEvery?: number;
@@ -95,6 +96,7 @@ export function loopOptions(o: RunOptions, config: JsonValue, files?: ReadonlyMa
     ...(o.warmupSteps !== undefined ? { warmupSteps: o.warmupSteps } : {}),
     ...(o.minLr !== undefined ? { minLr: o.minLr } : {}),
     ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
+    ...(o.betas !== undefined ? { betas: o.betas } : {}),
     ...(o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {}),
     ...(o.earlyStopping ? { earlyStopping: o.earlyStopping } : {}),
     ...(o.maxSeconds !== undefined ? { maxSeconds: o.maxSeconds } : {}),

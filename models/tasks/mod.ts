@@ -7,4 +7,5 @@ export {
   type DataSkips, type TrainAdapterOptions, type TrainAdapterResult, jsonlData, packData, pretrainBase, trainAdapter, trainSft,
 } from "./sft.js";
 export { type ExactMatchItem, type ExactMatchOptions, type ExactMatchResult, evaluateExactMatch } from "./exact-match.js";
+export { type SftEvalResult, type TextEvalResult, evaluateSft, evaluateText } from "./eval.js";
 export * from "./agp/mod.js";

@@ -15,6 +15,7 @@
 import type { CausalLM } from "../arch/mod.js";
 import { type Optimizer, type Tensor, adamw, backward, clipGradNorm, cosineWithWarmup, sumSquares, tensor, workspace } from "../../kernels/mod.js";
 import type { CheckpointRef } from "../checkpoint/mod.js";
+import { DEFAULT_BETAS, hparamsOf, withHparams } from "./hparams.js";
 import { CheckpointMismatchError, CheckpointWriteError, ModelConfigError, NonFiniteLossError, TrainingAbortedError } from "../errors.js";
 import { modelsLogger } from "../log.js";
 import { currentKernels, kernelChange } from "./determinism.js";
@@ -63,6 +64,7 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
   const params = model.namedParameters().filter(([, t]) => t.requiresGrad);
   if (params.length === 0) throw new ModelConfigError("train.model", "the model has no trainable parameters (everything is frozen)");
   const opt: Optimizer = adamw(params, { lr: o.lr, weightDecay: o.weightDecay, betas: (options.betas ?? [0.9, 0.999]) as [number, number], decay: decays });
+  const hparams = hparamsOf(o, (options.betas ?? DEFAULT_BETAS) as [number, number]);
   const schedule = o.warmupSteps === 0 && o.minLr === o.lr ? () => o.lr : cosineWithWarmup({ maxLr: o.lr, minLr: o.minLr, warmupSteps: o.warmupSteps, totalSteps: o.steps });
   const lossOf = options.loss ?? ((m: CausalLM, idx: Tensor, targets: Tensor) => m.loss(idx, targets).loss);
   const sync = options.gradientSync;
@@ -122,7 +124,7 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
     if (last) metrics.val_loss = last.loss;
     // encoded synchronously here; written while training goes on
     const write = ck.store.save(
-      { run: ck.run, stage: ck.stage, step: st.step, kind, config: ck.config, state: state() as never, metrics },
+      { run: ck.run, stage: ck.stage, step: st.step, kind, config: withHparams(ck.config, hparams), state: state() as never, metrics },
       { model: model.namedParameters(), optim: opt.stateDict(), files: ck.files ?? null },
     );
     const p: Promise<void> = write.then(
@@ -157,7 +159,14 @@ export async function train(options: TrainerOptions): Promise<TrainResult> {
   model.train();
   try {
     while (st.step < o.steps) {
-      if (options.signal?.aborted) throw new TrainingAbortedError(st.step, { cause: options.signal.reason });
+      if (options.signal?.aborted) {
+        // the last complete step is kept (guards #10: Ctrl-C saves): a checkpoint like the
+        // periodic ones, from which --resume continues exactly
+        if (ck && st.step > 0 && lastCheckpoint?.step !== st.step) saveCheckpoint("step");
+        await flush();
+        const saved = lastCheckpoint as CheckpointRef | null;
+        throw new TrainingAbortedError(st.step, { cause: options.signal.reason, checkpoint: saved && saved.step === st.step ? saved : null });
+      }
       const s0 = performance.now();
       const lr = schedule(st.step);
       opt.lr = lr;

@@ -18,6 +18,11 @@ export interface ProgressOptions {
   readonly logEveryMs?: number;
   readonly label?: string;
   readonly now?: () => number;
+  /**
+   * Said with the first progress update (e.g. the memory estimate): a line above the bar on a
+   * TTY, extra fields of the first JSON line otherwise.
+   */
+  readonly first?: { readonly text: string; readonly fields: Readonly<Record<string, unknown>> };
 }
 
 export interface ProgressReporter {
@@ -61,11 +66,16 @@ export function createProgress(options: ProgressOptions): ProgressReporter {
   let lastAt = -Infinity;
   let drawn = false;
   let closed = false;
+  let first = options.first ?? null;
   return {
     update(p) {
       if (closed) return;
       const t = now();
       const last = p.step >= p.totalSteps;
+      if (first && tty) {
+        options.stream.write(`${first.text}\n`);
+        first = null;
+      }
       if (tty) {
         if (!last && t - lastAt < 100) return;
         lastAt = t;
@@ -74,10 +84,12 @@ export function createProgress(options: ProgressOptions): ProgressReporter {
         drawn = true;
         return;
       }
-      if (!last && t - lastAt < every) return;
+      if (!last && t - lastAt < every && !first) return;
       lastAt = t;
+      const extra = first?.fields ?? {};
+      first = null;
       options.stream.write(JSON.stringify({
-        level: 30, time: t, msg: "train progress", ...(options.label ? { label: options.label } : {}),
+        level: 30, time: t, msg: "train progress", ...(options.label ? { label: options.label } : {}), ...extra,
         step: p.step, total_steps: p.totalSteps, loss: p.loss, train_loss: p.trainLoss, val_loss: p.valLoss,
         lr: p.lr, tokens_per_s: Math.round(p.tokensPerS), elapsed_ms: Math.round(p.elapsedMs),
       }) + "\n");

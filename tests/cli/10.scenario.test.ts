@@ -72,7 +72,7 @@ test("cli run - --export-chart writes Mermaid or JSON by extension and exits 0",
     const json = join(dir, "chart.json");
     const r2 = troupe("run", "scenarios/quickstart.yaml", "--export-chart", json, "--json");
     assert.equal(r2.status, 0, r2.stderr);
-    assert.deepEqual(JSON.parse(r2.stdout), { chart: json, format: "json", run: "quickstart" });
+    assert.deepEqual(JSON.parse(r2.stdout), { schema: "troupe.run/1", chart: json, format: "json", run: "quickstart" });
     const doc = JSON.parse(readFileSync(json, "utf8"));
     assert.equal(doc.format, "troupe.director-chart");
     const bad = troupe("run", "scenarios/quickstart.yaml", "--export-chart", join(dir, "chart.svg"));

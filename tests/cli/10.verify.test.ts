@@ -32,13 +32,14 @@ test("cli - verify prints each check against its bound", () => {
   assert.match(r.stdout, /^ok$/m);
 });
 
-test("cli - verify usage errors exit 2; a malformed file fails (exit 1)", () => {
+test("cli - verify usage errors exit 2, a malformed file too (#10)", () => {
   const missing = verify("/nonexistent.safetensors");
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /no such file or directory: \/nonexistent.safetensors/);
   const bad = verify(main);
-  assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /FormatError: .* not a valid safetensors file/);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /not a valid safetensors file/);
+  assert.doesNotMatch(bad.stderr, /Error:/);
   for (const [args, re] of [
     [[], /give a fixture file, a model or adapter directory, or --sweep/],
     [["--sweep", fixture], /--sweep makes its own fixtures; give no path/],

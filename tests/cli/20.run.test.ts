@@ -78,6 +78,30 @@ test("run - on real actors: tiny passes stages 0-1; status reads KV; the base is
     assert.deepEqual(Object.keys(d0.own_domains_measured).sort(), ["arithmetic", "brackets", "copying", "sorting"], "the gate measures the base on its own domains only");
     assert.ok(d0.captured.hidden.every((h: { bytes: number }) => h.bytes > 0), "captured hidden states were stored");
     assert.match(readFileSync(s.report.html, "utf8"), /<svg[\s\S]*<\/svg>/);
+
+    // guards #10: the run keeps its models under runs/<id>/; generate --run uses the adapted
+    // model (the same text as the base with the kept adapter.safetensors put on it); artifacts
+    // pull copies them out of the server again, digest for digest
+    const kept = JSON.parse(readFileSync(join(out, id, "artifacts.json"), "utf8"));
+    assert.equal(kept.schema, "troupe.artifacts/1");
+    assert.deepEqual([...new Set(kept.artifacts.map((a: { role: string }) => a.role))], ["base", "adapter"]);
+    assert.equal(s.artifacts.final, kept.final);
+    const base = kept.artifacts.find((a: { role: string }) => a.role === "base");
+    const gen = (args: string[]) => troupe(["generate", ...args, "--prompt", "abcdef", "--tokens", "8", "--temperature", "0", "--json"]);
+    const g = await gen(["--run", id, "--runs", out]);
+    assert.equal(g.code, 0, g.stderr);
+    assert.equal(doc(g).tokens, 8);
+    const viaAdapter = await gen(["--checkpoint", join(out, id, base.path), "--adapter", join(out, id, kept.adapter_file)]);
+    assert.equal(viaAdapter.code, 0, viaAdapter.stderr);
+    assert.equal(doc(g).text, doc(viaAdapter).text, "--run means the base with the run's adapter");
+    rmSync(join(out, id, "checkpoints"), { recursive: true });
+    rmSync(join(out, id, "artifacts.json"));
+    const pull = await troupe(["artifacts", "pull", "--run", id, "--nats", nats.url, "--out", out, "--json"]);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.deepEqual(doc(pull).artifacts.map((a: { digest: string }) => a.digest), kept.artifacts.map((a: { digest: string }) => a.digest));
+    assert.equal(doc(await gen(["--run", id, "--runs", out])).text, doc(g).text, "the pulled model generates the same");
+    const none = await troupe(["artifacts", "pull", "--run", "no-such-run", "--nats", nats.url, "--out", out]);
+    assert.equal(none.code, 2, none.stderr);
     assert.ok(report.cast.some((c: { role: string }) => c.role === "trainer") && report.notes.some((n: string) => /Not cast: oracle/.test(n)));
 
     // troupe status, from KV: by run id, and the latest run
@@ -207,7 +231,7 @@ test("run - a malformed scenario names file, line and key, exits 2 and starts no
     const r = await troupe(["run", "tests/fixtures/scenarios/bad/unknown-key.yaml", "--json", "--out-dir", join(dir, "runs")], env);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /tests\/fixtures\/scenarios\/bad\/unknown-key.yaml:7 model.n_embed: unknown key/);
-    assert.equal(r.stdout, "");
+    assert.equal(JSON.parse(r.stdout).error.code, "usage", "--json: the error as a document (#10)");
     assert.equal(existsSync(marker), false, "no nats-server was started");
     assert.equal(existsSync(join(dir, "runs")), false, "no report directory");
     // the control: with a valid scenario the same command does reach for nats-server

@@ -97,13 +97,13 @@ test("cli - export, quantize, prune and distill write what the next command load
   assert.equal(q.activations.bits, 8);
   assert.ok(Number.isFinite(q.activations.val_loss));
   const p = json(await troupe(["prune", "--checkpoint", t, "--kind", "channels", "--sparsity", "0.25", "--steps", "10", "--data", corpusFile, "--out", "pruned", "--json"]));
-  assert.equal(p.config.mlpHidden, 96);
+  assert.equal(p.config.mlp_hidden, 96, "--json keys are snake_case (#10)");
   assert.ok(p.parameters < p.parameters_before);
   const d = json(await troupe(["distill", "--teacher", join(dir, "pruned", "model.safetensors"), t, "--embd", "32", "--steps", "10", "--top-k", "16", "--data", corpusFile, "--out", "student", "--json"]));
   assert.equal(d.top_k, 16);
   assert.ok(Number.isFinite(d.val_loss));
   const back = json(await troupe(["export", "--checkpoint", join(dir, "student", "model.safetensors"), "--type", "f16", "--out", "s.gguf", "--json"]));
-  assert.equal(back.config.nEmbd, 32);
+  assert.equal(back.config.n_embd, 32);
   void K;
 });
 

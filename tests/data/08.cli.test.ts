@@ -26,8 +26,8 @@ test("data - troupe data pack writes the selected domains as JSONL and inspect r
     assert.equal(i.status, 0, i.stderr);
     const report = JSON.parse(i.stdout);
     assert.equal(report.records, 60);
-    assert.deepEqual(report.byDomain, { copying: 30, sorting: 30 });
-    assert.deepEqual(report.bySplit, { train: 48, heldout: 12 });
+    assert.deepEqual(report.by_domain, { copying: 30, sorting: 30 });
+    assert.deepEqual(report.by_split, { train: 48, heldout: 12 });
     assert.equal(report.skipped.count, 2);
     assert.deepEqual(report.skipped.first.map((e: { line: number }) => e.line), [61, 62]);
     assert.equal(report.lanes.sft.kept.train, 60);

@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { installNativeSha256, isObjectIntegrityError, objectBlobStore, openObjects } from "../../hosts/mod.js";
+import { createHash } from "node:crypto";
+import { NATIVE_SHA256_CHECKED, installNativeSha256, isObjectIntegrityError, nativeSha256Fits, objClientVersion, objectBlobStore, openObjects } from "../../hosts/mod.js";
 import { createCodec, createStamper, isWireTensor, offloadTensors, resolveTensorRefs, wireTensor, type WireTensor } from "../../protocol/mod.js";
 import { natsForFile, uniqueName } from "../harness/mod.js";
 
@@ -15,6 +16,7 @@ test("objects - a multi-chunk object round-trips with its SHA-256, hashed native
   const s = await o.put("step-1", data);
   assert.equal(s.size, data.length);
   assert.match(s.digest, /^SHA-256=/);
+  assert.equal(Buffer.from(s.digest.slice(8), "base64url").toString("hex"), createHash("sha256").update(data).digest("hex"), "the digest the client recorded is SHA-256 of the bytes");
   assert.deepEqual(Buffer.from(await o.get("step-1")), data);
   assert.deepEqual((await o.list()).map((x) => x.name), ["step-1"]);
 });
@@ -44,4 +46,14 @@ test("objects - a large tensor travels by Object Store reference, transparently"
   const back = (await resolveTensorRefs(codec.decode(bytes).body, blobs)) as { x: WireTensor };
   assert.ok(isWireTensor(back.x));
   assert.deepEqual(back.x.data, x.data);
+});
+
+// guards #10: the SHA-256 swap reaches into @nats-io/obj from outside; an upgrade of the client
+// must be re-checked before the swap is trusted with it.
+test("objects - the native SHA-256 swap is applied only to @nats-io/obj versions it was checked against", () => {
+  const v = objClientVersion();
+  assert.ok(v, "the installed @nats-io/obj has a version");
+  assert.ok(nativeSha256Fits(v!), `@nats-io/obj ${v} is installed but the swap was checked against ${NATIVE_SHA256_CHECKED.join(", ")} only: re-check installNativeSha256 (hosts/nats/objects.ts) against it and add the version`);
+  assert.equal(nativeSha256Fits("3.4.0"), false);
+  assert.equal(nativeSha256Fits("4.0.0"), false);
 });

@@ -85,11 +85,13 @@ test("checkpoints - the trainer writes to the Object Store in the background and
   const ac = new AbortController();
   await assert.rejects(M.trainSft({ data, config, steps: 8, batch: 4, seed: 2, signal: ac.signal, checkpoints: { store, run, stage: "sft", every: 3 }, onStep: (s) => { if (s.step === 5) ac.abort(); } }),
     M.isTrainingAbortedError);
-  assert.deepEqual((await store.list(run, "sft")).map((r) => r.step), [3]);
+  // the abort keeps its last complete step (guards #10: Ctrl-C saves)
+  assert.deepEqual((await store.list(run, "sft")).map((r) => r.step), [3, 5]);
   const resumed: number[] = [];
   const r = await M.trainSft({ data, config, steps: 8, batch: 4, seed: 2, resume: true, checkpoints: { store, run, stage: "sft", every: 3 }, onStep: (s) => resumed.push(s.loss) });
-  assert.equal(r.resumedFrom, 3);
-  assert.ok(resumed.every((x, i) => Object.is(x, straight[i + 3])));
+  assert.equal(r.resumedFrom, 5);
+  assert.equal(resumed.length, 3);
+  assert.ok(resumed.every((x, i) => Object.is(x, straight[i + 5])));
 });
 
 test("checkpoints - mirrored with a local directory: both get every checkpoint; a bad local copy is read from the Object Store", async () => {

@@ -28,7 +28,7 @@ test("resume - the same 20 steps in another process are bitwise identical", asyn
   assert.ok(Object.is(here.result.valLoss, there.val));
 });
 
-test("resume - a text run stopped after its step-10 checkpoint and resumed equals the straight run", async () => {
+test("resume - a text run aborted at step 12 (a checkpoint of that step) and resumed equals the straight run", async () => {
   using dir = tempDir();
   const straight = await detRun(20);
   const store = M.localCheckpointStore(dir.path);
@@ -41,9 +41,10 @@ test("resume - a text run stopped after its step-10 checkpoint and resumed equal
     onStep: (r) => { first.push(r.loss); if (r.step === 12) ac.abort(); },
   }), M.isTrainingAbortedError);
   const resumed = await detRun(20, { checkpoints, resume: true });
-  assert.equal(resumed.result.resumedFrom, 10);
-  assert.equal(resumed.losses.length, 10);
-  const trajectory = [...first.slice(0, 10), ...resumed.losses];
+  // an abort keeps its last complete step (guards #10: Ctrl-C saves); kill -9 is chaos resume's
+  assert.equal(resumed.result.resumedFrom, 12);
+  assert.equal(resumed.losses.length, 8);
+  const trajectory = [...first.slice(0, 12), ...resumed.losses];
   assert.ok(trajectory.every((x, i) => Object.is(x, straight.losses[i])), "step for step, bitwise");
   assert.equal(resumed.digest, straight.digest);
   assert.ok(Object.is(resumed.result.valLoss, straight.result.valLoss));
@@ -67,8 +68,8 @@ test("resume - a LoRA adapter run on the prompt pack resumes bit-exactly too", a
   const first = await run({ checkpoints, signal: ac.signal, onStep: (s) => { if (s.step === 6) ac.abort(); } }).catch((e) => e);
   assert.ok(M.isTrainingAbortedError(first));
   const resumed = await run({ checkpoints, resume: true });
-  assert.equal(resumed.r.resumedFrom, 4);
-  assert.ok(resumed.losses.every((x, i) => Object.is(x, straight.losses[i + 4])), "steps 5..12 bitwise");
+  assert.equal(resumed.r.resumedFrom, 6, "the abort kept step 6 (#10)");
+  assert.ok(resumed.losses.every((x, i) => Object.is(x, straight.losses[i + 6])), "steps 7..12 bitwise");
   assert.equal(resumed.digest, straight.digest);
   void K;
 });

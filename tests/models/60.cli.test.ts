@@ -68,8 +68,8 @@ test("cli - troupe train refuses bad input with usage errors", () => {
   const badSteps = troupe(["train", "--data", "pack:copying", "--steps", "-3"]);
   assert.equal(badSteps.code, 2);
   const badDomain = troupe(["train", "--data", "pack:nonsense", "--steps", "1", "--out", join(dir.path, "r")]);
-  assert.equal(badDomain.code, 1);
-  assert.match(badDomain.stderr, /unknown domain "nonsense"/);
+  assert.equal(badDomain.code, 2, "an unknown domain is bad input (guards #10)");
+  assert.match(badDomain.stderr, /--data pack:nonsense: unknown domain "nonsense"/);
 });
 
 test("cli - troupe train --lora on a pack domain reports base and adapted exact match and saves the adapter", () => {

@@ -36,7 +36,7 @@ test("tokenizer cli - train a BPE, train a model with it, generate with the chec
   const r = troupe(["train", "--data", data, "--tokenizer", tokDir, "--steps", "20", "--checkpoint-every", "10", "--out", out, ...SMALL, "--json"]);
   assert.equal(r.code, 0, r.stderr);
   const res = r.json();
-  assert.equal(res.config.vocabSize, 270, "the model's vocabulary is the tokenizer's");
+  assert.equal(res.config.vocab_size, 270, "the model's vocabulary is the tokenizer's");
   assert.equal(res.tokenizer, tokDir);
   assert.ok(res.val_bpb > 0 && res.val_bpb < res.val_loss / Math.LN2, "bits per byte below bits per token: a token holds more than a byte");
   const ckFiles = JSON.parse(readFileSync(join(res.checkpoint, "manifest.json"), "utf8")).files as Record<string, { sha256: string }>;
@@ -55,7 +55,7 @@ test("tokenizer cli - train a BPE, train a model with it, generate with the chec
 
   // resuming with another tokenizer is refused
   const bytesResume = troupe(["train", "--data", data, "--steps", "30", "--out", out, ...SMALL, "--resume", "--json"]);
-  assert.equal(bytesResume.code, 1);
+  assert.equal(bytesResume.code, 2, "a changed flag is bad input (guards #10)");
   assert.match(bytesResume.stderr, /trained with tokenizer hf:.*tokenized with bytes; resume with the same --tokenizer/);
 });
 

@@ -23,6 +23,7 @@ import { type CastRecord, type PlacementPlanLike, castNotes as castRecordNotes, 
 import { RUN_KEYS } from "../records.js";
 import { type RolePools, startRolePools } from "./pools.js";
 import type { CastMember, ReportPaths, ReportWriter } from "./report-input.js";
+import { exportRunArtifacts, type RunArtifacts } from "../artifacts.js";
 import { watchRun } from "./watch.js";
 import "../../roles.js";
 
@@ -75,6 +76,8 @@ export interface CastRunResult {
   /** Why there is no summary (the cast escalated, the deadline passed). */
   readonly failure: string | null;
   readonly report: ReportPaths | null;
+  /** The models the run kept under runs/<run>/ (null when none could be copied; the log says why). */
+  readonly artifacts: RunArtifacts | null;
   /** Every listed stage passed and the run is done. */
   readonly ok: boolean;
   readonly cast: readonly CastMember[];
@@ -263,7 +266,12 @@ export async function startCastRun(o: CastRunOptions): Promise<CastRun> {
       const listed = spec.curriculum.stages.map((s) => s.stage);
       const ok = summary !== null && summary.outcome === "done" && listed.every((st) => summary.stages.some((x) => x.stage === st && x.passed));
       const lastSummary = summary ?? (lastSnapshot ? summarizeRun((lastSnapshot as PersistedDirectorSnapshot).context) : null);
-      return { runId, summary, lastSummary, failure, report: paths ? { json: paths.json, html: paths.html } : null, ok, cast: await cast(), wallS: (Date.now() - t0) / 1000 };
+      // the models leave the Object Store before an embedded server takes it away
+      const artifacts = await exportRunArtifacts(session.nc, runId, spec.outDir).catch((err: Error) => {
+        log.warn({ err: err.message }, "could not copy the run's models to its directory");
+        return null;
+      });
+      return { runId, summary, lastSummary, failure, report: paths ? { json: paths.json, html: paths.html } : null, artifacts, ok, cast: await cast(), wallS: (Date.now() - t0) / 1000 };
     } finally {
       await sup.stop();
       // the run is over here: its actors on hosts stop (the director did this already if it finished)
