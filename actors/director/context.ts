@@ -86,7 +86,7 @@ export const STOP_KINDS = [
   "run_timeout",
   "checkpoint_failed",
   "rollback_failed",
-  // the cast on hosts (actors/cast/placement): hosts never came, a host was lost where its
+  // the cast on hosts (the cast's placement): hosts never came, a host was lost where its
   // actors may not move, an actor has no host it may run on, an actor's supervisor gave up
   "hosts_missing",
   "host_lost",

@@ -78,7 +78,7 @@ export function offPathNote(ctx: DirectorContext): string {
   return `passed off the critical path: ${a?.verdict ?? "stable, but it did not improve what it was meant to"}; later stages do not use it`;
 }
 
-/** The cast on hosts cannot go on (actors/cast/placement): the reason says which host and why. */
+/** The cast on hosts cannot go on (the cast's placement): the reason says which host and why. */
 export function castLostStop(ctx: DirectorContext, kind: CastStopKind, reason: string): StopRecord {
   return { kind, stage: ctx.stage, reason: `${stageLabel(ctx.stage)} stopped: ${reason}` };
 }

@@ -25,7 +25,12 @@ function json(out: { code: number | null; stdout: string; stderr: string }): Rec
 }
 
 test("cli - chaos kill-actor: killed 3 times mid-queue, work repeated and counted, nothing lost, no result duplicated", async () => {
-  const r = json(await troupe(["chaos", "kill-actor", "--json", "--jobs", "300", "--kills", "3"]));
+  // a kill lands just after a stored result; whether the worker had already started its next job
+  // then is timing (on a loaded machine it may not have): up to 3 drills, until one cut a job short
+  let r: Record<string, unknown> = {};
+  for (let tries = 0; tries < 3 && !((r.interrupted_executions as number) >= 1); tries++) {
+    r = json(await troupe(["chaos", "kill-actor", "--json", "--jobs", "300", "--kills", "3"]));
+  }
   assert.equal(r.jobs, 300);
   assert.equal(r.kills, 3);
   assert.ok((r.restarts as number) >= 3);
