@@ -10,7 +10,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type Hosts, expectOk, finished, openHosts } from "../../hosts/mod.js";
-import { python } from "../kernels/peer.js";
+import { python } from "../peers/run.js";
 import { repoRoot } from "../shared.js";
 import { join } from "node:path";
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Hosts, expectOk, finished, openHosts } from "../../hosts/mod.js";
 import { benchConfig } from "../kernels/train.js";
-import { python } from "../kernels/peer.js";
+import { python } from "../peers/run.js";
 import { repoRoot } from "../shared.js";
 
 const RANK = fileURLToPath(new URL("./train-rank.js", import.meta.url));

@@ -51,7 +51,7 @@ template <int kBytes>
 Napi::Value Dequantize(const Info& info) {
   Args a(info, kBytes == compress::kQ8Bytes ? "dequantizeQ80" : "dequantizeQ40", 3);
   int64_t n = blocks(a, 2);
-  float* out = a.f32(0, n);
+  float* out = a.out(0, n);
   const uint8_t* q = u8(info, a, 1, n / compress::kBlock * kBytes);
   if (kBytes == compress::kQ8Bytes) (use_ref(a) ? compress::ref::dequantize_q8_0 : compress::fast::dequantize_q8_0)(a.ctx(), out, q, n);
   else (use_ref(a) ? compress::ref::dequantize_q4_0 : compress::fast::dequantize_q4_0)(a.ctx(), out, q, n);
@@ -72,7 +72,7 @@ Napi::Value KdForward(const Info& info) {
   int V = a.dim(6);
   auto k = kd_args(a, 7);
   (use_ref(a) ? compress::ref::kd_forward : compress::fast::kd_forward)(
-      a.ctx(), a.f32(0, N), a.f32(1, 3 * N), a.f32(2, N * V), a.f32(3, N * V), a.i32_or_null(4, N), N, V, k);
+      a.ctx(), a.out(0, N), a.out(1, 3 * N), a.f32(2, N * V), a.f32(3, N * V), a.i32_or_null(4, N), N, V, k);
   return info.Env().Undefined();
 }
 
@@ -83,7 +83,7 @@ Napi::Value KdBackward(const Info& info) {
   int V = a.dim(9);
   auto k = kd_args(a, 10);
   (use_ref(a) ? compress::ref::kd_backward : compress::fast::kd_backward)(
-      a.ctx(), a.f32(0, N * V), a.f32(1, N ? dlen(N, stride) : 0), stride, static_cast<float>(a.num(3)),
+      a.ctx(), a.out(0, N * V), a.f32(1, N ? dlen(N, stride) : 0), stride, static_cast<float>(a.num(3)),
       a.f32(4, N * V), a.f32(5, N * V), a.f32(6, 3 * N), a.i32_or_null(7, N), N, V, k);
   return info.Env().Undefined();
 }
@@ -95,7 +95,7 @@ Napi::Value KdTopkForward(const Info& info) {
   int V = a.dim(7), K = a.dim(8);
   auto k = kd_args(a, 9);
   (use_ref(a) ? compress::ref::kd_topk_forward : compress::fast::kd_topk_forward)(
-      a.ctx(), a.f32(0, N), a.f32(1, 3 * N), a.f32(2, N * V), a.i32(3, N * K), a.f32(4, N * K),
+      a.ctx(), a.out(0, N), a.out(1, 3 * N), a.f32(2, N * V), a.i32(3, N * K), a.f32(4, N * K),
       a.i32_or_null(5, N), N, V, K, k);
   return info.Env().Undefined();
 }
@@ -107,7 +107,7 @@ Napi::Value KdTopkBackward(const Info& info) {
   int V = a.dim(10), K = a.dim(11);
   auto k = kd_args(a, 12);
   (use_ref(a) ? compress::ref::kd_topk_backward : compress::fast::kd_topk_backward)(
-      a.ctx(), a.f32(0, N * V), a.f32(1, N ? dlen(N, stride) : 0), stride, static_cast<float>(a.num(3)),
+      a.ctx(), a.out(0, N * V), a.f32(1, N ? dlen(N, stride) : 0), stride, static_cast<float>(a.num(3)),
       a.f32(4, N * V), a.i32(5, N * K), a.f32(6, N * K), a.f32(7, 3 * N), a.i32_or_null(8, N), N, V, K, k);
   return info.Env().Undefined();
 }
