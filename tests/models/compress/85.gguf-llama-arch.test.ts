@@ -1,9 +1,10 @@
 // gguf - the Llama architecture as llama.cpp's `llama` (guards #12): a small Llama (grouped-query
 // attention, untied head) trained briefly on tinyshakespeare exports to GGUF; node-llama-cpp's
 // prebuilt llama.cpp loads it and gives next-token log-probabilities within 1e-3 of troupe's
-// (ggmlEquivalent) on held-out text for F32 (F16: within 2e-3, 1.5e-3 measured), and for Q8_0 and Q4_0 greedy continuations
-// of 20 held-out prompts identical to troupe's dequantised model. Reading the file back
-// restores the model (q/k rows un-permuted); a wrong rotary layout is caught.
+// (ggmlEquivalent) on held-out text for F32, and for F16 within 1e-3 at every position once f16
+// rounding ties are resolved (below); for Q8_0 and Q4_0 greedy continuations of 20 held-out
+// prompts identical to troupe's dequantised model. Reading the file back restores the model (q/k
+// rows un-permuted); a wrong rotary layout is caught.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -46,22 +47,134 @@ async function worstLogProbDiff(path: string, reference: M.CausalLM, seqs: numbe
   }
 }
 
-for (const type of ["f32", "f16"] as const) {
-  testNeeding(`gguf-llama - llama.cpp's log-probabilities of a Llama ${type} export equal troupe's on held-out text (F32 within 1e-3, F16 within 2e-3)`, missing, async () => {
-    const { model, corpus } = await llamaModel();
-    const path = join(dir.path, `l-${type}.gguf`);
-    M.exportGguf(model, path, { type });
-    const seqs = heldOut(corpus, 4, 64);
-    const plain = await worstLogProbDiff(path, type === "f32" ? model : M.dequantizedCopy(model, type), seqs);
-    const worst = await worstLogProbDiff(path, M.ggmlEquivalent(model, type), seqs);
-    process.stderr.write(`[gguf-llama] ${type}: worst |log p diff| over ${seqs.length} x 64 held-out positions x 256: ${plain.toExponential(2)} vs troupe's ${type} model, ${worst.toExponential(2)} with ggml's conversions\n`);
-    // F32 holds the issue's 1e-3 with a wide margin. F16 does not quite (1.5e-3 measured): rounding
-    // every matmul input to f16 turns last-bit f32 differences into f16 ulp flips; the bound here
-    // is the measured figure's, and the README says the 1e-3 line is missed for the Llama's F16.
-    assert.ok(worst <= (type === "f32" ? 1e-3 : 2e-3), `${type}: worst difference ${worst}`);
-    if (type === "f16") assert.ok(worst < plain, "the reproduced f16 conversions explain part of the difference");
-  });
+testNeeding("gguf-llama - llama.cpp's log-probabilities of a Llama f32 export equal troupe's on held-out text within 1e-3", missing, async () => {
+  const { model, corpus } = await llamaModel();
+  const path = join(dir.path, "l-f32.gguf");
+  M.exportGguf(model, path, { type: "f32" });
+  const worst = await worstLogProbDiff(path, M.ggmlEquivalent(model, "f32"), heldOut(corpus, 4, 64));
+  process.stderr.write(`[gguf-llama] f32: worst |log p diff| over 4 x 64 held-out positions x 256: ${worst.toExponential(2)}\n`);
+  assert.ok(worst <= 1e-3, `f32: worst difference ${worst}`);
+});
+
+// F16. llama.cpp rounds the input of every F16 matrix product to f16 (ggmlEquivalent does the
+// same), so an f32 value within an f32 ulp or two of an f16 rounding midpoint rounds whichever
+// way the last bits of the f32 arithmetic (summation order, expf) push it: one such tie flipped
+// moves that position's log-probabilities by ~1e-3. llama.cpp's KV caches are already F32 and
+// flash attention is off (bench/peers/llama-cpp.ts), so this is not the cache. The check: every
+// position within 1e-3 as computed, or — for at most 1 % of the positions — within 1e-3 after one
+// tie (an f16-rounded input whose f32 value lies within TIE of the midpoint) is rounded the other way.
+const TIE = 1e-6; // relative distance to the f16 midpoint: ~8 f32 ulps
+
+/** An f16 rounding site of the reference: the output of a norm (after) or the input of a matrix product. */
+class F16Site extends K.Module implements K.Layer {
+  flip: { t: number; c: number } | null = null;
+  readonly last: { v: Float32Array; h: Float32Array } = { v: new Float32Array(0), h: new Float32Array(0) };
+  constructor(readonly inner: K.Module & K.Layer, readonly after: boolean, readonly width: number) {
+    super();
+    this.addModule("inner", inner, { inline: true });
+  }
+  private round(y: K.Tensor): K.Tensor {
+    const v = y.f32().slice(), h = K.toF32(K.toF16(y)).f32().slice();
+    Object.assign(this.last, { v, h });
+    if (this.flip) {
+      const j = this.flip.t * this.width + this.flip.c;
+      h[j] = otherF16(v[j]!, h[j]!);
+    }
+    return K.tensor(h, [...y.shape]);
+  }
+  forward(x: K.Tensor): K.Tensor {
+    return this.after ? this.round(this.inner.forward(x)) : this.inner.forward(this.round(x));
+  }
 }
+
+/** The f16 neighbour of r on a's side (r = f16(a), a normal f16 value not equal to a). */
+function otherF16(a: number, r: number): number {
+  let e = Math.floor(Math.log2(Math.abs(r)));
+  if (Math.abs(a) < Math.abs(r) && 2 ** e === Math.abs(r)) e--;
+  return r + Math.sign(a - r) * 2 ** (e - 10);
+}
+/** |a - the f16 midpoint between f16(a) and its other neighbour| / |a|; Infinity when not a candidate. */
+function tieDistance(a: number, r: number): number {
+  if (a === r || Math.abs(r) < 2 ** -14 || !Number.isFinite(r)) return Infinity;
+  return Math.abs(a - (r + otherF16(a, r)) / 2) / Math.abs(a);
+}
+
+/** ggmlEquivalent(model, "f16") of a Llama with its f16 roundings exposed as sites. */
+function llamaF16Sites(model: M.CausalLM, withHead = true): { ref: M.CausalLM; sites: F16Site[] } {
+  const ref = M.dequantizedCopy(model, "f16");
+  ref.eval();
+  const sites: F16Site[] = [];
+  for (const [path, mod] of [...ref.namedModules()]) {
+    let site: F16Site | null = null;
+    if (mod instanceof K.RMSNorm && (path !== "model.norm" || withHead)) site = new F16Site(mod, true, mod.weight.shape[0]!); // feeds q/k/v, gate/up, the head
+    else if (mod instanceof K.Linear && /o_proj|down_proj/.test(path)) site = new F16Site(mod, false, mod.weight.shape[1]!);
+    if (!site) continue;
+    ref.replaceModule(path, site);
+    sites.push(site);
+  }
+  return { ref, sites };
+}
+
+/** Per-position worst |log p diff| of llama.cpp vs the reference, resolving ties at positions over 1e-3. */
+function tieAware(theirs: Float32Array[][], seqs: number[][], ref: M.CausalLM, sites: F16Site[]) {
+  const logp = (ids: number[]) => K.noGrad(() => K.logSoftmax(ref.forward(K.tensor(ids, [1, ids.length], "i32")))).f32();
+  const at = (row: Float32Array, ours: Float32Array, t: number) => row.reduce((w, v, c) => Math.max(w, Math.abs(v - ours[t * 256 + c]!)), 0);
+  let worstAsComputed = 0, worstResolved = 0, resolved = 0, unresolved = 0, positions = 0;
+  seqs.forEach((ids, s) => {
+    const ours = logp(ids);
+    const snapshot = sites.map((x) => ({ v: x.last.v, h: x.last.h }));
+    theirs[s]!.forEach((row, t) => {
+      positions++;
+      const d = at(row, ours, t);
+      worstAsComputed = Math.max(worstAsComputed, d);
+      if (d <= 1e-3) return void (worstResolved = Math.max(worstResolved, d));
+      let best = d;
+      sites.forEach((site, k) => {
+        const { v, h } = snapshot[k]!;
+        for (let c = 0; c < site.width; c++) {
+          const j = t * site.width + c;
+          if (tieDistance(v[j]!, h[j]!) > TIE) continue;
+          site.flip = { t, c };
+          best = Math.min(best, at(row, logp(ids), t));
+          site.flip = null;
+        }
+      });
+      worstResolved = Math.max(worstResolved, best);
+      if (best <= 1e-3) resolved++;
+      else unresolved++;
+    });
+  });
+  return { worstAsComputed, worstResolved, resolved, unresolved, positions };
+}
+
+testNeeding("gguf-llama - llama.cpp's log-probabilities of a Llama f16 export equal troupe's within 1e-3 at every position, f16 rounding ties resolved", missing, async () => {
+  const { model, corpus } = await llamaModel();
+  const path = join(dir.path, "l-f16.gguf");
+  M.exportGguf(model, path, { type: "f16" });
+  const seqs = heldOut(corpus, 4, 64);
+  const peer = await openLlamaCpp(path, { threads: 1, contextSize: 128 });
+  const theirs: Float32Array[][] = [];
+  try {
+    for (const ids of seqs) theirs.push(await peer.logProbs(ids));
+  } finally {
+    await peer.close();
+  }
+  const { ref, sites } = llamaF16Sites(model);
+  // the sites are ggmlEquivalent's conversions, exactly
+  const eq = M.ggmlEquivalent(model, "f16");
+  const ids = K.tensor(seqs[0]!, [1, 64], "i32");
+  assert.deepEqual(K.noGrad(() => ref.forward(ids)).f32(), K.noGrad(() => eq.forward(ids)).f32());
+  const r = tieAware(theirs, seqs, ref, sites);
+  const plain = tieAware(theirs, seqs, M.dequantizedCopy(model, "f16"), []);
+  process.stderr.write(`[gguf-llama] f16: worst |log p diff| over ${r.positions} held-out positions x 256: ${plain.worstAsComputed.toExponential(2)} vs troupe's f16 model, ${r.worstAsComputed.toExponential(2)} with ggml's conversions; ${r.resolved} position(s) over 1e-3 within it after one f16 tie flipped, ${r.unresolved} not; worst then ${r.worstResolved.toExponential(2)}\n`);
+  assert.equal(r.unresolved, 0, `positions over 1e-3 that no single f16 tie explains: ${r.unresolved}`);
+  assert.ok(r.worstResolved <= 1e-3 && r.resolved <= r.positions / 100, JSON.stringify(r));
+  assert.ok(r.worstAsComputed < plain.worstAsComputed, "the reproduced f16 conversions explain part of the difference");
+  // the tie allowance cannot cover a missing conversion: without the head's f16 input it fails
+  const noHead = llamaF16Sites(model, false);
+  const h = tieAware(theirs, seqs, noHead.ref, noHead.sites);
+  assert.ok(h.unresolved > 0, `a reference without the head's conversion must fail: ${JSON.stringify(h)}`);
+});
 
 for (const type of ["q8_0", "q4_0"] as const) {
   testNeeding(`gguf-llama - llama.cpp's greedy continuations of 20 held-out prompts of a Llama ${type} export equal troupe's dequantised model's`, missing, async () => {
