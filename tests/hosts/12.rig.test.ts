@@ -40,7 +40,9 @@ test("rig - tbf shaping limits the data link, and removing it lifts the limit", 
     listener.child.kill("SIGKILL");
     return (done.done as number) / (done.seconds as number) / 1e6;
   };
-  const shaped = await measure(8);
+  // 24 MB: the fixed extra (the 256 KB burst, the queue, the first bytes before the clock starts)
+  // is a small share of it, so the rate read is the shaped one
+  const shaped = await measure(24);
   assert.ok(shaped <= 10 * 1.1, `80mbit = 10 MB/s; measured ${shaped.toFixed(1)} MB/s`);
   rig.shape(null);
   const free = await measure(64);
