@@ -70,6 +70,8 @@ export async function runNatsRestart(o: NatsRestartOptions): Promise<NatsRestart
   let restarting: Promise<void> = Promise.resolve();
   let busy = false;
   let lastBack = 0;
+  let lastStep = 0;
+  let finished = false;
   try {
     const stop = () =>
       kills.length === 2 && !busy && Date.now() - lastBack > GIVE_UP_S * 1000 ? `the run did not end within ${GIVE_UP_S} s of the last restart (the drill gave up on it)`
@@ -83,24 +85,41 @@ export async function runNatsRestart(o: NatsRestartOptions): Promise<NatsRestart
         try {
           const p = TrainProgress.body.parse(codec.decode(m.data).body, TrainProgress.kind);
           const step = p.points[p.points.length - 1]?.step ?? 0;
-          if (step < Math.ceil(((kills.length + 1) * p.steps) / 3) || step >= p.steps) return;
+          lastStep = Math.max(lastStep, step);
+          // the first kill at a third of stage 1; the second follows once the clients are back
+          // (below), wherever the run is by then: on a quiet machine the trainer may train to the
+          // end during the outage, and the second kill then lands while the stage is judged
+          if (kills.length > 0 || step < Math.ceil(p.steps / 3) || step >= p.steps) return;
           busy = true;
           kills.push(step);
           log.info({ step, restart: kills.length }, "killing nats-server (kill -9)");
-          restarting = (async () => {
+          const outage = async () => {
             await server.kill();
             await pause(outageS * 1000);
             await server.restart();
             lastBack = Date.now();
-            busy = false;
             log.info({ restart: kills.length }, "nats-server is back on its store");
+          };
+          restarting = (async () => {
+            await outage();
+            // let the clients reconnect and the run move on, then the second kill if it still runs
+            await pause(500);
+            if (!finished) {
+              kills.push(lastStep);
+              log.info({ step: lastStep, restart: kills.length }, "killing nats-server again (kill -9)");
+              await outage();
+            }
+            busy = false;
           })();
         } catch {
           // not a progress report we can read: no trigger
         }
       },
     });
-    const result = await run.done.finally(() => sub.unsubscribe());
+    const result = await run.done.finally(() => {
+      finished = true;
+      sub.unsubscribe();
+    });
     await restarting;
     const audit = await auditJobs(nc, run.runId);
     const cast = await (await openRunRecord(nc, run.runId)).get<CastRecord>(RUN_KEYS.cast);
