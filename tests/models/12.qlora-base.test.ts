@@ -3,9 +3,12 @@
 // bench qlora runs its sides) by its peak RSS over the model's construction (the peak reset
 // through /proc/self/clear_refs just before): far under the f32 base's bytes, where building
 // the f32 model first and quantising it after (quantizeBase) reaches them (the measure can fail).
+// And QLoRA's training path (loraLinear on the quantised weights) trains exactly as LoRA on an
+// f32 copy holding the dequantised weights: what the quantised base changes is its rounding only.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { K, M } from "./helpers.js";
 
 const kUrl = new URL("../../kernels/mod.js", import.meta.url).href;
 const mUrl = new URL("../../models/mod.js", import.meta.url).href;
@@ -49,4 +52,44 @@ test("qlora - createQuantized never holds the f32 base: its peak RSS over constr
   assert.ok(bound < 0.6 * q.f32);
   assert.ok(q.growth < bound, `createQuantized: peak growth ${mb(q.growth)} for an f32 base of ${mb(q.f32)} (bound ${mb(bound)})`);
   assert.ok(f.growth > f.f32 && f.growth > bound, `quantizeBase after an f32 model: peak growth ${mb(f.growth)} for an f32 base of ${mb(f.f32)}`);
+});
+
+test("qlora - training on the 4-bit base equals LoRA on its dequantised f32 copy step for step, and differs from LoRA on the f32 base it came from", () => {
+  const arch = M.architecture("llama");
+  const config = arch.resolve({ vocabSize: 64, hiddenSize: 64, intermediateSize: 96, numHeads: 4, numKvHeads: 2, numLayers: 2, maxPositions: 16 });
+  const quantized = M.createQuantized(arch, config, 4, K.createRng(7));
+  const original = arch.create(config, K.createRng(7));
+  const dequantised = arch.create(config, K.createRng(7));
+  const linears = new Map(dequantised.namedModules());
+  let swapped = 0;
+  for (const [path, m] of quantized.namedModules()) {
+    const q = (m as { quantized?: K.QuantizedWeight | null }).quantized;
+    if (!q) continue;
+    (linears.get(path) as K.Linear).weight.f32().set(K.dequantize(q).f32());
+    swapped++;
+  }
+  assert.equal(swapped, 2 * 7);
+  const train = (model: typeof original) => {
+    model.freeze();
+    M.applyLora(model, { rank: 4, alpha: 8, targets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] }, { seed: 3 });
+    const opt = K.adamw(M.adapterParameters(model), { lr: 1e-2, weightDecay: 0 });
+    const rng = K.createRng(4);
+    const ws = K.workspace();
+    const losses: number[] = [];
+    for (let s = 0; s < 6; s++) {
+      const idx = K.fromArray(Int32Array.from({ length: 2 * 16 }, () => rng.int(64)), [2, 16]);
+      const tgt = K.fromArray(Int32Array.from({ length: 2 * 16 }, () => rng.int(64)), [2, 16]);
+      opt.zeroGrad();
+      losses.push(ws.run(() => {
+        const loss = K.crossEntropy(model.forward(idx), tgt);
+        K.backward(loss);
+        return loss.item();
+      }));
+      opt.step();
+    }
+    return losses;
+  };
+  const q = train(quantized), d = train(dequantised), f = train(original);
+  for (let s = 0; s < q.length; s++) assert.ok(Math.abs(q[s]! - d[s]!) < 1e-5, `step ${s}: QLoRA ${q[s]} vs LoRA on the dequantised base ${d[s]}`);
+  assert.ok(Math.max(...q.map((v, s) => Math.abs(v - f[s]!))) > 1e-4, `the 4-bit rounding changes the losses: ${q} vs ${f}`);
 });
