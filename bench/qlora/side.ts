@@ -4,7 +4,7 @@
 // text (or random bytes), then the validation loss on fixed held-out batches. Prints one JSON
 // line. Run as `node side.js '<json options>'`.
 import { readFileSync } from "node:fs";
-import { type LlamaConfig, type Rng, adamw, backward, createRng, crossEntropy, fromArray, noGrad, workspace } from "../../kernels/mod.js";
+import { type LlamaConfig, type QuantizedWeight, type Rng, adamw, quantizedBytes, backward, createRng, crossEntropy, fromArray, noGrad, workspace } from "../../kernels/mod.js";
 import { adapterParameters, applyLora, architecture, countParameters, createQuantized } from "../../models/mod.js";
 
 export interface SideOptions {
@@ -22,11 +22,25 @@ export interface SideOptions {
   readonly seed: number;
 }
 
+/** What the peak RSS is made of, in MB: measured or counted, `other` the rest (V8, malloc, code). */
+export interface RssBreakdown {
+  /** RSS at the start of the side, before the model (Node and the native addon). */
+  readonly start: number;
+  /** The frozen base: f32 parameters (embedding, norms, head; all of it on the f32 side) and quantised weights. */
+  readonly base: number;
+  /** The adapters' weights, gradients and AdamW moments (4 × the trainable f32 elements). */
+  readonly adapters: number;
+  /** The step's workspace: forward activations and the gradients in flight. */
+  readonly workspace: number;
+  readonly other: number;
+}
+
 export interface SideResult {
   readonly side: "lora" | "qlora";
   readonly params: number;
   readonly trainable: number;
   readonly peak_rss_mb: number;
+  readonly rss: RssBreakdown;
   readonly tokens_per_s: number;
   readonly train_loss: number;
   readonly val_loss: number | null;
@@ -49,10 +63,12 @@ function batchOf(bytes: Uint8Array | null, from: number, span: number, o: SideOp
 
 export function runSide(o: SideOptions): SideResult {
   const t0 = performance.now();
+  const startRss = process.memoryUsage.rss();
   const arch = architecture("llama");
   const config = arch.resolve(o.config);
   const model = o.side === "qlora" ? createQuantized(arch, config, o.bits, createRng(o.seed)) : arch.create(config, createRng(o.seed));
   const params = countParameters(model) + (o.side === "qlora" ? quantizedElements(model) : 0);
+  const baseBytes = 4 * countParameters(model) + quantizedBytesOf(model);
   model.freeze();
   const targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
   applyLora(model, { rank: o.rank, alpha: 2 * o.rank, targets }, { seed: o.seed });
@@ -92,12 +108,27 @@ export function runSide(o: SideOptions): SideResult {
     }
     val = sum / o.valBatches;
   }
+  const trainableElements = trainable.reduce((a, [, t]) => a + t.size, 0);
+  const peak = process.resourceUsage().maxRSS * 1024; // VmHWM: the whole process's peak
+  const mb = (b: number) => Math.round(b / 2 ** 20);
+  const parts = { start: mb(startRss), base: mb(baseBytes), adapters: mb(4 * 4 * trainableElements), workspace: mb(ws.bytes) };
   return {
-    side: o.side, params, trainable: trainable.reduce((a, [, t]) => a + t.size, 0),
-    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    side: o.side, params, trainable: trainableElements,
+    peak_rss_mb: mb(peak),
+    rss: { ...parts, other: mb(peak) - parts.start - parts.base - parts.adapters - parts.workspace },
     tokens_per_s: timed > 0 ? Math.round(timedTokens / (timed / 1000)) : 0,
     train_loss: trainLoss, val_loss: val, seconds: Math.round((performance.now() - t0) / 100) / 10,
   };
+}
+
+/** Bytes of the quantised weights (codes and scales). */
+function quantizedBytesOf(model: { namedModules(): [string, unknown][] }): number {
+  let n = 0;
+  for (const [, m] of model.namedModules()) {
+    const q = (m as { quantized?: QuantizedWeight | null }).quantized;
+    if (q) n += quantizedBytes(q);
+  }
+  return n;
 }
 
 /** Elements of the quantised weights (no longer parameters) so both sides count the same model. */

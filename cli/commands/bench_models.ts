@@ -16,11 +16,11 @@ export function register(program: Command): void {
   const bench = commandGroup(program, "bench");
   bench
     .command("qlora")
-    .description("QLoRA (base Linear layers in 4-bit blocks) vs LoRA on the f32 base: peak RSS on a 212M Llama (3 steps), validation loss and speed on a 31.5M Llama (200 steps of 2 × 64 tinyshakespeare bytes); each side in its own process")
+    .description("QLoRA (base Linear layers in 4-bit blocks) vs LoRA on the f32 base: peak RSS on a 212M Llama (3 steps), validation loss and speed on a 31.7M Llama (300 steps of 2 × 64 tinyshakespeare bytes); each side in its own process")
     .option("--json", "print one JSON document")
     .option("--data <file>", "the text for the quality part (default ../shared/data/tinyshakespeare/input.txt)")
     .option("--bits <n>", "4 (default) or 8", intArg("--bits", 4, 8))
-    .option("--steps <n>", "quality steps per side (default 200)", intArg("--steps", 2, 100_000))
+    .option("--steps <n>", "quality steps per side (default 300)", intArg("--steps", 2, 100_000))
     .option("--memory-steps <n>", "memory steps per side (default 3)", intArg("--memory-steps", 2, 1000))
     .action(async (opts: { json?: boolean; data?: string; bits?: number; steps?: number; memorySteps?: number }) => {
       const data = opts.data ?? shakespeare;
@@ -34,6 +34,9 @@ export function register(program: Command): void {
       if (opts.json) return printJson(r);
       const m = r.memory, q = r.quality;
       printLine(`memory  (${m.params} params, ${m.steps} steps): LoRA peak RSS ${m.lora_peak_rss_mb} MB, QLoRA ${m.qlora_peak_rss_mb} MB: ratio ${m.rss_ratio} (target <= 0.4)`);
+      for (const [name, b] of [["LoRA", m.lora_rss_mb], ["QLoRA", m.qlora_rss_mb]] as const) {
+        printLine(`  ${name} peak: start ${b.start} + base ${b.base} + adapters ${b.adapters} + workspace ${b.workspace} + other ${b.other} MB`);
+      }
       printLine(`quality (${q.params} params, ${q.steps} steps): val loss LoRA ${q.lora_val_loss}, QLoRA ${q.qlora_val_loss}: ratio ${q.val_loss_ratio} (target <= 1.02)`);
       printLine(`speed: LoRA ${q.lora_tokens_per_s} tok/s, QLoRA ${q.qlora_tokens_per_s} tok/s: ratio ${q.speed_ratio} (target >= 0.7)`);
     });

@@ -3,10 +3,11 @@
 // sequence number. backward(loss) collects the nodes reachable from the loss and runs them in
 // reverse sequence order — the tape played backwards — accumulating (+=) into gradients.
 // Leaves (parameters) keep their .grad across backward calls, so micro-batches accumulate
-// until zeroGrad; intermediate gradients live only during backward. Graphs nobody holds are
-// garbage-collected like any object, so a forgotten forward pass leaks nothing.
+// until zeroGrad; intermediate gradients live only during backward (inside a workspace run,
+// each one's buffer serves the pass's later allocations once its node has run). Graphs nobody
+// holds are garbage-collected like any object, so a forgotten forward pass leaks nothing.
 import { AutogradError } from "../errors.js";
-import { alloc, outsideWorkspace } from "../tensor/arena.js";
+import { alloc, outsideWorkspace, recycle } from "../tensor/arena.js";
 import { formatShape } from "../tensor/shape.js";
 import { type GradNode, type Tensor, TensorImpl, newTensor } from "../tensor/tensor.js";
 
@@ -181,7 +182,15 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
   try {
     for (const node of nodes) {
       const g = node.out.grad;
-      if (g) node.backward(g);
+      if (g) {
+        node.backward(g);
+        // g is read by no node still to run (they all come earlier on the tape): its buffer
+        // serves the pass's later allocations, unless an input took it over (donateGrad)
+        if (!node.inputs.some((x) => x.grad !== null && x.grad.data === g.data)) {
+          node.out.grad = null;
+          recycle(g);
+        }
+      }
       if (lastUse) for (const x of node.inputs) if (lastUse.get(x) === node.seq) { lastUse.delete(x); hook!(x); }
     }
   } finally {

@@ -65,7 +65,7 @@ export class GPT extends Module {
       new TransformerBlock(c.nEmbd, c.nHead, rng, { std, layers: c.nLayer, lnEps: c.lnEps, dropout: c.dropout, seeds: this.dropoutRng, ...(c.mlpHidden ? { mlpHidden: c.mlpHidden } : {}) }));
     this.addModule("h", new ModuleList(blocks));
     this.addModule("ln_f", new LayerNorm(c.nEmbd, c.lnEps));
-    if (!c.tiedLmHead) this.addModule("lm_head", new Linear(c.nEmbd, c.vocabSize, rng, { bias: false, std }));
+    if (!c.tiedLmHead) this.addModule("lm_head", new Linear(c.nEmbd, c.vocabSize, rng, { bias: false, std, head: true }));
   }
 
   get dims(): DecoderDims {

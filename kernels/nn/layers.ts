@@ -4,7 +4,7 @@ import { ArgumentError } from "../errors.js";
 import { embedding, layerNorm, linear, rmsNorm } from "../ops/mod.js";
 import { type QuantBits, type QuantizedWeight, dequantize, qlinear, quantize } from "../ops/quant.js";
 import { positiveInt } from "../ops/validate.js";
-import { zeros } from "../tensor/create.js";
+import { fromArray, zeros } from "../tensor/create.js";
 import type { Rng } from "../tensor/rng.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { fill_, normal_, uniform_ } from "./init.js";
@@ -14,20 +14,29 @@ export interface LinearOptions {
   readonly bias?: boolean;
   /** Initial weights ~ N(0, std²); default PyTorch's U(±1/sqrt(in)). */
   readonly std?: number;
+  /** The model's output head (the logits): QLoRA leaves it f32 (withQuantizedLinears skips it). */
+  readonly head?: boolean;
 }
 
 /** Linear layers made inside withQuantizedLinears are quantised as soon as they are initialised. */
-let quantizeOnCreate: { bits: QuantBits; take: (inFeatures: number, outFeatures: number) => boolean; after?: () => void } | null = null;
+let quantizeOnCreate: {
+  bits: QuantBits;
+  take: (inFeatures: number, outFeatures: number) => boolean;
+  after?: () => void;
+  /** Where each such Linear's f32 weight is initialised, then quantised: one buffer for all of them. */
+  scratch: Float32Array;
+} | null = null;
 
 /**
  * Runs `fn` (a model's construction) so that every Linear it makes for which `take(in, out)`
- * holds is quantised right after its initialisation: the model's f32 weights never all exist
- * at once (QLoRA on a base too large for f32 memory). `after` runs after each (a caller that can
- * collect garbage, e.g. global.gc under --expose-gc, reclaims each dropped f32 weight there).
+ * holds, but the output head (LinearOptions.head), is quantised right after its initialisation: the model's f32 weights never all exist
+ * at once (QLoRA on a base too large for f32 memory). Each is initialised in one scratch buffer
+ * (as large as the largest such weight) that the next reuses, so construction holds one f32
+ * weight and allocates no other. `after` runs after each quantisation.
  */
 export function withQuantizedLinears<T>(bits: QuantBits, take: (inFeatures: number, outFeatures: number) => boolean, fn: () => T, after?: () => void): T {
   const before = quantizeOnCreate;
-  quantizeOnCreate = { bits, take, ...(after ? { after } : {}) };
+  quantizeOnCreate = { bits, take, scratch: new Float32Array(0), ...(after ? { after } : {}) };
   try {
     return fn();
   } finally {
@@ -43,6 +52,8 @@ export function withQuantizedLinears<T>(bits: QuantBits, take: (inFeatures: numb
 export class Linear extends Module implements Layer {
   readonly inFeatures: number;
   readonly outFeatures: number;
+  /** The model's output head (LinearOptions.head). */
+  readonly head: boolean;
   readonly bias: Tensor | null;
   private w: Tensor | null;
   private q: QuantizedWeight | null = null;
@@ -51,15 +62,19 @@ export class Linear extends Module implements Layer {
     super();
     this.inFeatures = positiveInt("Linear", "inFeatures", inFeatures);
     this.outFeatures = positiveInt("Linear", "outFeatures", outFeatures);
+    this.head = options.head ?? false;
     const bound = 1 / Math.sqrt(inFeatures);
-    const w = zeros([outFeatures, inFeatures]);
+    const q = !this.head && quantizeOnCreate?.take(inFeatures, outFeatures) ? quantizeOnCreate : null;
+    const n = outFeatures * inFeatures;
+    if (q && q.scratch.length < n) q.scratch = new Float32Array(n);
+    const w = q ? fromArray(q.scratch.subarray(0, n), [outFeatures, inFeatures]) : zeros([outFeatures, inFeatures]);
     if (options.std !== undefined) normal_(w, rng, options.std);
     else uniform_(w, rng, bound);
     this.w = this.addParameter("weight", w);
     this.bias = options.bias === false ? null : this.addParameter("bias", options.std !== undefined ? zeros([outFeatures]) : uniform_(zeros([outFeatures]), rng, bound));
-    if (quantizeOnCreate?.take(inFeatures, outFeatures)) {
-      this.quantize(quantizeOnCreate.bits);
-      quantizeOnCreate.after?.();
+    if (q) {
+      this.quantize(q.bits); // drops the scratch-backed weight
+      q.after?.();
     }
   }
 

@@ -198,7 +198,7 @@ export class Llama extends Module {
     const c = this.config;
     this.shared = { c, rotary: new RotaryTable(c.headDim, c.ropeTheta, c.ropeScaling, c.maxPositions), seeds: this.dropoutRng };
     this.addModule("model", new LlamaModel(this.shared, rng));
-    if (!c.tiedLmHead) this.addModule("lm_head", new Linear(c.hiddenSize, c.vocabSize, rng, { bias: false, std: c.initStd }));
+    if (!c.tiedLmHead) this.addModule("lm_head", new Linear(c.hiddenSize, c.vocabSize, rng, { bias: false, std: c.initStd, head: true }));
   }
 
   get dims(): DecoderDims {

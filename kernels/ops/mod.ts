@@ -14,6 +14,7 @@ export {
 export { distillationLoss, distillationLossTopK, topK, averageTeachers, type DistillOptions, type TopKTeacher } from "./distill.js";
 export { reshape, flatten, transpose, narrow, contiguous, concat } from "./shape.js";
 export { toF16, toBF16, toF32 } from "./convert.js";
+export { loraLinear } from "./lora.js";
 export { QUANT_BLOCK, type QuantBits, type QuantizedWeight, dequantize, qlinear, quantize, quantizedBytes } from "./quant.js";
 export { addInto, scaleInPlace, encodeHalf, decodeHalf } from "./buffers.js";
 export { UnaryOp, BinaryOp, ReduceOp } from "./codes.js";

@@ -5,6 +5,12 @@
 //
 // Tensors made inside a run are recycled by the next run of the same workspace: copy (clone)
 // anything that must outlive it. One workspace per loop shape (a train step, an eval step).
+//
+// Within a run, a buffer given back by `recycle` (backward does it with each intermediate
+// gradient once its node has run) serves the next allocation of the same dtype and size, so a
+// step holds the forward's tensors and only the gradients still in flight, not every gradient
+// of the pass. The pattern repeats from step to step, so steady-state steps still allocate
+// nothing.
 import { ArgumentError } from "../errors.js";
 import { native } from "../native/load.js";
 import { type DType, allocArray } from "./dtype.js";
@@ -24,8 +30,16 @@ export interface Workspace {
 
 class WorkspaceImpl implements Workspace {
   private slots: TensorImpl[] = [];
+  /** Slots taken in this run (allocations a recycled buffer did not serve). */
   private next = 0;
+  private served = 0;
   private active = false;
+  /** Buffers handed out in this run and not given back. */
+  private lent = new Set<TensorImpl["data"]>();
+  /** Buffers given back in this run, by dtype and size. */
+  private free = new Map<string, TensorImpl["data"][]>();
+  /** Allocations served by a recycled buffer in the last (or current) run. */
+  recycled = 0;
 
   get bytes(): number {
     let b = 0;
@@ -34,7 +48,7 @@ class WorkspaceImpl implements Workspace {
   }
 
   get allocations(): number {
-    return this.next;
+    return this.served;
   }
 
   run<T>(fn: () => T): T {
@@ -43,6 +57,10 @@ class WorkspaceImpl implements Workspace {
     }
     const outer = current;
     this.next = 0;
+    this.served = 0;
+    this.recycled = 0;
+    this.lent.clear();
+    this.free.clear();
     this.active = true;
     current = this;
     try {
@@ -54,12 +72,26 @@ class WorkspaceImpl implements Workspace {
     } finally {
       current = outer;
       this.active = false;
+      this.lent.clear();
+      this.free.clear();
     }
   }
 
   clear(): void {
     this.slots = [];
     this.next = 0;
+    this.lent.clear();
+    this.free.clear();
+  }
+
+  /** Takes back a buffer this run handed out (true), for the run's later allocations. */
+  recycle(t: TensorImpl): boolean {
+    if (!this.active || !this.lent.delete(t.data)) return false;
+    const key = `${t.dtype}:${t.data.length}`;
+    const list = this.free.get(key);
+    if (list) list.push(t.data);
+    else this.free.set(key, [t.data]);
+    return true;
   }
 
   /** Fills every recycled f32 tensor with NaN (tests: ops must write all of their outputs). */
@@ -68,8 +100,17 @@ class WorkspaceImpl implements Workspace {
   }
 
   alloc(dtype: DType, shape: Shape, zero: boolean): TensorImpl {
-    const i = this.next++;
+    this.served++;
     const n = numel(shape);
+    const back = this.free.size > 0 ? this.free.get(`${dtype}:${n}`)?.pop() : undefined;
+    if (back) {
+      this.recycled++;
+      this.lent.add(back);
+      const t = new TensorImpl(dtype, shape, back);
+      if (zero) zeroArray(t.data as Float32Array);
+      return t;
+    }
+    const i = this.next++;
     const cached = this.slots[i];
     let t: TensorImpl;
     if (cached && cached.dtype === dtype && cached.size === n) {
@@ -79,6 +120,7 @@ class WorkspaceImpl implements Workspace {
       t = new TensorImpl(dtype, shape, allocArray(dtype, n));
       this.slots[i] = t;
     }
+    this.lent.add(t.data);
     return t;
   }
 }
@@ -108,6 +150,20 @@ export function currentWorkspace(): Workspace | null {
 export function alloc(dtype: DType, shape: Shape, zero = false): TensorImpl {
   if (current) return current.alloc(dtype, shape, zero);
   return new TensorImpl(dtype, shape, allocArray(dtype, numel(shape)));
+}
+
+/**
+ * Gives t's buffer back to the active workspace for this run's later allocations, when that
+ * workspace handed it out in this run (true); otherwise nothing happens (false). The caller
+ * guarantees nothing reads or writes t (or another tensor on its buffer) afterwards.
+ */
+export function recycle(t: TensorImpl): boolean {
+  return current ? current.recycle(t) : false;
+}
+
+/** Allocations the workspace served from recycled buffers in its last (or current) run (tests). */
+export function recycledAllocations(ws: Workspace): number {
+  return (ws as WorkspaceImpl).recycled;
 }
 
 /** Runs fn with no workspace (allocations are fresh and outlive any run). */

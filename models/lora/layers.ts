@@ -11,7 +11,7 @@
 // Legend: N rows (all leading dims), C in features, OC out features, r rank.
 import {
   Linear, Module, type Layer, type Rng, type Tensor,
-  add, dropout, linear, matmul, mul, noGrad, outsideWorkspace, scale, sqrt, square, sum, uniform_, zeros,
+  add, dropout, linear, loraLinear, matmul, mul, noGrad, outsideWorkspace, scale, sqrt, square, sum, uniform_, zeros,
 } from "../../kernels/mod.js";
 import type { LoraConfig } from "./config.js";
 import { loraScale } from "./config.js";
@@ -31,7 +31,7 @@ abstract class AdapterLinear extends Module implements Layer {
   readonly A: Tensor;
   readonly B: Tensor;
 
-  constructor(base: Linear, config: LoraConfig, init: Rng, private readonly seeds: Rng) {
+  constructor(base: Linear, config: LoraConfig, init: Rng, protected readonly seeds: Rng) {
     super();
     this.base = base;
     this.config = config;
@@ -54,8 +54,11 @@ abstract class AdapterLinear extends Module implements Layer {
 }
 
 export class LoraLinear extends AdapterLinear {
+  /** One op (kernels' loraLinear): the adapter's product is accumulated into the base's output. */
   forward(x: Tensor): Tensor {
-    return add(this.base.forward(x), this.update(x));
+    const p = this.config.dropout;
+    const xa = this.training && p > 0 ? dropout(x, p, { seed: this.seeds.nextU32() }) : x;
+    return loraLinear(x, this.base.quantized ?? this.base.weight, this.base.bias, this.A, this.B, this.scaling, xa);
   }
 
   mergedWeight(): Tensor {

@@ -96,6 +96,39 @@ test("workspace - a repeated step reuses the same tensors and memory", () => {
   assert.throws(() => ws.run(() => Promise.resolve(1)), /needs a synchronous function/);
 });
 
+test("workspace - backward gives each intermediate gradient back once its node has run: later allocations reuse it, a step holds far fewer buffers than it allocates, gradients equal those made outside a workspace", async () => {
+  const { recycledAllocations } = await import("../../kernels/tensor/arena.js");
+  const rng = K.createRng(5);
+  const x = K.randn([4, 16], rng);
+  const ws = K.workspace();
+  const w = Array.from({ length: 8 }, () => K.randn([16, 16], rng, 0.3));
+  for (const t of [x, ...w]) t.requiresGrad = true;
+  const step = () => {
+    for (const t of [x, ...w]) t.grad = null;
+    let h = x;
+    // residual adds hand their gradient to one input (donateGrad): that buffer must survive
+    // the add's node and be given back only after the tanh's
+    for (const wi of w) h = K.add(K.tanh(K.linear(h, wi)), h);
+    const loss = K.sum(K.mul(h, h));
+    K.backward(loss);
+    return [x, ...w].map((t) => t.grad!.f32().slice());
+  };
+  const want = step();
+  let bytes = 0;
+  for (let run = 0; run < 3; run++) {
+    const got = ws.run(step);
+    got.forEach((g, i) => assert.deepEqual(g, want[i], `run ${run}: gradient ${i}`));
+    if (run === 0) bytes = ws.bytes;
+    else assert.equal(ws.bytes, bytes, "steady state: no new buffers");
+    assert.ok(recycledAllocations(ws) >= 2 * w.length, `recycled ${recycledAllocations(ws)} of ${ws.allocations}`);
+  }
+  assert.ok(bytes < ws.allocations * 4 * 16 * 4, `${bytes} bytes held for ${ws.allocations} allocations of up to ${4 * 16 * 4} bytes`);
+  // outside a run nothing is recycled
+  const before = recycledAllocations(ws);
+  step();
+  assert.equal(recycledAllocations(ws), before);
+});
+
 test("workspace - tensors made outside a run are not recycled", () => {
   const ws = K.workspace();
   const x = K.tensor([1, 2, 3]);
