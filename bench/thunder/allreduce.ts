@@ -7,6 +7,10 @@
 // spell on the shared machine does not decide a ratio. Per call, the time is the slowest rank's;
 // per size, the median call. busbw = bytes / time × 2(N−1)/N (nccl-tests' bus bandwidth).
 //   efficiency = mean over sizes ≥ 64 MiB of busbw / link;  vs_gloo = the same of busbw / gloo's.
+// A 2-rank ring sends and receives at once on each host, and on the rig one core per host does
+// both directions' TCP work, so each round also measures two raw streams at once, one each way,
+// each received by its dialer (the ring's layout): `duplex_link_GBps` (the slower direction) is
+// what the link carries each way when both are busy, and `duplex_efficiency` is busbw over that.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type Hosts, expectOk, finished, openHosts } from "../../hosts/mod.js";
@@ -53,8 +57,9 @@ function pool(into: Map<number, number[]>, ranks: { rows: Rows }[], cpu: Map<num
   });
 }
 
-async function rawLink(h: Hosts, bytes: number): Promise<number> {
-  const send = h.spawn(0, process.execPath, [RAW, JSON.stringify({ mode: "send", host: h.address(0), bytes })]);
+/** A raw stream from host `from` to host `to`, in GB/s. */
+async function rawLink(h: Hosts, bytes: number, from = 0, to = 1): Promise<number> {
+  const send = h.spawn(from, process.execPath, [RAW, JSON.stringify({ mode: "send", host: h.address(from), bytes })]);
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
     send.stdout!.on("data", (d: Buffer) => {
@@ -64,7 +69,7 @@ async function rawLink(h: Hosts, bytes: number): Promise<number> {
     });
     send.once("exit", () => reject(new Error(`the raw sender exited before listening: ${out}`)));
   });
-  const recv = expectOk("the raw receiver", await finished(h.spawn(1, process.execPath, [RAW, JSON.stringify({ mode: "recv", host: h.address(0), port, bytes })])));
+  const recv = expectOk("the raw receiver", await finished(h.spawn(to, process.execPath, [RAW, JSON.stringify({ mode: "recv", host: h.address(from), port, bytes })])));
   send.kill("SIGKILL");
   return recv.GBps as number;
 }
@@ -84,12 +89,14 @@ export async function runAllreduceBench(o: AllreduceBenchOptions = {}) {
   const oursCpu = new Map<number, number[]>();
   const glooCpu = new Map<number, number[]>();
   const raw: number[] = [];
+  const duplex: number[] = [];
   let glooInfo: Record<string, unknown> | null = null;
   let peerError: string | null = peerReason;
   try {
     for (let round = 0; round < rounds; round++) {
       log(`[bench] allreduce round ${round + 1}/${rounds}: raw link, troupe, gloo`);
       raw.push(await rawLink(hosts, 512 << 20));
+      duplex.push(Math.min(...(await Promise.all([rawLink(hosts, 512 << 20, 0, 1), rawLink(hosts, 512 << 20, 1, 0)]))));
       const run = `ar${process.pid}r${round}`;
       const ranks = await Promise.all(Array.from({ length: world }, (_, rank) => {
         const args = { nats: hosts.natsUrl, run, group: "ar", rank, world, address: hosts.address(rank), sizesMiB: sizes, iters, compression, segmentBytes: o.segmentBytes };
@@ -115,6 +122,7 @@ export async function runAllreduceBench(o: AllreduceBenchOptions = {}) {
     await hosts.close();
   }
   const link_GBps = median(raw);
+  const duplex_link_GBps = median(duplex);
   const busbw = (bytes: number, s: number) => (bytes / s / 1e9) * ((2 * (world - 1)) / world);
   const rows = sizes.map((mib) => {
     const bytes = mib << 20;
@@ -132,11 +140,12 @@ export async function runAllreduceBench(o: AllreduceBenchOptions = {}) {
   const big = rows.filter((r) => r.bytes >= 64 << 20);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const efficiency = r3(mean(big.map((r) => r.busbw_GBps / link_GBps)));
+  const duplex_efficiency = r3(mean(big.map((r) => r.busbw_GBps / duplex_link_GBps)));
   const vs = big.every((r) => r.gloo_busbw_GBps) ? r3(mean(big.map((r) => r.busbw_GBps / r.gloo_busbw_GBps!))) : null;
   return {
-    rows, link_GBps: r3(link_GBps), efficiency, vs_gloo: vs,
+    rows, link_GBps: r3(link_GBps), efficiency, vs_gloo: vs, duplex_link_GBps: r3(duplex_link_GBps), duplex_efficiency,
     link: hosts.rate, kind: hosts.kind, hosts: world, compression, iters, rounds, segment_bytes: o.segmentBytes ?? 1 << 20,
-    raw_link_runs_GBps: raw.map(r3),
+    raw_link_runs_GBps: raw.map(r3), duplex_link_runs_GBps: duplex.map(r3),
     peer: glooInfo ? { name: "torch.distributed all_reduce, gloo backend", ...glooInfo } : null,
     peer_reason: glooInfo ? null : peerError,
     targets: { efficiency: 0.9, vs_gloo: 1 },

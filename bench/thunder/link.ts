@@ -28,6 +28,8 @@ export const LINK_CASES: readonly Case[] = [
   { name: "raw TCP, both directions", impl: "raw", receiver: "both", streams: 1 },
   { name: "troupe link, both directions", impl: "link", receiver: "both", streams: 1 },
   { name: "troupe links, both directions, each received by its dialer (the ring's layout)", impl: "link", receiver: "dialers", streams: 1 },
+  { name: "troupe links, both directions, 2 links each way, received by their dialers", impl: "link", receiver: "dialers", streams: 2 },
+  { name: "raw TCP, both directions, 2 streams each way, received by their dialers", impl: "raw", receiver: "dialers", streams: 2 },
 ];
 
 async function measure(h: Hosts, c: Case, bytes: number): Promise<number> {

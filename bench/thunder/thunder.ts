@@ -4,6 +4,11 @@
 // (gloo) on the same two hosts — and torch on one host, for its own scaling. Each host trains
 // 16 rows per step (weak scaling: the group's batch is 32), as DDP is usually measured. Rounds
 // of (troupe ×1, troupe ×2, torch ×1, torch DDP ×2) are interleaved and the step times pooled.
+// Each round also trains on both hosts at once with no sync at all (two independent single-host
+// runs): `compute_scaling` is what the two cores give together before any network, the ceiling
+// of `scaling` on this machine (shared caches, memory bandwidth, and on a VM whatever the two
+// vCPUs share), and `sync_efficiency` = scaling / compute_scaling is the part the data plane
+// and the trainer's synchronisation lose.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +27,8 @@ export interface ThunderBenchOptions {
   readonly rounds?: number;
   readonly compression?: "none" | "f16" | "bf16";
   readonly overlap?: boolean;
+  /** gradient bucket size in bytes (default: the trainer's, 4 MiB) */
+  readonly bucketBytes?: number;
   readonly loopback?: boolean;
   readonly peer?: boolean;
   readonly log?: (line: string) => void;
@@ -35,13 +42,15 @@ const median = (xs: readonly number[]) => {
 
 type RankOut = { step_ms: number[]; tokens_per_step: number; sync?: Record<string, number> | null; threads?: number; version?: string };
 
-async function troupe(h: Hosts, world: number, o: ThunderBenchOptions, run: string): Promise<RankOut[]> {
-  return Promise.all(Array.from({ length: world }, (_, rank) => {
+/** `world` ranks of one group, or with `independent` one single-host run on each of 2 hosts */
+async function troupe(h: Hosts, world: number, o: ThunderBenchOptions, run: string, independent = false): Promise<RankOut[]> {
+  return Promise.all(Array.from({ length: independent ? 2 : world }, (_, rank) => {
     const args = {
-      nats: h.natsUrl, run, group: "tb", rank, world, address: h.address(rank), steps: o.steps ?? 20, warmup: o.warmup ?? 3,
+      nats: h.natsUrl, run, group: "tb", rank: independent ? 0 : rank, world: independent ? 1 : world, address: h.address(rank), steps: o.steps ?? 20, warmup: o.warmup ?? 3,
       compression: o.compression ?? "none", overlap: o.overlap ?? true, config: benchConfig,
+      ...(o.bucketBytes ? { bucketBytes: o.bucketBytes } : {}),
     };
-    return finished(h.spawn(rank, process.execPath, [RANK, JSON.stringify(args)], { TROUPE_LOG_LEVEL: "warn" })).then((f) => expectOk(`troupe rank ${rank}/${world}`, f) as unknown as RankOut);
+    return finished(h.spawn(rank, process.execPath, [RANK, JSON.stringify(args)], { TROUPE_LOG_LEVEL: "warn" })).then((f) => expectOk(independent ? `troupe alone on host ${rank}` : `troupe rank ${rank}/${world}`, f) as unknown as RankOut);
   }));
 }
 
@@ -62,6 +71,7 @@ export async function runThunderBench(o: ThunderBenchOptions = {}) {
   let peerReason: string | null = o.peer === false ? "disabled" : !existsSync(py) ? `${py} not found` : !existsSync(DDP) ? `${DDP} not found` : null;
   const t1: number[] = [];
   const t2: number[] = [];
+  const ti: number[] = [];
   const p1: number[] = [];
   const p2: number[] = [];
   let tokens1 = 0;
@@ -79,6 +89,9 @@ export async function runThunderBench(o: ThunderBenchOptions = {}) {
       two[0]!.step_ms.forEach((ms, i) => t2.push(Math.max(ms, two[1]!.step_ms[i] ?? ms)));
       tokens2 = two[0]!.tokens_per_step;
       syncStats = two[0]!.sync ?? null;
+      // both hosts busy, nothing shared: each step's pair runs side by side (the slower one counts)
+      const apart = await troupe(hosts, 1, o, `tb${process.pid}c${round}`, true);
+      apart[0]!.step_ms.forEach((ms, i) => ti.push(Math.max(ms, apart[1]!.step_ms[i] ?? ms)));
       if (peerReason === null) {
         try {
           const a = await torch(hosts, 1, o, 0);
@@ -97,15 +110,17 @@ export async function runThunderBench(o: ThunderBenchOptions = {}) {
   const tps = (tokens: number, ms: number[]) => (ms.length ? Math.round((tokens / median(ms)) * 1000) : null);
   const tokens_per_s_1 = tps(tokens1, t1)!;
   const tokens_per_s_2 = tps(tokens2, t2)!;
+  const tokens_per_s_apart = tps(tokens1 * 2, ti)!;
   const torch_tokens_per_s_1 = tps(benchConfig.batch * benchConfig.block, p1);
   const torch_ddp_tokens_per_s = tps(benchConfig.batch * benchConfig.block * 2, p2);
   const r2 = (x: number) => Math.round(x * 100) / 100;
   return {
     tokens_per_s_1, tokens_per_s_2, scaling: r2(tokens_per_s_2 / tokens_per_s_1),
+    tokens_per_s_apart, compute_scaling: r2(tokens_per_s_apart / tokens_per_s_1), sync_efficiency: r2(tokens_per_s_2 / tokens_per_s_apart),
     torch_ddp_tokens_per_s, vs_torch_ddp: torch_ddp_tokens_per_s ? r2(tokens_per_s_2 / torch_ddp_tokens_per_s) : null,
     torch_tokens_per_s_1, torch_scaling: torch_ddp_tokens_per_s && torch_tokens_per_s_1 ? r2(torch_ddp_tokens_per_s / torch_tokens_per_s_1) : null,
-    step_ms_1: r2(median(t1)), step_ms_2: r2(median(t2)),
-    link: hosts.rate, kind: hosts.kind, compression: o.compression ?? "none", overlap: o.overlap ?? true,
+    step_ms_1: r2(median(t1)), step_ms_2: r2(median(t2)), step_ms_apart: r2(median(ti)),
+    link: hosts.rate, kind: hosts.kind, compression: o.compression ?? "none", overlap: o.overlap ?? true, bucket_bytes: o.bucketBytes ?? null,
     config: benchConfig, rows_per_host: benchConfig.batch, steps: o.steps ?? 20, rounds,
     sync: syncStats, peer: peerInfo, peer_reason: peerInfo ? null : peerReason,
     targets: { scaling: 1.8, vs_torch_ddp: 1.5 },

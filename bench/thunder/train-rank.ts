@@ -10,7 +10,7 @@ import { connectNats, createGradientSync, openThunderGroup } from "../../hosts/m
 
 const o = JSON.parse(process.argv[2]!) as {
   nats?: string; run: string; group: string; rank: number; world: number; address: string; steps: number; warmup: number;
-  compression: "none" | "f16" | "bf16"; overlap?: boolean;
+  compression: "none" | "f16" | "bf16"; overlap?: boolean; bucketBytes?: number;
   config: { vocab: number; block: number; d: number; heads: number; layers: number; batch: number };
 };
 const c = o.config;
@@ -23,7 +23,7 @@ const batches: ResumableBatcher<null> = { next: () => batch, state: () => null, 
 
 const nc = o.world > 1 ? await connectNats(o.nats!) : null;
 const group = nc ? await openThunderGroup({ nc, run: o.run, group: o.group, rank: o.rank, world: o.world, address: o.address, hostName: `h${o.rank}` }) : null;
-const sync = group ? createGradientSync(group, { compression: o.compression, overlap: o.overlap ?? true }) : undefined;
+const sync = group ? createGradientSync(group, { compression: o.compression, overlap: o.overlap ?? true, ...(o.bucketBytes ? { bucketBytes: o.bucketBytes } : {}) }) : undefined;
 const stamps: number[] = [];
 await train({
   model, batches, steps: o.warmup + o.steps, lr: 3e-4, weightDecay: 0.01, clipNorm: null,

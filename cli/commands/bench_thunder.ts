@@ -43,7 +43,7 @@ export function register(program: Command): void {
       if (opts.json) return printJson(r);
       printLine(`raw link ${r.link_GBps} GB/s (${r.kind}, ${r.link ?? "unshaped"})`);
       for (const row of r.rows) printLine(`${String(row.bytes >> 20).padStart(4)} MiB  busbw ${row.busbw_GBps} GB/s  gloo ${row.gloo_busbw_GBps ?? "-"} GB/s`);
-      printLine(`efficiency ${r.efficiency} (target 0.9), vs_gloo ${r.vs_gloo ?? "-"} (target 1)`);
+      printLine(`efficiency ${r.efficiency} (target 0.9), vs_gloo ${r.vs_gloo ?? "-"} (target 1); both directions at once the raw link carries ${r.duplex_link_GBps} GB/s each way: duplex_efficiency ${r.duplex_efficiency}`);
     });
   bench
     .command("thunder")
@@ -54,16 +54,18 @@ export function register(program: Command): void {
     .option("--rounds <n>", "rounds of (troupe x1, troupe x2, torch x1, torch DDP x2), pooled", intArg("--rounds", 1, 100), 2)
     .option("--compression <kind>", "gradients on the wire: none, f16 or bf16", "none")
     .option("--no-overlap", "reduce buckets only after backward")
+    .option("--bucket-kib <n>", "gradient bucket size (default: the trainer's, 4096)", intArg("--bucket-kib", 4, 1 << 20))
     .option("--no-peer", "skip torch")
     .option("--loopback", "processes on 127.0.0.1 instead of namespaces (no root needed; no shaping, no pinning)")
-    .action(async (opts: { json?: boolean; link: string; steps: number; rounds: number; compression: string; overlap: boolean; peer: boolean; loopback?: boolean }) => {
+    .action(async (opts: { json?: boolean; link: string; steps: number; rounds: number; compression: string; overlap: boolean; bucketKib?: number; peer: boolean; loopback?: boolean }) => {
       const { runThunderBench } = await import("../../bench/thunder/mod.js");
       const r = await runThunderBench({
         link: opts.link === "none" ? null : opts.link, steps: opts.steps, rounds: opts.rounds, compression: compression(opts.compression),
         overlap: opts.overlap, peer: opts.peer, loopback: opts.loopback, log: progress,
+        ...(opts.bucketKib ? { bucketBytes: opts.bucketKib * 1024 } : {}),
       });
       if (opts.json) return printJson(r);
-      printLine(`troupe ${r.tokens_per_s_1} tok/s on 1 host, ${r.tokens_per_s_2} on 2: scaling ${r.scaling} (target 1.8)`);
+      printLine(`troupe ${r.tokens_per_s_1} tok/s on 1 host, ${r.tokens_per_s_2} on 2: scaling ${r.scaling} (target 1.8); two hosts apart, no sync: ${r.tokens_per_s_apart} (compute_scaling ${r.compute_scaling})`);
       printLine(`torch DDP ${r.torch_ddp_tokens_per_s ?? "-"} tok/s on 2 hosts (${r.torch_tokens_per_s_1 ?? "-"} on 1): vs_torch_ddp ${r.vs_torch_ddp ?? "-"} (target 1.5)`);
     });
   bench

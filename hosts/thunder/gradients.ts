@@ -6,9 +6,12 @@
 // buckets of ~bucketBytes. With overlap, a bucket is handed to the collective as soon as the
 // backward hook has reported all its parameters, while backward goes on; buckets are always
 // reduced in index order, so every rank issues the same collectives in the same order even
-// when one of them had no tokens and ran no backward at all. reduce() hands over what is left,
-// then the step's totals (token count and loss sum, always f32), and divides the gradients by
-// the group's token count.
+// when one of them had no tokens and ran no backward at all. reduce() hands over what is left
+// with the step's totals (token count and loss sum, always f32) and divides the gradients by the
+// group's token count. Uncompressed, the totals ride at the end of the last bucket (the flat
+// buffer has two extra elements there), which reduce() always submits itself: one collective
+// per step fewer, a round trip the step would otherwise wait for. Compressed, they go alone, so
+// they stay exact.
 import { type Tensor, fromArray, scaleInPlace } from "../../kernels/mod.js";
 import type { GradientSync, StepTotals } from "../../models/mod.js";
 import { GroupError } from "../errors.js";
@@ -56,13 +59,16 @@ class FlatSync implements GradientSync {
   private bucketOf = new Map<Tensor, number>();
   private submitted = 0;
   private chain: Promise<void> = Promise.resolve();
-  private readonly totals: Float32Array;
+  private totals: Float32Array;
+  /** the totals are the last two elements of the flat buffer (uncompressed) */
+  private readonly piggyback: boolean;
   readonly onGradReady: ((p: Tensor) => void) | undefined;
 
   constructor(
     private readonly c: Collective,
     private readonly o: Required<GradientSyncOptions>,
   ) {
+    this.piggyback = o.compression === "none";
     this.totals = c.alloc(2);
     this.onGradReady = o.overlap && c.world > 1 ? (p) => this.ready(p) : undefined;
   }
@@ -77,7 +83,7 @@ class FlatSync implements GradientSync {
   attach(params: readonly (readonly [string, Tensor])[]): void {
     const order = [...params].reverse();
     const total = order.reduce((a, [, t]) => a + t.size, 0);
-    this.flat = this.c.alloc(total);
+    this.flat = this.c.alloc(total + (this.piggyback ? 2 : 0));
     const target = Math.max(1024, Math.floor(this.o.bucketBytes / 4));
     let at = 0;
     let open: { start: number; params: number } = { start: 0, params: 0 };
@@ -94,6 +100,12 @@ class FlatSync implements GradientSync {
       }
     }
     if (open.params > 0) this.buckets.push({ start: open.start, end: at, params: open.params, left: open.params });
+    if (this.piggyback) {
+      const last = this.buckets[this.buckets.length - 1];
+      if (last) this.buckets[this.buckets.length - 1] = { ...last, end: at + 2 };
+      else this.buckets.push({ start: 0, end: 2, params: 0, left: 0 });
+      this.totals = this.flat.subarray(at, at + 2);
+    }
   }
 
   beginBackward(): void {
@@ -105,8 +117,10 @@ class FlatSync implements GradientSync {
     const k = this.bucketOf.get(p);
     if (k === undefined) return;
     this.buckets[k]!.left--;
-    // hand over every leading bucket that is complete: index order, the same on every rank
-    while (this.submitted < this.buckets.length && this.buckets[this.submitted]!.left === 0) {
+    // hand over every leading bucket that is complete: index order, the same on every rank (the
+    // last one waits for reduce() when it carries the totals)
+    const open = this.piggyback ? this.buckets.length - 1 : this.buckets.length;
+    while (this.submitted < open && this.buckets[this.submitted]!.left === 0) {
       this.stats.overlapped++;
       this.submit(this.submitted++);
     }
@@ -125,11 +139,11 @@ class FlatSync implements GradientSync {
     if (this.buckets.length === 0 && this.flat.length === 0) throw new GroupError("reduce() before attach(): the gradient sync has no parameters");
     this.stats.steps++;
     const t0 = performance.now();
-    while (this.submitted < this.buckets.length) this.submit(this.submitted++);
     this.totals[0] = local.tokens;
     this.totals[1] = local.lossSum;
     const totals = this.totals;
-    this.chain = this.chain.then(() => this.c.allReduce(totals, "none"));
+    while (this.submitted < this.buckets.length) this.submit(this.submitted++);
+    if (!this.piggyback) this.chain = this.chain.then(() => this.c.allReduce(totals, "none"));
     const done = this.chain;
     this.chain = Promise.resolve();
     this.submitted = 0;
@@ -137,8 +151,9 @@ class FlatSync implements GradientSync {
     await done;
     this.stats.waitMs += performance.now() - t0;
     const tokens = totals[0]!;
+    const lossSum = totals[1]!;
     if (tokens > 0) scaleInPlace(this.flat, 1 / tokens);
-    return { tokens, lossSum: totals[1]! };
+    return { tokens, lossSum };
   }
 }
 
