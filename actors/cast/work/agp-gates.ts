@@ -133,10 +133,29 @@ export async function evaluateHeadsStage(deps: WorkDeps, input: EvaluateInput, s
     const constantRows = rowsOf(a.items);
     if (!constantRows) throw new StageRecordError("the evaluator returned no constant-state baseline for stage 5");
     const constant = new Map(layers.splitLayers.map((l, i) => [l, constantRows[i]!]));
-    const g: GateReport = transferGate({ rows: measured.rows, constant, threshold: input.gate.threshold, path: "same host: transfer encoder → packet over NATS → transfer decoder" });
+    const cross = measured.crossHost;
+    const path = cross
+      ? `same host: the encoder's host (${cross[0]!.encoder_host}) decodes the packet itself; cross host: the same packet over a link to the transfer decoder on ${cross[0]!.decoder_host}`
+      : "same host: transfer encoder → packet over NATS → transfer decoder";
+    const g: GateReport = transferGate({ rows: measured.rows, constant, threshold: input.gate.threshold, path });
     const json = JSON.parse(JSON.stringify({ ...g, items: undefined, items_meta: g.items ? { measure: g.items.measure, kind: g.items.kind, direction: g.items.direction, rows: [g.items.score, g.items.named, ...g.items.trivial].map((x) => ({ name: x.name, ...("detail" in x && x.detail ? { detail: x.detail } : {}) })) } : undefined })) as AgpReportJson;
+    // across hosts, the receiver is deterministic: the same bytes must give the same fidelity
+    // on the other host, bit for bit, for every codec; a difference fails the stage
+    if (cross) {
+      const differ = cross.filter((r) => !r.identical);
+      (json as { checks?: { name: string; ok: boolean; detail?: string }[] }).checks = [
+        ...(json.checks ?? []),
+        {
+          name: "cross-host fidelity equals same-host (every codec and split, bit for bit)",
+          ok: differ.length === 0,
+          detail: differ.length === 0
+            ? `${cross.length} codec/split rows identical (${cross[0]!.encoder_host} → ${cross[0]!.decoder_host} over a link)`
+            : differ.map((r) => `${r.codec}@${r.layer}: KL differs by up to ${r.kl_max_abs_diff}, top-1 by ${r.top1_diff}`).join("; "),
+        },
+      ];
+    }
     const rows = g.items ? [g.items.score.values, g.items.named.values, ...g.items.trivial.map((x) => x.values)] : null;
-    return agpEvaluation(input, json, rows, { transfer: { decoders: measured.decoders, calls: measured.calls, wall_s: Math.round(measured.wallMs) / 1000, codecs } });
+    return agpEvaluation(input, json, rows, { transfer: { decoders: measured.decoders, calls: measured.calls, wall_s: Math.round(measured.wallMs) / 1000, codecs }, ...(cross ? { cross_host: JSON.parse(JSON.stringify(cross)) as JsonObject[] } : {}) });
   }
   const a = await ask(stage === 6 ? { before: await weightsBefore(deps, 6) } : {});
   const out = agpEvaluation(input, a.report as AgpReportJson, rowsOf(a.items), { cached: a.cached });
