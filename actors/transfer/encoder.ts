@@ -67,14 +67,16 @@ export default defineActor<Config>({
         return codec.encode(Float32Array.from(hidden.f32()), { B, T, C: dimsOf(model).channels, layer: body.layer }, context);
       });
       const encodeMs = performance.now() - t0;
-      remote ??= decoderOnAnotherHost(ctx);
-      let link = await remote;
+      const find = (after?: number) => {
+        const p = decoderOnAnotherHost(ctx, after);
+        p.catch(() => remote === p && (remote = undefined)); // not found: look again on the next call
+        return (remote = p);
+      };
+      let link = await (remote ?? find());
       if (link?.closedError()) {
         // the decoder restarted (or its host moved it): its new endpoint, published after this one
-        const was = link;
-        was.close();
-        remote = decoderOnAnotherHost(ctx, was.publishedAt);
-        link = await remote;
+        link.close();
+        link = await find(link.publishedAt);
       }
       const sent = { bytes: packet.byteLength, tokens: B * T, encodeMs, host: ctx.host };
       if (!link) {
