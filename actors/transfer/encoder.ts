@@ -11,7 +11,7 @@
 import { fromArray, noGrad } from "../../kernels/mod.js";
 import { type TransferAdapter, createCodec, createPacketCounters, dimsOf, headAt, headContext, resolveCodecName } from "../../models/mod.js";
 import { type WireTensor, t, typedView, wireTensor } from "../../protocol/mod.js";
-import { openEndpointRegistry } from "../../hosts/mod.js";
+import { type EndpointRegistry, openEndpointRegistry } from "../../hosts/mod.js";
 import { type ActorContext, defineActor, on } from "../runtime/mod.js";
 import { TransferMeasure, TransferPacket, checkpointStores, openHeads, useThreads, weightsCache } from "../cast/mod.js";
 import { type TransferLinkClient, decoderEndpoint, dialTransferLink } from "./link.js";
@@ -21,22 +21,34 @@ type Config = { threads?: number } | undefined;
 
 let weights: ReturnType<typeof weightsCache> | null = null;
 const counters = createPacketCounters();
-/** the link to a decoder on another host; null once it is known there is none (not on hosts, or the decoder shares this host) */
-let remote: Promise<TransferLinkClient | null> | undefined;
+/** the decoder endpoint last seen (its publication time) and the link to it, null when it shares this host */
+let route: { at: number; client: TransferLinkClient | null } | null = null;
+let registry: EndpointRegistry | null = null;
 
 /** How long an encoder on a host waits for the decoder to publish its link endpoint. */
 const DECODER_LOOKUP_MS = 60_000;
 
-function decoderOnAnotherHost(ctx: ActorContext<Config>, notPublishedBefore = 0): Promise<TransferLinkClient | null> {
-  if (!process.env.TROUPE_LINK_ADDRESS) return Promise.resolve(null); // not placed on a host
-  return (async () => {
-    const reg = await openEndpointRegistry(ctx.nc, ctx.run);
-    const endpoint = await reg.lookup(decoderEndpoint("0"), { timeoutMs: DECODER_LOOKUP_MS, accept: (e) => e.at > notPublishedBefore });
-    if (endpoint.hostName === ctx.host) return null;
-    const client = await dialTransferLink({ nc: ctx.nc, run: ctx.run, from: `transfer_encoder.${ctx.id}`, endpoint });
-    ctx.log.info({ decoder: endpoint.name, host: endpoint.hostName, address: `${endpoint.host}:${endpoint.port}` }, "stage-5 packets go over a link to the decoder on another host");
-    return client;
-  })();
+/**
+ * The link to the transfer decoder when it runs on another host; null when this encoder is not
+ * on a host or the decoder shares its host. Looked up on every packet (one KV read): a decoder
+ * that restarted or moved publishes a new endpoint, and the next packet follows it.
+ */
+async function decoderOnAnotherHost(ctx: ActorContext<Config>): Promise<TransferLinkClient | null> {
+  if (!process.env.TROUPE_LINK_ADDRESS) return null; // not placed on a host
+  registry ??= await openEndpointRegistry(ctx.nc, ctx.run);
+  const name = decoderEndpoint("0");
+  const endpoint = (await registry.get(name)) ?? (await registry.lookup(name, { timeoutMs: DECODER_LOOKUP_MS }));
+  if (route && route.at === endpoint.at && !route.client?.closedError()) return route.client;
+  route?.client?.close();
+  route = null;
+  if (endpoint.hostName === ctx.host) {
+    route = { at: endpoint.at, client: null };
+    return null;
+  }
+  const client = await dialTransferLink({ nc: ctx.nc, run: ctx.run, from: `transfer_encoder.${ctx.id}`, endpoint });
+  ctx.log.info({ decoder: endpoint.name, host: endpoint.hostName, address: `${endpoint.host}:${endpoint.port}` }, "stage-5 packets go over a link to the decoder on another host");
+  route = { at: endpoint.at, client };
+  return client;
 }
 
 export default defineActor<Config>({
@@ -48,7 +60,7 @@ export default defineActor<Config>({
     weights = weightsCache(checkpointStores(ctx.nc), () => heads);
   },
   async onStop() {
-    (await remote?.catch(() => null))?.close();
+    route?.client?.close();
   },
   handlers: [
     on(TransferMeasure, async (body, ctx) => {
@@ -67,17 +79,7 @@ export default defineActor<Config>({
         return codec.encode(Float32Array.from(hidden.f32()), { B, T, C: dimsOf(model).channels, layer: body.layer }, context);
       });
       const encodeMs = performance.now() - t0;
-      const find = (after?: number) => {
-        const p = decoderOnAnotherHost(ctx, after);
-        p.catch(() => remote === p && (remote = undefined)); // not found: look again on the next call
-        return (remote = p);
-      };
-      let link = await (remote ?? find());
-      if (link?.closedError()) {
-        // the decoder restarted (or its host moved it): its new endpoint, published after this one
-        link.close();
-        link = await find(link.publishedAt);
-      }
+      const link = await decoderOnAnotherHost(ctx);
       const sent = { bytes: packet.byteLength, tokens: B * T, encodeMs, host: ctx.host };
       if (!link) {
         const r = await ctx.choose("transfer_decoder", TransferPacket, { weights: body.weights, packet, idx: body.idx, mask: body.mask }, { timeoutMs: 60_000 });

@@ -89,8 +89,6 @@ export interface TransferLinkClient {
   /** the decoder's host (its registered hostName) */
   readonly peerHost: string;
   readonly peer: string;
-  /** when the decoder published the endpoint this link went to */
-  readonly publishedAt: number;
   /** why the link is unusable (closed, peer dead), or null */
   closedError(): Error | null;
   measure(frame: Omit<PacketFrame, "seq">, packet: Uint8Array, o?: { timeoutMs?: number }): Promise<MeasuredFrame>;
@@ -125,7 +123,6 @@ export async function dialTransferLink(o: { nc: NatsConnection; run: string; fro
   return {
     peerHost: o.endpoint.hostName,
     peer: o.endpoint.name,
-    publishedAt: o.endpoint.at,
     closedError: () => link.error,
     async measure(frame, packet, m = {}) {
       if (link.error) throw link.error;
