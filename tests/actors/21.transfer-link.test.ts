@@ -6,7 +6,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TransferRefusedError } from "../../actors/errors.js";
-import { comparePaths } from "../../actors/cast/work/fidelity.js";
+import { comparePaths, crossHostCheck } from "../../actors/cast/work/fidelity.js";
+import { judgeGate } from "../../actors/director/mod.js";
 import { judgeHostsRun } from "../../actors/chaos/hosts-run.js";
 import { openEndpointRegistry } from "../../hosts/mod.js";
 import { dialTransferLink, serveTransferLinks } from "../../actors/transfer/link.js";
@@ -117,4 +118,19 @@ test("hosts-run verdict - ranks on one host, a partial world, encoder and decode
     const c = judgeHostsRun({ ...good, ...change });
     assert.equal((c as unknown as Record<string, boolean>)[check], false, `${check}: ${JSON.stringify(change)}`);
   }
+});
+
+test("transfer link - stage 5's gate fails when a cross-host row differs from its same-host row", () => {
+  const row = { codec: "int8" as const, layer: 1, encoder_host: "h0", decoder_host: "h1", bytes_per_token: 68, kl_mean: 1e-5, top1: 0.99, tokens: 100, same_host_kl_mean: 1e-5, same_host_top1: 0.99, identical: true, kl_max_abs_diff: 0, top1_diff: 0, round_trip_ms: 3 };
+  const gate = { metric: "transfer_kl", direction: "lower", threshold: 0.01 } as Parameters<typeof judgeGate>[0];
+  const ok = crossHostCheck([row, { ...row, codec: "raw-f32" }]);
+  assert.equal(ok.ok, true);
+  assert.equal(judgeGate(gate, 0.001, null, { checks: [ok] }).passed, true);
+  const bad = crossHostCheck([row, { ...row, codec: "int4", identical: false, kl_max_abs_diff: 2e-9, top1_diff: -1 }]);
+  assert.equal(bad.ok, false);
+  assert.match(bad.detail, /int4@1: KL differs by up to 2e-9, top-1 by -1/);
+  const v = judgeGate(gate, 0.001, null, { checks: [bad] });
+  assert.equal(v.passed, false);
+  assert.match(v.reason, /cross-host fidelity equals same-host/);
+  assert.equal(crossHostCheck([]).ok, false, "nothing measured across hosts is no evidence");
 });

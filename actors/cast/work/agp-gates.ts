@@ -18,7 +18,7 @@ import { StageRecordError } from "../errors.js";
 import { loadLane } from "../lanes.js";
 import { laneOf, oracleOf } from "../spec.js";
 import { type WorkDeps, callRole } from "./deps.js";
-import { measureThroughActors, stageCodecs } from "./fidelity.js";
+import { crossHostCheck, measureThroughActors, stageCodecs } from "./fidelity.js";
 import { labelPlan } from "./labels.js";
 import { AGP_KEYS, type HeadVerdict, headsJobId, openAgp, stageLayers, weightsAfter, weightsBefore } from "./lineage.js";
 
@@ -141,19 +141,7 @@ export async function evaluateHeadsStage(deps: WorkDeps, input: EvaluateInput, s
     const json = JSON.parse(JSON.stringify({ ...g, items: undefined, items_meta: g.items ? { measure: g.items.measure, kind: g.items.kind, direction: g.items.direction, rows: [g.items.score, g.items.named, ...g.items.trivial].map((x) => ({ name: x.name, ...("detail" in x && x.detail ? { detail: x.detail } : {}) })) } : undefined })) as AgpReportJson;
     // across hosts, the receiver is deterministic: the same bytes must give the same fidelity
     // on the other host, bit for bit, for every codec; a difference fails the stage
-    if (cross) {
-      const differ = cross.filter((r) => !r.identical);
-      (json as { checks?: { name: string; ok: boolean; detail?: string }[] }).checks = [
-        ...(json.checks ?? []),
-        {
-          name: "cross-host fidelity equals same-host (every codec and split, bit for bit)",
-          ok: differ.length === 0,
-          detail: differ.length === 0
-            ? `${cross.length} codec/split rows identical (${cross[0]!.encoder_host} → ${cross[0]!.decoder_host} over a link)`
-            : differ.map((r) => `${r.codec}@${r.layer}: KL differs by up to ${r.kl_max_abs_diff}, top-1 by ${r.top1_diff}`).join("; "),
-        },
-      ];
-    }
+    if (cross) (json as { checks?: GateCheck[] }).checks = [...(json.checks ?? []), crossHostCheck(cross)];
     const rows = g.items ? [g.items.score.values, g.items.named.values, ...g.items.trivial.map((x) => x.values)] : null;
     return agpEvaluation(input, json, rows, { transfer: { decoders: measured.decoders, calls: measured.calls, wall_s: Math.round(measured.wallMs) / 1000, codecs }, ...(cross ? { cross_host: JSON.parse(JSON.stringify(cross)) as JsonObject[] } : {}) });
   }

@@ -70,6 +70,18 @@ export function comparePaths(same: { kl: Float32Array; agree: number }, cross: {
   return { identical: bits && same.agree === cross.agree, kl_max_abs_diff: diff, top1_diff: cross.agree - same.agree };
 }
 
+/** Stage 5's gate check on hosts: every cross-host row bit-identical to its same-host row. */
+export function crossHostCheck(cross: readonly CrossHostRow[]): { name: string; ok: boolean; detail: string } {
+  const differ = cross.filter((r) => !r.identical);
+  return {
+    name: "cross-host fidelity equals same-host (every codec and split, bit for bit)",
+    ok: cross.length > 0 && differ.length === 0,
+    detail: cross.length === 0 ? "nothing was measured across hosts"
+      : differ.length === 0 ? `${cross.length} codec/split rows identical (${cross[0]!.encoder_host} → ${cross[0]!.decoder_host} over a link)`
+        : differ.map((r) => `${r.codec}@${r.layer}: KL differs by up to ${r.kl_max_abs_diff}, top-1 by ${r.top1_diff}`).join("; "),
+  };
+}
+
 export async function measureThroughActors(
   deps: WorkDeps,
   o: { weights: Weights; items: readonly LaneItem[]; layers: readonly number[]; codecs: readonly CodecName[]; batch: number },
