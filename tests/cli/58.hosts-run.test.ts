@@ -17,6 +17,7 @@ import { troupe } from "./cli.js";
 
 interface Row { codec: string; path: string; layer: number; kl_mean: number; top1: number; bytes_per_token: number; extra: Record<string, unknown> }
 interface Report {
+  schema: string;
   kind: string;
   hosts: { name: string; namespace: string | null; cpus: number[] | null; link_address: string }[];
   outcome: string;
@@ -40,6 +41,7 @@ async function hostsRun(scenario: string): Promise<{ code: number | null; r: Rep
 }
 
 function checkAcrossHosts(r: Report, thunderKinds: string[]): void {
+  assert.equal(r.schema, "troupe.chaos.hosts-run/1");
   assert.equal(r.kind, "namespaces");
   assert.deepEqual(r.hosts.map((h) => h.name), ["h0", "h1"]);
   assert.ok(r.hosts.every((h) => h.namespace && h.cpus?.length === 1), "each host its own namespace and core");
