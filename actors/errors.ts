@@ -8,6 +8,7 @@ export const ActorErrorCode = {
   escalated: "ESCALATED",
   stopped: "STOPPED",
   agentStart: "AGENT_START",
+  transferRefused: "TRANSFER_REFUSED",
 } as const;
 export type ActorErrorCode = (typeof ActorErrorCode)[keyof typeof ActorErrorCode];
 
@@ -116,4 +117,14 @@ export function isActorConfigError(err: unknown): err is ActorConfigError {
 }
 export function isAgentStartError(err: unknown): err is AgentStartError {
   return err instanceof AgentStartError;
+}
+
+/** A transfer decoder on another host refused a packet that came over a link (its receiver's reason: crc, magic, shape, …). */
+export class TransferRefusedError extends ActorError {
+  readonly reason: string;
+  constructor(reason: string, message: string) {
+    super(ActorErrorCode.transferRefused, message);
+    this.name = "TransferRefusedError";
+    this.reason = reason;
+  }
 }

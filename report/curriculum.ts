@@ -21,12 +21,38 @@ function finalDetails(stages: readonly StageReport[], stage: number): JsonObject
   return pick?.details ?? null;
 }
 
-/** Stage 5's fidelity rows: every codec at every split layer, same host. */
+/**
+ * Stage 5's fidelity rows: every codec at every split layer, same host — and on hosts, with the
+ * decoder on another host than the encoder, the same packets across hosts (path "cross host (A →
+ * B)", with whether they matched the same-host row bit for bit).
+ */
 export function transferRowsOf(stages: readonly StageReport[]): TransferRow[] {
   const d = finalDetails(stages, 5);
   const rows = Array.isArray(d?.fidelity) ? (d!.fidelity as unknown[]) : [];
-  const path = typeof d?.path === "string" ? d.path : "same host";
-  return rows.map(obj).filter((r): r is J => r !== null && typeof r.codec === "string").map((r) => ({
+  const cross = (Array.isArray(d?.cross_host) ? (d!.cross_host as unknown[]) : []).map(obj).filter((r): r is J => r !== null && typeof r.codec === "string");
+  const encoderHost = typeof cross[0]?.encoder_host === "string" ? cross[0].encoder_host : null;
+  const path = encoderHost ? `same host (${encoderHost})` : typeof d?.path === "string" ? d.path : "same host";
+  const crossRows: TransferRow[] = cross.map((r) => ({
+    codec: r.codec as string,
+    path: `cross host (${String(r.encoder_host)} → ${String(r.decoder_host)})`,
+    layer: numOr(r.layer),
+    bits_per_value: null,
+    bytes: numOr(r.bytes_per_token),
+    bytes_per_token: numOr(r.bytes_per_token),
+    cosine: null,
+    mse: null,
+    kl: numOr(r.kl_mean),
+    kl_mean: numOr(r.kl_mean),
+    top1: numOr(r.top1),
+    extra: {
+      same_host: r.identical === true ? "bit-exact" : "differs",
+      kl_max_abs_diff: numOr(r.kl_max_abs_diff),
+      top1_diff: numOr(r.top1_diff),
+      same_host_kl_mean: numOr(r.same_host_kl_mean),
+      tokens: numOr(r.tokens),
+    },
+  }));
+  return [...rows.map(obj).filter((r): r is J => r !== null && typeof r.codec === "string").map((r) => ({
     codec: r.codec as string,
     path,
     layer: numOr(r.layer),
@@ -39,7 +65,7 @@ export function transferRowsOf(stages: readonly StageReport[]): TransferRow[] {
     kl_mean: numOr(r.kl_mean),
     top1: numOr(r.top1),
     extra: { kl_max: numOr(r.kl_max), payload_bytes_per_token: numOr(r.payload_bytes_per_token), tokens: numOr(r.tokens) },
-  }));
+  })), ...crossRows];
 }
 
 /** Stage 2: route accuracy and macro-F1 against entropy-only routing and the majority class. */

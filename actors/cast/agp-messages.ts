@@ -167,8 +167,46 @@ export const TransferMeasure = defineMessage(
     decodeMs: t.number({ min: 0 }),
     /** the decoder that resumed it */
     decoder: t.string({ maxLength: 256 }),
+    /** the encoder's host */
+    host: t.optional(t.string({ maxLength: 64 })),
+    /**
+     * On hosts, with the decoder on another host: the fields above are the same-host path (the
+     * encoder's host decodes the packet itself) and this is the same packet sent over a link to
+     * the decoder on `host` and resumed there.
+     */
+    crossHost: t.optional(t.object({
+      host: t.string({ maxLength: 64 }),
+      decoder: t.string({ maxLength: 256 }),
+      kl: t.tensor({ dtypes: ["f32"], rank: 1 }),
+      agree: t.int({ min: 0 }),
+      counted: t.int({ min: 0 }),
+      payloadBytes: t.int({ min: 0 }),
+      /** packet bytes the decoder received over the link (the attachment) */
+      receivedBytes: t.int({ min: 0 }),
+      decodeMs: t.number({ min: 0 }),
+      /** send → answer over the link */
+      roundTripMs: t.number({ min: 0 }),
+    })),
   }),
 );
+
+/** A packet frame over a link (actors/transfer/link.ts): the packet is the frame's attachment. */
+export const TransferLinkPacket = t.object({
+  seq: t.int({ min: 0 }),
+  weights: WeightsSchema,
+  idx: t.tensor({ dtypes: ["i32"], rank: 2 }),
+  mask: t.tensor({ dtypes: ["f32"], rank: 1 }),
+});
+/** The decoder's answer over the link. */
+export const TransferLinkMeasured = t.object({
+  seq: t.int({ min: 0 }),
+  kl: t.tensor({ dtypes: ["f32"], rank: 1 }),
+  agree: t.int({ min: 0 }),
+  counted: t.int({ min: 0 }),
+  payloadBytes: t.int({ min: 0 }),
+  decodeMs: t.number({ min: 0 }),
+  receivedBytes: t.int({ min: 0 }),
+});
 
 /**
  * A hidden-state packet for the decoder (models/transfer's bytes, unchanged: the cross-host

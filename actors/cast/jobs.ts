@@ -35,7 +35,7 @@ export interface JobResult {
   readonly adapter?: string | null;
   readonly details?: Record<string, unknown>;
   /** Thunder-Train: the group that trained it (absent: one trainer) */
-  readonly dataParallel?: { readonly world: number; readonly outcome: string; readonly lost: readonly number[]; readonly generations: number };
+  readonly dataParallel?: { readonly world: number; readonly outcome: string; readonly lost: readonly number[]; readonly generations: number; readonly sync?: { readonly steps: number; readonly buckets: number; readonly overlapped: number; readonly waitMs: number }; readonly address?: string };
 }
 
 export interface JobState {

@@ -126,8 +126,9 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
     stages: [5],
     meaning:
       "the learned codec's worst mean KL(no transfer || resumed logits) over the split layers, same host, through the " +
-      "transfer encoder and decoder actors, nats/token (the cross-host run of the same packets comes with the many-hosts " +
-      "issue); the gate also requires it below the cheapest fixed codec at least as large and a constant state",
+      "transfer encoder and decoder actors, nats/token (on hosts, with the decoder on another host, the same packets also " +
+      "cross hosts over a link and must give the same fidelity bit for bit); the gate also requires it below the cheapest " +
+      "fixed codec at least as large and a constant state",
   },
   quality_per_compute_gain: {
     direction: "higher",

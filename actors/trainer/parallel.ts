@@ -7,6 +7,11 @@
 // state, progress and checkpoints (the Object Store is shared: a follower resumes from them);
 // followers train silently with a read-only view of the store.
 //
+// On hosts (a scenario with `hosts:`), the director places the ranks like any other actor
+// (spread: one per host) and each rank's links listen on its host's link address
+// (TROUPE_LINK_ADDRESS, which the host agent sets from its registered address): the ring runs
+// host to host; only the join request and the endpoints go through NATS.
+//
 // A lost rank: with on_peer_loss "stop" the job fails with the group's report in its error (the
 // director's retry policy decides what next); with "continue" the survivors finish it from the
 // last checkpoint — followers go on only while the leader is among them.
@@ -44,12 +49,38 @@ export function groupFor(jobId: string, delivery: number): string {
 }
 
 export interface DataParallelJobOutcome extends TrainJobOutcome {
-  readonly dataParallel: { readonly world: number; readonly outcome: string; readonly lost: readonly number[]; readonly generations: number };
+  readonly dataParallel: {
+    readonly world: number;
+    readonly outcome: string;
+    readonly lost: readonly number[];
+    readonly generations: number;
+    /** the leader's gradient sync over every generation: optimizer steps, buckets reduced, those handed over during backward, ms waiting after backward */
+    readonly sync: { readonly steps: number; readonly buckets: number; readonly overlapped: number; readonly waitMs: number };
+    /** where the leader's links listened */
+    readonly address: string;
+  };
 }
 
-function summary<R>(r: DataParallelReport<R>, world: number): DataParallelJobOutcome["dataParallel"] {
+/**
+ * This rank's data address: the config's, else the one its host agent was told links listen on
+ * (TROUPE_LINK_ADDRESS: the host's registered link address, set when the director placed this
+ * trainer on a host), else loopback (every rank on this machine).
+ */
+export function rankAddress(dp: TrainerDp, env: NodeJS.ProcessEnv = process.env): string {
+  return dp.address ?? (env.TROUPE_LINK_ADDRESS || "127.0.0.1");
+}
+
+function summary<R>(r: DataParallelReport<R>, world: number, address: string): DataParallelJobOutcome["dataParallel"] {
   const last = r.generations[r.generations.length - 1];
-  return { world: last?.world ?? world, outcome: r.outcome, lost: [...r.lost], generations: r.generations.length };
+  const sync = { steps: 0, buckets: 0, overlapped: 0, waitMs: 0 };
+  for (const g of r.generations) {
+    sync.steps += g.sync.steps;
+    sync.buckets += g.sync.buckets;
+    sync.overlapped += g.sync.overlapped;
+    sync.waitMs += g.sync.waitMs;
+  }
+  sync.waitMs = Math.round(sync.waitMs);
+  return { world: last?.world ?? world, outcome: r.outcome, lost: [...r.lost], generations: r.generations.length, sync, address };
 }
 
 /** Rank 0: the job, trained by the whole group. Throws when the group stops it. */
@@ -60,9 +91,10 @@ export async function leadJob(ctx: ActorContext<unknown>, spec: RunSpec, dp: Tra
   ask();
   const asking = setInterval(ask, 1000);
   let report: DataParallelReport<TrainJobOutcome>;
+  const address = rankAddress(dp);
   try {
     report = await runDataParallel({
-      nc: ctx.nc, run: ctx.run, group, rank: 0, world: dp.world, address: dp.address ?? "127.0.0.1", hostName: ctx.host,
+      nc: ctx.nc, run: ctx.run, group, rank: 0, world: dp.world, address, hostName: ctx.host,
       compression: th.compression, onPeerLoss: th.onPeerLoss, deadAfterMs: th.deadAfterMs, bucketBytes: th.bucketBytes, log: ctx.log,
     }, (a) => {
       clearInterval(asking);
@@ -75,14 +107,14 @@ export async function leadJob(ctx: ActorContext<unknown>, spec: RunSpec, dp: Tra
     const g = report.generations[report.generations.length - 1];
     throw new Error(`Thunder-Train stopped: ${g?.error ?? "a rank was lost"} (lost ranks ${report.lost.join(", ")}, on_peer_loss: ${th.onPeerLoss})`);
   }
-  return { ...report.result, dataParallel: summary(report, dp.world) };
+  return { ...report.result, dataParallel: summary(report, dp.world, address) };
 }
 
 /** Ranks > 0: train the job the leader announced, writing nothing of the job's own. */
 export async function followJob(ctx: ActorContext<unknown>, spec: RunSpec, dp: TrainerDp, group: string, o: TrainJobOptions): Promise<void> {
   const th = spec.thunder!;
   const report = await runDataParallel({
-    nc: ctx.nc, run: ctx.run, group, rank: dp.rank, world: dp.world, address: dp.address ?? "127.0.0.1", hostName: ctx.host,
+    nc: ctx.nc, run: ctx.run, group, rank: dp.rank, world: dp.world, address: rankAddress(dp), hostName: ctx.host,
     compression: th.compression, onPeerLoss: th.onPeerLoss, deadAfterMs: th.deadAfterMs, bucketBytes: th.bucketBytes, log: ctx.log,
     canContinue: (lost) => !lost.includes(0),
   }, (a) => runTrainJob({ ...o, resume: true, readOnlyCheckpoints: true, dataParallel: { sync: a.sync, globalRows: o.job.batch * dp.world } }));

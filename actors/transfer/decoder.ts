@@ -1,21 +1,24 @@
 // The transfer decoder (role "transfer_decoder"): the receiving side of hidden-state transfer.
-// A packet is decoded with the counting receiver (models/transfer receivePacket: length,
-// magic, version, codec, shape, announced length, CRC-32, the payload's values, and for a
-// learned packet that this decoder holds the adapter whose id it carries); a refused packet is
-// counted by reason and the call fails with that reason — never a crash. A decoded state resumes
-// the frozen stage model's forward pass from its split layer. For the fidelity measurement the
-// no-transfer forward pass of the same prompts runs here too, and the reply carries
-// KL(no transfer ‖ resumed) of every counted position and the top-1 agreement.
-// Legend: B batch, T time, C channels, V vocab, n counted positions.
-import { clone, fromArray, klDivergence, noGrad } from "../../kernels/mod.js";
-import { type TransferAdapter, argmaxRows, createPacketCounters, dimsOf, headsOf, receivePacket } from "../../models/mod.js";
-import { type WireTensor, t, typedView, wireTensor } from "../../protocol/mod.js";
+// A packet is decoded with the counting receiver (measure.ts: length, magic, version, codec,
+// shape, announced length, CRC-32, the payload's values, and for a learned packet that this
+// decoder holds the adapter whose id it carries); a refused packet is counted by reason and the
+// call fails with that reason — never a crash. A decoded state resumes the frozen stage model's
+// forward pass from its split layer; the reply carries KL(no transfer ‖ resumed) of every
+// counted position and the top-1 agreement.
+// Packets come over NATS (TransferPacket, on one machine) or, when the decoder runs on a host
+// (its agent sets TROUPE_LINK_ADDRESS), over links from encoders on other hosts (link.ts).
+import { createPacketCounters } from "../../models/mod.js";
+import { t } from "../../protocol/mod.js";
 import { defineActor, on } from "../runtime/mod.js";
 import { TransferCounters, TransferPacket, checkpointStores, openHeads, useThreads, weightsCache } from "../cast/mod.js";
+import { type TransferLinkServer, serveTransferLinks } from "./link.js";
+import { resumeAndCompare } from "./measure.js";
+import { wireTensor } from "../../protocol/mod.js";
 
 type Config = { threads?: number } | undefined;
 
 let weights: ReturnType<typeof weightsCache> | null = null;
+let server: TransferLinkServer | null = null;
 const counters = createPacketCounters();
 
 export default defineActor<Config>({
@@ -25,39 +28,29 @@ export default defineActor<Config>({
     useThreads(ctx.config?.threads ?? 1);
     const heads = openHeads(ctx.nc, ctx.run);
     weights = weightsCache(checkpointStores(ctx.nc), () => heads);
+    const address = process.env.TROUPE_LINK_ADDRESS;
+    if (address) {
+      server = await serveTransferLinks({
+        nc: ctx.nc, run: ctx.run, id: ctx.id, address, hostName: ctx.host, log: ctx.log,
+        measure: async (f, packet) => resumeAndCompare(await weights!(f.weights), packet, f.idx, f.mask, counters),
+      });
+      ctx.log.info({ host: server.endpoint.host, port: server.endpoint.port }, "listening for packets over links");
+    }
+  },
+  async onStop() {
+    await server?.close();
   },
   handlers: [
     on(TransferPacket, async (body, ctx) => {
-      const { model, heads } = await weights!(body.weights);
-      const t0 = performance.now();
-      const got = receivePacket(body.packet, counters, { adapters: headsOf<TransferAdapter>(heads, "transfer") });
-      if (!got.ok) {
-        ctx.log.warn({ reason: got.error.reason, err: got.error.message }, "refused a hidden-state packet");
-        throw got.error;
+      let r;
+      try {
+        r = resumeAndCompare(await weights!(body.weights), body.packet, body.idx, body.mask, counters);
+      } catch (err) {
+        const e = err as Error & { reason?: string };
+        if (e.reason) ctx.log.warn({ reason: e.reason, err: e.message }, "refused a hidden-state packet");
+        throw err;
       }
-      const { header, state } = got.value;
-      const [B, T] = body.idx.shape as [number, number];
-      if (header.B !== B || header.T !== T) throw new Error(`the packet carries [${header.B}, ${header.T}] tokens, the prompts are [${B}, ${T}]`);
-      const V = dimsOf(model).vocab;
-      const mask = typedView(body.mask as WireTensor & { dtype: "f32" });
-      const out = noGrad(() => {
-        const resumed = model.resumeFrom(fromArray(state, [B, T, header.C]), header.layer);
-        const decodeMs = performance.now() - t0;
-        const idx = fromArray(Int32Array.from(typedView(body.idx as WireTensor & { dtype: "i32" })), [B, T]);
-        const full = clone(model.forwardWithHidden(idx).logits);
-        const kl = klDivergence(resumed, full, { reduction: "none" }).f32();
-        const a = argmaxRows(resumed.f32(), B * T, V);
-        const b = argmaxRows(full.f32(), B * T, V);
-        const kept: number[] = [];
-        let agree = 0;
-        for (let i = 0; i < B * T; i++) {
-          if (!mask[i]) continue;
-          kept.push(kl[i]!);
-          if (a[i] === b[i]) agree++;
-        }
-        return { kl: Float32Array.from(kept), agree, decodeMs };
-      });
-      return { kl: wireTensor("f32", [out.kl.length], out.kl), agree: out.agree, counted: out.kl.length, payloadBytes: header.payloadBytes, decodeMs: out.decodeMs, decoder: ctx.address };
+      return { kl: wireTensor("f32", [r.kl.length], r.kl), agree: r.agree, counted: r.counted, payloadBytes: r.payloadBytes, decodeMs: r.decodeMs, decoder: ctx.address };
     }),
     on(TransferCounters, () => ({ received: counters.received, decoded: counters.decoded, rejected: counters.rejected, rejectedByReason: { ...counters.rejectedByReason } })),
   ],

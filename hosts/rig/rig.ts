@@ -55,6 +55,8 @@ export interface Rig {
   readonly rate: string | null;
   /** argv that runs `cmd args` inside host i, pinned to its CPU set */
   argv(host: number, cmd: string, args: readonly string[]): string[];
+  /** what argv() puts before the command: a wrapper that runs anything on host i (in its namespace, on its cores) */
+  prefix(host: number): string[];
   /** spawns `cmd args` inside host i, pinned; env gets TROUPE_THREADS = its core count unless set */
   spawn(host: number, cmd: string, args: readonly string[], opts?: SpawnOptions): ChildProcess;
   /** re-shapes every data link (null: remove shaping) */
@@ -141,9 +143,13 @@ class NamespaceRig implements Rig {
     }
   }
 
-  argv(host: number, cmd: string, args: readonly string[]): string[] {
+  prefix(host: number): string[] {
     const h = this.host(host);
-    return [systemBinary("ip"), "netns", "exec", h.namespace, systemBinary("taskset"), "-c", h.cpus.join(","), cmd, ...args];
+    return [systemBinary("ip"), "netns", "exec", h.namespace, systemBinary("taskset"), "-c", h.cpus.join(",")];
+  }
+
+  argv(host: number, cmd: string, args: readonly string[]): string[] {
+    return [...this.prefix(host), cmd, ...args];
   }
 
   spawn(host: number, cmd: string, args: readonly string[], opts: SpawnOptions = {}): ChildProcess {

@@ -29,7 +29,10 @@ test("run - thunder.yaml: the base and stage 1 train data-parallel on 2 trainer 
     const jobs = await openJobStates(nc, id);
     const adapter = (await jobs.get("s1-a1"))?.value;
     assert.equal(adapter?.state, "done");
-    assert.deepEqual(adapter?.result?.dataParallel, { world: 2, outcome: "done", lost: [], generations: 1 }, "stage 1 trained on both ranks");
+    const dp = adapter?.result?.dataParallel;
+    assert.deepEqual(dp && { world: dp.world, outcome: dp.outcome, lost: dp.lost, generations: dp.generations }, { world: 2, outcome: "done", lost: [], generations: 1 }, "stage 1 trained on both ranks");
+    assert.equal(dp?.address, "127.0.0.1", "no hosts: the ranks' links listen on loopback");
+    assert.ok((dp?.sync?.steps ?? 0) > 0 && (dp?.sync?.buckets ?? 0) >= dp!.sync!.steps, `every step reduced its buckets: ${JSON.stringify(dp?.sync)}`);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

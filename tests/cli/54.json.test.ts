@@ -23,7 +23,7 @@ const NOT_WALKED: Record<string, string> = {
   "chaos pool-failover": "a drill", "pool conformance": "needs a pool worker", "demo": "starts four actor processes",
   "artifacts pull": "needs a run on a NATS server (tests/cli/20.run.test.ts checks its document)",
   "bench generate": "a benchmark", "bench qlora": "a benchmark", "bench bpe": "a benchmark", "bench allreduce": "a benchmark", "bench thunder": "a benchmark", "bench link": "a benchmark",
-  "chaos host-loss": "a drill", "chaos nats-restart": "a drill", hosts: "needs host agents (merged at the end; not walked in this pass)",
+  "chaos host-loss": "a drill", "chaos nats-restart": "a drill", "chaos hosts-run": "a run on network namespaces (tests/cli/58.hosts-run.test.ts reads its document)", hosts: "needs host agents (merged at the end; not walked in this pass)",
   "bench quant": "a benchmark", "bench distill": "a benchmark", "chaos kill-oracle": "a drill", "chaos dp-equivalence": "a drill",
   compress: "trains a student (minutes); not walked in this pass", export: "not walked in this pass (merged at the end)", quantize: "not walked in this pass (merged at the end)",
   prune: "not walked in this pass (merged at the end)", distill: "trains a student; not walked in this pass", "model fuse": "needs an adapter (tests/models/80.hf-cli.test.ts runs it)",

@@ -43,6 +43,24 @@ test("report - transfer rows per codec and split layer, route vs baselines, cali
   assert.deepEqual(c[0]!.bins[1], { lower: 0.9, confidence: 0.95, accuracy: 0.93, count: 400 });
 });
 
+test("report - on hosts, stage 5's rows on both paths: same host (the encoder's host) and cross host, with whether each matched bit for bit", () => {
+  const fidelity = [{ codec: "raw-f32", layer: 1, bytes_per_token: 256.1, payload_bytes_per_token: 256, kl_mean: 0, kl_max: 0, top1: 1, tokens: 600 }, { codec: "int4", layer: 1, bytes_per_token: 36.1, payload_bytes_per_token: 36, kl_mean: 0.002, kl_max: 0.02, top1: 0.95, tokens: 600 }];
+  const cross = [
+    { codec: "raw-f32", layer: 1, encoder_host: "h0", decoder_host: "h1", bytes_per_token: 256.1, kl_mean: 0, top1: 1, tokens: 600, same_host_kl_mean: 0, same_host_top1: 1, identical: true, kl_max_abs_diff: 0, top1_diff: 0, round_trip_ms: 40 },
+    { codec: "int4", layer: 1, encoder_host: "h0", decoder_host: "h1", bytes_per_token: 36.1, kl_mean: 0.0021, top1: 0.95, tokens: 600, same_host_kl_mean: 0.002, same_host_top1: 0.95, identical: false, kl_max_abs_diff: 1e-4, top1_diff: 0, round_trip_ms: 40 },
+  ];
+  const t = transferRowsOf([stage(5, "passed", [attempt("passed", { fidelity, cross_host: cross, path: "ignored on hosts" })])]);
+  assert.deepEqual(t.map((r) => [r.codec, r.path, r.kl_mean, r.extra?.same_host ?? null]), [
+    ["raw-f32", "same host (h0)", 0, null],
+    ["int4", "same host (h0)", 0.002, null],
+    ["raw-f32", "cross host (h0 → h1)", 0, "bit-exact"],
+    ["int4", "cross host (h0 → h1)", 0.0021, "differs"],
+  ]);
+  // one machine: the rows keep the stage's own path, and there is no cross-host row
+  const one = transferRowsOf([stage(5, "passed", [attempt("passed", { fidelity, path: "same host: transfer encoder → packet over NATS → transfer decoder" })])]);
+  assert.deepEqual(one.map((r) => r.path), ["same host: transfer encoder → packet over NATS → transfer decoder", "same host: transfer encoder → packet over NATS → transfer decoder"]);
+});
+
 test("report - what the curriculum bought: the weights the run ends with; a rollback measures the ones before stage 6", () => {
   const before = arch(1.8, 1000, 400, 0.77, 0.78);
   const after = arch(1.7, 1100, 400, 0.78, 0.78);

@@ -116,11 +116,12 @@ function children(plan: CastRunOptions["plan"], threads: CastRunOptions["threads
     transfer_decoder: { threads: 1 },
   };
   // one trainer takes the stage jobs (more would only wait on the queue) — or, with Thunder-Train,
-  // one trainer per rank, rank 0 taking the jobs and the others joining it (all on this machine
-  // until the host agent places them), the cores shared between them
+  // one trainer per rank, rank 0 taking the jobs and the others joining it: on this machine the
+  // cores are shared between them; on hosts the director places the ranks (spread: one per
+  // host) and each has its role's cores
   const ranks = plan.thunder?.ranks ?? 1;
   const n = (role: string) => (role === "trainer" ? ranks : count(role));
-  const trainerThreads = Math.max(1, Math.floor((threads?.trainer ?? availableParallelism()) / ranks));
+  const trainerThreads = plan.hostsDeclared ? (threads?.trainer ?? here("trainer") ?? 1) : Math.max(1, Math.floor((threads?.trainer ?? availableParallelism()) / ranks));
   const configOf = (role: string, i: number) =>
     role === "trainer" && ranks > 1 ? { threads: trainerThreads, dp: { rank: i, world: ranks } } : config[role];
   // the head stages' measurements (the evaluator's gates, the transfer pair's fidelity) run
@@ -143,7 +144,11 @@ function castNotes(plan: CastRunOptions["plan"]): string[] {
   const listed = plan.curriculum.stages.map((s) => s.stage);
   const uncast = CAST_ROLES.filter((r) => !rolesFor(listed).includes(r));
   if (uncast.length > 0) notes.push(`Not cast: ${uncast.join(", ")} — the listed stages (${listed.join(", ")}) do not need them (the oracle labels stage 2, the transfer pair serves stage 5).`);
-  if (plan.thunder) notes.push(`Thunder-Train: ${plan.thunder.ranks} trainer ranks train ${plan.thunder.jobs.join(" and ")} jobs data-parallel, all on this machine (placement on hosts comes with the host agent).`);
+  if (plan.thunder) {
+    notes.push(plan.hostsDeclared
+      ? `Thunder-Train: ${plan.thunder.ranks} trainer ranks train ${plan.thunder.jobs.join(" and ")} jobs data-parallel, placed on the hosts like every other actor (${plan.placement?.strategy ?? "spread"}); their ring runs over links between the hosts' link addresses.`
+      : `Thunder-Train: ${plan.thunder.ranks} trainer ranks train ${plan.thunder.jobs.join(" and ")} jobs data-parallel, all on this machine (no hosts: section), over links on 127.0.0.1.`);
+  }
   else if ((plan.cast?.trainer?.count ?? 1) > 1) notes.push("One trainer was cast: stage jobs run one at a time.");
   return notes;
 }

@@ -18,7 +18,7 @@ import { StageRecordError } from "../errors.js";
 import { loadLane } from "../lanes.js";
 import { laneOf, oracleOf } from "../spec.js";
 import { type WorkDeps, callRole } from "./deps.js";
-import { measureThroughActors, stageCodecs } from "./fidelity.js";
+import { crossHostCheck, measureThroughActors, stageCodecs } from "./fidelity.js";
 import { labelPlan } from "./labels.js";
 import { AGP_KEYS, type HeadVerdict, headsJobId, openAgp, stageLayers, weightsAfter, weightsBefore } from "./lineage.js";
 
@@ -133,10 +133,17 @@ export async function evaluateHeadsStage(deps: WorkDeps, input: EvaluateInput, s
     const constantRows = rowsOf(a.items);
     if (!constantRows) throw new StageRecordError("the evaluator returned no constant-state baseline for stage 5");
     const constant = new Map(layers.splitLayers.map((l, i) => [l, constantRows[i]!]));
-    const g: GateReport = transferGate({ rows: measured.rows, constant, threshold: input.gate.threshold, path: "same host: transfer encoder → packet over NATS → transfer decoder" });
+    const cross = measured.crossHost;
+    const path = cross
+      ? `same host: the encoder's host (${cross[0]!.encoder_host}) decodes the packet itself; cross host: the same packet over a link to the transfer decoder on ${cross[0]!.decoder_host}`
+      : "same host: transfer encoder → packet over NATS → transfer decoder";
+    const g: GateReport = transferGate({ rows: measured.rows, constant, threshold: input.gate.threshold, path });
     const json = JSON.parse(JSON.stringify({ ...g, items: undefined, items_meta: g.items ? { measure: g.items.measure, kind: g.items.kind, direction: g.items.direction, rows: [g.items.score, g.items.named, ...g.items.trivial].map((x) => ({ name: x.name, ...("detail" in x && x.detail ? { detail: x.detail } : {}) })) } : undefined })) as AgpReportJson;
+    // across hosts, the receiver is deterministic: the same bytes must give the same fidelity
+    // on the other host, bit for bit, for every codec; a difference fails the stage
+    if (cross) (json as { checks?: GateCheck[] }).checks = [...(json.checks ?? []), crossHostCheck(cross)];
     const rows = g.items ? [g.items.score.values, g.items.named.values, ...g.items.trivial.map((x) => x.values)] : null;
-    return agpEvaluation(input, json, rows, { transfer: { decoders: measured.decoders, calls: measured.calls, wall_s: Math.round(measured.wallMs) / 1000, codecs } });
+    return agpEvaluation(input, json, rows, { transfer: { decoders: measured.decoders, calls: measured.calls, wall_s: Math.round(measured.wallMs) / 1000, codecs }, ...(cross ? { cross_host: JSON.parse(JSON.stringify(cross)) as JsonObject[] } : {}) });
   }
   const a = await ask(stage === 6 ? { before: await weightsBefore(deps, 6) } : {});
   const out = agpEvaluation(input, a.report as AgpReportJson, rowsOf(a.items), { cached: a.cached });
