@@ -32,6 +32,8 @@ export interface HostLossOptions {
   /** overrides the scenario's placement.on_host_loss */
   readonly onHostLoss?: HostLoss;
   readonly wrap?: ClusterOptions["wrap"];
+  /** each host's agent in its own network namespace pinned to its own core (the rig; root) */
+  readonly namespaces?: boolean;
   readonly boundMs?: number;
   /** the report layer's writer and reader, passed in from above (actors/ does not import report/) */
   readonly writeReport?: CastRunOptions["writeReport"];
@@ -66,6 +68,8 @@ export interface HostLossReport {
   readonly failure: string | null;
   readonly ok: boolean;
   readonly agent_logs?: Record<string, string[]>;
+  /** where the agents ran: their own network namespaces (one core each) or this machine's loopback */
+  readonly kind: "namespaces" | "loopback";
   readonly wall_s: number;
 }
 
@@ -76,7 +80,7 @@ export async function runHostLoss(o: HostLossOptions): Promise<HostLossReport> {
   if (hosts.length < 2 || !o.plan.placement) throw new Error("chaos host-loss needs a scenario with two or more hosts: and a placement: section (scenarios/tiny-hosts.yaml)");
   const onHostLoss = o.onHostLoss ?? o.plan.placement.onHostLoss;
   const plan = { ...o.plan, placement: { ...o.plan.placement, onHostLoss } };
-  const cluster = await startCluster({ hosts, ...(o.wrap ? { wrap: o.wrap } : {}) });
+  const cluster = await startCluster({ hosts, ...(o.wrap ? { wrap: o.wrap } : {}), ...(o.namespaces ? { namespaces: true } : {}) });
   const nc = await connectNats(cluster.server, { name: "troupe-chaos-host-loss" });
   let k: { at: number; host?: string; pids?: number[]; actors?: string[]; step?: number; checkpoint?: number } = { at: 0 };
   try {
@@ -166,6 +170,7 @@ export async function runHostLoss(o: HostLossOptions): Promise<HostLossReport> {
       ok,
       // what the agents (and the actors they ran) last said, when something went wrong
       ...(ok ? {} : { agent_logs: Object.fromEntries([...cluster.agents].map(([h, a]) => [h, a.log().split("\n").slice(-30)])) }),
+      kind: cluster.kind,
       wall_s: Math.round((Date.now() - t0) / 100) / 10,
     };
   } finally {

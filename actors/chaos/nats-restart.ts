@@ -23,6 +23,8 @@ export interface NatsRestartOptions {
   /** how long the server stays down each time (default 1 s) */
   readonly outageS?: number;
   readonly wrap?: ClusterOptions["wrap"];
+  /** each host's agent in its own network namespace pinned to its own core (the rig; root) */
+  readonly namespaces?: boolean;
   readonly log?: Logger;
   /** the report layer's writer and reader, passed in from above (actors/ does not import report/) */
   readonly writeReport?: CastRunOptions["writeReport"];
@@ -54,6 +56,8 @@ export interface NatsRestartReport {
   readonly report: string | null;
   readonly ok: boolean;
   readonly agent_logs?: Record<string, string[]>;
+  /** where the agents ran: their own network namespaces (one core each) or this machine's loopback */
+  readonly kind: "namespaces" | "loopback";
   readonly wall_s: number;
 }
 
@@ -63,7 +67,7 @@ export async function runNatsRestart(o: NatsRestartOptions): Promise<NatsRestart
   const hosts = (o.plan.hosts ?? []).map((h) => h.name);
   if (hosts.length < 2 || !o.plan.placement) throw new Error("chaos nats-restart needs a scenario with two or more hosts: and a placement: section (scenarios/tiny-hosts.yaml)");
   const outageS = o.outageS ?? 1;
-  const cluster = await startCluster({ hosts, ...(o.wrap ? { wrap: o.wrap } : {}) });
+  const cluster = await startCluster({ hosts, ...(o.wrap ? { wrap: o.wrap } : {}), ...(o.namespaces ? { namespaces: true } : {}) });
   const server = cluster.server;
   const nc = await connectNats(server, { name: "troupe-chaos-nats-restart" });
   const kills: number[] = [];
@@ -161,6 +165,7 @@ export async function runNatsRestart(o: NatsRestartOptions): Promise<NatsRestart
       report: reportFile,
       ok,
       ...(ok ? {} : { agent_logs: Object.fromEntries([...cluster.agents].map(([h, a]) => [h, a.log().split("\n").slice(-30)])) }),
+      kind: cluster.kind,
       wall_s: Math.round((Date.now() - t0) / 100) / 10,
     };
   } finally {

@@ -17,6 +17,7 @@ interface Opts {
   json?: boolean;
   scenario: string;
   outDir?: string;
+  namespaces?: boolean;
 }
 
 async function plan(opts: Opts): Promise<RunPlan> {
@@ -38,7 +39,8 @@ function common(c: Command): Command {
   return c
     .option("--json", "print one JSON document")
     .option("--scenario <file>", "the two-host scenario to run", DEFAULT_SCENARIO)
-    .option("--out-dir <dir>", "where the run's report goes (default: the scenario's run.out_dir)");
+    .option("--out-dir <dir>", "where the run's report goes (default: the scenario's run.out_dir)")
+    .option("--namespaces", "each host's agent in its own network namespace pinned to its own core (root; default: this machine over loopback)");
 }
 
 export function register(program: Command): void {
@@ -49,7 +51,7 @@ export function register(program: Command): void {
       if (opts.onHostLoss !== undefined && opts.onHostLoss !== "replace" && opts.onHostLoss !== "stop") throw new UsageError(`--on-host-loss takes replace or stop, got ${JSON.stringify(opts.onHostLoss)}`);
       const { runHostLoss } = await import("../../actors/chaos/host-loss.js");
       const { readReport, writeRunReport } = await import("../../report/mod.js");
-      const r = await runHostLoss({ plan: await plan(opts), file: opts.scenario, writeReport: writeRunReport, readReport, ...(opts.onHostLoss ? { onHostLoss: opts.onHostLoss as "replace" | "stop" } : {}) });
+      const r = await runHostLoss({ plan: await plan(opts), file: opts.scenario, namespaces: opts.namespaces === true, writeReport: writeRunReport, readReport, ...(opts.onHostLoss ? { onHostLoss: opts.onHostLoss as "replace" | "stop" } : {}) });
       if (opts.json) printJson(r);
       else {
         printLine(`killed ${r.killed_host ?? "(no host)"} (${r.killed_actors.join(", ")}) at step ${r.killed_at_step ?? "–"} (checkpoint ${r.checkpoint_step ?? "–"}); detected after ${r.detected_ms ?? "–"} ms (bound ${r.bound_ms})`);
@@ -66,7 +68,7 @@ export function register(program: Command): void {
     .action(async (opts: Opts & { outage: number }) => {
       const { runNatsRestart } = await import("../../actors/chaos/nats-restart.js");
       const { readReport, writeRunReport } = await import("../../report/mod.js");
-      const r = await runNatsRestart({ plan: await plan(opts), file: opts.scenario, outageS: opts.outage, writeReport: writeRunReport, readReport });
+      const r = await runNatsRestart({ plan: await plan(opts), file: opts.scenario, namespaces: opts.namespaces === true, outageS: opts.outage, writeReport: writeRunReport, readReport });
       if (opts.json) printJson(r);
       else {
         printLine(`${r.restarts} restarts (${r.outage_s} s down, at steps ${r.killed_at_steps.join(", ") || "–"}); ${r.jobs} jobs, ${r.lost} lost, ${r.duplicated} duplicated; ` +

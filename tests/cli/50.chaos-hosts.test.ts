@@ -1,5 +1,6 @@
 // troupe chaos host-loss on a small two-host scenario: the drill starts its own nats-server and
-// two `troupe host` agent processes on loopback, kills -9 the agent and actors of the host
+// two `troupe host` agent processes — as root each in its own network namespace pinned to its own
+// core (--namespaces), else on loopback — kills -9 the agent and actors of the host
 // running the trainer mid-step in stage 1, and checks detection, the run not hanging, and the
 // outcome the scenario asks for; and troupe chaos nats-restart, the server killed -9 and restarted
 // twice during such a run. guards #13 (acceptance: chaos host-loss, chaos nats-restart)
@@ -12,10 +13,15 @@ import { duplicatedSteps } from "../../actors/chaos/audit.js";
 import { judgeHostLoss } from "../../actors/chaos/host-loss.js";
 import { judgeNatsRestart } from "../../actors/chaos/nats-restart.js";
 import { troupe } from "./cli.js";
+import { rigSkip } from "../harness/rig.js";
 
 const SCENARIO = "tests/fixtures/scenarios/tiny-hosts-small.yaml";
+// as root the hosts are network namespaces (the rig); elsewhere the same drills on loopback
+const WHERE = rigSkip() === false ? ["--namespaces"] : [];
+const KIND = WHERE.length ? "namespaces" : "loopback";
 
 interface Report {
+  kind: string;
   killed_host: string | null;
   killed_actors: string[];
   checkpoint_step: number | null;
@@ -33,7 +39,7 @@ interface Report {
 async function drill(extra: string[]): Promise<{ code: number | null; r: Report; stderr: string }> {
   const out = mkdtempSync(join(tmpdir(), "troupe-hl-"));
   try {
-    const res = await troupe(["chaos", "host-loss", "--json", "--scenario", SCENARIO, "--out-dir", out, ...extra]);
+    const res = await troupe(["chaos", "host-loss", "--json", "--scenario", SCENARIO, "--out-dir", out, ...WHERE, ...extra]);
     assert.ok(res.stdout.trim(), `no JSON (exit ${res.code}): ${res.stderr.slice(-3000)}`);
     return { code: res.code, r: JSON.parse(res.stdout) as Report, stderr: res.stderr };
   } finally {
@@ -44,6 +50,7 @@ async function drill(extra: string[]): Promise<{ code: number | null; r: Report;
 test("chaos host-loss - replace: the dead host is detected within 5 s and the run finishes on the survivor from its last checkpoint", async () => {
   const { code, r, stderr } = await drill([]);
   assert.equal(code, 0, JSON.stringify(r) + stderr.slice(-2000));
+  assert.equal(r.kind, KIND);
   assert.ok(r.killed_host, "a host was killed");
   assert.ok(r.killed_actors.includes("trainer/0"));
   assert.ok(r.detected_ms !== null && r.detected_ms <= 5000, `detected after ${r.detected_ms} ms`);
@@ -85,10 +92,11 @@ test("chaos host-loss verdict - late detection, a hang, no resume, a run left on
 test("chaos nats-restart - the server killed -9 and restarted twice mid-run: no job or progress event lost or duplicated, nobody declared dead, the run done", async () => {
   const out = mkdtempSync(join(tmpdir(), "troupe-nr-"));
   try {
-    const res = await troupe(["chaos", "nats-restart", "--json", "--scenario", SCENARIO, "--out-dir", out]);
+    const res = await troupe(["chaos", "nats-restart", "--json", "--scenario", SCENARIO, "--out-dir", out, ...WHERE]);
     assert.ok(res.stdout.trim(), `no JSON (exit ${res.code}): ${res.stderr.slice(-3000)}`);
-    const r = JSON.parse(res.stdout) as { restarts: number; jobs: number; lost: number; duplicated: number; hung: boolean; outcome: string; hosts_declared_dead: number; actors_moved: number; ok: boolean };
+    const r = JSON.parse(res.stdout) as { kind: string; restarts: number; jobs: number; lost: number; duplicated: number; hung: boolean; outcome: string; hosts_declared_dead: number; actors_moved: number; ok: boolean };
     assert.equal(res.code, 0, res.stdout + res.stderr.slice(-2000));
+    assert.equal(r.kind, KIND);
     assert.equal(r.restarts, 2);
     assert.ok(r.jobs >= 2, "the base's and stage 1's jobs");
     assert.deepEqual([r.lost, r.duplicated, r.hosts_declared_dead, r.actors_moved, r.hung, r.outcome], [0, 0, 0, 0, false, "done"]);
