@@ -127,7 +127,7 @@ export function runQloraBench(o: QloraBenchOptions): QloraBenchReport {
   say(`[bench] qlora: peak RSS ${mq.peak_rss_mb} MB`);
   const qConfig = o.qualityConfig ?? QLORA_QUALITY_CONFIG;
   const base = pretrainedBase({ data: o.data, config: qConfig, ...(o.pretrainSteps ? { steps: o.pretrainSteps } : {}), ...(o.fresh ? { fresh: true } : {}), ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), say });
-  const q = { bits, config: qConfig, rank: 16, steps: o.qualitySteps ?? 300, batch: 2, seq: 64, lr: 2e-3, data: o.data, valBatches: 32, seed: 2, base: base.file } as const;
+  const q = { bits, config: qConfig, rank: 16, steps: o.qualitySteps ?? 300, batch: 2, seq: 64, lr: 5e-4, data: o.data, valBatches: 32, seed: 2, base: base.file } as const;
   say(`[bench] qlora quality: ${q.steps} steps of each side on the pretrained base ...`);
   const ql = side({ ...q, side: "lora" });
   say(`[bench] lora: base val ${round(ql.base_val_loss!, 4)} -> ${round(ql.val_loss!, 4)}, ${ql.tokens_per_s} tok/s`);
