@@ -1,5 +1,6 @@
 // troupe bench qlora: QLoRA (4-bit or 8-bit base) against LoRA on the f32 base, each side in its
-// own process: peak RSS on a >= 200M Llama, validation loss and tokens/s on a >= 30M Llama.
+// own process: peak RSS on a >= 200M Llama, validation loss and tokens/s on a >= 30M Llama
+// that the bench pretrains itself (cached).
 // troupe bench bpe: a Llama with a BPE tokenizer against the byte-level GPT, the same wall-clock
 // budget each, validation loss in bits per byte side by side.
 import { existsSync } from "node:fs";
@@ -16,13 +17,15 @@ export function register(program: Command): void {
   const bench = commandGroup(program, "bench");
   bench
     .command("qlora")
-    .description("QLoRA (base Linear layers in 4-bit blocks) vs LoRA on the f32 base: peak RSS on a 212M Llama (3 steps), validation loss and speed on a 31.7M Llama (300 steps of 2 × 64 tinyshakespeare bytes); each side in its own process")
+    .description("QLoRA (base Linear layers in 4-bit blocks) vs LoRA on the f32 base: peak RSS on a 212M Llama (3 steps), validation loss and speed adapting a 31.7M Llama the bench pretrains itself (cached; 300 steps of 2 × 64 tinyshakespeare bytes); each side in its own process")
     .option("--json", "print one JSON document")
     .option("--data <file>", "the text for the quality part (default ../shared/data/tinyshakespeare/input.txt)")
     .option("--bits <n>", "4 (default) or 8", intArg("--bits", 4, 8))
     .option("--steps <n>", "quality steps per side (default 300)", intArg("--steps", 2, 100_000))
     .option("--memory-steps <n>", "memory steps per side (default 3)", intArg("--memory-steps", 2, 1000))
-    .action(async (opts: { json?: boolean; data?: string; bits?: number; steps?: number; memorySteps?: number }) => {
+    .option("--pretrain-steps <n>", "full-parameter steps of the quality part's base (default 200)", intArg("--pretrain-steps", 1, 1_000_000))
+    .option("--fresh", "pretrain the base again instead of using the cached one")
+    .action(async (opts: { json?: boolean; data?: string; bits?: number; steps?: number; memorySteps?: number; pretrainSteps?: number; fresh?: boolean }) => {
       const data = opts.data ?? shakespeare;
       if (!existsSync(data)) throw new UsageError(`--data: no such file: ${data}`);
       if (opts.bits !== undefined && opts.bits !== 4 && opts.bits !== 8) throw new UsageError(`--bits must be 4 or 8, got ${opts.bits}`);
@@ -30,6 +33,7 @@ export function register(program: Command): void {
       const r = runQloraBench({
         data, bits: (opts.bits ?? 4) as 4 | 8, onProgress: progress,
         ...(opts.steps ? { qualitySteps: opts.steps } : {}), ...(opts.memorySteps ? { memorySteps: opts.memorySteps } : {}),
+        ...(opts.pretrainSteps ? { pretrainSteps: opts.pretrainSteps } : {}), ...(opts.fresh ? { fresh: true } : {}),
       });
       if (opts.json) return printJson(r);
       const m = r.memory, q = r.quality;
@@ -37,7 +41,8 @@ export function register(program: Command): void {
       for (const [name, b] of [["LoRA", m.lora_rss_mb], ["QLoRA", m.qlora_rss_mb]] as const) {
         printLine(`  ${name} peak: start ${b.start} + base ${b.base} + adapters ${b.adapters} + workspace ${b.workspace} + other ${b.other} MB`);
       }
-      printLine(`quality (${q.params} params, ${q.steps} steps): val loss LoRA ${q.lora_val_loss}, QLoRA ${q.qlora_val_loss}: ratio ${q.val_loss_ratio} (target <= 1.02)`);
+      printLine(`base (${q.params} params, pretrained ${q.base.pretrain_steps} steps${q.base.cached ? ", from the cache" : ` in ${q.base.pretrain_s} s`}): val loss ${q.base_val_loss} f32, ${q.qbase_val_loss} quantised (unigram ${q.unigram_val_loss})`);
+      printLine(`quality (${q.steps} steps): val loss LoRA ${q.lora_val_loss}, QLoRA ${q.qlora_val_loss}: ratio ${q.val_loss_ratio} (target <= 1.02); LoRA with another batch order ${q.lora_reseeded_val_loss} (${q.noise_ratio})`);
       printLine(`speed: LoRA ${q.lora_tokens_per_s} tok/s, QLoRA ${q.qlora_tokens_per_s} tok/s: ratio ${q.speed_ratio} (target >= 0.7)`);
     });
 
