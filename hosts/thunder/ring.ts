@@ -322,8 +322,12 @@ class RingImpl implements Ring {
   private maybeDone(a: Active): void {
     if (this.active !== a || a.agLeft > 0 || a.rsLeft > 0) return;
     this.active = null;
-    // the caller may change the buffer once everything queued from it is written out
-    this.right.flushed().then(() => a.done(), (e: Error) => a.done(this.error ?? e));
+    // the caller may change the buffer once everything queued from it is written out; if the
+    // link ends first (a neighbour that finished this collective and closed politely, or any
+    // loss) nothing more is read from it either, and every frame of this collective arrived, so
+    // the result is complete: the collective succeeds and the ring's error fails the next one
+    const over = () => a.done();
+    this.right.flushed().then(over, over);
   }
 }
 

@@ -133,6 +133,36 @@ test("ring - back-to-back collectives where ranks start at different times (fram
   }
 });
 
+test("ring - a neighbour that finishes and closes before this rank's writes are confirmed leaves this rank's collective complete, not failed", async () => {
+  const registry = memoryRegistry();
+  const run = uniqueName("r");
+  const group = uniqueName("g");
+  const links = await Promise.all([0, 1].map((rank) => connectRing({ run, group, generation: 1, rank, world: 2, registry, heartbeatMs: 50, deadAfterMs: 2000 })));
+  // rank 1's writes are confirmed late (a slow write callback): flushed() settles only when the link ends
+  const slow = links[1]!.toRight;
+  const late = Object.assign(Object.create(slow) as typeof slow, {
+    flushed: () => slow.closed.then(() => Promise.reject(new Error("the link ended before the write callback"))),
+  });
+  const rings = [
+    createRing({ rank: 0, world: 2, toRight: links[0]!.toRight, fromLeft: links[0]!.fromLeft, segmentBytes: 4096 }),
+    createRing({ rank: 1, world: 2, toRight: late, fromLeft: links[1]!.fromLeft, segmentBytes: 4096 }),
+  ];
+  try {
+    const bufs = data(2, 10_000, 3);
+    const want = sum(bufs);
+    const second = rings[1]!.allReduce(bufs[1]!);
+    await rings[0]!.allReduce(bufs[0]!);
+    await rings[0]!.close("rank 0 is done"); // politely, as a finished rank does
+    await second; // every frame had arrived: the result stands
+    assert.ok(maxDiff(bufs[1]!, want) < 1e-5);
+    assert.deepEqual(bufs[1], bufs[0]);
+    // the next collective on the broken ring fails
+    await assert.rejects(rings[1]!.allReduce(new Float32Array(10)), GroupError);
+  } finally {
+    rings.forEach((r) => r.abort("test over"));
+  }
+});
+
 test("ring - a rank that goes away fails the collective on every rank with GroupError naming it", async () => {
   const { rings, links, close } = await ring(4, { deadAfterMs: 500 });
   try {
