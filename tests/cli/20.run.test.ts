@@ -128,7 +128,7 @@ test("run - on real actors: tiny passes stages 0-1; status reads KV; the base is
     const b = doc(bad);
     assert.equal(b.outcome, "stopped");
     assert.equal(b.stopped.kind, "gate_exhausted");
-    assert.match(b.stopped.reason, /stage 1 \(domain adapter\) did not pass its gate after 2 attempts \(1 retry, the budget\): em_gain [\d.]+ < min 1.01/);
+    assert.match(b.stopped.reason, /stage 1 \(domain adapter\) did not pass its gate after 2 attempts \(1 retry, the budget\): em_gain -?[\d.]+ < min 1.01/);
     const stopped = JSON.parse(readFileSync(b.report.json, "utf8"));
     assert.equal(stopped.stopped.kind, "gate_exhausted");
     const s1 = stopped.stages.find((x: any) => x.stage === 1);
