@@ -109,7 +109,10 @@ async function handleJob(ctx: ActorContext<Config>, spec: RunSpec, states: RunSt
   let tokens = 0;
   let saves = Promise.resolve();
   const onCheckpoint = (ref: StoredCheckpoint) => {
-    saves = saves.then(() => update(() => ({ checkpoint: ref, step: ref.step })).then(() => undefined, () => undefined));
+    // the progress up to the checkpoint is stored before the job state names it: a trainer
+    // that resumes from it publishes from the step after, so the stream (the loss curve) has
+    // no gap between what this trainer sent and where the next one begins
+    saves = saves.then(() => progress.flush()).then(() => update(() => ({ checkpoint: ref, step: ref.step }))).then(() => undefined, () => undefined);
     void ctx.broadcast({ role: "evaluator" }, CheckpointAnnounced, {
       jobId: job.jobId,
       kind: job.kind,
