@@ -78,7 +78,14 @@ interface Observed {
 export function judgeDuel(run: CastRun, result: CastRunResult, audit: JobAudit, seen: Observed, t0: number): DirectorDuelReport {
   // the rival's epoch: the first one a director/1 acquired after it was started
   const takeover = seen.leaseEpochs.find((l) => seen.rivalAt > 0 && l.at >= seen.rivalAt && l.holder.endsWith(".director.1"));
-  const after = takeover ? seen.writes.filter((w) => w.at >= takeover.at && w.value !== null) : [];
+  // From the rival's first snapshot write on (its take-over write, in the bucket's own revision
+  // order), nobody else may write: a save the displaced director had checked before the lease
+  // moved may still land between the lease and that write — the take-over write is what makes
+  // every such save stale, and it resumes from what landed. Without a rival write, from the lease on.
+  const rivalFirst = takeover ? seen.writes.filter((w) => w.value !== null && w.from === takeover.holder && w.at >= seen.rivalAt).sort((a, b) => a.revision - b.revision)[0] : undefined;
+  const after = !takeover ? [] : rivalFirst
+    ? seen.writes.filter((w) => w.revision >= rivalFirst.revision && w.value !== null)
+    : seen.writes.filter((w) => w.at >= takeover.at && w.value !== null);
   const writers = [...new Set(after.map((w) => w.from))];
   const holderAtEnd = seen.leaseEpochs[seen.leaseEpochs.length - 1]?.holder;
   const owners = new Set([...writers, ...(holderAtEnd ? [holderAtEnd] : [])]);

@@ -58,6 +58,12 @@ test("drill verdicts - director-duel counts every director that acted as owner a
   assert.equal(judgeDuel(run, result, audit, { ...seen, writes: [write(0, 120), write(1, 160), write(1, 170)] }, 0).owners_at_end, 1);
   // the other way: the displaced director kept saving after the takeover
   assert.equal(judgeDuel(run, result, audit, { ...seen, writes: [write(1, 160), write(0, 165)] }, 0).owners_at_end, 2);
+  // a save the displaced director checked before the lease moved may land before the rival's
+  // take-over write (CI saw one land 1 revision after the lease): not an owner; after it, one
+  assert.equal(judgeDuel(run, result, audit, { ...seen, writes: [write(0, 155), write(1, 160), write(1, 170)] }, 0).owners_at_end, 1);
+  assert.equal(judgeDuel(run, result, audit, { ...seen, writes: [write(0, 155), write(1, 160), write(0, 161)] }, 0).owners_at_end, 2);
+  // with no rival write seen, any write after the lease counts
+  assert.equal(judgeDuel(run, result, audit, { ...seen, writes: [write(0, 155)] }, 0).owners_at_end, 2);
   // and a rival that never took the lease is no duel at all
   assert.equal(judgeDuel(run, result, audit, { ...seen, leaseEpochs: [lease(1, 0, 0)], writes: [] }, 0).owners_at_end, 0);
 });
