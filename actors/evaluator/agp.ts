@@ -129,12 +129,14 @@ async function measure(deps: AgpDeps, q: AgpGateInput): Promise<Omit<AgpGateAnsw
     case 6: {
       if (!q.before) throw new Error("the stage-6 gate question needs the weights before the joint finetune");
       const b = await deps.weights(q.before);
-      const beforeRouter = M.calibrateRouter(b.model, b.heads, d.train, { maxError: s.maxError ?? 0.01 }).router;
+      // both sides' routers are calibrated alike: token error, then exact match on training prompts
+      const beforeCal = M.calibrateRouter(b.model, b.heads, d.train, { maxError: s.maxError ?? 0.01, emBudget: M.jointEmBudget() });
+      const beforeRouter = beforeCal.router;
       const before = M.measureRouted(b.model, b.heads, d.heldOut, { router: beforeRouter, rounds: s.rounds ?? 3 });
       const g = M.evaluateJoint({ model, data: d, heads, before, threshold, rounds: s.rounds ?? 3, maxError: s.maxError ?? 0.01 });
       const { per_prompt: _p, ...after } = g.after;
       const { after: _a, ...rest } = g;
-      return answer({ ...rest, details: { ...g.details, before_thresholds: beforeRouter.thresholds, after_full: after } }, vectorsOf(g));
+      return answer({ ...rest, details: { ...g.details, before_thresholds: beforeRouter.thresholds, ...(beforeCal.em ? { before_calibration: beforeCal.em } : {}), after_full: after } }, vectorsOf(g));
     }
     default:
       throw new Error(`stage ${q.stage} has no head-stage gate`);

@@ -228,7 +228,16 @@ export interface JointEvalOptions {
   readonly maxEmDrop?: number;
   /** seed of the bootstrap interval */
   readonly seed?: number;
+  /**
+   * When the router is calibrated here: the largest exact-match drop of routed vs full depth it
+   * may show on training prompts (default half of maxEmDrop, a margin for held-out prompts; null:
+   * thresholds from the token error rate alone)
+   */
+  readonly emBudget?: number | null;
 }
+
+/** The exact-match budget calibration uses when stage 6 calibrates a router: half the allowed drop. */
+export const jointEmBudget = (maxEmDrop = 0.02): number => maxEmDrop / 2;
 
 /**
  * Stage 6 gate: relative gain in quality per compute, after vs before, and against the best
@@ -239,10 +248,12 @@ export interface JointEvalOptions {
  * The gain's 95 % interval (paired bootstrap over prompts) is in `valueCi`.
  */
 export function evaluateJoint(o: JointEvalOptions): GateReport & { readonly after: ArchitectureReport } {
-  const router = o.router ?? calibrateRouter(o.model, o.heads, o.data.train, { ...(o.maxError !== undefined ? { maxError: o.maxError } : {}) }).router;
+  const drop = o.maxEmDrop ?? 0.02;
+  const budget = o.emBudget === undefined ? jointEmBudget(drop) : o.emBudget;
+  const cal = o.router ? null : calibrateRouter(o.model, o.heads, o.data.train, { ...(o.maxError !== undefined ? { maxError: o.maxError } : {}), ...(budget !== null ? { emBudget: budget } : {}) });
+  const router = o.router ?? cal!.router;
   const after = measureRouted(o.model, o.heads, o.data.heldOut, { router, rounds: o.rounds ?? 1 });
   const L = dimsOf(o.model).layers;
-  const drop = o.maxEmDrop ?? 0.02;
   const floor = after.em_full - drop;
   const floorBefore = o.before.em_full - drop;
   const counted = (em: number, q: number, f = floor) => (em >= f ? q : 0);
@@ -280,7 +291,7 @@ export function evaluateJoint(o: JointEvalOptions): GateReport & { readonly afte
     trivial: { name: `best fixed policy (${bestName})`, value: best.qpc },
     extraChecks: [{ name: "routed exact match within the allowed drop of full depth", ok: after.em_routed >= floor, why: `routed exact match ${after.em_routed.toFixed(3)} fell below the floor ${floor.toFixed(3)} (full depth − ${drop})` }],
     details: {
-      before: beforeSlim, after: afterSlim, em_floor: floor, em_floor_before: floorBefore, gain_ci: valueCi,
+      before: beforeSlim, after: afterSlim, ...(cal?.em ? { calibration: cal.em } : {}), em_floor: floor, em_floor_before: floorBefore, gain_ci: valueCi,
       fixed_policies: Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, { em: v.em, qpc: v.qpc }])),
       easy_latency_gain: o.before.tokens_per_s_routed > 0 ? (after.tokens_per_s_routed - o.before.tokens_per_s_routed) / o.before.tokens_per_s_routed : null,
     },

@@ -9,5 +9,5 @@ export { type SemanticEvalOptions, type SemanticStageOptions, type Stability, ac
 export { type TransferEvalOptions, type TransferGateInput, type TransferStageOptions, constantStateKl, eighthLatent, evaluateTransfer, trainTransfer, transferGate } from "./transfer.js";
 export { contextWidth, headContext, inputOf } from "./context.js";
 export { type ArchitectureReport, type DecodeOptions, type DecodeRun, type RouterConfig, decode, measureRouted } from "./routed.js";
-export { type CalibrationPoint, THRESHOLD_GRID, calibrateRouter } from "./calibrate.js";
-export { type JointEvalOptions, type JointRunResult, type JointStageOptions, evaluateJoint, jointParameters, promptQualityPerCompute, qualityPerCompute, runJointStage, trainJoint } from "./joint.js";
+export { type CalibrateOptions, type CalibrationPoint, type ExactMatchCalibration, THRESHOLD_GRID, calibrateRouter, routerForExactMatch } from "./calibrate.js";
+export { type JointEvalOptions, type JointRunResult, type JointStageOptions, evaluateJoint, jointEmBudget, jointParameters, promptQualityPerCompute, qualityPerCompute, runJointStage, trainJoint } from "./joint.js";

@@ -198,13 +198,23 @@ function median(xs: number[]): number {
 }
 
 /** Routed vs full-depth greedy decoding of held-out prompts: layers, speed and exact match, same run. */
-export function measureRouted(model: LayeredModel, heads: HeadSet, items: readonly AgpItem[], o: { router: RouterConfig; maxTokens?: number; batch?: number; rounds?: number }): ArchitectureReport {
+/** The prompts of `items` and the decoding options measureRouted uses for them (answers up to the longest response + 4 tokens, within the block). */
+export function decodeSetup(model: LayeredModel, items: readonly AgpItem[], o: { maxTokens?: number; batch?: number } = {}): { prompts: Int32Array[]; opts: DecodeOptions } {
   if (items.length === 0) throw new ModelConfigError("routed.items", "no prompts to decode");
-  const tok = byteTokenizer();
   const prompts = items.map((it) => it.ids.subarray(0, it.promptLen));
   const maxTokens = o.maxTokens ?? items.reduce((m, it) => Math.max(m, it.ids.length - it.promptLen), 0) + 4;
+  return { prompts, opts: { maxTokens: Math.min(maxTokens, dimsOf(model).positions - prompts.reduce((m, p) => Math.max(m, p.length), 0) + 1), ...(o.batch ? { batch: o.batch } : {}) } };
+}
+
+/** Per item: 1 when the decoded output is its response exactly (the data layer's scorer), else 0. */
+export function exactHits(run: Pick<DecodeRun, "outputs">, items: readonly AgpItem[]): number[] {
+  const tok = byteTokenizer();
+  return items.map((it, i) => (score(tok.decode(run.outputs[i]!), it.response) ? 1 : 0));
+}
+
+export function measureRouted(model: LayeredModel, heads: HeadSet, items: readonly AgpItem[], o: { router: RouterConfig; maxTokens?: number; batch?: number; rounds?: number }): ArchitectureReport {
+  const { prompts, opts } = decodeSetup(model, items, o);
   const rounds = o.rounds ?? 3;
-  const opts = { maxTokens: Math.min(maxTokens, dimsOf(model).positions - prompts.reduce((m, p) => Math.max(m, p.length), 0) + 1), ...(o.batch ? { batch: o.batch } : {}) };
   const fullRate: number[] = [];
   const routedRate: number[] = [];
   let full: DecodeRun | null = null;
@@ -215,9 +225,8 @@ export function measureRouted(model: LayeredModel, heads: HeadSet, items: readon
     fullRate.push((full.tokens / full.wallMs) * 1000);
     routedRate.push((routed.tokens / routed.wallMs) * 1000);
   }
-  const hits = (run: DecodeRun) => items.map((it, i) => (score(tok.decode(run.outputs[i]!), it.response) ? 1 : 0));
-  const emFull = hits(full!);
-  const emRouted = hits(routed!);
+  const emFull = exactHits(full!, items);
+  const emRouted = exactHits(routed!, items);
   const em = (h: number[]) => h.reduce((a, b) => a + b, 0) / items.length;
   return {
     mean_layers_per_token: routed!.layers / routed!.tokens,

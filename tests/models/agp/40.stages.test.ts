@@ -139,6 +139,32 @@ test("routed decoding - the calibrated router runs fewer layers per token at the
   }
 });
 
+test("routed decoding - the exact-match calibration: the best quality per compute within the budget, simulated as decoding gives it", () => {
+  const train = data.train.slice(0, 80);
+  const tokens = M.calibrateRouter(model, heads, train, { maxError: 0.2 });
+  const strict = M.routerForExactMatch(model, heads, train, { budget: 0, prompts: 80, compare: tokens.router });
+  // the simulation is what decoding gives (a prompt either way at most: exits near a threshold)
+  assert.ok(Math.abs(strict.em.em_routed_simulated - strict.em.em_routed) <= 1 / 80 + 1e-9, JSON.stringify(strict.em));
+  assert.ok(strict.em.em_full - strict.em.em_routed_simulated <= 0, JSON.stringify(strict.em));
+  const check = M.measureRouted(model, heads, train, { router: strict.router, rounds: 1 });
+  assert.equal(check.em_routed, strict.em.em_routed);
+  // the other way: a loose budget buys compute with answers, never fewer exits, never a lower score
+  const loose = M.routerForExactMatch(model, heads, train, { budget: 0.5, prompts: 80 });
+  assert.ok(loose.em.qpc_simulated >= strict.em.qpc_simulated, JSON.stringify([loose.em, strict.em]));
+  assert.ok(loose.em.em_full - loose.em.em_routed_simulated <= 0.5);
+  const looseRun = M.measureRouted(model, heads, train, { router: loose.router, rounds: 1 });
+  assert.ok(looseRun.mean_layers_per_token <= check.mean_layers_per_token, `${looseRun.mean_layers_per_token} vs ${check.mean_layers_per_token}`);
+  // every token leaving at the first head layer is over a zero budget: never chosen then
+  const first = M.headsOf(heads, "route").map((h) => h.spec.layer).sort((a, b) => a - b)[0]!;
+  const all = M.measureRouted(model, heads, train, { router: { thresholds: { [String(first)]: 0 } }, rounds: 1 });
+  assert.ok(all.em_routed < all.em_full, "the trivial router loses answers");
+  assert.notDeepEqual(strict.router.thresholds, { [String(first)]: 0.5 });
+  assert.throws(() => M.routerForExactMatch(model, heads, train, { budget: -0.1 }), /budget/);
+  // through calibrateRouter
+  const via = M.calibrateRouter(model, heads, train, { maxError: 0.2, emBudget: 0, emPrompts: 80 });
+  assert.deepEqual(via.router, strict.router);
+});
+
 test("stage 6 - the joint finetune trains what its λ switch on, and a failed gate rolls everything back", async () => {
   M.applyLora(model, { rank: 4, alpha: 8, targets: ["qkv", "fc"] }, { seed: 1 });
   const params = M.jointParameters(model, heads);
