@@ -320,12 +320,17 @@ export interface JointRunResult {
 }
 
 /** Measure, finetune, judge; a failed gate puts the stage-5 weights back and says so. */
-export async function runJointStage(o: JointStageOptions & { router: RouterConfig; threshold?: number | null; rounds?: number; maxError?: number }): Promise<JointRunResult> {
+export async function runJointStage(o: JointStageOptions & { router: RouterConfig; threshold?: number | null; rounds?: number; maxError?: number; emBudget?: number | null }): Promise<JointRunResult> {
   const params = jointParameters(o.model, o.heads);
   const snap = snapshotParams(params);
-  const before = measureRouted(o.model, o.heads, o.data.heldOut, { router: o.router, rounds: o.rounds ?? 1 });
+  // both sides' routers are calibrated alike: with an exact-match budget (the default) the
+  // weights before are calibrated on answers as evaluateJoint does after; `router` is used as
+  // given only with emBudget null
+  const budget = o.emBudget === undefined ? jointEmBudget() : o.emBudget;
+  const beforeRouter = budget === null ? o.router : calibrateRouter(o.model, o.heads, o.data.train, { ...(o.maxError !== undefined ? { maxError: o.maxError } : {}), emBudget: budget }).router;
+  const before = measureRouted(o.model, o.heads, o.data.heldOut, { router: beforeRouter, rounds: o.rounds ?? 1 });
   const trained = await trainJoint(o);
-  const report = evaluateJoint({ model: o.model, data: o.data, heads: o.heads, before, ...(o.threshold !== undefined ? { threshold: o.threshold } : {}), ...(o.rounds ? { rounds: o.rounds } : {}), ...(o.maxError !== undefined ? { maxError: o.maxError } : {}) });
+  const report = evaluateJoint({ model: o.model, data: o.data, heads: o.heads, before, emBudget: budget, ...(o.threshold !== undefined ? { threshold: o.threshold } : {}), ...(o.rounds ? { rounds: o.rounds } : {}), ...(o.maxError !== undefined ? { maxError: o.maxError } : {}) });
   if (!report.passed) restoreParams(params, snap);
   return { fit: trained.fit, report, before, after: report.after, rolledBack: !report.passed };
 }
