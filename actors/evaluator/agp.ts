@@ -136,7 +136,7 @@ async function measure(deps: AgpDeps, q: AgpGateInput): Promise<Omit<AgpGateAnsw
       const g = M.evaluateJoint({ model, data: d, heads, before, threshold, rounds: s.rounds ?? 3, maxError: s.maxError ?? 0.01 });
       const { per_prompt: _p, ...after } = g.after;
       const { after: _a, ...rest } = g;
-      return answer({ ...rest, details: { ...g.details, before_thresholds: beforeRouter.thresholds, ...(beforeCal.em ? { before_calibration: beforeCal.em } : {}), after_full: after } }, vectorsOf(g));
+      return answer({ ...rest, details: { ...g.details, before_thresholds: beforeRouter.thresholds, ...(beforeCal.em ? { before_router_calibration: beforeCal.em } : {}), after_full: after } }, vectorsOf(g));
     }
     default:
       throw new Error(`stage ${q.stage} has no head-stage gate`);

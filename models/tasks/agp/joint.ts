@@ -291,7 +291,7 @@ export function evaluateJoint(o: JointEvalOptions): GateReport & { readonly afte
     trivial: { name: `best fixed policy (${bestName})`, value: best.qpc },
     extraChecks: [{ name: "routed exact match within the allowed drop of full depth", ok: after.em_routed >= floor, why: `routed exact match ${after.em_routed.toFixed(3)} fell below the floor ${floor.toFixed(3)} (full depth − ${drop})` }],
     details: {
-      before: beforeSlim, after: afterSlim, ...(cal?.em ? { calibration: cal.em } : {}), em_floor: floor, em_floor_before: floorBefore, gain_ci: valueCi,
+      before: beforeSlim, after: afterSlim, ...(cal?.em ? { router_calibration: cal.em } : {}), em_floor: floor, em_floor_before: floorBefore, gain_ci: valueCi,
       fixed_policies: Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, { em: v.em, qpc: v.qpc }])),
       easy_latency_gain: o.before.tokens_per_s_routed > 0 ? (after.tokens_per_s_routed - o.before.tokens_per_s_routed) / o.before.tokens_per_s_routed : null,
     },
