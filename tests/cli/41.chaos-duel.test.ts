@@ -1,23 +1,19 @@
 // troupe chaos director-duel: a second director resumes the tiny run while the first still
 // runs. The newer one takes the lease; the older one is fenced out and stops without being
 // restarted; nothing is cancelled; the run ends done (guards #16 item 2: two directors at once
-// ended the run `gate_exhausted … job … was cancelled`). On the harness's nats-server, with the
-// tiny base shared with the other files of the run (it is not what this drill is about).
+// ended the run `gate_exhausted … job … was cancelled`).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { natsForFile } from "../harness/mod.js";
 import { troupe } from "./cli.js";
-
-const env = natsForFile({ shareBases: true });
 
 test("chaos - director-duel: one owner at the end, nothing cancelled, the run done (#16 item 2)", async () => {
   // guards #16 item 2 (acceptance: troupe chaos director-duel --json)
   const out = mkdtempSync(join(tmpdir(), "troupe-duel-"));
   try {
-    const r = await troupe(["chaos", "director-duel", "--json", "--out-dir", out, "--nats", env.nats.url]);
+    const r = await troupe(["chaos", "director-duel", "--json", "--out-dir", out]);
     assert.equal(r.code, 0, r.stdout + r.stderr.slice(-3000));
     const d = JSON.parse(r.stdout);
     assert.deepEqual([d.owners_at_end, d.cancelled_jobs, d.outcome], [1, 0, "done"]);
