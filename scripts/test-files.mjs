@@ -4,9 +4,9 @@
 //   node --enable-source-maps scripts/test-files.mjs '<JSON options>'
 // Each file runs in its own process with this process's node options (--enable-source-maps).
 //
-// A file's duration is the sum of its top-level tests' durations (their hooks included; node
-// hands over a file's events when the file is done, so the stream gives no wall times).
-// Process start-up is left out; it is about the same for every file.
+// A file's duration is its wall time, start-up included: the test:complete event of the file
+// itself (named by its path; its tests' events name where test() was called, which may be a
+// helper such as tests/harness/needs.ts).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { run } from "node:test";
@@ -36,11 +36,11 @@ const stream = run({
 });
 for await (const event of stream) {
   reporter.write(event);
-  if (event.type !== "test:pass" && event.type !== "test:fail") continue;
-  const { nesting, file, details, todo } = event.data;
+  const { name, nesting, file, details, todo } = event.data;
   if (event.type === "test:fail" && !todo) process.exitCode = 1;
-  const src = file ? sourceOf(file) : null;
-  if (nesting === 0 && src && typeof details?.duration_ms === "number") ms.set(src, (ms.get(src) ?? 0) + details.duration_ms);
+  if (event.type !== "test:complete" || nesting !== 0 || !file || name !== file) continue;
+  const src = sourceOf(file);
+  if (src && typeof details?.duration_ms === "number") ms.set(src, details.duration_ms);
 }
 reporter.end();
 await printed;
