@@ -3,7 +3,8 @@
 //             supervisor restarts it, it resumes at stage 2 from KV, submits only the batches
 //             the label stream lacks, and the run finishes
 //   oracle    kill -9 an oracle in the window between storing a batch and acknowledging it
-//             (the oracles hold each batch `holdMs` there): the queue hands the batch to an
+//             (the oracles hold their first `holdBatches` batches `holdMs` there; the rest of
+//             the queue goes at full speed once the kill has landed): the queue hands the batch to an
 //             oracle again after the ack wait, it is labelled again, and the label stream's
 //             dedup by job id keeps one copy
 // Both read the label stream themselves once stage 2 is past its labelling, and report the
@@ -44,6 +45,12 @@ export interface KillLabellingOptions extends KillCastOptions {
   readonly target: "director" | "oracle";
   /** How long each oracle holds a stored batch before acknowledging it (default 600 ms director, 2000 ms oracle). */
   readonly holdMs?: number;
+  /**
+   * How many of its first batches each oracle process holds (default: every batch for the
+   * director, which is killed half way through the queue; 3 for the oracle, killed in the hold
+   * of the first batch it is seen to store — 6 s of window, the rest need not wait).
+   */
+  readonly holdBatches?: number;
   /** Store label batches without the message id (the duplicate counter's negative test). */
   readonly dedup?: boolean;
 }
@@ -74,12 +81,13 @@ export async function runKillInLabelling(o: KillLabellingOptions): Promise<KillL
     if (labelling) sawLabelling = true;
     if (sawLabelling && !labelling && !counting && count) counting = count().catch((err: Error) => (log.warn({ err: err.message }, "cannot count the labels"), null));
   };
+  const holdBatches = o.holdBatches ?? (o.target === "oracle" ? 3 : undefined);
   const run: CastRun = await startCastRun({
     plan: o.plan,
     file: o.file ?? null,
     ...(o.natsUrl ? { natsUrl: o.natsUrl } : {}),
     ...(o.writeReport ? { writeReport: o.writeReport } : {}),
-    oracle: { holdMs: o.holdMs ?? (o.target === "oracle" ? 2000 : 600), ...(o.dedup === false ? { dedup: false } : {}) },
+    oracle: { holdMs: o.holdMs ?? (o.target === "oracle" ? 2000 : 600), ...(holdBatches ? { holdBatches } : {}), ...(o.dedup === false ? { dedup: false } : {}) },
     onSnapshot,
   });
   const s2 = run.spec.curriculum.stages.find((p) => p.stage === 2);

@@ -9,9 +9,10 @@
 // It runs the model itself rather than asking the teacher: shipping every candidate layer's
 // hidden states and the logits of a batch through NATS would exceed max_payload at these sizes
 // and repeat the teacher's work; the labels are the same function of the same checkpoint.
-// Config: threads (default 1), and two knobs for drills and tests: holdMs (wait this long
-// between storing a batch and acknowledging it, the window a kill lands in) and dedup (false:
-// store without the message id, so the duplicate counter can be seen to move).
+// Config: threads (default 1), and knobs for drills and tests: holdMs (wait this long between
+// storing a batch and acknowledging it, the window a kill lands in), holdBatches (hold only the
+// first this many batches this process stores; default every batch) and dedup (false: store
+// without the message id, so the duplicate counter can be seen to move).
 import type { AgpItem } from "../../models/mod.js";
 import { createStamper, t } from "../../protocol/mod.js";
 import { pause } from "../../hosts/mod.js";
@@ -32,11 +33,11 @@ import {
 } from "../cast/mod.js";
 import { labelBatch, referenceNormsOf } from "./label.js";
 
-type Config = { threads?: number; holdMs?: number; dedup?: boolean } | undefined;
+type Config = { threads?: number; holdMs?: number; holdBatches?: number; dedup?: boolean } | undefined;
 
 export default defineActor<Config>({
   role: "oracle",
-  config: t.optional(t.object({ threads: t.optional(t.int({ min: 0, max: 64 })), holdMs: t.optional(t.int({ min: 0 })), dedup: t.optional(t.boolean()) })),
+  config: t.optional(t.object({ threads: t.optional(t.int({ min: 0, max: 64 })), holdMs: t.optional(t.int({ min: 0 })), holdBatches: t.optional(t.int({ min: 1 })), dedup: t.optional(t.boolean()) })),
   handlers: [],
   async onStart(ctx) {
     useThreads(ctx.config?.threads ?? 1);
@@ -59,6 +60,7 @@ export default defineActor<Config>({
     const stamper = createStamper(ctx.run, ctx.address);
     await ensureLabelStream(ctx.nc, ctx.run);
     const queue = await openOracleQueue(ctx.nc, ctx.run, ctx.address);
+    let held = 0;
     await queue.process(async (job) => {
       const body: OracleJobBody = job.body;
       const items = await laneOf(body.lane, body.without);
@@ -73,7 +75,10 @@ export default defineActor<Config>({
       const labels = labelBatch(model, items.slice(body.from, body.to), body, normRef);
       const stored = await publishLabels(ctx.nc, ctx.run, { ...labels, by: ctx.address, delivery: job.attempt }, { stamper, codec: ctx.codec, ...(ctx.config?.dedup === false ? { dedup: false } : {}) });
       ctx.log.info({ job: body.jobId, positions: labels.earliest.shape[0], duplicate: stored.duplicate, delivery: job.attempt }, "labelled a batch");
-      if (ctx.config?.holdMs) await pause(ctx.config.holdMs, ctx.signal);
+      if (ctx.config?.holdMs && held < (ctx.config.holdBatches ?? Infinity)) {
+        held++;
+        await pause(ctx.config.holdMs, ctx.signal);
+      }
     }, { concurrency: 1, signal: ctx.signal });
   },
 });

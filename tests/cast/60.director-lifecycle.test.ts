@@ -17,7 +17,7 @@ import { type RunPlan, loadScenario } from "../../scenarios/mod.js";
 import { check, natsForFile } from "../harness/mod.js";
 import { repoRoot } from "../scenarios/paths.js";
 
-const env = natsForFile();
+const env = natsForFile({ shareBases: true });
 const out = mkdtempSync(join(tmpdir(), "troupe-lifecycle-"));
 process.on("exit", () => rmSync(out, { recursive: true, force: true }));
 

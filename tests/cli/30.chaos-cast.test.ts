@@ -1,5 +1,6 @@
 // troupe chaos kill-director | kill-trainer on the tiny scenario: real processes, kill -9, on
-// one harness nats-server for the file (so the tiny base is pretrained once, not per test).
+// one harness nats-server for the file (so the tiny base is pretrained once, not per test, and
+// shared with the other files of the run: tests/harness/bases.ts).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -11,7 +12,7 @@ import { natsForFile } from "../harness/mod.js";
 
 const main = fileURLToPath(new URL("../../cli/main.js", import.meta.url));
 const root = fileURLToPath(new URL("../../../", import.meta.url));
-const env = natsForFile();
+const env = natsForFile({ shareBases: true });
 
 function troupe(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -1,6 +1,7 @@
 // troupe chaos kill-director (its default: stage 2, the oracle queue about half done) and
 // kill-oracle (between storing a label batch and acknowledging it) on tiny-agp.yaml: real
-// processes, kill -9, one harness nats-server for the file (the tiny base is pretrained once).
+// processes, kill -9, one harness nats-server for the file (the tiny base is pretrained once, or
+// found among the bases the other files of the run pretrained: tests/harness/bases.ts).
 // Every label batch written once; without the stream's dedup the duplicate counter moves.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,7 +14,7 @@ import { natsForFile } from "../harness/mod.js";
 
 const main = fileURLToPath(new URL("../../cli/main.js", import.meta.url));
 const root = fileURLToPath(new URL("../../../", import.meta.url));
-const env = natsForFile();
+const env = natsForFile({ shareBases: true });
 
 function troupe(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

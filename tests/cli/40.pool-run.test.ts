@@ -10,11 +10,13 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startNats, uniqueName } from "../harness/mod.js";
+import { natsForFile, uniqueName } from "../harness/mod.js";
 
 const main = fileURLToPath(new URL("../../cli/main.js", import.meta.url));
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const slow = process.env.TROUPE_SLOW === "1";
+// one server for both runs; the tiny base shared with the other files of the run (tests/harness/bases.ts)
+const env = natsForFile({ shareBases: true });
 
 function troupe(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -40,7 +42,7 @@ async function run(file: string, out: string, nats?: string): Promise<{ summary:
 const stage = (report: Json, n: number) => report.stages.find((x: Json) => x.stage === n);
 
 test("pool run - tiny with its teacher and evaluator on pools reaches the same gates, with the same numbers, as tiny on its own kernels", async () => {
-  await using nats = await startNats();
+  const nats = env.nats;
   const out = mkdtempSync(join(tmpdir(), "troupe-pool-run-"));
   try {
     const local = await run(join(root, "scenarios", "tiny.yaml"), out, nats.url);

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { check, natsForFile, uniqueName } from "../harness/mod.js";
 import { main, root, troupe } from "./cli.js";
 
-const env = natsForFile();
+const env = natsForFile({ shareBases: true });
 
 test("run interrupt - Ctrl-C in stage 1 stops the cast with exit 130 and the command that resumes it; resuming finishes the run", async () => {
   const out = mkdtempSync(join(tmpdir(), "troupe-run-int-"));

@@ -3,7 +3,8 @@
 //
 //   await using nats = await startNats();
 //   const nc = await nats.connect();
-import { after, before } from "node:test";
+import { after, afterEach, before } from "node:test";
+import { exportBases, importBases, sharedBasesDir } from "./bases.js";
 import { type NatsConnection, type NatsServerHandle, type NatsServerOptions, connectNats, startNatsServer } from "../../hosts/mod.js";
 
 export interface TestNats {
@@ -63,18 +64,33 @@ export interface FileNats {
   readonly nc: NatsConnection;
 }
 
+export interface FileNatsOptions extends NatsServerOptions {
+  /**
+   * Share pretrained bases with the other files of this test run (bases.ts): the server starts
+   * with the bases they pretrained, and the ones pretrained here are passed on after each test.
+   * For files whose runs need a base but do not test its pretraining.
+   */
+  readonly shareBases?: boolean;
+}
+
 /**
  * One real nats-server for the whole test file: started in `before`, stopped in `after`.
  *
  *   const env = natsForFile();
  *   test("...", async () => { await openWorkQueue(env.nc, ...) });
  */
-export function natsForFile(opts: NatsServerOptions = {}): FileNats {
+export function natsForFile(opts: FileNatsOptions = {}): FileNats {
+  const { shareBases, ...serverOpts } = opts;
+  const shared = shareBases ? sharedBasesDir() : null;
   let nats: TestNats | undefined;
   let nc: NatsConnection | undefined;
   before(async () => {
-    nats = await startNats(opts);
+    nats = await startNats(serverOpts);
     nc = await nats.connect();
+    if (shared) await importBases(nc, shared);
+  });
+  if (shared) afterEach(async () => {
+    if (nc) await exportBases(nc, shared);
   });
   after(() => nats?.stop());
   const ready = <T>(v: T | undefined): T => {

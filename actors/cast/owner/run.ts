@@ -50,8 +50,8 @@ export interface CastRunOptions {
   readonly onSnapshot?: (s: PersistedDirectorSnapshot, revision: number, run: CastRun) => void;
   /** Kernel threads of the trainer and teacher (default: what their kernels pick: TROUPE_THREADS, else the CPUs the process may use) and the evaluator (default 1). */
   readonly threads?: { readonly trainer?: number; readonly teacher?: number; readonly evaluator?: number };
-  /** The oracles' drill knobs: hold each stored batch this long before acknowledging it; store without dedup. */
-  readonly oracle?: { readonly holdMs?: number; readonly dedup?: boolean };
+  /** The oracles' drill knobs: hold each stored batch (or each process's first holdBatches) this long before acknowledging it; store without dedup. */
+  readonly oracle?: { readonly holdMs?: number; readonly holdBatches?: number; readonly dedup?: boolean };
   readonly log?: Logger;
   /** Writes runs/<run>/report.json and report.html (the report layer's writeRunReport). */
   readonly writeReport?: ReportWriter;
@@ -111,7 +111,7 @@ function children(plan: CastRunOptions["plan"], threads: CastRunOptions["threads
     teacher: { ...t(threads?.teacher ?? here("teacher")), ...(pools.teacher ? { pool: pools.teacher } : {}) },
     evaluator: { threads: threads?.evaluator ?? plan.cast?.evaluator?.cores ?? 1, ...(pools.evaluator ? { pool: pools.evaluator } : {}) },
     // several oracles share the queue, one core each
-    oracle: { threads: 1, ...(oracle?.holdMs ? { holdMs: oracle.holdMs } : {}), ...(oracle?.dedup === false ? { dedup: false } : {}) },
+    oracle: { threads: 1, ...(oracle?.holdMs ? { holdMs: oracle.holdMs } : {}), ...(oracle?.holdBatches ? { holdBatches: oracle.holdBatches } : {}), ...(oracle?.dedup === false ? { dedup: false } : {}) },
     transfer_encoder: { threads: 1 },
     transfer_decoder: { threads: 1 },
   };
